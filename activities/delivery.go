@@ -1,0 +1,171 @@
+// Package activities holds Klaxon's Temporal activities: thin wrappers, one
+// side effect each, around the outside gateways (Postgres, Twilio, SMTP). They
+// classify every failure at the edge: permanent ones become non-retryable
+// application errors with a named type, the rest go back to the retry policy.
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/metrics"
+	"github.com/klaxonhq/klaxon/phone"
+	"github.com/klaxonhq/klaxon/ratelimit"
+	"github.com/klaxonhq/klaxon/store"
+)
+
+// Provider hands one message to the provider of one medium (Twilio SMS,
+// Twilio Voice, SMTP). It returns a *klaxon.DeliveryError for every refusal.
+type Provider interface {
+	Send(ctx context.Context, m klaxon.Message) (klaxon.Receipt, error)
+}
+
+// Error types of the non-retryable application errors the delivery
+// activities return, besides the providers' own kinds.
+const (
+	ErrTypeOptedOut  = "OptedOut"
+	ErrTypeCanceled  = "Canceled"
+	ErrTypeNoRoute   = "NoProvider"
+	ErrTypeRateLimit = "RateLimited"
+)
+
+// Delivery is the one delivery pipeline's side of Temporal: it records,
+// rate-limits, sends and audits every outbound message.
+type Delivery struct {
+	Store     *store.Store
+	Providers map[klaxon.Medium]Provider
+	// From is the default sender per medium, used when a message names none.
+	From    map[klaxon.Medium]string
+	Limiter *ratelimit.Limiter
+	Metrics *metrics.Metrics
+	Logger  *slog.Logger
+}
+
+// Lanes of a delivery: the first, fast attempt runs as a local activity; the
+// retries run as a regular activity under the retry policy.
+const (
+	LaneFirst = "first"
+	LaneRetry = "retry"
+)
+
+// SendFirst is the first, fast attempt at a message: a local activity that
+// never waits for the rate limit. When the sending number has no free slot
+// now it fails with a retryable RateLimited error, and the workflow hands the
+// message to Send, which queues.
+func (d *Delivery) SendFirst(ctx context.Context, m klaxon.Message) (klaxon.Receipt, error) {
+	return d.send(ctx, m, LaneFirst, 1, false)
+}
+
+// Send delivers a message, queueing for the sending number's rate limit
+// (higher priorities first) and heartbeating while it waits. Temporal's
+// retry policy calls it again on a transient failure.
+func (d *Delivery) Send(ctx context.Context, m klaxon.Message) (klaxon.Receipt, error) {
+	return d.send(ctx, m, LaneRetry, int(activity.GetInfo(ctx).Attempt), true)
+}
+
+// FinalizeInput names a message whose delivery has ended without success.
+type FinalizeInput struct {
+	ID string
+	// Status is failed, canceled or suppressed.
+	Status string
+	Kind   string
+	Reason string
+}
+
+// Finalize records the end of a delivery that did not succeed: the retry
+// policy gave up, the message was suppressed, or its page was acknowledged.
+func (d *Delivery) Finalize(ctx context.Context, in FinalizeInput) error {
+	if err := d.Store.MarkMessage(ctx, in.ID, in.Status, in.Kind, in.Reason); err != nil {
+		return fmt.Errorf("finalize: %w", err)
+	}
+	return nil
+}
+
+func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, attempt int, wait bool) (klaxon.Receipt, error) {
+	if m.From == "" {
+		m.From = d.From[m.Medium]
+	}
+	prov, ok := d.Providers[m.Medium]
+	if !ok {
+		return klaxon.Receipt{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("no provider for %q", m.Medium), ErrTypeNoRoute, nil)
+	}
+	st, err := d.Store.BeginAttempt(ctx, m, lane, attempt)
+	if err != nil {
+		return klaxon.Receipt{}, fmt.Errorf("send: %w", err)
+	}
+	switch {
+	case st.ProviderID != "":
+		// An earlier attempt was accepted; its result may have been lost
+		// with a crashed worker. Never send twice.
+		return klaxon.Receipt{ProviderID: st.ProviderID, Status: st.Status}, nil
+	case st.Status == klaxon.StatusCanceled:
+		return klaxon.Receipt{}, temporal.NewNonRetryableApplicationError("message was canceled", ErrTypeCanceled, nil)
+	case st.OptedOut && m.Medium != klaxon.Email && !m.IgnoreOptOut:
+		de := &klaxon.DeliveryError{Permanent: true, Kind: ErrTypeOptedOut, Reason: "the recipient texted STOP"}
+		if err := d.Store.FailAttempt(ctx, m.ID, lane, attempt, true, klaxon.StatusSuppressed, de); err != nil {
+			return klaxon.Receipt{}, fmt.Errorf("send: %w", err)
+		}
+		d.count(m, "suppressed")
+		return klaxon.Receipt{}, temporal.NewNonRetryableApplicationError(de.Error(), de.Kind, de)
+	}
+
+	if m.Medium != klaxon.Email {
+		if !d.Limiter.TryTake(m.From) {
+			if !wait {
+				return klaxon.Receipt{}, temporal.NewApplicationError("sending number is at its rate limit", ErrTypeRateLimit)
+			}
+			d.Metrics.RateLimitWaits.Inc()
+			if err := d.Limiter.Wait(ctx, m.From, int(m.Priority), func() { activity.RecordHeartbeat(ctx) }); err != nil {
+				return klaxon.Receipt{}, fmt.Errorf("send: wait for rate limit: %w", err)
+			}
+		}
+	}
+
+	start := time.Now()
+	r, err := prov.Send(ctx, m)
+	d.Metrics.ProviderSeconds.WithLabelValues(string(m.Medium)).Observe(time.Since(start).Seconds())
+	if err == nil {
+		if err := d.Store.FinishAttempt(ctx, m.ID, lane, attempt, r); err != nil {
+			// The provider has the message; retrying would send it twice.
+			// Report success and let the status callbacks fill the record.
+			d.Logger.ErrorContext(ctx, "record accepted message", "message", m.ID, "error", err)
+		}
+		d.count(m, "accepted")
+		return r, nil
+	}
+
+	var de *klaxon.DeliveryError
+	if !errors.As(err, &de) {
+		de = &klaxon.DeliveryError{Kind: "Unclassified", Reason: err.Error(), Err: err}
+	}
+	if ferr := d.Store.FailAttempt(ctx, m.ID, lane, attempt, de.Permanent, klaxon.StatusFailed, de); ferr != nil {
+		d.Logger.ErrorContext(ctx, "record failed attempt", "message", m.ID, "error", ferr)
+	}
+	d.Logger.WarnContext(ctx, "delivery attempt failed", "message", m.ID, "medium", m.Medium,
+		"to", redact(m), "lane", lane, "attempt", attempt, "kind", de.Kind, "code", de.Code, "permanent", de.Permanent)
+	if de.Permanent {
+		d.count(m, "permanent")
+		return klaxon.Receipt{}, temporal.NewNonRetryableApplicationError(de.Error(), de.Kind, de)
+	}
+	d.count(m, "transient")
+	return klaxon.Receipt{}, temporal.NewApplicationErrorWithCause(de.Error(), de.Kind, de)
+}
+
+func (d *Delivery) count(m klaxon.Message, outcome string) {
+	d.Metrics.Deliveries.WithLabelValues(string(m.Medium), outcome).Inc()
+}
+
+func redact(m klaxon.Message) string {
+	if m.Medium == klaxon.Email {
+		return "***@***"
+	}
+	return phone.Redact(m.To)
+}

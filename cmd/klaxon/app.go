@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
+	tworker "go.temporal.io/sdk/worker"
+
+	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/config"
+	"github.com/klaxonhq/klaxon/gateway"
+	"github.com/klaxonhq/klaxon/metrics"
+	"github.com/klaxonhq/klaxon/providers/email"
+	"github.com/klaxonhq/klaxon/providers/twilio"
+	"github.com/klaxonhq/klaxon/ratelimit"
+	"github.com/klaxonhq/klaxon/schema"
+	"github.com/klaxonhq/klaxon/store"
+	"github.com/klaxonhq/klaxon/worker"
+)
+
+// roles says which halves of Klaxon a process runs.
+type roles struct {
+	worker  bool
+	gateway bool
+	migrate bool
+}
+
+// app is Klaxon assembled: every dependency built once, in order, by
+// openApp, and closed in reverse by close.
+type app struct {
+	cfg      config.Config
+	logger   *slog.Logger
+	pool     *pgxpool.Pool
+	store    *store.Store
+	temporal client.Client
+	metrics  *metrics.Metrics
+	twilio   *twilio.Client
+	worker   tworker.Worker
+	gateway  *gateway.Gateway
+	// listener, if set, is used instead of listening on cfg.HTTPAddr.
+	listener net.Listener
+	closers  []func()
+}
+
+// openApp builds Klaxon for the given roles from a validated configuration.
+func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r roles) (_ *app, err error) {
+	a := &app{cfg: cfg, logger: logger, metrics: metrics.New()}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+
+	if cfg.DatabaseURL == "" {
+		return nil, errors.New("DATABASE_URL is not set")
+	}
+	if a.pool, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, a.pool.Close)
+	a.store = store.New(a.pool)
+	if r.migrate {
+		if _, err := schema.Migrate(ctx, a.pool, logger); err != nil {
+			return nil, err
+		}
+	}
+
+	copts := client.Options{
+		HostPort:  cfg.TemporalAddress,
+		Namespace: cfg.TemporalNamespace,
+		Logger:    log.NewStructuredLogger(logger.With("component", "temporal")),
+	}
+	if r.worker {
+		// The worker cannot do anything without Temporal: wait for it.
+		a.temporal, err = dialTemporal(ctx, copts, logger)
+	} else {
+		// The gateway keeps taking webhooks while Temporal is down.
+		a.temporal, err = client.NewLazyClient(copts)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("temporal: %w", err)
+	}
+	a.closers = append(a.closers, a.temporal.Close)
+	if r.migrate && r.worker {
+		if err := worker.EnsureSearchAttributes(ctx, a.temporal, cfg.TemporalNamespace); err != nil {
+			return nil, err
+		}
+	}
+
+	if cfg.TwilioConfigured() {
+		a.twilio, err = twilio.New(twilio.Config{
+			AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken.Value(),
+			APIURL: cfg.TwilioAPIURL, PublicURL: cfg.PublicURL,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	if r.worker {
+		providers := map[klaxon.Medium]activities.Provider{}
+		if a.twilio != nil {
+			providers[klaxon.SMS] = a.twilio.SMS()
+			providers[klaxon.Voice] = a.twilio.Voice()
+		} else {
+			logger.Warn("no Twilio credentials: SMS and voice are disabled")
+		}
+		if cfg.SMTPURL != "" {
+			sender, err := email.New(email.Config{URL: cfg.SMTPURL.Value(), From: cfg.EmailFrom})
+			if err != nil {
+				return nil, err
+			}
+			providers[klaxon.Email] = sender
+		} else {
+			logger.Warn("no KLAXON_SMTP_URL: email is disabled")
+		}
+		deps := worker.Deps{
+			Delivery: &activities.Delivery{
+				Store:     a.store,
+				Providers: providers,
+				From:      map[klaxon.Medium]string{klaxon.SMS: cfg.FromNumber, klaxon.Voice: cfg.FromNumber, klaxon.Email: cfg.EmailFrom},
+				Limiter:   ratelimit.New(cfg.SendRate),
+				Metrics:   a.metrics,
+				Logger:    logger,
+			},
+		}
+		a.worker = worker.New(a.temporal, cfg.TaskQueue, deps)
+	}
+
+	if r.gateway {
+		a.gateway, err = gateway.New(gateway.Deps{
+			Config: cfg, Store: a.store, Temporal: a.temporal, Metrics: a.metrics, Logger: logger,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// dialTemporal connects to Temporal, retrying for up to a minute so that a
+// worker started alongside its server does not give up at once.
+func dialTemporal(ctx context.Context, o client.Options, logger *slog.Logger) (client.Client, error) {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		c, err := client.DialContext(ctx, o)
+		if err == nil {
+			return c, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return nil, err
+		}
+		logger.Warn("temporal not reachable yet; retrying", "address", o.HostPort, "error", err)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+// run starts the worker and the HTTP server and blocks until ctx ends, then
+// stops both gracefully.
+func (a *app) run(ctx context.Context) error {
+	if a.worker != nil {
+		if err := a.worker.Start(); err != nil {
+			return fmt.Errorf("start worker: %w", err)
+		}
+		defer a.worker.Stop()
+	}
+	errc := make(chan error, 1)
+	var srv *http.Server
+	if a.gateway != nil {
+		srv = a.gateway.Server(a.cfg.HTTPAddr)
+		ln := a.listener
+		if ln == nil {
+			var err error
+			if ln, err = net.Listen("tcp", a.cfg.HTTPAddr); err != nil {
+				return fmt.Errorf("listen on %s: %w", a.cfg.HTTPAddr, err)
+			}
+		}
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("http server: %w", err)
+			}
+		}()
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		return err
+	}
+	if srv != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			a.logger.Warn("http shutdown", "error", err)
+		}
+	}
+	return nil
+}
+
+// close releases everything openApp built, last first.
+func (a *app) close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+	a.closers = nil
+}

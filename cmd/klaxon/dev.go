@@ -1,0 +1,229 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/klaxonhq/klaxon/config"
+	"github.com/klaxonhq/klaxon/devstack"
+	"github.com/klaxonhq/klaxon/mailsink"
+	"github.com/klaxonhq/klaxon/simulator"
+	"github.com/klaxonhq/klaxon/workflows"
+)
+
+// Development defaults: numbers the simulator owns for Klaxon, and the
+// addresses of the simulator and mail sink.
+const (
+	devFromNumber        = "+15555550100"
+	devSignupNumber      = "+15555550101"
+	devDiagnosticsNumber = "+15555550102"
+	devMaintainer        = "+15555550199"
+	devSimAddr           = "127.0.0.1:8025"
+	devSMTPAddr          = "127.0.0.1:2525"
+	devTemporalPort      = 7233
+	devTemporalUIPort    = 8233
+)
+
+// runDev runs the embedded default: everything Klaxon needs on one machine,
+// with no accounts, until Ctrl-C.
+func runDev(ctx context.Context, e env, args []string) error {
+	if len(args) > 0 {
+		return usageError{"dev takes no arguments; it is configured from the environment"}
+	}
+	getenv := devDefaults(e.getenv)
+	cfg, err := loadConfig(env{getenv: getenv, stdout: e.stdout, stderr: e.stderr})
+	if err != nil {
+		return err
+	}
+	logger := newLogger(e.stderr, cfg.LogLevel, true)
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+
+	// Postgres: DATABASE_URL, a local server, or a private cluster.
+	pg, err := devstack.FindPostgres(ctx, e.getenv("DATABASE_URL"), cfg.DataDir, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := pg.Stop(); err != nil {
+			logger.Warn("stop postgres", "error", err)
+		}
+	}()
+	if e.getenv("DATABASE_URL") == "" {
+		if cfg.DatabaseURL, err = devstack.EnsureDatabase(ctx, pg.URL, "klaxon"); err != nil {
+			return err
+		}
+	}
+
+	// Temporal: TEMPORAL_ADDRESS, or a dev server with the Web UI.
+	temporalUI := ""
+	if e.getenv("TEMPORAL_ADDRESS") == "" {
+		cli, err := devstack.FindTemporalCLI(e.getenv)
+		if err != nil {
+			return err
+		}
+		logf, err := os.OpenFile(filepath.Join(cfg.DataDir, "temporal.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			return fmt.Errorf("temporal log: %w", err)
+		}
+		defer logf.Close()
+		port, uiPort := devTemporalPort, devTemporalUIPort
+		if !portFree(port) || !portFree(uiPort) {
+			port, uiPort = 0, 0
+		}
+		t, err := devstack.StartTemporal(ctx, devstack.TemporalOptions{
+			CLIPath: cli, DBFile: filepath.Join(cfg.DataDir, "temporal.db"), UI: true,
+			Port: port, UIPort: uiPort, Namespace: cfg.TemporalNamespace,
+			SearchAttributes: workflows.SearchAttributes(), Log: logf, Logger: logger,
+		})
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := t.Stop(); err != nil {
+				logger.Warn("stop temporal", "error", err)
+			}
+		}()
+		cfg.TemporalAddress, temporalUI = t.Address, t.UIURL
+	}
+
+	// The mail sink, unless a real SMTP server is configured.
+	var sink *mailsink.Sink
+	if e.getenv("KLAXON_SMTP_URL") == "" {
+		ln, err := listenOrFree(devSMTPAddr)
+		if err != nil {
+			return fmt.Errorf("mail sink: %w", err)
+		}
+		sink = mailsink.New(logger.With("component", "mailsink"))
+		go func() { _ = sink.Serve(ln) }()
+		defer sink.Close()
+		cfg.SMTPURL = config.Secret("smtp://" + ln.Addr().String() + "?tls=none")
+	}
+
+	// The phone simulator, unless real Twilio credentials are configured.
+	simURL := ""
+	if !cfg.TwilioConfigured() {
+		cfg.TwilioAccountSID = "AC" + strings.Repeat("0", 32)
+		cfg.TwilioAuthToken = config.Secret(randomHex(16))
+		sim := simulator.New(simulator.Config{
+			AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken.Value(),
+			InboundURL: cfg.PublicURL + "/twilio/sms",
+			Logger:     logger.With("component", "simulator"),
+		})
+		defer sim.Close()
+		for _, n := range []string{cfg.FromNumber, cfg.SignupNumber, cfg.DiagnosticsNumber} {
+			if n != "" {
+				sim.AddIncomingNumber(n, cfg.PublicURL+"/twilio/sms")
+			}
+		}
+		ln, err := listenOrFree(devSimAddr)
+		if err != nil {
+			return fmt.Errorf("simulator: %w", err)
+		}
+		mux := http.NewServeMux()
+		if sink != nil {
+			mux.Handle("/mail/", http.StripPrefix("/mail", sink.Handler()))
+		}
+		mux.Handle("/", sim.Handler())
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		defer srv.Close()
+		simURL = "http://" + ln.Addr().String()
+		cfg.TwilioAPIURL = simURL
+	}
+
+	a, err := openApp(ctx, cfg, logger, roles{worker: true, gateway: true, migrate: true})
+	if err != nil {
+		return err
+	}
+	defer a.close()
+
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "Klaxon is running. Ctrl-C stops everything it started.")
+	fmt.Fprintf(tw, "  Gateway + API\t%s\n", cfg.PublicURL)
+	fmt.Fprintf(tw, "  API token\t%s\n", cfg.APIToken.Value())
+	if temporalUI != "" {
+		fmt.Fprintf(tw, "  Temporal Web UI\t%s\n", temporalUI)
+	}
+	fmt.Fprintf(tw, "  Temporal frontend\t%s\n", cfg.TemporalAddress)
+	if simURL != "" {
+		fmt.Fprintf(tw, "  Phone simulator\t%s\n", simURL)
+	}
+	if sink != nil && simURL != "" {
+		fmt.Fprintf(tw, "  Mail sink\t%s/mail/  (SMTP %s)\n", simURL, strings.TrimPrefix(strings.TrimSuffix(cfg.SMTPURL.Value(), "?tls=none"), "smtp://"))
+	}
+	fmt.Fprintf(tw, "  Postgres\t%s\n", redactDB(cfg.DatabaseURL))
+	fmt.Fprintf(tw, "  Paging number\t%s\n", cfg.FromNumber)
+	if cfg.SignupNumber != "" {
+		fmt.Fprintf(tw, "  Signup number\t%s\n", cfg.SignupNumber)
+	}
+	fmt.Fprintf(tw, "\nTry:\n  export KLAXON_API_URL=%s KLAXON_API_TOKEN=%s\n", cfg.PublicURL, cfg.APIToken.Value())
+	fmt.Fprintf(tw, "  klaxon message send --channel sms --to +15555550123 --body 'hello'\n")
+	_ = tw.Flush()
+
+	err = a.run(ctx)
+	fmt.Fprintln(e.stdout, "Klaxon stopped.")
+	return err
+}
+
+// devDefaults fills in, for `klaxon dev` only, what production must be told:
+// an API token, the numbers the simulator owns, and a maintainer.
+func devDefaults(getenv func(string) string) func(string) string {
+	defaults := map[string]string{
+		"KLAXON_API_TOKEN":          "dev-" + randomHex(12),
+		"KLAXON_FROM_NUMBER":        devFromNumber,
+		"KLAXON_SIGNUP_NUMBER":      devSignupNumber,
+		"KLAXON_DIAGNOSTICS_NUMBER": devDiagnosticsNumber,
+		"KLAXON_MAINTAINERS":        devMaintainer,
+	}
+	return func(k string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return defaults[k]
+	}
+}
+
+func listenOrFree(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err == nil {
+		return ln, nil
+	}
+	return net.Listen("tcp", "127.0.0.1:0")
+}
+
+func portFree(port int) bool {
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return false
+	}
+	_ = ln.Close()
+	return true
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func redactDB(u string) string {
+	if i := strings.Index(u, "@"); i > 0 {
+		if j := strings.Index(u, "://"); j > 0 && j < i {
+			if k := strings.Index(u[j+3:i], ":"); k >= 0 {
+				return u[:j+3+k] + ":xxxxx" + u[i:]
+			}
+		}
+	}
+	return u
+}

@@ -1,0 +1,152 @@
+package gateway
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"net/http"
+	"net/mail"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gorilla/mux"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/phone"
+	"github.com/klaxonhq/klaxon/store"
+	"github.com/klaxonhq/klaxon/workflows"
+)
+
+// createMessageRequest is the body of POST /api/v1/messages.
+type createMessageRequest struct {
+	Channel string `json:"channel"`
+	To      string `json:"to"`
+	Body    string `json:"body"`
+	Subject string `json:"subject"`
+}
+
+// createMessage queues one message through the delivery pipeline: 202 with
+// its id as soon as the record exists and its workflow has started.
+func (g *Gateway) createMessage(w http.ResponseWriter, r *http.Request) {
+	var req createMessageRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	m, err := g.validateMessage(req)
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	m.ID = NewID("msg")
+	m.Purpose = "api"
+	m.Priority = klaxon.Normal
+	ctx := r.Context()
+	if err := g.Store.CreateMessage(ctx, m); err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	_, err = g.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       workflows.MessageWorkflowID(m.ID),
+		TaskQueue:                g.Config.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		EnableEagerStart:         true,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.SearchKind.ValueSet("message"), workflows.SearchRef.ValueSet(m.ID),
+			workflows.SearchStatus.ValueSet(klaxon.StatusQueued)),
+	}, workflows.WorkflowMessage, workflows.MessageInput{Message: m})
+	if err != nil {
+		_ = g.Store.MarkMessage(ctx, m.ID, klaxon.StatusFailed, "NotQueued", "the workflow engine was unavailable")
+		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnavailable, "The message could not be queued: the workflow engine is unavailable. Try again."))
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{
+		"id": m.ID, "status": klaxon.StatusQueued, "workflow_id": workflows.MessageWorkflowID(m.ID),
+	})
+}
+
+// validateMessage checks a message request and normalises its address.
+func (g *Gateway) validateMessage(req createMessageRequest) (klaxon.Message, error) {
+	m := klaxon.Message{Medium: klaxon.Medium(strings.ToLower(strings.TrimSpace(req.Channel))), Body: req.Body, Subject: strings.TrimSpace(req.Subject)}
+	if !m.Medium.Valid() {
+		if req.Channel == "" {
+			return m, klaxon.Errorf(klaxon.EInvalid, `Field "channel" is required: "sms", "voice" or "email".`)
+		}
+		return m, klaxon.Errorf(klaxon.EInvalid, `Unknown channel %q: use "sms", "voice" or "email".`, truncate(req.Channel, 20))
+	}
+	if strings.TrimSpace(m.Body) == "" {
+		return m, klaxon.Errorf(klaxon.EInvalid, `Field "body" is required and must not be blank.`)
+	}
+	if n := utf8.RuneCountInString(m.Body); n > klaxon.MaxBodyLen {
+		return m, klaxon.Errorf(klaxon.EInvalid, "The body is %d characters long; the limit is %d.", n, klaxon.MaxBodyLen)
+	}
+	if !utf8.ValidString(m.Body) {
+		return m, klaxon.Errorf(klaxon.EInvalid, "The body must be valid UTF-8 text.")
+	}
+	if utf8.RuneCountInString(m.Subject) > 200 {
+		return m, klaxon.Errorf(klaxon.EInvalid, "The subject is longer than 200 characters.")
+	}
+	to := strings.TrimSpace(req.To)
+	if to == "" {
+		return m, klaxon.Errorf(klaxon.EInvalid, `Field "to" is required.`)
+	}
+	switch m.Medium {
+	case klaxon.Email:
+		addr, err := mail.ParseAddress(to)
+		if err != nil || !strings.Contains(addr.Address, "@") {
+			return m, klaxon.Errorf(klaxon.EInvalid, "'%s' is not a valid email address.", truncate(to, 40))
+		}
+		m.To = addr.Address
+	default:
+		n, err := phone.Normalize(to, g.Config.DefaultRegion)
+		if err != nil {
+			return m, err
+		}
+		m.To = n
+	}
+	return m, nil
+}
+
+// messageView is GET /api/v1/messages/{id}.
+type messageView struct {
+	store.MessageRecord
+	Channel  klaxon.Medium       `json:"channel"`
+	Attempts []store.Attempt     `json:"attempts"`
+	Events   []store.StatusEvent `json:"events"`
+}
+
+func (g *Gateway) getMessage(w http.ResponseWriter, r *http.Request) {
+	id := mux.Vars(r)["id"]
+	m, attempts, events, err := g.Store.GetMessage(r.Context(), id)
+	if err != nil {
+		if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
+			err = klaxon.Errorf(klaxon.ENotFound, "No message with id %q.", truncate(id, 40))
+		}
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	if attempts == nil {
+		attempts = []store.Attempt{}
+	}
+	if events == nil {
+		events = []store.StatusEvent{}
+	}
+	writeJSON(w, http.StatusOK, messageView{MessageRecord: m, Channel: m.Medium, Attempts: attempts, Events: events})
+}
+
+// NewID returns a random, URL-safe id with a prefix naming its kind.
+func NewID(prefix string) string {
+	var b [15]byte
+	_, _ = rand.Read(b[:])
+	return prefix + "_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}

@@ -1,0 +1,272 @@
+// Package gateway is Klaxon's HTTP face: the Twilio webhooks (signature
+// checked, made durable, handed to workflows, answered fast), the REST API
+// behind a bearer token, health and metrics. It never waits for a workflow
+// to finish.
+package gateway
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+	"go.temporal.io/sdk/client"
+
+	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/config"
+	"github.com/klaxonhq/klaxon/metrics"
+	"github.com/klaxonhq/klaxon/store"
+)
+
+// Body size caps: Twilio webhooks are small forms; API bodies are small JSON.
+const (
+	maxWebhookBody = 64 << 10
+	maxAPIBody     = 1 << 20
+)
+
+// Deps are what the gateway's handlers use.
+type Deps struct {
+	Config   config.Config
+	Store    *store.Store
+	Temporal client.Client
+	Metrics  *metrics.Metrics
+	Logger   *slog.Logger
+	Clock    klaxon.Clock
+}
+
+// Gateway serves Klaxon's HTTP routes.
+type Gateway struct {
+	Deps
+	authTokens []string
+}
+
+// New returns a gateway. It refuses to start without an API token, so that
+// the API is never open by accident.
+func New(d Deps) (*Gateway, error) {
+	if d.Config.APIToken == "" {
+		return nil, errors.New("gateway: KLAXON_API_TOKEN is not set; the API refuses to start without one")
+	}
+	if d.Clock == nil {
+		d.Clock = klaxon.SystemClock{}
+	}
+	g := &Gateway{Deps: d}
+	for _, t := range []config.Secret{d.Config.TwilioAuthToken, d.Config.TwilioAuthTokenSecondary} {
+		if t != "" {
+			g.authTokens = append(g.authTokens, t.Value())
+		}
+	}
+	return g, nil
+}
+
+// Server returns an http.Server for the gateway with sane timeouts.
+func (g *Gateway) Server(addr string) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           g.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+// Handler returns every route Klaxon serves, in one table.
+func (g *Gateway) Handler() http.Handler {
+	r := mux.NewRouter()
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.ENotFound, "No such route: %s %s.", r.Method, r.URL.Path))
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: fmt.Sprintf("%s is not allowed on %s.", r.Method, r.URL.Path)})
+	})
+
+	r.HandleFunc("/healthz", g.healthz).Methods(http.MethodGet)
+	r.Handle("/metrics", g.Metrics.Handler()).Methods(http.MethodGet)
+
+	tw := r.PathPrefix("/twilio").Subrouter()
+	tw.Use(g.twilioSignature)
+	tw.HandleFunc("/sms/status", g.smsStatus).Methods(http.MethodPost)
+	tw.HandleFunc("/voice/status", g.voiceStatus).Methods(http.MethodPost)
+	tw.HandleFunc("/voice", g.voice).Methods(http.MethodPost)
+
+	api := r.PathPrefix("/api/v1").Subrouter()
+	api.Use(g.requireToken)
+	api.HandleFunc("/messages", g.createMessage).Methods(http.MethodPost)
+	api.HandleFunc("/messages/{id}", g.getMessage).Methods(http.MethodGet)
+
+	return g.instrument(r)
+}
+
+// instrument counts and times every request by its route template, and turns
+// a panic into a 500 with a JSON body.
+func (g *Gateway) instrument(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			if p := recover(); p != nil {
+				g.Logger.ErrorContext(r.Context(), "handler panic", "path", r.URL.Path, "panic", fmt.Sprint(p))
+				writeJSON(sw, http.StatusInternalServerError, errorBody{Error: "Internal error."})
+			}
+			route := "unmatched"
+			if m := mux.CurrentRoute(r); m != nil {
+				if t, err := m.GetPathTemplate(); err == nil {
+					route = t
+				}
+			}
+			g.Metrics.HTTPRequests.WithLabelValues(route, strconv.Itoa(sw.status)).Inc()
+			g.Metrics.HTTPSeconds.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// requireToken admits API requests that carry the bearer token.
+func (g *Gateway) requireToken(next http.Handler) http.Handler {
+	want := []byte("Bearer " + g.Config.APIToken.Value())
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := []byte(r.Header.Get("Authorization"))
+		if subtle.ConstantTimeCompare(got, want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="klaxon"`)
+			writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnauthorized, "A valid API token is required: send Authorization: Bearer <KLAXON_API_TOKEN>."))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// healthz answers 200 when Postgres and Temporal both answer.
+func (g *Gateway) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	out := map[string]string{"postgres": "ok", "temporal": "ok"}
+	status := http.StatusOK
+	if err := g.Store.Ping(ctx); err != nil {
+		out["postgres"], status = "unavailable", http.StatusServiceUnavailable
+	}
+	if _, err := g.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		out["temporal"], status = "unavailable", http.StatusServiceUnavailable
+	}
+	if status == http.StatusOK {
+		out["status"] = "ok"
+	} else {
+		out["status"] = "unavailable"
+	}
+	writeJSON(w, status, out)
+}
+
+// errorBody is every error response: one clear sentence.
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+// statusOf maps each error kind to its HTTP status: the one table.
+var statusOf = map[klaxon.ErrorCode]int{
+	klaxon.EInvalid:       http.StatusBadRequest,
+	klaxon.EUnprocessable: http.StatusUnprocessableEntity,
+	klaxon.EUnsupported:   http.StatusUnsupportedMediaType,
+	klaxon.ETooLarge:      http.StatusRequestEntityTooLarge,
+	klaxon.ENotFound:      http.StatusNotFound,
+	klaxon.EConflict:      http.StatusConflict,
+	klaxon.EThrottled:     http.StatusTooManyRequests,
+	klaxon.EUnauthorized:  http.StatusUnauthorized,
+	klaxon.EUnavailable:   http.StatusServiceUnavailable,
+	klaxon.EInternal:      http.StatusInternalServerError,
+}
+
+// writeError answers err as JSON with the status of its kind. Internal
+// errors are logged and never shown.
+func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
+	code := klaxon.ErrorCodeOf(err)
+	status, ok := statusOf[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	if status >= 500 {
+		logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+	}
+	var ke *klaxon.Error
+	if errors.As(err, &ke) && ke.RetryAfter > 0 {
+		secs := int((ke.RetryAfter + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+	}
+	writeJSON(w, status, errorBody{Error: klaxon.ErrorMessageOf(err)})
+}
+
+// writeJSON answers v as JSON.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// decodeJSON reads a JSON object body into dst, with a size cap and clear
+// errors for every way it can be wrong.
+func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return klaxon.Errorf(klaxon.EUnsupported, "Content-Type must be application/json.")
+		}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAPIBody))
+	if err := dec.Decode(dst); err != nil {
+		var tooBig *http.MaxBytesError
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &tooBig):
+			return klaxon.Errorf(klaxon.ETooLarge, "The request body is larger than %d bytes.", maxAPIBody)
+		case errors.Is(err, io.EOF):
+			return klaxon.Errorf(klaxon.EInvalid, "The request body is empty; send a JSON object.")
+		case errors.As(err, &syn):
+			return klaxon.Errorf(klaxon.EInvalid, "The request body is not valid JSON (at byte %d).", syn.Offset)
+		case errors.As(err, &typ):
+			if typ.Field != "" {
+				return klaxon.Errorf(klaxon.EInvalid, "Field %q must be a %s.", typ.Field, jsonKind(typ.Type.Kind().String()))
+			}
+			return klaxon.Errorf(klaxon.EInvalid, "The request body must be a JSON object.")
+		default:
+			return klaxon.Errorf(klaxon.EInvalid, "The request body could not be read as JSON.")
+		}
+	}
+	if dec.More() {
+		return klaxon.Errorf(klaxon.EInvalid, "The request body must hold a single JSON object.")
+	}
+	return nil
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "int", "int32", "int64", "uint", "uint32", "uint64", "float64", "float32":
+		return "number"
+	case "bool":
+		return "boolean"
+	case "slice", "array":
+		return "list"
+	default:
+		return "object"
+	}
+}

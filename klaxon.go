@@ -1,0 +1,115 @@
+// Package klaxon holds the domain types every other package of Klaxon shares:
+// the outbound message that the one delivery pipeline carries, its receipt, and
+// the error kinds that the gateway maps to HTTP statuses in one place.
+package klaxon
+
+import "time"
+
+// Medium is how a message reaches a person. Every outbound message in Klaxon
+// names exactly one; a provider behind one interface serves each.
+type Medium string
+
+// The media Klaxon delivers through.
+const (
+	SMS   Medium = "sms"
+	Voice Medium = "voice"
+	Email Medium = "email"
+)
+
+// Valid reports whether m is a medium Klaxon knows.
+func (m Medium) Valid() bool { return m == SMS || m == Voice || m == Email }
+
+// Priority orders messages that wait for the same sending number's rate
+// limit: pages and codes go ahead of broadcasts.
+type Priority int
+
+// The priorities, lowest first.
+const (
+	Bulk   Priority = 0 // broadcasts and other fan-out
+	Normal Priority = 1 // relays, confirmations, API messages
+	Urgent Priority = 2 // pages, verification and login codes
+)
+
+// MaxBodyLen is the longest message body Klaxon accepts: Twilio's limit for
+// one (concatenated) SMS, applied to every medium so a message fits any.
+const MaxBodyLen = 1600
+
+// Message is one outbound notification as the delivery pipeline carries it.
+type Message struct {
+	// ID is stable and unique: the idempotency key of the whole delivery.
+	ID     string `json:"id"`
+	Medium Medium `json:"medium"`
+	// From is the sending number (SMS, voice) or address (email); empty
+	// means the configured default.
+	From string `json:"from,omitempty"`
+	// To is an E.164 number or an email address.
+	To      string `json:"to"`
+	Subject string `json:"subject,omitempty"`
+	Body    string `json:"body"`
+	// ThreadKey groups emails into one thread (e.g. every email of a page).
+	ThreadKey string   `json:"thread_key,omitempty"`
+	Priority  Priority `json:"priority,omitempty"`
+	// IgnoreOptOut is set only for the confirmation of an opt-out keyword.
+	IgnoreOptOut bool `json:"ignore_opt_out,omitempty"`
+	// Purpose names what sent it ("api", "page", "verify", "broadcast", ...),
+	// for the audit log and metrics.
+	Purpose string `json:"purpose,omitempty"`
+	// Ref links the message to what it belongs to (a page id, a channel id).
+	Ref string `json:"ref,omitempty"`
+}
+
+// Receipt is what a provider answers when it accepts a message.
+type Receipt struct {
+	// ProviderID is the provider's id: a Twilio MessageSid or CallSid, or the
+	// email Message-ID.
+	ProviderID string `json:"provider_id"`
+	// Status is the provider's first status ("queued", "sent", ...).
+	Status string `json:"status"`
+}
+
+// Message statuses as Klaxon records them, in the order a delivery moves
+// through them. Status callbacks are applied monotonically by rank.
+const (
+	StatusQueued      = "queued"
+	StatusSending     = "sending"
+	StatusSent        = "sent"
+	StatusRinging     = "ringing"
+	StatusAnswered    = "in-progress"
+	StatusDelivered   = "delivered"
+	StatusCompleted   = "completed"
+	StatusUndelivered = "undelivered"
+	StatusNoAnswer    = "no-answer"
+	StatusBusy        = "busy"
+	StatusFailed      = "failed"
+	StatusCanceled    = "canceled"
+	StatusSuppressed  = "suppressed"
+)
+
+// StatusRank orders statuses so that a late or repeated callback never moves
+// a message backwards. Final statuses share the top rank: the first one wins.
+func StatusRank(status string) int {
+	switch status {
+	case StatusQueued, "accepted", "scheduled":
+		return 0
+	case StatusSending, "initiated":
+		return 1
+	case StatusSent, StatusRinging:
+		return 2
+	case StatusAnswered:
+		return 3
+	case StatusDelivered, StatusCompleted, StatusUndelivered, StatusNoAnswer, StatusBusy,
+		StatusFailed, StatusCanceled, StatusSuppressed, "read", "receiving", "received":
+		return 4
+	default:
+		return -1
+	}
+}
+
+// Clock tells the time; tests pass a controllable one.
+type Clock interface{ Now() time.Time }
+
+// SystemClock is the real clock.
+type SystemClock struct{}
+
+// Now returns the current time.
+func (SystemClock) Now() time.Time { return time.Now() }

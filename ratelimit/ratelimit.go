@@ -1,0 +1,170 @@
+// Package ratelimit spaces out messages per sending number, so that a burst
+// queues inside Klaxon instead of failing at the provider or getting the
+// number flagged as spam. Waiters of higher priority go first: a page never
+// waits behind a broadcast.
+package ratelimit
+
+import (
+	"container/heap"
+	"context"
+	"sync"
+	"time"
+)
+
+// Limiter hands out send slots per key (a sending number) at a fixed rate.
+// The zero rate means unlimited. It is safe for concurrent use.
+type Limiter struct {
+	interval time.Duration
+	now      func() time.Time
+
+	mu   sync.Mutex
+	keys map[string]*lane
+	seq  uint64
+}
+
+type lane struct {
+	next    time.Time // earliest instant the next slot may be taken
+	waiting waitHeap
+	wake    chan struct{} // closed and replaced whenever the head may change
+}
+
+// New returns a limiter allowing perSecond slots per second per key; 0 or
+// less disables limiting.
+func New(perSecond float64) *Limiter {
+	l := &Limiter{now: time.Now, keys: map[string]*lane{}}
+	if perSecond > 0 {
+		l.interval = time.Duration(float64(time.Second) / perSecond)
+	}
+	return l
+}
+
+// Unlimited reports whether the limiter lets everything through at once.
+func (l *Limiter) Unlimited() bool { return l.interval == 0 }
+
+// TryTake takes a slot for key if one is free now and nobody is waiting
+// ahead; it never blocks.
+func (l *Limiter) TryTake(key string) bool {
+	if l.interval == 0 {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ln := l.lane(key)
+	now := l.now()
+	if len(ln.waiting) > 0 || now.Before(ln.next) {
+		return false
+	}
+	ln.next = now.Add(l.interval)
+	return true
+}
+
+// Wait blocks until key has a free slot for this caller, higher priority
+// callers first and equal priorities in arrival order, or until ctx ends.
+// tick, if not nil, is called about once a second while waiting (activities
+// heartbeat from it).
+func (l *Limiter) Wait(ctx context.Context, key string, priority int, tick func()) error {
+	if l.interval == 0 {
+		return nil
+	}
+	l.mu.Lock()
+	ln := l.lane(key)
+	l.seq++
+	w := &waiter{priority: priority, seq: l.seq}
+	heap.Push(&ln.waiting, w)
+	ln.signal()
+	for {
+		now := l.now()
+		if ln.waiting[0] == w && !now.Before(ln.next) {
+			heap.Pop(&ln.waiting)
+			// Keep exact spacing while saturated; restart from now when idle.
+			if now.Sub(ln.next) > l.interval {
+				ln.next = now
+			}
+			ln.next = ln.next.Add(l.interval)
+			ln.signal()
+			l.mu.Unlock()
+			return nil
+		}
+		delay := time.Second
+		if ln.waiting[0] == w {
+			delay = min(ln.next.Sub(now), time.Second)
+		}
+		wake := ln.wake
+		l.mu.Unlock()
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			l.mu.Lock()
+			heap.Remove(&ln.waiting, w.index)
+			ln.signal()
+			l.mu.Unlock()
+			return ctx.Err()
+		case <-wake:
+		case <-t.C:
+			if tick != nil {
+				tick()
+			}
+		}
+		t.Stop()
+		l.mu.Lock()
+	}
+}
+
+// Waiting returns how many callers wait for key.
+func (l *Limiter) Waiting(key string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if ln, ok := l.keys[key]; ok {
+		return len(ln.waiting)
+	}
+	return 0
+}
+
+func (l *Limiter) lane(key string) *lane {
+	ln, ok := l.keys[key]
+	if !ok {
+		ln = &lane{wake: make(chan struct{})}
+		l.keys[key] = ln
+	}
+	return ln
+}
+
+func (ln *lane) signal() {
+	close(ln.wake)
+	ln.wake = make(chan struct{})
+}
+
+type waiter struct {
+	priority int
+	seq      uint64
+	index    int
+}
+
+type waitHeap []*waiter
+
+func (h waitHeap) Len() int { return len(h) }
+func (h waitHeap) Less(i, j int) bool {
+	if h[i].priority != h[j].priority {
+		return h[i].priority > h[j].priority
+	}
+	return h[i].seq < h[j].seq
+}
+func (h waitHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index = i
+	h[j].index = j
+}
+func (h *waitHeap) Push(x any) {
+	w := x.(*waiter)
+	w.index = len(*h)
+	*h = append(*h, w)
+}
+func (h *waitHeap) Pop() any {
+	old := *h
+	n := len(old)
+	w := old[n-1]
+	old[n-1] = nil
+	*h = old[:n-1]
+	return w
+}

@@ -1,0 +1,253 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/klaxonhq/klaxon"
+)
+
+// MessageRecord is a message as the audit log holds it.
+type MessageRecord struct {
+	klaxon.Message
+	Status      string    `json:"status"`
+	ProviderID  string    `json:"provider_id,omitempty"`
+	ErrorKind   string    `json:"error_kind,omitempty"`
+	ErrorCode   string    `json:"error_code,omitempty"`
+	ErrorReason string    `json:"error_reason,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// Attempt is one try to hand a message to its provider.
+type Attempt struct {
+	Lane        string     `json:"lane"`
+	Attempt     int        `json:"attempt"`
+	StartedAt   time.Time  `json:"started_at"`
+	FinishedAt  *time.Time `json:"finished_at,omitempty"`
+	Outcome     string     `json:"outcome"`
+	ProviderID  string     `json:"provider_id,omitempty"`
+	ErrorKind   string     `json:"error_kind,omitempty"`
+	ErrorCode   string     `json:"error_code,omitempty"`
+	ErrorReason string     `json:"error_reason,omitempty"`
+}
+
+// StatusEvent is one provider status callback.
+type StatusEvent struct {
+	Status     string    `json:"status"`
+	Detail     string    `json:"detail,omitempty"`
+	ErrorCode  string    `json:"error_code,omitempty"`
+	ReceivedAt time.Time `json:"received_at"`
+}
+
+// CreateMessage records a new queued message. It is idempotent: the same id
+// again changes nothing.
+func (s *Store) CreateMessage(ctx context.Context, m klaxon.Message) error {
+	_, err := s.pool.Exec(ctx, `
+		INSERT INTO messages (id, medium, sender, recipient, subject, body, thread_key, priority, purpose, ref)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		ON CONFLICT (id) DO NOTHING`,
+		m.ID, m.Medium, m.From, m.To, m.Subject, m.Body, m.ThreadKey, int(m.Priority), m.Purpose, m.Ref)
+	if err != nil {
+		return fmt.Errorf("create message: %w", err)
+	}
+	return nil
+}
+
+// AttemptState is what a sending activity needs to know before it calls the
+// provider.
+type AttemptState struct {
+	// ProviderID is set when an earlier attempt was already accepted: the
+	// message must not be sent again.
+	ProviderID string
+	// Status is the message's current status.
+	Status string
+	// OptedOut reports that the recipient texted STOP.
+	OptedOut bool
+}
+
+// BeginAttempt records the message if it is new, records the start of one
+// delivery attempt (once per lane and attempt number), and returns what the
+// sender must check, all in one round trip.
+func (s *Store) BeginAttempt(ctx context.Context, m klaxon.Message, lane string, attempt int) (AttemptState, error) {
+	var st AttemptState
+	var providerID *string
+	err := s.pool.QueryRow(ctx, `
+		WITH ins AS (
+			INSERT INTO messages (id, medium, sender, recipient, subject, body, thread_key, priority, purpose, ref)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+			ON CONFLICT (id) DO NOTHING
+			RETURNING provider_id, status
+		), att AS (
+			INSERT INTO delivery_attempts (message_id, lane, attempt) VALUES ($1, $11, $12)
+			ON CONFLICT DO NOTHING
+		), cur AS (
+			SELECT provider_id, status FROM ins
+			UNION ALL
+			SELECT provider_id, status FROM messages WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM ins)
+		)
+		SELECT cur.provider_id, cur.status, EXISTS (SELECT 1 FROM opt_outs WHERE number = $4)
+		FROM cur`,
+		m.ID, m.Medium, m.From, m.To, m.Subject, m.Body, m.ThreadKey, int(m.Priority), m.Purpose, m.Ref,
+		lane, attempt).Scan(&providerID, &st.Status, &st.OptedOut)
+	if err != nil {
+		return st, fmt.Errorf("begin attempt: %w", err)
+	}
+	if providerID != nil {
+		st.ProviderID = *providerID
+	}
+	return st, nil
+}
+
+// FinishAttempt records a provider's acceptance of a message: the attempt's
+// outcome, the provider id, and the status, folding in any status callbacks
+// that arrived before the id was known (the provider may call back before it
+// has answered us).
+func (s *Store) FinishAttempt(ctx context.Context, id, lane string, attempt int, r klaxon.Receipt) error {
+	status := r.Status
+	if klaxon.StatusRank(status) < 0 {
+		status = klaxon.StatusSent
+	}
+	_, err := s.pool.Exec(ctx, `
+		WITH a AS (
+			UPDATE delivery_attempts SET finished_at = now(), outcome = 'accepted', provider_id = $4
+			WHERE message_id = $1 AND lane = $2 AND attempt = $3
+		)
+		UPDATE messages m SET provider_id = $4, updated_at = now(),
+			(status, status_rank) = (
+				SELECT c.status, c.rank FROM (
+					SELECT m.status, m.status_rank AS rank, 0 AS o
+					UNION ALL SELECT $5::text, $6::int, 1
+					UNION ALL SELECT e.status, e.rank, 2 FROM status_events e WHERE e.provider_id = $4
+				) c ORDER BY c.rank DESC, c.o LIMIT 1)
+		WHERE m.id = $1`,
+		id, lane, attempt, r.ProviderID, status, klaxon.StatusRank(status))
+	if err != nil {
+		return fmt.Errorf("finish attempt: %w", err)
+	}
+	return nil
+}
+
+// FailAttempt records a failed attempt. When final is set the message itself
+// is marked with the status (failed, suppressed or canceled) and reason.
+func (s *Store) FailAttempt(ctx context.Context, id, lane string, attempt int, final bool, status string, de *klaxon.DeliveryError) error {
+	kind, code, reason := de.Kind, de.Code, de.Reason
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `
+			UPDATE delivery_attempts SET finished_at = now(), outcome = 'failed',
+				error_kind = $4, error_code = $5, error_reason = $6
+			WHERE message_id = $1 AND lane = $2 AND attempt = $3`,
+			id, lane, attempt, kind, code, reason); err != nil {
+			return err
+		}
+		if !final {
+			return nil
+		}
+		_, err := tx.Exec(ctx, `
+			UPDATE messages SET status = $2, status_rank = 4, error_kind = $3, error_code = $4,
+				error_reason = $5, updated_at = now()
+			WHERE id = $1 AND status_rank < 4`, id, status, kind, code, reason)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("fail attempt: %w", err)
+	}
+	return nil
+}
+
+// MarkMessage sets a final status on a message that is not final yet (for
+// example canceled, when a page is acknowledged before its text was sent).
+func (s *Store) MarkMessage(ctx context.Context, id, status, kind, reason string) error {
+	_, err := s.pool.Exec(ctx, `
+		UPDATE messages SET status = $2, status_rank = 4, error_kind = $3, error_reason = $4, updated_at = now()
+		WHERE id = $1 AND status_rank < 4`, id, status, kind, reason)
+	if err != nil {
+		return fmt.Errorf("mark message: %w", err)
+	}
+	return nil
+}
+
+// ApplyStatus records a provider status callback once, and moves the
+// message's status forward (never backward) when its provider id is known.
+// It returns whether the callback was new, and the id of the message it
+// belongs to (empty when not yet known).
+func (s *Store) ApplyStatus(ctx context.Context, providerID, status, detail, errorCode string) (fresh bool, messageID string, err error) {
+	rank := klaxon.StatusRank(status)
+	var mid *string
+	err = s.pool.QueryRow(ctx, `
+		WITH ev AS (
+			INSERT INTO status_events (provider_id, status, rank, detail, error_code)
+			VALUES ($1, $2, $5, $3, $4)
+			ON CONFLICT (provider_id, status) DO NOTHING
+			RETURNING 1
+		), upd AS (
+			UPDATE messages SET status = $2, status_rank = $5, updated_at = now(),
+				error_code = CASE WHEN $4 <> '' THEN $4 ELSE error_code END
+			WHERE provider_id = $1 AND status_rank < $5 AND EXISTS (SELECT 1 FROM ev)
+			RETURNING id
+		)
+		SELECT EXISTS (SELECT 1 FROM ev), (SELECT id FROM messages WHERE provider_id = $1)`,
+		providerID, status, detail, errorCode, rank).Scan(&fresh, &mid)
+	if err != nil {
+		return false, "", fmt.Errorf("apply status: %w", err)
+	}
+	if mid != nil {
+		messageID = *mid
+	}
+	return fresh, messageID, nil
+}
+
+// GetMessage returns a message with its attempts and status events.
+func (s *Store) GetMessage(ctx context.Context, id string) (MessageRecord, []Attempt, []StatusEvent, error) {
+	var m MessageRecord
+	var providerID *string
+	var prio int
+	err := s.pool.QueryRow(ctx, `
+		SELECT id, medium, sender, recipient, subject, body, thread_key, priority, purpose, ref,
+		       status, provider_id, error_kind, error_code, error_reason, created_at, updated_at
+		FROM messages WHERE id = $1`, id).Scan(
+		&m.ID, &m.Medium, &m.From, &m.To, &m.Subject, &m.Body, &m.ThreadKey, &prio, &m.Purpose, &m.Ref,
+		&m.Status, &providerID, &m.ErrorKind, &m.ErrorCode, &m.ErrorReason, &m.CreatedAt, &m.UpdatedAt)
+	if err != nil {
+		return m, nil, nil, fmt.Errorf("get message: %w", notFound(err))
+	}
+	m.Priority = klaxon.Priority(prio)
+	if providerID != nil {
+		m.ProviderID = *providerID
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT lane, attempt, started_at, finished_at, outcome, COALESCE(provider_id, ''), error_kind, error_code, error_reason
+		FROM delivery_attempts WHERE message_id = $1 ORDER BY started_at, lane DESC, attempt`, id)
+	if err != nil {
+		return m, nil, nil, fmt.Errorf("get message attempts: %w", err)
+	}
+	attempts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Attempt, error) {
+		var a Attempt
+		err := r.Scan(&a.Lane, &a.Attempt, &a.StartedAt, &a.FinishedAt, &a.Outcome, &a.ProviderID, &a.ErrorKind, &a.ErrorCode, &a.ErrorReason)
+		return a, err
+	})
+	if err != nil {
+		return m, nil, nil, fmt.Errorf("get message attempts: %w", err)
+	}
+	var events []StatusEvent
+	if m.ProviderID != "" {
+		rows, err := s.pool.Query(ctx, `
+			SELECT status, detail, error_code, received_at FROM status_events
+			WHERE provider_id = $1 ORDER BY received_at, id`, m.ProviderID)
+		if err != nil {
+			return m, nil, nil, fmt.Errorf("get message events: %w", err)
+		}
+		events, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (StatusEvent, error) {
+			var e StatusEvent
+			err := r.Scan(&e.Status, &e.Detail, &e.ErrorCode, &e.ReceivedAt)
+			return e, err
+		})
+		if err != nil {
+			return m, nil, nil, fmt.Errorf("get message events: %w", err)
+		}
+	}
+	return m, attempts, events, nil
+}

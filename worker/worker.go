@@ -1,0 +1,77 @@
+// Package worker assembles Klaxon's Temporal worker: every workflow and
+// activity registered under its persisted name, and the search attributes
+// they need.
+package worker
+
+import (
+	"context"
+	"fmt"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	tworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/workflows"
+)
+
+// Deps are the activity implementations the worker runs.
+type Deps struct {
+	Delivery *activities.Delivery
+}
+
+// New returns a worker on taskQueue with everything registered.
+func New(c client.Client, taskQueue string, d Deps) tworker.Worker {
+	w := tworker.New(c, taskQueue, tworker.Options{})
+	Register(w, d)
+	return w
+}
+
+// Register registers every workflow and activity on r under its persisted
+// name. Tests use it with the SDK's test environment.
+func Register(r tworker.Registry, d Deps) {
+	wf := func(fn any, name string) {
+		r.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: name})
+	}
+	act := func(fn any, name string) {
+		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
+	}
+	wf(workflows.Message, workflows.WorkflowMessage)
+
+	act(d.Delivery.SendFirst, workflows.ActivitySendFirst)
+	act(d.Delivery.Send, workflows.ActivitySend)
+	act(d.Delivery.Finalize, workflows.ActivityFinalize)
+}
+
+// EnsureSearchAttributes registers every custom search attribute Klaxon
+// uses that the namespace does not have yet.
+func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
+	have, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if err != nil {
+		return fmt.Errorf("list search attributes: %w", err)
+	}
+	missing := map[string]enumspb.IndexedValueType{}
+	for _, k := range workflows.SearchAttributes() {
+		if _, ok := have.GetCustomAttributes()[k.GetName()]; !ok {
+			missing[k.GetName()] = indexedType(k)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace: namespace, SearchAttributes: missing,
+	})
+	if err != nil {
+		return fmt.Errorf("add search attributes: %w", err)
+	}
+	return nil
+}
+
+func indexedType(k temporal.SearchAttributeKey) enumspb.IndexedValueType {
+	return k.GetValueType()
+}
