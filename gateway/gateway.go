@@ -41,6 +41,10 @@ type Deps struct {
 	Metrics  *metrics.Metrics
 	Logger   *slog.Logger
 	Clock    klaxon.Clock
+	// (inbound: add here)
+	// (paging: add here)
+	// (rotations: add here)
+	// (channels: add here)
 }
 
 // Gateway serves Klaxon's HTTP routes.
@@ -98,11 +102,18 @@ func (g *Gateway) Handler() http.Handler {
 	tw.HandleFunc("/sms/status", g.smsStatus).Methods(http.MethodPost)
 	tw.HandleFunc("/voice/status", g.voiceStatus).Methods(http.MethodPost)
 	tw.HandleFunc("/voice", g.voice).Methods(http.MethodPost)
+	// (inbound: add here)
+	// (paging: add here)
+	// (channels: add here)
 
 	api := r.PathPrefix("/api/v1").Subrouter()
 	api.Use(g.requireToken)
 	api.HandleFunc("/messages", g.createMessage).Methods(http.MethodPost)
 	api.HandleFunc("/messages/{id}", g.getMessage).Methods(http.MethodGet)
+	// (inbound: add here)
+	// (paging: add here)
+	// (rotations: add here)
+	// (channels: add here)
 
 	return g.instrument(r)
 }

@@ -22,6 +22,10 @@ import (
 // Deps are the activity implementations the worker runs.
 type Deps struct {
 	Delivery *activities.Delivery
+	// (inbound: add here)
+	// (paging: add here)
+	// (rotations: add here)
+	// (channels: add here)
 }
 
 // New returns a worker on taskQueue with everything registered.
@@ -45,6 +49,11 @@ func Register(r tworker.Registry, d Deps) {
 	act(d.Delivery.SendFirst, workflows.ActivitySendFirst)
 	act(d.Delivery.Send, workflows.ActivitySend)
 	act(d.Delivery.Finalize, workflows.ActivityFinalize)
+
+	// (inbound: add here)
+	// (paging: add here)
+	// (rotations: add here)
+	// (channels: add here)
 }
 
 // EnsureSearchAttributes registers every custom search attribute Klaxon

@@ -18,6 +18,18 @@ const DefaultTaskQueue = "klaxon"
 const (
 	// WorkflowMessage delivers one standalone message (POST /api/v1/messages).
 	WorkflowMessage = "Message"
+
+	// Inbound, verification and login codes.
+	// (inbound: add here)
+
+	// Paging.
+	// (paging: add here)
+
+	// Rotations.
+	// (rotations: add here)
+
+	// Channels.
+	// (channels: add here)
 )
 
 // Activity type names.
@@ -25,6 +37,26 @@ const (
 	ActivitySendFirst = "SendFirst"
 	ActivitySend      = "Send"
 	ActivityFinalize  = "Finalize"
+
+	// Inbound, verification and login codes.
+	// (inbound: add here)
+
+	// Paging.
+	// (paging: add here)
+
+	// Rotations.
+	// (rotations: add here)
+
+	// Channels.
+	// (channels: add here)
+)
+
+// Signal and update names.
+const (
+// (inbound: add here)
+// (paging: add here)
+// (rotations: add here)
+// (channels: add here)
 )
 
 // Query names.

@@ -132,6 +132,10 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 				Metrics:   a.metrics,
 				Logger:    logger,
 			},
+			// (inbound: add here)
+			// (paging: add here)
+			// (rotations: add here)
+			// (channels: add here)
 		}
 		a.worker = worker.New(a.temporal, cfg.TaskQueue, deps)
 	}
@@ -139,6 +143,10 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 	if r.gateway {
 		a.gateway, err = gateway.New(gateway.Deps{
 			Config: cfg, Store: a.store, Temporal: a.temporal, Metrics: a.metrics, Logger: logger,
+			// (inbound: add here)
+			// (paging: add here)
+			// (rotations: add here)
+			// (channels: add here)
 		})
 		if err != nil {
 			return nil, err

@@ -59,6 +59,10 @@ func commands() map[string]command {
 		"migrate": {"apply the Postgres schema and exit", runMigrate},
 		"sim":     {"talk to the phone simulator: text Klaxon as any number, read a phone's inbox", runSim},
 		"message": {"send a message through the pipeline, or show one: message send|show", runMessage},
+		// (inbound: add here)
+		// (paging: add here)
+		// (rotations: add here)
+		// (channels: add here)
 	}
 }
 
