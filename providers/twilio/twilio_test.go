@@ -34,13 +34,13 @@ type request struct {
 // canned is a tiny Twilio-shaped server: every request gets the same
 // answer, and every request is recorded.
 type canned struct {
-	mu       sync.Mutex
-	reqs     []request
-	status   int
-	body     string
-	ctype    string
-	hang     chan struct{} // when set, the handler blocks until it is closed
-	requests int
+	mu      sync.Mutex
+	reqs    []request
+	status  int
+	body    string
+	ctype   string
+	hang    chan struct{} // when set, the handler blocks until it is closed
+	hanging chan struct{} // receives once per request that blocks on hang
 }
 
 func (c *canned) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -51,6 +51,7 @@ func (c *canned) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, body, ctype, hang := c.status, c.body, c.ctype, c.hang
 	c.mu.Unlock()
 	if hang != nil {
+		c.hanging <- struct{}{}
 		select {
 		case <-hang:
 		case <-r.Context().Done():
@@ -90,7 +91,7 @@ func (c *canned) count() int {
 // newCanned starts a canned server on 127.0.0.1 and a Client pointed at it.
 func newCanned(t *testing.T, cfg twilio.Config) (*canned, *twilio.Client) {
 	t.Helper()
-	c := &canned{status: 201, body: `{"sid":"SM123","status":"queued"}`}
+	c := &canned{status: 201, body: `{"sid":"SM123","status":"queued"}`, hanging: make(chan struct{}, 16)}
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)
 	cfg.APIURL = srv.URL + cfg.APIURL
@@ -316,9 +317,7 @@ func TestSendSMS_HonoursCallerContext(t *testing.T) {
 		_, err := client.SendSMS(ctx, sms())
 		done <- err
 	}()
-	for srv.count() == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	<-srv.hanging
 	cancel()
 	err := <-done
 	de := deliveryError(t, err)
