@@ -94,7 +94,6 @@ func (n *node) content() string {
 	walk = func(n *node) {
 		if n.name == "" {
 			b.WriteString(n.text)
-			b.WriteByte(' ')
 		}
 		for _, c := range n.children {
 			walk(c)
