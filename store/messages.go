@@ -111,24 +111,38 @@ func (s *Store) FinishAttempt(ctx context.Context, id, lane string, attempt int,
 	if klaxon.StatusRank(status) < 0 {
 		status = klaxon.StatusSent
 	}
-	_, err := s.pool.Exec(ctx, `
-		WITH a AS (
-			UPDATE delivery_attempts SET finished_at = now(), outcome = 'accepted', provider_id = $4
-			WHERE message_id = $1 AND lane = $2 AND attempt = $3
-		)
-		UPDATE messages m SET provider_id = $4, updated_at = now(),
-			(status, status_rank) = (
-				SELECT c.status, c.rank FROM (
-					SELECT m.status, m.status_rank AS rank, 0 AS o
-					UNION ALL SELECT $5::text, $6::int, 1
-					UNION ALL SELECT e.status, e.rank, 2 FROM status_events e WHERE e.provider_id = $4
-				) c ORDER BY c.rank DESC, c.o LIMIT 1)
-		WHERE m.id = $1`,
-		id, lane, attempt, r.ProviderID, status, klaxon.StatusRank(status))
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := lockProviderID(ctx, tx, r.ProviderID); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `
+			WITH a AS (
+				UPDATE delivery_attempts SET finished_at = now(), outcome = 'accepted', provider_id = $4
+				WHERE message_id = $1 AND lane = $2 AND attempt = $3
+			)
+			UPDATE messages m SET provider_id = $4, updated_at = now(),
+				(status, status_rank) = (
+					SELECT c.status, c.rank FROM (
+						SELECT m.status, m.status_rank AS rank, 0 AS o
+						UNION ALL SELECT $5::text, $6::int, 1
+						UNION ALL SELECT e.status, e.rank, 2 FROM status_events e WHERE e.provider_id = $4
+					) c ORDER BY c.rank DESC, c.o LIMIT 1)
+			WHERE m.id = $1`,
+			id, lane, attempt, r.ProviderID, status, klaxon.StatusRank(status))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("finish attempt: %w", err)
 	}
 	return nil
+}
+
+// lockProviderID serialises, per provider id, the recording of a provider's
+// acceptance and of its status callbacks: either may come first, and each
+// must see what the other committed.
+func lockProviderID(ctx context.Context, tx pgx.Tx, providerID string) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, providerID)
+	return err
 }
 
 // FailAttempt records a failed attempt. When final is set the message itself
@@ -177,20 +191,25 @@ func (s *Store) MarkMessage(ctx context.Context, id, status, kind, reason string
 func (s *Store) ApplyStatus(ctx context.Context, providerID, status, detail, errorCode string) (fresh bool, messageID string, err error) {
 	rank := klaxon.StatusRank(status)
 	var mid *string
-	err = s.pool.QueryRow(ctx, `
-		WITH ev AS (
-			INSERT INTO status_events (provider_id, status, rank, detail, error_code)
-			VALUES ($1, $2, $5, $3, $4)
-			ON CONFLICT (provider_id, status) DO NOTHING
-			RETURNING 1
-		), upd AS (
-			UPDATE messages SET status = $2, status_rank = $5, updated_at = now(),
-				error_code = CASE WHEN $4 <> '' THEN $4 ELSE error_code END
-			WHERE provider_id = $1 AND status_rank < $5 AND EXISTS (SELECT 1 FROM ev)
-			RETURNING id
-		)
-		SELECT EXISTS (SELECT 1 FROM ev), (SELECT id FROM messages WHERE provider_id = $1)`,
-		providerID, status, detail, errorCode, rank).Scan(&fresh, &mid)
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := lockProviderID(ctx, tx, providerID); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `
+			WITH ev AS (
+				INSERT INTO status_events (provider_id, status, rank, detail, error_code)
+				VALUES ($1, $2, $5, $3, $4)
+				ON CONFLICT (provider_id, status) DO NOTHING
+				RETURNING 1
+			), upd AS (
+				UPDATE messages SET status = $2, status_rank = $5, updated_at = now(),
+					error_code = CASE WHEN $4 <> '' THEN $4 ELSE error_code END
+				WHERE provider_id = $1 AND status_rank < $5 AND EXISTS (SELECT 1 FROM ev)
+				RETURNING id
+			)
+			SELECT EXISTS (SELECT 1 FROM ev), (SELECT id FROM messages WHERE provider_id = $1)`,
+			providerID, status, detail, errorCode, rank).Scan(&fresh, &mid)
+	})
 	if err != nil {
 		return false, "", fmt.Errorf("apply status: %w", err)
 	}
