@@ -151,6 +151,13 @@ func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, atte
 	}
 	d.Logger.WarnContext(ctx, "delivery attempt failed", "message", m.ID, "medium", m.Medium,
 		"to", redact(m), "lane", lane, "attempt", attempt, "kind", de.Kind, "code", de.Code, "permanent", de.Permanent)
+	if de.Kind == ErrTypeOptedOut {
+		// The carrier says the recipient opted out: mirror it, so nothing
+		// else is attempted until they text START.
+		if err := d.Store.OptOut(ctx, m.To, "carrier"); err != nil {
+			d.Logger.ErrorContext(ctx, "mirror carrier opt-out", "message", m.ID, "error", err)
+		}
+	}
 	if de.Permanent {
 		d.count(m, "permanent")
 		return klaxon.Receipt{}, temporal.NewNonRetryableApplicationError(de.Error(), de.Kind, de)

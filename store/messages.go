@@ -82,7 +82,9 @@ func (s *Store) BeginAttempt(ctx context.Context, m klaxon.Message, lane string,
 			ON CONFLICT (id) DO NOTHING
 			RETURNING provider_id, status
 		), att AS (
-			INSERT INTO delivery_attempts (message_id, lane, attempt) VALUES ($1, $11, $12)
+			INSERT INTO delivery_attempts (message_id, lane, attempt)
+			SELECT $1, $11, $12
+			WHERE NOT EXISTS (SELECT 1 FROM messages WHERE id = $1 AND (provider_id IS NOT NULL OR status_rank >= 4))
 			ON CONFLICT DO NOTHING
 		), cur AS (
 			SELECT provider_id, status FROM ins

@@ -96,6 +96,12 @@ func deliver(ctx workflow.Context, m klaxon.Message, o DeliverOptions) (klaxon.R
 	switch {
 	case ctx.Err() != nil || temporal.IsCanceledError(err):
 		in.Status, in.Kind, in.Reason = klaxon.StatusCanceled, "Canceled", "no longer needed"
+	case !isPermanent(err):
+		// The retry policy ran out of time: Temporal returns the last
+		// transient failure, which is the reason worth recording.
+		if in.Kind != "GaveUp" {
+			in.Kind, in.Reason = "GaveUp", "gave up retrying; last error: "+in.Reason
+		}
 	case in.Kind == "OptedOut":
 		in.Status = klaxon.StatusSuppressed
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/klaxonhq/klaxon"
@@ -61,7 +62,8 @@ func Message(ctx workflow.Context, in MessageInput) (MessageResult, error) {
 		default:
 			setStatus(klaxon.StatusFailed)
 		}
-		return MessageResult{Status: st.Status}, fmt.Errorf("message %s: %w", in.Message.ID, err)
+		return MessageResult{Status: st.Status}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("message %s %s: %s", in.Message.ID, st.Status, st.Error), errorType(err), err)
 	}
 	st.ProviderID = r.ProviderID
 	setStatus(klaxon.StatusSent)

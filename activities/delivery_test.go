@@ -1,0 +1,182 @@
+package activities_test
+
+import (
+	"errors"
+	"log/slog"
+	"net/http/httptest"
+	"testing"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/internal/testenv"
+	"github.com/klaxonhq/klaxon/metrics"
+	"github.com/klaxonhq/klaxon/providers/twilio"
+	"github.com/klaxonhq/klaxon/ratelimit"
+	"github.com/klaxonhq/klaxon/simulator"
+)
+
+const (
+	sid       = "ACtest00000000000000000000000000aa"
+	authToken = "testauthtoken0123456789"
+	from      = "+15555550100"
+)
+
+type rig struct {
+	d   *activities.Delivery
+	sim *simulator.Simulator
+	db  *testenv.DB
+	env *testsuite.TestActivityEnvironment
+}
+
+// newRig wires the delivery activities to a fresh database and to the
+// simulator over HTTP through the real Twilio provider.
+func newRig(t *testing.T, rate float64) *rig {
+	t.Helper()
+	db := testenv.Postgres(t)
+	sim := simulator.New(simulator.Config{AccountSID: sid, AuthToken: authToken, InboundURL: "http://127.0.0.1:1/twilio/sms"})
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(func() { sim.Close(); srv.Close() })
+	tw, err := twilio.New(twilio.Config{AccountSID: sid, AuthToken: authToken, APIURL: srv.URL, PublicURL: "http://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &activities.Delivery{
+		Store:     db.Store,
+		Providers: map[klaxon.Medium]activities.Provider{klaxon.SMS: tw.SMS(), klaxon.Voice: tw.Voice()},
+		From:      map[klaxon.Medium]string{klaxon.SMS: from, klaxon.Voice: from},
+		Limiter:   ratelimit.New(rate),
+		Metrics:   metrics.New(),
+		Logger:    slog.New(slog.DiscardHandler),
+	}
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(d)
+	return &rig{d: d, sim: sim, db: db, env: env}
+}
+
+func sms(id, to string) klaxon.Message {
+	return klaxon.Message{ID: id, Medium: klaxon.SMS, To: to, Body: "the disk is full", Priority: klaxon.Urgent}
+}
+
+func TestSend_RetriedAttemptDoesNotSendTwice(t *testing.T) {
+	r := newRig(t, 0)
+	m := sms("msg_idem", "+15555550123")
+	for range 3 {
+		if _, err := r.env.ExecuteActivity(r.d.Send, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(r.sim.Inbox(m.To)); n != 1 {
+		t.Fatalf("recipient got %d texts, want exactly 1", n)
+	}
+	rec, attempts, _, err := r.db.Store.GetMessage(t.Context(), m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(attempts) != 1 || rec.ProviderID == "" {
+		t.Errorf("attempts = %+v, provider id %q; want one accepted attempt", attempts, rec.ProviderID)
+	}
+}
+
+func TestSend_OptedOutRecipientGetsNothing(t *testing.T) {
+	r := newRig(t, 0)
+	m := sms("msg_optout", "+15555550124")
+	if err := r.db.Store.OptOut(t.Context(), m.To, "STOP"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := r.env.ExecuteActivity(r.d.SendFirst, m)
+	assertAppError(t, err, activities.ErrTypeOptedOut, false)
+	if n := len(r.sim.Inbox(m.To)); n != 0 {
+		t.Fatalf("opted-out recipient got %d texts", n)
+	}
+	rec, _, _, _ := r.db.Store.GetMessage(t.Context(), m.ID)
+	if rec.Status != klaxon.StatusSuppressed {
+		t.Errorf("status %q, want suppressed", rec.Status)
+	}
+
+	// The confirmation of an opt-out keyword still goes through.
+	c := sms("msg_confirm", m.To)
+	c.IgnoreOptOut = true
+	if _, err := r.env.ExecuteActivity(r.d.SendFirst, c); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(r.sim.Inbox(m.To)); n != 1 {
+		t.Errorf("confirmation not delivered: %d texts", n)
+	}
+}
+
+func TestSend_ClassifiesProviderFailures(t *testing.T) {
+	cases := []struct {
+		name      string
+		to        string
+		fail      func(*simulator.Simulator)
+		kind      string
+		retryable bool
+		status    string
+	}{
+		{"invalid number is permanent", "+15005550001", nil, "InvalidNumber", false, klaxon.StatusFailed},
+		{"not a mobile is permanent", "+15005550009", nil, "NotMobile", false, klaxon.StatusFailed},
+		{"carrier opt-out is permanent", "+15005550004", nil, "OptedOut", false, klaxon.StatusFailed},
+		{"provider 503 is transient", "+15555550125", func(s *simulator.Simulator) { s.FailNext(1, 503, 0) }, "ProviderUnavailable", true, klaxon.StatusQueued},
+		{"provider 429 is transient", "+15555550126", func(s *simulator.Simulator) { s.FailNext(1, 429, 20429) }, "Throttled", true, klaxon.StatusQueued},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := newRig(t, 0)
+			if c.fail != nil {
+				c.fail(r.sim)
+			}
+			m := sms("msg_"+c.kind, c.to)
+			_, err := r.env.ExecuteActivity(r.d.SendFirst, m)
+			assertAppError(t, err, c.kind, c.retryable)
+			rec, attempts, _, _ := r.db.Store.GetMessage(t.Context(), m.ID)
+			if rec.Status != c.status {
+				t.Errorf("status %q, want %q", rec.Status, c.status)
+			}
+			if len(attempts) != 1 || attempts[0].Outcome != "failed" || attempts[0].ErrorKind != c.kind {
+				t.Errorf("attempts = %+v", attempts)
+			}
+			optedOut, err := r.db.Store.IsOptedOut(t.Context(), c.to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := c.kind == "OptedOut"; optedOut != want {
+				t.Errorf("opted out after %s = %v, want %v", c.kind, optedOut, want)
+			}
+		})
+	}
+}
+
+func TestSendFirst_FallsThroughWhenNumberIsAtItsRate(t *testing.T) {
+	r := newRig(t, 0.5)
+	if _, err := r.env.ExecuteActivity(r.d.SendFirst, sms("msg_a", "+15555550127")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := r.env.ExecuteActivity(r.d.SendFirst, sms("msg_b", "+15555550128"))
+	assertAppError(t, err, activities.ErrTypeRateLimit, true)
+	if n := len(r.sim.Inbox("+15555550128")); n != 0 {
+		t.Errorf("rate-limited first attempt reached the provider")
+	}
+	// The retrying lane queues for the slot instead of failing.
+	if _, err := r.env.ExecuteActivity(r.d.Send, sms("msg_b", "+15555550128")); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(r.sim.Inbox("+15555550128")); n != 1 {
+		t.Errorf("queued text delivered %d times, want 1", n)
+	}
+}
+
+func assertAppError(t *testing.T, err error, kind string, retryable bool) {
+	t.Helper()
+	var ae *temporal.ApplicationError
+	if !errors.As(err, &ae) {
+		t.Fatalf("error %v is not an application error", err)
+	}
+	if ae.Type() != kind || ae.NonRetryable() == retryable {
+		t.Fatalf("error type %q retryable=%v, want %q retryable=%v (%v)", ae.Type(), !ae.NonRetryable(), kind, retryable, err)
+	}
+}
+
