@@ -276,8 +276,9 @@ func (s *Simulator) lookupCall(r *http.Request) (*call, apiCall, bool) {
 }
 
 // updateCall serves POST Calls/{Sid}.json. Status=canceled ends a call that
-// has not been answered yet; Status=completed ends any call still going.
-// Redirecting a live call (Url, Twiml) is not simulated.
+// has not been answered yet; Status=completed ends any call still going. A
+// call that has ended answers Twilio's 21220. Redirecting a live call (Url,
+// Twiml) is not simulated.
 func (s *Simulator) updateCall(w http.ResponseWriter, r *http.Request) {
 	c, _, ok := s.lookupCall(r)
 	if !ok {
@@ -295,8 +296,13 @@ func (s *Simulator) updateCall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	if finalCallStatus(c.Status) {
+		s.mu.Unlock()
+		writeError(w, http.StatusBadRequest, 21220, "Call is not in-progress. Cannot redirect.")
+		return
+	}
 	switch {
-	case status == "" || c.hungUp || finalCallStatus(c.Status):
+	case status == "":
 	case status == "canceled" && c.Status != "in-progress",
 		status == "completed":
 		c.hungUp = true

@@ -261,6 +261,13 @@ func TestCall_HangUpMidCall(t *testing.T) {
 	if got.Status != "completed" || !slices.Equal(got.Transcript, []string{"Press 1"}) {
 		t.Errorf("call = %+v, want completed before the acknowledgement was heard", got)
 	}
+
+	// Hanging up a call that has ended is Twilio's 21220.
+	_, err = e.api.UpdateCall(got.SID, (&openapi.UpdateCallParams{}).SetStatus("completed"))
+	var rerr *client.TwilioRestError
+	if !errors.As(err, &rerr) || rerr.Status != 400 || rerr.Code != 21220 {
+		t.Errorf("hanging up an ended call: err = %v, want 400 code 21220", err)
+	}
 }
 
 func TestCall_InlineTwimlAndRedirectLoopsEnd(t *testing.T) {
