@@ -414,7 +414,7 @@ func (s *Simulator) runCall(ctx context.Context, c *call) {
 	s.endCall(ctx, c, "completed")
 }
 
-// callParams are the fields of every request Twilio makes about a call.
+// params are the fields of every request Twilio makes about a call.
 // s.mu must be held.
 func (c *call) params(status string) url.Values {
 	p := url.Values{

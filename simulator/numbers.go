@@ -131,7 +131,7 @@ func (s *Simulator) addNumberLocked(n *owned) {
 // The area codes offered when a search names none.
 var defaultAreaCodes = map[string]string{"US": "415", "CA": "604"}
 
-// available returns up to limit numbers in the area code that nobody owns:
+// availableLocked returns up to limit numbers in the area code that nobody owns:
 // +1 AAA 555-01XX, the range reserved for fiction, in order. s.mu must be
 // held.
 func (s *Simulator) availableLocked(areaCode string, limit int) []string {

@@ -359,7 +359,8 @@ func (s *Simulator) AddIncomingNumber(number, smsURL string) {
 	s.addNumberLocked(&owned{phone: number, smsURL: smsURL})
 }
 
-// phones lists every phone number the simulator has seen, sorted.
+// phonesLocked lists every phone number the simulator has seen, sorted.
+// s.mu must be held.
 func (s *Simulator) phonesLocked() []string {
 	seen := make(map[string]bool)
 	for _, m := range s.messages {
