@@ -67,7 +67,37 @@ func (d *Delivery) SendFirst(ctx context.Context, m klaxon.Message) (klaxon.Rece
 // (higher priorities first) and heartbeating while it waits. Temporal's
 // retry policy calls it again on a transient failure.
 func (d *Delivery) Send(ctx context.Context, m klaxon.Message) (klaxon.Receipt, error) {
+	// Heartbeat for the whole attempt — the wait for a slot and the
+	// provider call — so that a worker that dies mid-attempt is noticed
+	// within the short heartbeat timeout and the send moves to another.
+	stop := heartbeat(ctx, HeartbeatEvery)
+	defer stop()
 	return d.send(ctx, m, LaneRetry, int(activity.GetInfo(ctx).Attempt), true)
+}
+
+// HeartbeatEvery is how often a retrying send heartbeats; its activity's
+// heartbeat timeout is a few times this.
+const HeartbeatEvery = 2 * time.Second
+
+// heartbeat records a heartbeat every interval until the returned stop is
+// called.
+func heartbeat(ctx context.Context, every time.Duration) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx)
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 // FinalizeInput names a message whose delivery has ended without success.
@@ -123,7 +153,7 @@ func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, atte
 				return klaxon.Receipt{}, temporal.NewApplicationError("sending number is at its rate limit", ErrTypeRateLimit)
 			}
 			d.Metrics.RateLimitWaits.Inc()
-			if err := d.Limiter.Wait(ctx, m.From, int(m.Priority), func() { activity.RecordHeartbeat(ctx) }); err != nil {
+			if err := d.Limiter.Wait(ctx, m.From, int(m.Priority)); err != nil {
 				return klaxon.Receipt{}, fmt.Errorf("send: wait for rate limit: %w", err)
 			}
 		}

@@ -60,9 +60,7 @@ func (l *Limiter) TryTake(key string) bool {
 
 // Wait blocks until key has a free slot for this caller, higher priority
 // callers first and equal priorities in arrival order, or until ctx ends.
-// tick, if not nil, is called about once a second while waiting (activities
-// heartbeat from it).
-func (l *Limiter) Wait(ctx context.Context, key string, priority int, tick func()) error {
+func (l *Limiter) Wait(ctx context.Context, key string, priority int) error {
 	if l.interval == 0 {
 		return nil
 	}
@@ -102,9 +100,6 @@ func (l *Limiter) Wait(ctx context.Context, key string, priority int, tick func(
 			return ctx.Err()
 		case <-wake:
 		case <-t.C:
-			if tick != nil {
-				tick()
-			}
 		}
 		t.Stop()
 		l.mu.Lock()

@@ -15,7 +15,7 @@ func TestLimiter_UnlimitedNeverWaits(t *testing.T) {
 			t.Fatal("unlimited limiter refused a slot")
 		}
 	}
-	if err := l.Wait(t.Context(), "+15555550100", 0, nil); err != nil {
+	if err := l.Wait(t.Context(), "+15555550100", 0); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -52,7 +52,7 @@ func TestLimiter_HigherPriorityGoesFirst(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := l.Wait(ctx, "n", prio, nil); err != nil {
+			if err := l.Wait(ctx, "n", prio); err != nil {
 				t.Error(err)
 				return
 			}
@@ -75,7 +75,7 @@ func TestLimiter_WaitHonoursCancellation(t *testing.T) {
 	l.TryTake("n")
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Millisecond)
 	defer cancel()
-	if err := l.Wait(ctx, "n", 0, nil); err == nil {
+	if err := l.Wait(ctx, "n", 0); err == nil {
 		t.Fatal("Wait returned a slot long before it was due")
 	}
 	if got := l.Waiting("n"); got != 0 {
@@ -91,7 +91,7 @@ func BenchmarkLimiter_HeldRate(b *testing.B) {
 	ctx := context.Background()
 	start := time.Now()
 	for b.Loop() {
-		if err := l.Wait(ctx, "n", 1, nil); err != nil {
+		if err := l.Wait(ctx, "n", 1); err != nil {
 			b.Fatal(err)
 		}
 	}

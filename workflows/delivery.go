@@ -56,8 +56,10 @@ func deliveryOptions(m klaxon.Message, o DeliverOptions) workflow.ActivityOption
 	return workflow.ActivityOptions{
 		ScheduleToCloseTimeout: giveUp,
 		StartToCloseTimeout:    startToClose,
-		HeartbeatTimeout:       30 * time.Second,
-		RetryPolicy:            deliveryRetryPolicy(),
+		// Four missed heartbeats (activities.HeartbeatEvery) mean the
+		// worker died: retry elsewhere within seconds, not minutes.
+		HeartbeatTimeout: 8 * time.Second,
+		RetryPolicy:      deliveryRetryPolicy(),
 	}
 }
 

@@ -16,7 +16,9 @@ type messageAnswer struct {
 	To       string `json:"to"`
 	Error    string `json:"error"`
 	Attempts []struct {
-		Lane, Outcome, ErrorKind string
+		Lane      string `json:"lane"`
+		Outcome   string `json:"outcome"`
+		ErrorKind string `json:"error_kind"`
 	} `json:"attempts"`
 	Events []struct {
 		Status string `json:"status"`
@@ -134,4 +136,97 @@ func TestE2E_Messages_RequiresToken(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("status %d, want 401", resp.StatusCode)
 	}
+}
+
+func TestE2E_Messages_ProviderDownRetriesThenDelivers(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	h.sim.FailNext(3, http.StatusServiceUnavailable, 0)
+	var out messageAnswer
+	if code := h.api(http.MethodPost, "/api/v1/messages", map[string]string{"channel": "sms", "to": "+15555550130", "body": "retry me"}, &out); code != http.StatusAccepted {
+		t.Fatalf("status %d: %s", code, out.Error)
+	}
+	h.waitText("+15555550130", "retry me")
+	var m messageAnswer
+	h.eventually("the audit log to show the failed attempts and the delivery", func() bool {
+		h.api(http.MethodGet, "/api/v1/messages/"+out.ID, nil, &m)
+		return m.Status == "delivered" && len(m.Attempts) == 4
+	})
+	for i, a := range m.Attempts[:3] {
+		if a.Outcome != "failed" || a.ErrorKind != "ProviderUnavailable" {
+			t.Errorf("attempt %d = %+v, want a failed ProviderUnavailable", i, a)
+		}
+	}
+	if m.Attempts[3].Outcome != "accepted" {
+		t.Errorf("last attempt = %+v", m.Attempts[3])
+	}
+	if n := len(h.sim.Inbox("+15555550130")); n != 1 {
+		t.Errorf("%d texts delivered, want 1", n)
+	}
+}
+
+func TestE2E_Messages_PermanentFailureIsRecordedWithReason(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	var out messageAnswer
+	if code := h.api(http.MethodPost, "/api/v1/messages", map[string]string{"channel": "sms", "to": "+15005550001", "body": "x"}, &out); code != http.StatusAccepted {
+		t.Fatalf("status %d: %s", code, out.Error)
+	}
+	var m struct {
+		Status      string `json:"status"`
+		ErrorKind   string `json:"error_kind"`
+		ErrorReason string `json:"error_reason"`
+		Attempts    []any  `json:"attempts"`
+	}
+	h.eventually("the message to be marked failed", func() bool {
+		h.api(http.MethodGet, "/api/v1/messages/"+out.ID, nil, &m)
+		return m.Status == "failed"
+	})
+	if m.ErrorKind != "InvalidNumber" || m.ErrorReason == "" || len(m.Attempts) != 1 {
+		t.Errorf("failed message = %+v; want InvalidNumber, a reason, and no retries", m)
+	}
+}
+
+func TestE2E_Messages_WorkerKilledMidDeliveryDeliversEachOnce(t *testing.T) {
+	// One message per second per number: five texts take four seconds, and
+	// the worker dies after the second.
+	h := newHarness(t, harnessOptions{SplitWorker: true, Env: map[string]string{"KLAXON_SEND_RATE": "1"}})
+	recipients := []string{"+15555550141", "+15555550142", "+15555550143", "+15555550144", "+15555550145"}
+	for _, to := range recipients {
+		var out messageAnswer
+		if code := h.api(http.MethodPost, "/api/v1/messages", map[string]string{"channel": "sms", "to": to, "body": "once only"}, &out); code != http.StatusAccepted {
+			t.Fatalf("status %d: %s", code, out.Error)
+		}
+	}
+	h.eventually("two texts out", func() bool { return len(h.sim.Messages()) >= 2 })
+	h.stopWorker()
+	sentBefore := len(h.sim.Messages())
+	h.startWorker()
+	for _, to := range recipients {
+		h.waitText(to, "once only")
+	}
+	// Give any duplicate a chance to show up before counting.
+	h.eventually("every message delivered in the audit log", func() bool {
+		var n int
+		_ = h.db.Pool.QueryRow(t.Context(), `SELECT count(*) FROM messages WHERE status = 'delivered'`).Scan(&n)
+		return n == len(recipients)
+	})
+	for _, to := range recipients {
+		if n := len(h.sim.Inbox(to)); n != 1 {
+			t.Errorf("%s got %d texts, want exactly 1", to, n)
+		}
+	}
+	t.Logf("%d texts were out before the worker was killed", sentBefore)
+}
+
+func TestE2E_Messages_QueuedWhileWorkerDownAreDeliveredWhenItReturns(t *testing.T) {
+	h := newHarness(t, harnessOptions{SplitWorker: true})
+	h.stopWorker()
+	var out messageAnswer
+	if code := h.api(http.MethodPost, "/api/v1/messages", map[string]string{"channel": "sms", "to": "+15555550150", "body": "waited"}, &out); code != http.StatusAccepted {
+		t.Fatalf("status %d: %s", code, out.Error)
+	}
+	if n := len(h.sim.Messages()); n != 0 {
+		t.Fatalf("a text went out with no worker running")
+	}
+	h.startWorker()
+	h.waitText("+15555550150", "waited")
 }
