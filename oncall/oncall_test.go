@@ -366,7 +366,7 @@ func TestNextHandoff_OverrideBeforeStartAndLongCovers(t *testing.T) {
 	day := func(d, h int) time.Time { return time.Date(2026, 3, d, h, 0, 0, 0, time.UTC) }
 	r := newRotation(t, Spec{Timezone: "UTC", ShiftHours: 24, Start: day(10, 9), Members: []string{"a", "b"}})
 	r.Overrides = []Override{
-		{ID: 1, User: "x", Start: day(8, 0), End: day(9, 0)},  // before the rotation starts
+		{ID: 1, User: "x", Start: day(8, 0), End: day(9, 0)},   // before the rotation starts
 		{ID: 2, User: "b", Start: day(10, 9), End: day(21, 9)}, // b covers eleven days of shifts
 	}
 	want := []Handoff{
