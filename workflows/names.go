@@ -20,6 +20,12 @@ const (
 	WorkflowMessage = "Message"
 
 	// Inbound, verification and login codes.
+	// WorkflowInbound handles one durable inbound event (a text or keypress).
+	WorkflowInbound = "Inbound"
+	// WorkflowVerifyContact verifies one contact method with a code.
+	WorkflowVerifyContact = "VerifyContact"
+	// WorkflowOTP is one login code for another application.
+	WorkflowOTP = "OTP"
 	// (inbound: add here)
 
 	// Paging.
@@ -39,6 +45,14 @@ const (
 	ActivityFinalize  = "Finalize"
 
 	// Inbound, verification and login codes.
+	ActivityLoadInbound     = "LoadInbound"
+	ActivityFinishInbound   = "FinishInbound"
+	ActivityMirrorOptOut    = "MirrorOptOut"
+	ActivityClaimReply      = "ClaimReply"
+	ActivityFindCodeReply   = "FindCodeReply"
+	ActivityIssueCode       = "IssueCode"
+	ActivityCheckCode       = "CheckCode"
+	ActivityFinishChallenge = "FinishChallenge"
 	// (inbound: add here)
 
 	// Paging.
@@ -53,7 +67,16 @@ const (
 
 // Signal and update names.
 const (
-// (inbound: add here)
+	// UpdateVerify checks a code (verification and login codes alike).
+	UpdateVerify = "verify"
+	// UpdateResend sends a new code, no sooner than the resend interval.
+	UpdateResend = "resend"
+	// SignalCodeReply carries a code texted back to the paging number.
+	SignalCodeReply = "code-reply"
+	// SignalInboundTurn wakes an inbound workflow waiting for an earlier
+	// text of the same sender to be processed.
+	SignalInboundTurn = "inbound-turn"
+	// (inbound: add here)
 // (paging: add here)
 // (rotations: add here)
 // (channels: add here)
