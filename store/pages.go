@@ -1,0 +1,421 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/klaxonhq/klaxon"
+)
+
+// Page statuses.
+const (
+	PageOpen     = "open"
+	PageAcked    = "acked"
+	PageResolved = "resolved"
+)
+
+// Page modes and urgencies.
+const (
+	ModeEscalate = "escalate"
+	ModeBlast    = "blast"
+	UrgencyHigh  = "high"
+	UrgencyLow   = "low"
+)
+
+// PurposePage is the Purpose of every message a page sends; its Ref is the
+// page id in decimal.
+const PurposePage = "page"
+
+// Page is something someone must look at now, and how far it has got.
+type Page struct {
+	ID       int64  `json:"id"`
+	Target   string `json:"target"`
+	Summary  string `json:"summary"`
+	Details  string `json:"details,omitempty"`
+	Mode     string `json:"mode"`
+	Urgency  string `json:"urgency"`
+	DedupKey string `json:"dedup_key,omitempty"`
+	// EscalateAfterSeconds, when not zero, overrides the wait before each
+	// next medium or step.
+	EscalateAfterSeconds int        `json:"escalate_after_seconds,omitempty"`
+	RequestedBy          string     `json:"requested_by,omitempty"`
+	Status               string     `json:"status"`
+	CreatedAt            time.Time  `json:"created_at"`
+	AckedAt              *time.Time `json:"acked_at,omitempty"`
+	AckedBy              string     `json:"acked_by,omitempty"`
+	ResolvedAt           *time.Time `json:"resolved_at,omitempty"`
+	ResolvedBy           string     `json:"resolved_by,omitempty"`
+}
+
+// Kinds of page event.
+const (
+	EventCreated   = "created"
+	EventStep      = "step"
+	EventNotified  = "notified"
+	EventFailed    = "failed"
+	EventCanceled  = "canceled"
+	EventDelivery  = "delivery"
+	EventReply     = "reply"
+	EventAcked     = "acked"
+	EventResolved  = "resolved"
+	EventSkipped   = "skipped"
+	EventExhausted = "exhausted"
+)
+
+// PageEvent is one entry of a page's timeline.
+type PageEvent struct {
+	Kind string `json:"kind"`
+	// Key makes recording idempotent within the page; empty never collides.
+	Key       string        `json:"-"`
+	User      string        `json:"user,omitempty"`
+	Medium    klaxon.Medium `json:"medium,omitempty"`
+	Contact   string        `json:"contact,omitempty"`
+	MessageID string        `json:"message_id,omitempty"`
+	Detail    string        `json:"detail,omitempty"`
+	At        time.Time     `json:"at"`
+}
+
+const pageColumns = `id, target, summary, details, mode, urgency, COALESCE(dedup_key, ''),
+	COALESCE(escalate_after_seconds, 0), requested_by, status, created_at, acked_at, acked_by, resolved_at, resolved_by`
+
+func scanPage(r pgx.Row) (Page, error) {
+	var p Page
+	err := r.Scan(&p.ID, &p.Target, &p.Summary, &p.Details, &p.Mode, &p.Urgency, &p.DedupKey,
+		&p.EscalateAfterSeconds, &p.RequestedBy, &p.Status, &p.CreatedAt, &p.AckedAt, &p.AckedBy, &p.ResolvedAt, &p.ResolvedBy)
+	return p, err
+}
+
+func nullable[T comparable](v T) *T {
+	var zero T
+	if v == zero {
+		return nil
+	}
+	return &v
+}
+
+// CreatePage records a new open page with its "created" event, in one
+// transaction. When p has a dedup key and a page with that key is still
+// live (open or acknowledged), nothing is created and that page is returned
+// with created=false.
+func (s *Store) CreatePage(ctx context.Context, p Page) (Page, bool, error) {
+	if p.Mode == "" {
+		p.Mode = ModeEscalate
+	}
+	if p.Urgency == "" {
+		p.Urgency = UrgencyHigh
+	}
+	// A live page with the key may be resolved between our insert's conflict
+	// and the look-up; then the insert succeeds on the next try.
+	for range 5 {
+		var out Page
+		created := false
+		err := s.inTx(ctx, func(tx pgx.Tx) error {
+			var err error
+			out, err = scanPage(tx.QueryRow(ctx, `
+				INSERT INTO pages (target, summary, details, mode, urgency, escalate_after_seconds, dedup_key, requested_by)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+				ON CONFLICT (dedup_key) WHERE status <> 'resolved' DO NOTHING
+				RETURNING `+pageColumns,
+				p.Target, p.Summary, p.Details, p.Mode, p.Urgency, nullable(p.EscalateAfterSeconds), nullable(p.DedupKey), p.RequestedBy))
+			if err == nil {
+				created = true
+				detail := p.Target
+				if p.RequestedBy != "" {
+					detail += " by " + p.RequestedBy
+				}
+				_, err = tx.Exec(ctx, `INSERT INTO page_events (page_id, kind, key, detail) VALUES ($1, 'created', 'created', $2)`, out.ID, detail)
+				return err
+			}
+			if !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+			out, err = scanPage(tx.QueryRow(ctx, `SELECT `+pageColumns+` FROM pages WHERE dedup_key = $1 AND status <> 'resolved'`, p.DedupKey))
+			return err
+		})
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return p, false, fmt.Errorf("create page: %w", err)
+		}
+		return out, created, nil
+	}
+	return p, false, errors.New("create page: the dedup key keeps changing hands; try again")
+}
+
+// DeletePage removes a page that never started (its workflow could not be
+// started), so that it does not hold its dedup key.
+func (s *Store) DeletePage(ctx context.Context, id int64) error {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM pages WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("delete page: %w", err)
+	}
+	return nil
+}
+
+// GetPage returns a page, or klaxon.ErrNotFound.
+func (s *Store) GetPage(ctx context.Context, id int64) (Page, error) {
+	p, err := scanPage(s.pool.QueryRow(ctx, `SELECT `+pageColumns+` FROM pages WHERE id = $1`, id))
+	if err != nil {
+		return p, fmt.Errorf("get page: %w", notFound(err))
+	}
+	return p, nil
+}
+
+// ListPages returns up to limit pages with the given status (any for ""),
+// newest first.
+func (s *Store) ListPages(ctx context.Context, status string, limit int) ([]Page, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT `+pageColumns+` FROM pages WHERE $1 = '' OR status = $1 ORDER BY id DESC LIMIT $2`, status, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list pages: %w", err)
+	}
+	ps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Page, error) { return scanPage(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list pages: %w", err)
+	}
+	return ps, nil
+}
+
+// PageEvents returns a page's timeline, oldest first.
+func (s *Store) PageEvents(ctx context.Context, pageID int64) ([]PageEvent, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT kind, COALESCE(key, ''), user_handle, medium, contact, message_id, detail, at
+		FROM page_events WHERE page_id = $1 ORDER BY at, id`, pageID)
+	if err != nil {
+		return nil, fmt.Errorf("page events: %w", err)
+	}
+	evs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (PageEvent, error) {
+		var e PageEvent
+		err := r.Scan(&e.Kind, &e.Key, &e.User, &e.Medium, &e.Contact, &e.MessageID, &e.Detail, &e.At)
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("page events: %w", err)
+	}
+	return evs, nil
+}
+
+// RecordPageEvent adds an event to a page's timeline, once per e.Key.
+func (s *Store) RecordPageEvent(ctx context.Context, pageID int64, e PageEvent) error {
+	_, err := s.pool.Exec(ctx, `
+		INSERT INTO page_events (page_id, kind, key, user_handle, medium, contact, message_id, detail)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (page_id, key) DO NOTHING`,
+		pageID, e.Kind, nullable(e.Key), e.User, string(e.Medium), e.Contact, e.MessageID, e.Detail)
+	if err != nil {
+		return fmt.Errorf("record page event: %w", err)
+	}
+	return nil
+}
+
+// PageTransition is the outcome of acknowledging or resolving a page.
+type PageTransition struct {
+	Page Page
+	// Changed is false when the page was already in (or past) that state.
+	Changed bool
+}
+
+// AckPage marks an open page acknowledged by `by`, records the event, and
+// marks every one of its messages that no provider has accepted yet as
+// canceled, so that a sender still waiting for its rate limit gives up. An
+// acknowledged or resolved page is returned unchanged.
+func (s *Store) AckPage(ctx context.Context, id int64, by, via string) (PageTransition, error) {
+	return s.transition(ctx, id, PageAcked, by, via)
+}
+
+// ResolvePage marks a page resolved by `by`, records the event, cancels its
+// unsent messages, and frees its reply codes. A resolved page is returned
+// unchanged.
+func (s *Store) ResolvePage(ctx context.Context, id int64, by, via string) (PageTransition, error) {
+	return s.transition(ctx, id, PageResolved, by, via)
+}
+
+func (s *Store) transition(ctx context.Context, id int64, to, by, via string) (PageTransition, error) {
+	var t PageTransition
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var q string
+		if to == PageAcked {
+			q = `UPDATE pages SET status = 'acked', acked_at = now(), acked_by = $2 WHERE id = $1 AND status = 'open' RETURNING ` + pageColumns
+		} else {
+			q = `UPDATE pages SET status = 'resolved', resolved_at = now(), resolved_by = $2 WHERE id = $1 AND status <> 'resolved' RETURNING ` + pageColumns
+		}
+		p, err := scanPage(tx.QueryRow(ctx, q, id, by))
+		if errors.Is(err, pgx.ErrNoRows) {
+			t.Page, err = scanPage(tx.QueryRow(ctx, `SELECT `+pageColumns+` FROM pages WHERE id = $1`, id))
+			return notFound(err)
+		}
+		if err != nil {
+			return err
+		}
+		t.Page, t.Changed = p, true
+		detail := ""
+		if via != "" {
+			detail = "via " + via
+		}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO page_events (page_id, kind, key, user_handle, detail) VALUES ($1, $2, $2, $3, $4)
+			ON CONFLICT (page_id, key) DO NOTHING`, id, to, by, detail); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE messages SET status = 'canceled', status_rank = 4, error_kind = 'Canceled',
+				error_reason = 'the page was ' || $2, updated_at = now()
+			WHERE purpose = 'page' AND ref = $1 AND provider_id IS NULL AND status_rank < 4`,
+			strconv.FormatInt(id, 10), to); err != nil {
+			return err
+		}
+		if to == PageResolved {
+			if _, err := tx.Exec(ctx, `DELETE FROM page_reply_codes WHERE page_id = $1`, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return t, fmt.Errorf("%s page: %w", to, err)
+	}
+	return t, nil
+}
+
+// ReplyCode is the short number one phone uses to answer one live page.
+type ReplyCode struct {
+	Phone  string
+	Code   int
+	PageID int64
+	// UserID is the person the phone belongs to (0 if unknown).
+	UserID int64
+}
+
+// AllocateReplyCode returns the reply code of phone for a page: the one it
+// already has, or the lowest code no other live page uses on that phone.
+func (s *Store) AllocateReplyCode(ctx context.Context, pageID int64, phone string, userID int64) (int, error) {
+	var code int
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		// One allocation per phone at a time, so two pages reaching the
+		// same phone at once get different codes.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('page_reply_codes:' || $1, 0))`, phone); err != nil {
+			return err
+		}
+		err := tx.QueryRow(ctx, `SELECT code FROM page_reply_codes WHERE page_id = $1 AND phone = $2`, pageID, phone).Scan(&code)
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		return tx.QueryRow(ctx, `
+			INSERT INTO page_reply_codes (phone, code, page_id, user_id)
+			SELECT $2, c, $1, $3 FROM generate_series(1, 9999) c
+			WHERE NOT EXISTS (SELECT 1 FROM page_reply_codes r WHERE r.phone = $2 AND r.code = c)
+			ORDER BY c LIMIT 1
+			RETURNING code`, pageID, phone, nullable(userID)).Scan(&code)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("allocate reply code: every code of the phone is in use")
+	}
+	if err != nil {
+		return 0, fmt.Errorf("allocate reply code: %w", err)
+	}
+	return code, nil
+}
+
+// MarkReplyCodeNotified records that a page text just went to phone, so a
+// bare "a" from it means this page.
+func (s *Store) MarkReplyCodeNotified(ctx context.Context, pageID int64, phone string) error {
+	if _, err := s.pool.Exec(ctx, `
+		UPDATE page_reply_codes SET notified_at = now() WHERE page_id = $1 AND phone = $2`, pageID, phone); err != nil {
+		return fmt.Errorf("mark reply code notified: %w", err)
+	}
+	return nil
+}
+
+// ReplyCodeFor returns the live page that code names for phone, or
+// klaxon.ErrNotFound. Code 0 means the page most recently texted to phone.
+func (s *Store) ReplyCodeFor(ctx context.Context, phone string, code int) (ReplyCode, error) {
+	rc := ReplyCode{Phone: phone}
+	var uid *int64
+	var err error
+	if code == 0 {
+		err = s.pool.QueryRow(ctx, `
+			SELECT code, page_id, user_id FROM page_reply_codes WHERE phone = $1
+			ORDER BY notified_at DESC NULLS LAST, created_at DESC, code DESC LIMIT 1`, phone).Scan(&rc.Code, &rc.PageID, &uid)
+	} else {
+		rc.Code = code
+		err = s.pool.QueryRow(ctx, `
+			SELECT page_id, user_id FROM page_reply_codes WHERE phone = $1 AND code = $2`, phone, code).Scan(&rc.PageID, &uid)
+	}
+	if err != nil {
+		return rc, fmt.Errorf("reply code: %w", notFound(err))
+	}
+	if uid != nil {
+		rc.UserID = *uid
+	}
+	return rc, nil
+}
+
+// ReplyCodeOfPage returns the reply code phone has for a page, or
+// klaxon.ErrNotFound.
+func (s *Store) ReplyCodeOfPage(ctx context.Context, pageID int64, phone string) (ReplyCode, error) {
+	rc := ReplyCode{Phone: phone, PageID: pageID}
+	var uid *int64
+	err := s.pool.QueryRow(ctx, `SELECT code, user_id FROM page_reply_codes WHERE page_id = $1 AND phone = $2`, pageID, phone).
+		Scan(&rc.Code, &uid)
+	if err != nil {
+		return rc, fmt.Errorf("reply code of page: %w", notFound(err))
+	}
+	if uid != nil {
+		rc.UserID = *uid
+	}
+	return rc, nil
+}
+
+// PageMessage is what a page's message says about where it belongs.
+type PageMessage struct {
+	PageID int64
+	Medium klaxon.Medium
+	To     string
+}
+
+// PageOfMessage returns the page a message was sent for, or
+// klaxon.ErrNotFound when the message is not a page's.
+func (s *Store) PageOfMessage(ctx context.Context, messageID string) (PageMessage, error) {
+	var pm PageMessage
+	var ref string
+	err := s.pool.QueryRow(ctx, `SELECT ref, medium, recipient FROM messages WHERE id = $1 AND purpose = 'page'`, messageID).
+		Scan(&ref, &pm.Medium, &pm.To)
+	if err != nil {
+		return pm, fmt.Errorf("page of message: %w", notFound(err))
+	}
+	if pm.PageID, err = strconv.ParseInt(ref, 10, 64); err != nil {
+		return pm, fmt.Errorf("page of message: ref %q is not a page id: %w", ref, klaxon.ErrNotFound)
+	}
+	return pm, nil
+}
+
+// ClaimErrorReply reports whether the paging number may answer the text of
+// inbound event eventID from phone with an error: at most limit error
+// replies per phone within window. Asking again for the same event gives
+// the same answer.
+func (s *Store) ClaimErrorReply(ctx context.Context, phone string, eventID int64, limit int, window time.Duration) (bool, error) {
+	var earlier int
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO page_error_replies (phone, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, phone, eventID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `
+			DELETE FROM page_error_replies WHERE phone = $1 AND sent_at < now() - interval '1 day'`, phone); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `
+			SELECT count(*) FROM page_error_replies
+			WHERE phone = $1 AND event_id < $2 AND sent_at > now() - make_interval(secs => $3)`,
+			phone, eventID, window.Seconds()).Scan(&earlier)
+	})
+	if err != nil {
+		return false, fmt.Errorf("claim error reply: %w", err)
+	}
+	return earlier < limit, nil
+}

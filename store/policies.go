@@ -1,0 +1,297 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/klaxonhq/klaxon"
+)
+
+// Kinds of page target.
+const (
+	TargetUser     = "user"
+	TargetRotation = "rotation"
+	TargetPolicy   = "policy"
+)
+
+// Target is whom a page or an escalation step is for: "user:alice",
+// "rotation:ops" or "policy:db". Targets are names, resolved to people when
+// a step fires.
+type Target struct {
+	Kind string
+	Name string
+}
+
+// String returns the target as written: kind:name.
+func (t Target) String() string { return t.Kind + ":" + t.Name }
+
+var targetName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
+
+// ParseTarget reads "kind:name". Its errors are EInvalid, in words a person
+// can act on.
+func ParseTarget(s string) (Target, error) {
+	s = strings.TrimSpace(s)
+	kind, name, ok := strings.Cut(s, ":")
+	kind = strings.ToLower(kind)
+	if !ok || name == "" {
+		return Target{}, klaxon.Errorf(klaxon.EInvalid, `Target %q must be "user:HANDLE", "rotation:NAME" or "policy:NAME".`, clip(s, 70))
+	}
+	switch kind {
+	case TargetUser, TargetRotation, TargetPolicy:
+	default:
+		return Target{}, klaxon.Errorf(klaxon.EInvalid, `Unknown target kind %q: use "user:HANDLE", "rotation:NAME" or "policy:NAME".`, clip(kind, 20))
+	}
+	if !targetName.MatchString(name) {
+		return Target{}, klaxon.Errorf(klaxon.EInvalid, "%q is not a valid %s name: use lowercase letters, digits, '.', '_' and '-' (up to 64).", clip(name, 70), kind)
+	}
+	return Target{Kind: kind, Name: name}, nil
+}
+
+// clip shortens s for an error message.
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
+// PolicyStep is one step of an escalation policy: whom to page (users and
+// rotations), and how long to wait for an acknowledgement before the next
+// step.
+type PolicyStep struct {
+	Targets      []string `json:"targets"`
+	DelaySeconds int      `json:"delay_seconds"`
+}
+
+// Policy is an escalation policy: ordered steps, run again Repeat more times
+// after the last one.
+type Policy struct {
+	ID        int64        `json:"id"`
+	Name      string       `json:"name"`
+	Repeat    int          `json:"repeat"`
+	Steps     []PolicyStep `json:"steps"`
+	CreatedAt time.Time    `json:"created_at"`
+}
+
+// Policy limits, which the schema also enforces.
+const (
+	MaxPolicySteps   = 50
+	MaxStepTargets   = 20
+	MaxPolicyRepeat  = 20
+	MaxDelaySeconds  = 86400
+	DefaultStepDelay = 5 * 60
+)
+
+// Validate checks a policy and normalises its targets; its errors are
+// EInvalid sentences.
+func (p *Policy) Validate() error {
+	p.Name = strings.TrimSpace(p.Name)
+	if p.Name == "" {
+		return klaxon.Errorf(klaxon.EInvalid, `Field "name" is required.`)
+	}
+	if !targetName.MatchString(p.Name) {
+		return klaxon.Errorf(klaxon.EInvalid, "%q is not a valid policy name: use lowercase letters, digits, '.', '_' and '-' (up to 64).", clip(p.Name, 70))
+	}
+	if p.Repeat < 0 || p.Repeat > MaxPolicyRepeat {
+		return klaxon.Errorf(klaxon.EInvalid, `Field "repeat" must be between 0 and %d.`, MaxPolicyRepeat)
+	}
+	if len(p.Steps) == 0 {
+		return klaxon.Errorf(klaxon.EInvalid, `A policy needs at least one step: "steps": [{"targets": ["user:alice"], "delay_seconds": 300}].`)
+	}
+	if len(p.Steps) > MaxPolicySteps {
+		return klaxon.Errorf(klaxon.EInvalid, "A policy has at most %d steps.", MaxPolicySteps)
+	}
+	for i := range p.Steps {
+		s := &p.Steps[i]
+		if s.DelaySeconds == 0 {
+			s.DelaySeconds = DefaultStepDelay
+		}
+		if s.DelaySeconds < 1 || s.DelaySeconds > MaxDelaySeconds {
+			return klaxon.Errorf(klaxon.EInvalid, "Step %d: delay_seconds must be between 1 and %d.", i+1, MaxDelaySeconds)
+		}
+		if len(s.Targets) == 0 {
+			return klaxon.Errorf(klaxon.EInvalid, "Step %d names nobody: give it targets such as \"user:alice\" or \"rotation:ops\".", i+1)
+		}
+		if len(s.Targets) > MaxStepTargets {
+			return klaxon.Errorf(klaxon.EInvalid, "Step %d has more than %d targets.", i+1, MaxStepTargets)
+		}
+		seen := map[string]bool{}
+		for j, raw := range s.Targets {
+			t, err := ParseTarget(raw)
+			if err != nil {
+				return klaxon.Errorf(klaxon.EInvalid, "Step %d: %s", i+1, klaxon.ErrorMessageOf(err))
+			}
+			if t.Kind == TargetPolicy {
+				return klaxon.Errorf(klaxon.EInvalid, "Step %d: a policy step names users and rotations, not another policy (%s).", i+1, t)
+			}
+			if seen[t.String()] {
+				return klaxon.Errorf(klaxon.EInvalid, "Step %d names %s twice.", i+1, t)
+			}
+			seen[t.String()] = true
+			s.Targets[j] = t.String()
+		}
+	}
+	return nil
+}
+
+// CreatePolicy stores a validated policy. A taken name is EConflict.
+func (s *Store) CreatePolicy(ctx context.Context, p Policy) (Policy, error) {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `
+			INSERT INTO escalation_policies (name, repeat_count) VALUES ($1, $2)
+			RETURNING id, created_at`, p.Name, p.Repeat).Scan(&p.ID, &p.CreatedAt); err != nil {
+			return err
+		}
+		for i, st := range p.Steps {
+			if _, err := tx.Exec(ctx, `
+				INSERT INTO escalation_steps (policy_id, position, delay_seconds) VALUES ($1, $2, $3)`,
+				p.ID, i, st.DelaySeconds); err != nil {
+				return err
+			}
+			for j, t := range st.Targets {
+				if _, err := tx.Exec(ctx, `
+					INSERT INTO escalation_step_targets (policy_id, position, ord, target) VALUES ($1, $2, $3, $4)`,
+					p.ID, i, j, t); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if isUniqueViolation(err, "escalation_policies_name_key") {
+		return p, klaxon.Errorf(klaxon.EConflict, "A policy named %q exists already.", p.Name)
+	}
+	if err != nil {
+		return p, fmt.Errorf("create policy: %w", err)
+	}
+	return p, nil
+}
+
+// PolicyByName returns a policy with its steps, or klaxon.ErrNotFound.
+func (s *Store) PolicyByName(ctx context.Context, name string) (Policy, error) {
+	ps, err := s.policies(ctx, name)
+	if err != nil {
+		return Policy{}, fmt.Errorf("policy by name: %w", err)
+	}
+	if len(ps) == 0 {
+		return Policy{}, fmt.Errorf("policy by name: %w", klaxon.ErrNotFound)
+	}
+	return ps[0], nil
+}
+
+// ListPolicies returns every policy with its steps, by name.
+func (s *Store) ListPolicies(ctx context.Context) ([]Policy, error) {
+	ps, err := s.policies(ctx, "")
+	if err != nil {
+		return nil, fmt.Errorf("list policies: %w", err)
+	}
+	return ps, nil
+}
+
+// policies loads the policy named name, or all of them for "".
+func (s *Store) policies(ctx context.Context, name string) ([]Policy, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT p.id, p.name, p.repeat_count, p.created_at, s.position, s.delay_seconds,
+		       COALESCE(array_agg(t.target ORDER BY t.ord) FILTER (WHERE t.target IS NOT NULL), '{}')
+		FROM escalation_policies p
+		JOIN escalation_steps s ON s.policy_id = p.id
+		LEFT JOIN escalation_step_targets t ON t.policy_id = s.policy_id AND t.position = s.position
+		WHERE $1 = '' OR p.name = $1
+		GROUP BY p.id, s.policy_id, s.position
+		ORDER BY p.name, s.position`, name)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Policy
+	for rows.Next() {
+		var p Policy
+		var st PolicyStep
+		var pos int
+		if err := rows.Scan(&p.ID, &p.Name, &p.Repeat, &p.CreatedAt, &pos, &st.DelaySeconds, &st.Targets); err != nil {
+			return nil, err
+		}
+		if n := len(out); n == 0 || out[n-1].ID != p.ID {
+			out = append(out, p)
+		}
+		last := &out[len(out)-1]
+		last.Steps = append(last.Steps, st)
+	}
+	return out, rows.Err()
+}
+
+// NotificationRule says that a person is reached on Medium DelaySeconds
+// after their first notification of a page.
+type NotificationRule struct {
+	Medium       klaxon.Medium `json:"medium"`
+	DelaySeconds int           `json:"delay_seconds"`
+}
+
+// DefaultNotificationRules are the rules of a person who has set none: a
+// text at once, a call after 2 minutes, an email after 5.
+func DefaultNotificationRules() []NotificationRule {
+	return []NotificationRule{
+		{Medium: klaxon.SMS, DelaySeconds: 0},
+		{Medium: klaxon.Voice, DelaySeconds: 120},
+		{Medium: klaxon.Email, DelaySeconds: 300},
+	}
+}
+
+// SetNotificationRules replaces a user's notification rules; none means the
+// defaults.
+func (s *Store) SetNotificationRules(ctx context.Context, userID int64, rules []NotificationRule) error {
+	for _, r := range rules {
+		if !r.Medium.Valid() {
+			return klaxon.Errorf(klaxon.EInvalid, `Unknown medium %q: use "sms", "voice" or "email".`, clip(string(r.Medium), 20))
+		}
+		if r.DelaySeconds < 0 || r.DelaySeconds > MaxDelaySeconds {
+			return klaxon.Errorf(klaxon.EInvalid, "delay_seconds must be between 0 and %d.", MaxDelaySeconds)
+		}
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM notification_rules WHERE user_id = $1`, userID); err != nil {
+			return err
+		}
+		for _, r := range rules {
+			if _, err := tx.Exec(ctx, `
+				INSERT INTO notification_rules (user_id, medium, delay_seconds) VALUES ($1, $2, $3)
+				ON CONFLICT DO NOTHING`, userID, r.Medium, r.DelaySeconds); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("set notification rules: %w", err)
+	}
+	return nil
+}
+
+// NotificationRules returns a user's rules in the order they fire (by delay,
+// then sms, voice, email), or the defaults when the user has set none.
+func (s *Store) NotificationRules(ctx context.Context, userID int64) ([]NotificationRule, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT medium, delay_seconds FROM notification_rules WHERE user_id = $1
+		ORDER BY delay_seconds, CASE medium WHEN 'sms' THEN 0 WHEN 'voice' THEN 1 ELSE 2 END`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("notification rules: %w", err)
+	}
+	rules, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (NotificationRule, error) {
+		var n NotificationRule
+		err := r.Scan(&n.Medium, &n.DelaySeconds)
+		return n, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("notification rules: %w", err)
+	}
+	if len(rules) == 0 {
+		return DefaultNotificationRules(), nil
+	}
+	return rules, nil
+}

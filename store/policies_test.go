@@ -1,0 +1,143 @@
+package store_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+
+	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/internal/testenv"
+	"github.com/klaxonhq/klaxon/store"
+)
+
+func fmtInt(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestParseTarget(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    string
+		wantErr bool
+	}{
+		{"user:alice", "user:alice", false},
+		{"  USER:alice ", "user:alice", false},
+		{"rotation:ops-east", "rotation:ops-east", false},
+		{"policy:db.primary", "policy:db.primary", false},
+		{"alice", "", true},
+		{"user:", "", true},
+		{"team:ops", "", true},
+		{"user:Alice", "", true},
+		{"user:al ice", "", true},
+		{"user:-x", "", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := store.ParseTarget(tc.in)
+			if tc.wantErr {
+				if klaxon.ErrorCodeOf(err) != klaxon.EInvalid {
+					t.Fatalf("ParseTarget(%q) = %v, %v; want an EInvalid error", tc.in, got, err)
+				}
+				return
+			}
+			if err != nil || got.String() != tc.want {
+				t.Fatalf("ParseTarget(%q) = %v, %v; want %s", tc.in, got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestPolicyValidate_RefusesWhatCannotEscalate(t *testing.T) {
+	step := func(delay int, targets ...string) store.PolicyStep {
+		return store.PolicyStep{Targets: targets, DelaySeconds: delay}
+	}
+	tests := []struct {
+		name string
+		p    store.Policy
+		ok   bool
+	}{
+		{"good", store.Policy{Name: "db", Repeat: 1, Steps: []store.PolicyStep{step(60, "user:alice"), step(120, "rotation:ops", "user:bob")}}, true},
+		{"default delay", store.Policy{Name: "db", Steps: []store.PolicyStep{step(0, "user:alice")}}, true},
+		{"no name", store.Policy{Steps: []store.PolicyStep{step(60, "user:alice")}}, false},
+		{"bad name", store.Policy{Name: "DB!", Steps: []store.PolicyStep{step(60, "user:alice")}}, false},
+		{"no steps", store.Policy{Name: "db"}, false},
+		{"empty step", store.Policy{Name: "db", Steps: []store.PolicyStep{step(60)}}, false},
+		{"policy in a step", store.Policy{Name: "db", Steps: []store.PolicyStep{step(60, "policy:other")}}, false},
+		{"duplicate target", store.Policy{Name: "db", Steps: []store.PolicyStep{step(60, "user:a", "user:a")}}, false},
+		{"negative repeat", store.Policy{Name: "db", Repeat: -1, Steps: []store.PolicyStep{step(60, "user:a")}}, false},
+		{"huge delay", store.Policy{Name: "db", Steps: []store.PolicyStep{step(86401, "user:a")}}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.p.Validate()
+			if tc.ok != (err == nil) {
+				t.Fatalf("Validate() = %v, want ok=%v", err, tc.ok)
+			}
+			if err != nil && klaxon.ErrorCodeOf(err) != klaxon.EInvalid {
+				t.Fatalf("error %v is not EInvalid", err)
+			}
+		})
+	}
+}
+
+func TestCreatePolicy_RoundTripsStepsInOrder(t *testing.T) {
+	db := testenv.Postgres(t)
+	ctx := context.Background()
+	p := store.Policy{Name: "db", Repeat: 2, Steps: []store.PolicyStep{
+		{Targets: []string{"user:alice"}, DelaySeconds: 60},
+		{Targets: []string{"rotation:ops", "user:bob", "user:carol"}, DelaySeconds: 300},
+	}}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	created, err := db.Store.CreatePolicy(ctx, p)
+	if err != nil || created.ID == 0 {
+		t.Fatalf("create: %+v %v", created, err)
+	}
+	if _, err := db.Store.CreatePolicy(ctx, p); klaxon.ErrorCodeOf(err) != klaxon.EConflict {
+		t.Errorf("same name again: %v, want EConflict", err)
+	}
+	got, err := db.Store.PolicyByName(ctx, "db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Repeat != 2 || len(got.Steps) != 2 || got.Steps[0].DelaySeconds != 60 || got.Steps[1].DelaySeconds != 300 {
+		t.Fatalf("policy = %+v", got)
+	}
+	if ts := got.Steps[1].Targets; len(ts) != 3 || ts[0] != "rotation:ops" || ts[1] != "user:bob" || ts[2] != "user:carol" {
+		t.Errorf("step 2 targets = %v", ts)
+	}
+	if _, err := db.Store.PolicyByName(ctx, "nope"); klaxon.ErrorCodeOf(err) != klaxon.ENotFound {
+		t.Errorf("missing policy: %v", err)
+	}
+	second := store.Policy{Name: "api", Steps: []store.PolicyStep{{Targets: []string{"user:bob"}, DelaySeconds: 30}}}
+	if _, err := db.Store.CreatePolicy(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	all, err := db.Store.ListPolicies(ctx)
+	if err != nil || len(all) != 2 || all[0].Name != "api" || all[1].Name != "db" || len(all[1].Steps) != 2 {
+		t.Fatalf("list: %+v %v", all, err)
+	}
+}
+
+func TestNotificationRules_DefaultsUntilSet(t *testing.T) {
+	db := testenv.Postgres(t)
+	ctx := context.Background()
+	u, err := db.Store.CreateUser(ctx, store.User{Handle: "alice", Name: "Alice", Timezone: "UTC"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := db.Store.NotificationRules(ctx, u.ID)
+	if err != nil || len(rules) != 3 || rules[0].Medium != klaxon.SMS || rules[1].DelaySeconds != 120 || rules[2].Medium != klaxon.Email {
+		t.Fatalf("defaults: %+v %v", rules, err)
+	}
+	set := []store.NotificationRule{{Medium: klaxon.Email, DelaySeconds: 0}, {Medium: klaxon.Voice, DelaySeconds: 30}, {Medium: klaxon.SMS, DelaySeconds: 0}}
+	if err := db.Store.SetNotificationRules(ctx, u.ID, set); err != nil {
+		t.Fatal(err)
+	}
+	rules, err = db.Store.NotificationRules(ctx, u.ID)
+	if err != nil || len(rules) != 3 || rules[0].Medium != klaxon.SMS || rules[1].Medium != klaxon.Email || rules[2].Medium != klaxon.Voice {
+		t.Fatalf("after set: %+v %v; want sms@0, email@0, voice@30", rules, err)
+	}
+	if err := db.Store.SetNotificationRules(ctx, u.ID, []store.NotificationRule{{Medium: "pigeon"}}); klaxon.ErrorCodeOf(err) != klaxon.EInvalid {
+		t.Errorf("unknown medium: %v", err)
+	}
+}
