@@ -97,9 +97,11 @@ CREATE TABLE page_events (
 CREATE INDEX page_events_page ON page_events (page_id, id);
 
 -- Reply codes: the short number a person texts back ("3a"). Each phone that
--- a live page reaches gets the lowest code free on that phone; the row goes
--- when the page is resolved, freeing the code.
+-- a live page reaches gets the lowest code no live page uses on that phone;
+-- resolving the page frees the code (freed_at), and the freed row stays a
+-- while so that a late "3a" gets "page 3 is already resolved", not silence.
 CREATE TABLE page_reply_codes (
+    id          bigserial PRIMARY KEY,
     phone       text   NOT NULL,
     code        int    NOT NULL CHECK (code BETWEEN 1 AND 9999),
     page_id     bigint NOT NULL REFERENCES pages (id) ON DELETE CASCADE,
@@ -108,9 +110,12 @@ CREATE TABLE page_reply_codes (
     -- When a page text last went to this phone: a bare "a" means the latest.
     notified_at timestamptz,
     created_at  timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (phone, code),
+    freed_at    timestamptz,
     UNIQUE (page_id, phone)
 );
+-- A code names one live page per phone.
+CREATE UNIQUE INDEX page_reply_codes_live ON page_reply_codes (phone, code) WHERE freed_at IS NULL;
+CREATE INDEX page_reply_codes_freed ON page_reply_codes (phone, code, freed_at) WHERE freed_at IS NOT NULL;
 
 -- Error replies to texts the paging number could not understand, so that a
 -- confused phone (or an auto-responder) gets a few, never an SMS loop. The

@@ -270,7 +270,7 @@ func (s *Store) transition(ctx context.Context, id int64, to, by, via string) (P
 			return err
 		}
 		if to == PageResolved {
-			if _, err := tx.Exec(ctx, `DELETE FROM page_reply_codes WHERE page_id = $1`, id); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE page_reply_codes SET freed_at = now() WHERE page_id = $1 AND freed_at IS NULL`, id); err != nil {
 				return err
 			}
 		}
@@ -282,14 +282,20 @@ func (s *Store) transition(ctx context.Context, id int64, to, by, via string) (P
 	return t, nil
 }
 
-// ReplyCode is the short number one phone uses to answer one live page.
+// ReplyCode is the short number one phone uses to answer one page.
 type ReplyCode struct {
 	Phone  string
 	Code   int
 	PageID int64
 	// UserID is the person the phone belongs to (0 if unknown).
 	UserID int64
+	// Freed reports that the page was resolved and the code freed.
+	Freed bool
 }
+
+// freedCodeMemory is how long a freed code still answers "already resolved"
+// rather than "no such page".
+const freedCodeMemory = "7 days"
 
 // AllocateReplyCode returns the reply code of phone for a page: the one it
 // already has, or the lowest code no other live page uses on that phone.
@@ -308,7 +314,7 @@ func (s *Store) AllocateReplyCode(ctx context.Context, pageID int64, phone strin
 		return tx.QueryRow(ctx, `
 			INSERT INTO page_reply_codes (phone, code, page_id, user_id)
 			SELECT $2, c, $1, $3 FROM generate_series(1, 9999) c
-			WHERE NOT EXISTS (SELECT 1 FROM page_reply_codes r WHERE r.phone = $2 AND r.code = c)
+			WHERE NOT EXISTS (SELECT 1 FROM page_reply_codes r WHERE r.phone = $2 AND r.code = c AND r.freed_at IS NULL)
 			ORDER BY c LIMIT 1
 			RETURNING code`, pageID, phone, nullable(userID)).Scan(&code)
 	})
@@ -331,20 +337,24 @@ func (s *Store) MarkReplyCodeNotified(ctx context.Context, pageID int64, phone s
 	return nil
 }
 
-// ReplyCodeFor returns the live page that code names for phone, or
-// klaxon.ErrNotFound. Code 0 means the page most recently texted to phone.
+// ReplyCodeFor returns the page that code names for phone: the live page
+// with that code or, failing that, the page that freed it most recently
+// (within a week), with Freed set. Code 0 means the live page most recently
+// texted to phone. Nothing found is klaxon.ErrNotFound.
 func (s *Store) ReplyCodeFor(ctx context.Context, phone string, code int) (ReplyCode, error) {
 	rc := ReplyCode{Phone: phone}
 	var uid *int64
 	var err error
 	if code == 0 {
 		err = s.pool.QueryRow(ctx, `
-			SELECT code, page_id, user_id FROM page_reply_codes WHERE phone = $1
-			ORDER BY notified_at DESC NULLS LAST, created_at DESC, code DESC LIMIT 1`, phone).Scan(&rc.Code, &rc.PageID, &uid)
+			SELECT code, page_id, user_id, false FROM page_reply_codes WHERE phone = $1 AND freed_at IS NULL
+			ORDER BY notified_at DESC NULLS LAST, created_at DESC, code DESC LIMIT 1`, phone).Scan(&rc.Code, &rc.PageID, &uid, &rc.Freed)
 	} else {
 		rc.Code = code
 		err = s.pool.QueryRow(ctx, `
-			SELECT page_id, user_id FROM page_reply_codes WHERE phone = $1 AND code = $2`, phone, code).Scan(&rc.PageID, &uid)
+			SELECT page_id, user_id, freed_at IS NOT NULL FROM page_reply_codes
+			WHERE phone = $1 AND code = $2 AND (freed_at IS NULL OR freed_at > now() - interval '`+freedCodeMemory+`')
+			ORDER BY freed_at DESC NULLS FIRST LIMIT 1`, phone, code).Scan(&rc.PageID, &uid, &rc.Freed)
 	}
 	if err != nil {
 		return rc, fmt.Errorf("reply code: %w", notFound(err))
@@ -355,13 +365,26 @@ func (s *Store) ReplyCodeFor(ctx context.Context, phone string, code int) (Reply
 	return rc, nil
 }
 
+// LiveReplyCodes returns the codes of phone's live pages, lowest first.
+func (s *Store) LiveReplyCodes(ctx context.Context, phone string) ([]int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT code FROM page_reply_codes WHERE phone = $1 AND freed_at IS NULL ORDER BY code`, phone)
+	if err != nil {
+		return nil, fmt.Errorf("live reply codes: %w", err)
+	}
+	codes, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		return nil, fmt.Errorf("live reply codes: %w", err)
+	}
+	return codes, nil
+}
+
 // ReplyCodeOfPage returns the reply code phone has for a page, or
 // klaxon.ErrNotFound.
 func (s *Store) ReplyCodeOfPage(ctx context.Context, pageID int64, phone string) (ReplyCode, error) {
 	rc := ReplyCode{Phone: phone, PageID: pageID}
 	var uid *int64
-	err := s.pool.QueryRow(ctx, `SELECT code, user_id FROM page_reply_codes WHERE page_id = $1 AND phone = $2`, pageID, phone).
-		Scan(&rc.Code, &uid)
+	err := s.pool.QueryRow(ctx, `SELECT code, user_id, freed_at IS NOT NULL FROM page_reply_codes WHERE page_id = $1 AND phone = $2`, pageID, phone).
+		Scan(&rc.Code, &uid, &rc.Freed)
 	if err != nil {
 		return rc, fmt.Errorf("reply code of page: %w", notFound(err))
 	}
@@ -369,6 +392,45 @@ func (s *Store) ReplyCodeOfPage(ctx context.Context, pageID int64, phone string)
 		rc.UserID = *uid
 	}
 	return rc, nil
+}
+
+// PageRecipient returns the user whom phone belongs to among the people a
+// page reached, if phone is one of that user's verified contacts; else
+// klaxon.ErrNotFound.
+func (s *Store) PageRecipient(ctx context.Context, pageID int64, phone string) (User, error) {
+	var u User
+	err := s.pool.QueryRow(ctx, `
+		SELECT u.id, u.handle, u.name, u.timezone, u.created_at
+		FROM page_reply_codes r
+		JOIN contact_methods c ON c.user_id = r.user_id AND c.address = $2 AND c.status = 'verified'
+		JOIN users u ON u.id = r.user_id
+		WHERE r.page_id = $1
+		ORDER BY (r.phone = $2) DESC, u.id LIMIT 1`, pageID, phone).
+		Scan(&u.ID, &u.Handle, &u.Name, &u.Timezone, &u.CreatedAt)
+	if err != nil {
+		return u, fmt.Errorf("page recipient: %w", notFound(err))
+	}
+	return u, nil
+}
+
+// LiveCallsOfPage returns the provider ids (CallSids) of a page's calls that
+// a provider accepted and that have not ended, except the one given. A call
+// whose delivery was canceled while the provider was accepting it counts:
+// it may be ringing.
+func (s *Store) LiveCallsOfPage(ctx context.Context, pageID int64, except string) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT provider_id FROM messages
+		WHERE purpose = 'page' AND ref = $1 AND medium = 'voice' AND provider_id IS NOT NULL
+		  AND provider_id <> $2 AND status NOT IN ('completed', 'no-answer', 'busy', 'failed')
+		ORDER BY created_at`, strconv.FormatInt(pageID, 10), except)
+	if err != nil {
+		return nil, fmt.Errorf("live calls of page: %w", err)
+	}
+	sids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("live calls of page: %w", err)
+	}
+	return sids, nil
 }
 
 // PageMessage is what a page's message says about where it belongs.

@@ -217,13 +217,22 @@ func TestReplyCodes_LowestFreePerPhoneFreedOnResolve(t *testing.T) {
 	if _, err := db.Store.ResolvePage(ctx, pages[0].ID, "alice", "api"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Store.ReplyCodeFor(ctx, alice, 1); klaxon.ErrorCodeOf(err) != klaxon.ENotFound {
-		t.Errorf("code of a resolved page still answers: %v", err)
+	// A late reply finds the resolved page, marked freed.
+	rc, err := db.Store.ReplyCodeFor(ctx, alice, 1)
+	if err != nil || !rc.Freed || rc.PageID != pages[0].ID {
+		t.Errorf("code of a resolved page: %+v %v; want page %d, freed", rc, err, pages[0].ID)
 	}
 	if c := alloc(pages[2], alice); c != 1 {
 		t.Errorf("freed code not reused: %d, want 1", c)
 	}
-	rc, err := db.Store.ReplyCodeFor(ctx, alice, 2)
+	rc, err = db.Store.ReplyCodeFor(ctx, alice, 1)
+	if err != nil || rc.Freed || rc.PageID != pages[2].ID {
+		t.Errorf("reused code: %+v %v; want live page %d", rc, err, pages[2].ID)
+	}
+	if live, err := db.Store.LiveReplyCodes(ctx, alice); err != nil || len(live) != 2 || live[0] != 1 || live[1] != 2 {
+		t.Errorf("live codes = %v, %v; want [1 2]", live, err)
+	}
+	rc, err = db.Store.ReplyCodeFor(ctx, alice, 2)
 	if err != nil || rc.PageID != pages[1].ID {
 		t.Errorf("code 2: %+v %v", rc, err)
 	}
@@ -241,6 +250,53 @@ func TestReplyCodes_LowestFreePerPhoneFreedOnResolve(t *testing.T) {
 	}
 	if _, err := db.Store.ReplyCodeFor(ctx, "+15555550999", 0); klaxon.ErrorCodeOf(err) != klaxon.ENotFound {
 		t.Errorf("phone with no pages: %v", err)
+	}
+	if _, err := db.Store.ReplyCodeFor(ctx, alice, 7); klaxon.ErrorCodeOf(err) != klaxon.ENotFound {
+		t.Errorf("code never used: %v", err)
+	}
+}
+
+func TestPageRecipient_OnlyVerifiedContactsOfPagedPeople(t *testing.T) {
+	db := testenv.Postgres(t)
+	ctx := context.Background()
+	alice, err := db.Store.CreateUser(ctx, store.User{Handle: "alice", Name: "Alice", Timezone: "UTC"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mallory, err := db.Store.CreateUser(ctx, store.User{Handle: "mallory", Name: "Mallory", Timezone: "UTC"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const alicePhone, malloryPhone, pending = "+15555550123", "+15555550666", "+15555550777"
+	for _, c := range []store.Contact{
+		{UserID: alice.ID, Type: klaxon.SMS, Address: alicePhone},
+		{UserID: mallory.ID, Type: klaxon.SMS, Address: malloryPhone},
+		{UserID: alice.ID, Type: klaxon.SMS, Address: pending},
+	} {
+		added, err := db.Store.AddContact(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Address != pending {
+			if err := db.Store.MarkContactVerified(ctx, added.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	p, _, err := db.Store.CreatePage(ctx, newPage("user:alice", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Store.AllocateReplyCode(ctx, p.ID, alicePhone, alice.ID); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := db.Store.PageRecipient(ctx, p.ID, alicePhone); err != nil || u.Handle != "alice" {
+		t.Errorf("alice: %+v %v", u, err)
+	}
+	for _, phone := range []string{malloryPhone, pending, "+15555550999"} {
+		if _, err := db.Store.PageRecipient(ctx, p.ID, phone); klaxon.ErrorCodeOf(err) != klaxon.ENotFound {
+			t.Errorf("%s: %v, want not found", phone, err)
+		}
 	}
 }
 
