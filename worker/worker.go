@@ -24,6 +24,7 @@ type Deps struct {
 	Delivery *activities.Delivery
 	// (inbound: add here)
 	// (paging: add here)
+	Rotations *activities.Rotations
 	// (rotations: add here)
 	// (channels: add here)
 }
@@ -52,6 +53,11 @@ func Register(r tworker.Registry, d Deps) {
 
 	// (inbound: add here)
 	// (paging: add here)
+	wf(workflows.Rotation, workflows.WorkflowRotation)
+	if d.Rotations != nil {
+		act(d.Rotations.PlanHandoff, workflows.ActivityPlanHandoff)
+		act(d.Rotations.HandoffMessages, workflows.ActivityHandoffMessages)
+	}
 	// (rotations: add here)
 	// (channels: add here)
 }

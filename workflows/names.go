@@ -32,6 +32,9 @@ const (
 	// (paging: add here)
 
 	// Rotations.
+	// WorkflowRotation announces a rotation's handoffs, one per rotation,
+	// with ID "rotation/NAME"; it continues as new after each handoff.
+	WorkflowRotation = "Rotation"
 	// (rotations: add here)
 
 	// Channels.
@@ -59,6 +62,8 @@ const (
 	// (paging: add here)
 
 	// Rotations.
+	ActivityPlanHandoff     = "PlanHandoff"
+	ActivityHandoffMessages = "HandoffMessages"
 	// (rotations: add here)
 
 	// Channels.
@@ -77,7 +82,11 @@ const (
 	// text of the same sender to be processed.
 	SignalInboundTurn = "inbound-turn"
 	// (inbound: add here)
-// (paging: add here)
+	// (paging: add here)
+	// SignalRotationReplan tells a rotation's workflow that the rotation or
+	// its overrides changed, so it plans its next handoff again.
+	SignalRotationReplan = "rotation-replan"
+
 // (rotations: add here)
 // (channels: add here)
 )

@@ -134,6 +134,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 			},
 			// (inbound: add here)
 			// (paging: add here)
+			Rotations: &activities.Rotations{Store: a.store, Logger: logger},
 			// (rotations: add here)
 			// (channels: add here)
 		}

@@ -1,0 +1,292 @@
+package workflows
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/klaxonhq/klaxon/activities"
+)
+
+// RotationWorkflowID is the workflow id of a rotation's handoffs: one
+// workflow per rotation, named for it.
+func RotationWorkflowID(rotation string) string { return "rotation/" + rotation }
+
+// RotationInput starts (or continues) a rotation's handoff workflow.
+type RotationInput struct {
+	Rotation string
+	// After is the last handoff already announced; the workflow announces
+	// the handoffs after it. Zero means "from now".
+	After time.Time
+}
+
+// RotationResult is how a rotation's workflow ended: only when its rotation
+// was deleted.
+type RotationResult struct {
+	Deleted bool
+}
+
+// RotationReplan is the payload of SignalRotationReplan.
+type RotationReplan struct {
+	// Reason says what changed, for the history ("members", "override"...).
+	Reason string `json:"reason,omitempty"`
+}
+
+// RotationState is what QueryState answers for a rotation's workflow.
+type RotationState struct {
+	Rotation string `json:"rotation"`
+	// Status is planning, waiting (for a reminder or handoff), idle (no
+	// handoff ahead), announcing, or deleted.
+	Status      string     `json:"status"`
+	NextHandoff *time.Time `json:"next_handoff,omitempty"`
+	Outgoing    string     `json:"outgoing,omitempty"`
+	Incoming    string     `json:"incoming,omitempty"`
+	ReminderAt  *time.Time `json:"reminder_at,omitempty"`
+	// LastHandoff is the last handoff announced.
+	LastHandoff *time.Time `json:"last_handoff,omitempty"`
+	Version     int64      `json:"version"`
+	Warnings    []string   `json:"warnings,omitempty"`
+}
+
+// Rotation statuses, in RotationState and the KlaxonStatus search attribute.
+const (
+	rotationPlanning   = "planning"
+	rotationWaiting    = "waiting"
+	rotationIdle       = "idle"
+	rotationAnnouncing = "announcing"
+	rotationDeleted    = "deleted"
+)
+
+// rotationHistoryLimit bounds a run's history when edits keep it re-planning
+// between handoffs; each handoff starts a new run anyway.
+const rotationHistoryLimit = 2000
+
+// rotationActivityOptions are for the reads of the rotation: short, and
+// retried for as long as it takes (Postgres down must not lose a handoff).
+func rotationActivityOptions() workflow.ActivityOptions {
+	return workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+		},
+	}
+}
+
+// handoffGiveUp bounds the delivery of a handoff message: past it, the news
+// is stale.
+const handoffGiveUp = 30 * time.Minute
+
+// Rotation announces a rotation's handoffs, for as long as the rotation
+// exists. It plans the next handoff from Postgres (who hands over to whom,
+// and when), sleeps on a durable timer until the reminder and then until
+// the handoff, and sends "You are now on call…" to the incoming person and
+// "You are off call…" to the outgoing one through the delivery pipeline.
+// Then it continues as new, so its history stays short. A
+// SignalRotationReplan (any edit of the rotation or its overrides) makes it
+// plan again. A worker that is down at the handoff instant finds the timer
+// fired when it returns: the texts go out late, once; when several
+// handoffs were missed, only the latest is announced.
+func Rotation(ctx workflow.Context, in RotationInput) (RotationResult, error) {
+	w := &rotationRun{in: in, st: RotationState{Rotation: in.Rotation}, reminded: map[string]bool{}}
+	if err := workflow.SetQueryHandler(ctx, QueryState, func() (RotationState, error) { return w.st, nil }); err != nil {
+		return RotationResult{}, fmt.Errorf("rotation %s: %w", in.Rotation, err)
+	}
+	w.replan = workflow.GetSignalChannel(ctx, SignalRotationReplan)
+	_ = workflow.UpsertTypedSearchAttributes(ctx, SearchKind.ValueSet("rotation"), SearchRef.ValueSet(in.Rotation))
+	if !in.After.IsZero() {
+		t := in.After
+		w.st.LastHandoff = &t
+	}
+	return w.run(ctx)
+}
+
+// rotationRun is one run of a rotation's workflow.
+type rotationRun struct {
+	in     RotationInput
+	st     RotationState
+	replan workflow.ReceiveChannel
+	// reminded holds the reminders sent in this run, by handoff and person,
+	// so a re-plan does not send one again.
+	reminded map[string]bool
+}
+
+func (w *rotationRun) setStatus(ctx workflow.Context, s string) {
+	if w.st.Status == s {
+		return
+	}
+	w.st.Status = s
+	_ = workflow.UpsertTypedSearchAttributes(ctx, SearchStatus.ValueSet(s))
+}
+
+func (w *rotationRun) run(ctx workflow.Context) (RotationResult, error) {
+	logger := workflow.GetLogger(ctx)
+	actx := workflow.WithActivityOptions(ctx, rotationActivityOptions())
+	after := w.in.After
+	if after.IsZero() {
+		after = workflow.Now(ctx)
+	}
+	for {
+		if info := workflow.GetInfo(ctx); info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() > rotationHistoryLimit {
+			return RotationResult{}, w.continueAsNew(ctx, after)
+		}
+		w.setStatus(ctx, rotationPlanning)
+		var plan activities.HandoffPlan
+		if err := workflow.ExecuteActivity(actx, ActivityPlanHandoff, activities.PlanHandoffInput{Rotation: w.in.Rotation, After: after}).Get(ctx, &plan); err != nil {
+			return RotationResult{}, fmt.Errorf("rotation %s: plan: %w", w.in.Rotation, err)
+		}
+		if !plan.Exists {
+			w.setStatus(ctx, rotationDeleted)
+			logger.Info("rotation deleted; handoffs end", "rotation", w.in.Rotation)
+			return RotationResult{Deleted: true}, nil
+		}
+		w.st.Version = plan.Version
+		w.st.NextHandoff, w.st.Outgoing, w.st.Incoming, w.st.ReminderAt = nil, "", "", nil
+		if plan.At.IsZero() {
+			// Nobody will ever take over until something changes.
+			w.setStatus(ctx, rotationIdle)
+			w.waitReplan(ctx)
+			continue
+		}
+		at := plan.At
+		w.st.NextHandoff, w.st.Outgoing, w.st.Incoming = &at, plan.Outgoing, plan.Incoming
+		w.setStatus(ctx, rotationWaiting)
+
+		if plan.Reminder > 0 && plan.Incoming != "" {
+			remindAt := plan.At.Add(-plan.Reminder)
+			key := strconv.FormatInt(plan.At.Unix(), 10) + "/" + plan.Incoming
+			if !w.reminded[key] {
+				w.st.ReminderAt = &remindAt
+				if !w.sleepUntil(ctx, remindAt) {
+					continue
+				}
+				// A reminder is useful only before the shift starts.
+				if workflow.Now(ctx).Before(plan.At) {
+					w.announce(ctx, actx, plan.At, activities.HandoffReminder)
+				}
+				w.reminded[key] = true
+				w.st.ReminderAt = nil
+			}
+		}
+		if !w.sleepUntil(ctx, plan.At) {
+			continue
+		}
+
+		w.setStatus(ctx, rotationAnnouncing)
+		msgs, err := w.messages(ctx, actx, plan.At, activities.HandoffAnnounce)
+		if err != nil {
+			return RotationResult{}, err
+		}
+		switch {
+		case !msgs.Exists:
+			continue // the next plan ends the workflow
+		case !msgs.Current:
+			// An edit moved or removed this handoff since it was planned.
+			continue
+		case !msgs.NextAt.IsZero() && !msgs.NextAt.After(workflow.Now(ctx)):
+			// Woken late, with a later handoff also past: announcing this one
+			// would be stale news. Announce only the latest.
+			logger.Warn("handoff superseded while the worker was away; not announced",
+				"rotation", w.in.Rotation, "at", plan.At, "next", msgs.NextAt)
+			after = plan.At
+			continue
+		}
+		w.send(ctx, msgs)
+		after = plan.At
+		w.st.LastHandoff = &after
+		return RotationResult{}, w.continueAsNew(ctx, after)
+	}
+}
+
+// sleepUntil waits for instant t on a durable timer. It returns false when
+// a re-plan signal came first (the timer is canceled).
+func (w *rotationRun) sleepUntil(ctx workflow.Context, t time.Time) bool {
+	d := t.Sub(workflow.Now(ctx))
+	if d <= 0 {
+		return true
+	}
+	tctx, cancel := workflow.WithCancel(ctx)
+	defer cancel()
+	timer := workflow.NewTimer(tctx, d)
+	fired := false
+	sel := workflow.NewSelector(ctx)
+	sel.AddFuture(timer, func(workflow.Future) { fired = true })
+	sel.AddReceive(w.replan, func(c workflow.ReceiveChannel, _ bool) {
+		var sig RotationReplan
+		c.Receive(ctx, &sig)
+	})
+	sel.Select(ctx)
+	if !fired {
+		w.drainReplans(ctx)
+	}
+	return fired
+}
+
+// waitReplan blocks until a re-plan signal.
+func (w *rotationRun) waitReplan(ctx workflow.Context) {
+	var sig RotationReplan
+	w.replan.Receive(ctx, &sig)
+	w.drainReplans(ctx)
+}
+
+// drainReplans consumes re-plan signals already queued: one plan covers
+// them all.
+func (w *rotationRun) drainReplans(ctx workflow.Context) {
+	var sig RotationReplan
+	for w.replan.ReceiveAsync(&sig) {
+	}
+}
+
+func (w *rotationRun) messages(ctx, actx workflow.Context, at time.Time, kind string) (activities.HandoffMessages, error) {
+	var msgs activities.HandoffMessages
+	in := activities.HandoffMessagesInput{Rotation: w.in.Rotation, At: at, Kind: kind}
+	if err := workflow.ExecuteActivity(actx, ActivityHandoffMessages, in).Get(ctx, &msgs); err != nil {
+		return msgs, fmt.Errorf("rotation %s: %s messages: %w", w.in.Rotation, kind, err)
+	}
+	return msgs, nil
+}
+
+// announce sends the messages of one handoff (or its reminder), when it is
+// still current.
+func (w *rotationRun) announce(ctx, actx workflow.Context, at time.Time, kind string) {
+	msgs, err := w.messages(ctx, actx, at, kind)
+	if err != nil {
+		workflow.GetLogger(ctx).Error("handoff messages", "rotation", w.in.Rotation, "kind", kind, "error", err)
+		return
+	}
+	if msgs.Exists && msgs.Current {
+		w.send(ctx, msgs)
+	}
+}
+
+// send delivers a handoff's messages side by side and records warnings. A
+// failed delivery is logged; it never stops the rotation.
+func (w *rotationRun) send(ctx workflow.Context, msgs activities.HandoffMessages) {
+	logger := workflow.GetLogger(ctx)
+	w.st.Warnings = msgs.Warnings
+	for _, warn := range msgs.Warnings {
+		logger.Warn("handoff recipient unreachable", "rotation", w.in.Rotation, "warning", warn)
+	}
+	wg := workflow.NewWaitGroup(ctx)
+	for _, m := range msgs.Messages {
+		wg.Add(1)
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			defer wg.Done()
+			if _, err := deliver(ctx, m, DeliverOptions{GiveUpAfter: handoffGiveUp}); err != nil {
+				logger.Warn("handoff message not delivered", "rotation", w.in.Rotation, "message", m.ID, "error", err)
+			}
+		})
+	}
+	wg.Wait(ctx)
+}
+
+// continueAsNew starts the next run after the handoff at after, carrying no
+// pending signal over: the new run plans from the database anyway.
+func (w *rotationRun) continueAsNew(ctx workflow.Context, after time.Time) error {
+	w.drainReplans(ctx)
+	return workflow.NewContinueAsNewError(ctx, WorkflowRotation, RotationInput{Rotation: w.in.Rotation, After: after})
+}
