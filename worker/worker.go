@@ -22,6 +22,8 @@ import (
 // Deps are the activity implementations the worker runs.
 type Deps struct {
 	Delivery *activities.Delivery
+	Inbound  *activities.Inbound
+	Codes    *activities.Codes
 	// (inbound: add here)
 	// (paging: add here)
 	Rotations *activities.Rotations
@@ -51,6 +53,21 @@ func Register(r tworker.Registry, d Deps) {
 	act(d.Delivery.Send, workflows.ActivitySend)
 	act(d.Delivery.Finalize, workflows.ActivityFinalize)
 
+	wf(workflows.Inbound, workflows.WorkflowInbound)
+	wf(workflows.VerifyContact, workflows.WorkflowVerifyContact)
+	wf(workflows.OTP, workflows.WorkflowOTP)
+	if d.Inbound != nil {
+		act(d.Inbound.LoadInbound, workflows.ActivityLoadInbound)
+		act(d.Inbound.FinishInbound, workflows.ActivityFinishInbound)
+		act(d.Inbound.MirrorOptOut, workflows.ActivityMirrorOptOut)
+		act(d.Inbound.ClaimReply, workflows.ActivityClaimReply)
+	}
+	if d.Codes != nil {
+		act(d.Codes.IssueCode, workflows.ActivityIssueCode)
+		act(d.Codes.CheckCode, workflows.ActivityCheckCode)
+		act(d.Codes.FinishChallenge, workflows.ActivityFinishChallenge)
+		act(d.Codes.FindCodeReply, workflows.ActivityFindCodeReply)
+	}
 	// (inbound: add here)
 	// (paging: add here)
 	wf(workflows.Rotation, workflows.WorkflowRotation)

@@ -1,0 +1,133 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/phone"
+	"github.com/klaxonhq/klaxon/store"
+)
+
+// ErrTypeEventNotFound is the non-retryable error type of an inbound event
+// that is not in the database.
+const ErrTypeEventNotFound = "EventNotFound"
+
+// Inbound is the Postgres side of the inbound pipeline's workflow: it loads
+// durable events, records their outcome, mirrors opt-outs and rate-limits
+// automatic replies.
+type Inbound struct {
+	Store *store.Store
+	// PagingNumber is KLAXON_FROM_NUMBER: texts to it are replies and
+	// commands, and codes texted back.
+	PagingNumber string
+	// OwnNumbers are numbers of ours (paging, signup, diagnostics): a text
+	// "from" one of them never gets an automatic reply.
+	OwnNumbers []string
+	// Brand names Klaxon in the replies.
+	Brand  string
+	Logger *slog.Logger
+}
+
+// LoadInboundResult is an event and what the workflow needs to route it.
+type LoadInboundResult struct {
+	Event store.InboundEvent
+	// Processed reports that the event was handled already.
+	Processed bool
+	// Before is the dedup key of an earlier event of the same sender that
+	// is not processed yet: this one waits for its turn. Empty when it is
+	// this event's turn.
+	Before string
+	// ToPaging reports that the event reached the paging number.
+	ToPaging bool
+	// FromOwnNumber reports that the sender is one of our own numbers.
+	FromOwnNumber bool
+	// Brand names Klaxon in replies.
+	Brand string
+}
+
+// LoadInbound loads an inbound event and whether it is its turn.
+func (a *Inbound) LoadInbound(ctx context.Context, eventID int64) (LoadInboundResult, error) {
+	e, before, err := a.Store.BeginInbound(ctx, eventID)
+	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
+		return LoadInboundResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("inbound event %d does not exist", eventID), ErrTypeEventNotFound, nil)
+	}
+	if err != nil {
+		return LoadInboundResult{}, fmt.Errorf("load inbound: %w", err)
+	}
+	return LoadInboundResult{
+		Event:         e,
+		Processed:     e.ProcessedAt != nil,
+		Before:        before.DedupKey,
+		ToPaging:      a.PagingNumber != "" && e.To == a.PagingNumber,
+		FromOwnNumber: slices.Contains(a.OwnNumbers, e.From),
+		Brand:         a.Brand,
+	}, nil
+}
+
+// FinishInboundInput records how an event was handled.
+type FinishInboundInput struct {
+	EventID int64
+	Outcome string
+}
+
+// FinishInbound marks an event processed and returns the dedup key of the
+// next unprocessed event of the same sender ("" when none), whose workflow
+// may be waiting for its turn.
+func (a *Inbound) FinishInbound(ctx context.Context, in FinishInboundInput) (string, error) {
+	next, err := a.Store.FinishInbound(ctx, in.EventID, in.Outcome)
+	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
+		return "", temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("inbound event %d does not exist", in.EventID), ErrTypeEventNotFound, nil)
+	}
+	if err != nil {
+		return "", fmt.Errorf("finish inbound: %w", err)
+	}
+	return next.DedupKey, nil
+}
+
+// OptOutInput mirrors an opt-out keyword (or, with OptIn, an opt-in one).
+type OptOutInput struct {
+	Number  string
+	Keyword string
+	OptIn   bool
+}
+
+// MirrorOptOut records that a number texted STOP (or START): nothing but
+// the confirmation goes to an opted-out number.
+func (a *Inbound) MirrorOptOut(ctx context.Context, in OptOutInput) error {
+	var err error
+	if in.OptIn {
+		err = a.Store.OptIn(ctx, in.Number)
+	} else {
+		err = a.Store.OptOut(ctx, in.Number, in.Keyword)
+	}
+	if err != nil {
+		return fmt.Errorf("mirror opt-out: %w", err)
+	}
+	a.Logger.InfoContext(ctx, "opt-out mirrored", "number", phone.Redact(in.Number), "keyword", in.Keyword, "opt_in", in.OptIn)
+	return nil
+}
+
+// ClaimReplyInput asks whether an automatic reply may go from our number To
+// to From now.
+type ClaimReplyInput struct {
+	From, To string
+	Every    time.Duration
+}
+
+// ClaimReply reports whether an automatic reply may be sent, recording it:
+// at most one per sender and number every Every.
+func (a *Inbound) ClaimReply(ctx context.Context, in ClaimReplyInput) (bool, error) {
+	ok, err := a.Store.ClaimReply(ctx, in.From, in.To, in.Every)
+	if err != nil {
+		return false, fmt.Errorf("claim reply: %w", err)
+	}
+	return ok, nil
+}

@@ -1,0 +1,223 @@
+package activities
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/store"
+)
+
+// CodeDigits is the length of every verification and login code.
+const CodeDigits = 6
+
+// ErrTypeChallengeClosed is the non-retryable error type of issuing a code
+// for a challenge that has ended (or does not exist).
+const ErrTypeChallengeClosed = "ChallengeClosed"
+
+// NewCode returns a uniformly random CodeDigits-digit code, a fresh random
+// salt, and the code's hash under it. Only the salt and hash are stored.
+func NewCode() (code string, salt, hash []byte) {
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		// crypto/rand does not fail on supported platforms.
+		panic(fmt.Sprintf("new code: %v", err))
+	}
+	code = fmt.Sprintf("%06d", n.Int64())
+	salt = make([]byte, 16)
+	_, _ = rand.Read(salt)
+	return code, salt, HashCode(salt, code)
+}
+
+// HashCode is the stored form of a code: HMAC-SHA256 keyed with its salt.
+func HashCode(salt []byte, code string) []byte {
+	mac := hmac.New(sha256.New, salt)
+	mac.Write([]byte(code))
+	return mac.Sum(nil)
+}
+
+// CodeMatcher returns a constant-time comparison of code against a stored
+// salt and hash, for store.CheckCode and store.VerifiedCodeMatches.
+func CodeMatcher(code string) func(salt, hash []byte) bool {
+	return func(salt, hash []byte) bool {
+		return hmac.Equal(HashCode(salt, code), hash)
+	}
+}
+
+// NormalizeCode accepts a code as people type or text it ("123456",
+// "123 456", "123-456", " 123456. ") and returns its CodeDigits digits, or
+// false when it is not a code.
+func NormalizeCode(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	s = strings.TrimRight(s, ".!")
+	if len(s) > 3*CodeDigits {
+		return "", false
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == ' ' || r == '-':
+		default:
+			return "", false
+		}
+	}
+	if b.Len() != CodeDigits {
+		return "", false
+	}
+	return b.String(), true
+}
+
+// Codes issues and checks verification and login codes. The code itself
+// exists only in the message that carries it; Postgres holds its salted
+// hash, and every check happens there in one transaction.
+type Codes struct {
+	Store *store.Store
+	// Brand names Klaxon in the texts.
+	Brand  string
+	Logger *slog.Logger
+}
+
+// IssueCodeInput asks for a challenge's send-th code.
+type IssueCodeInput struct {
+	ChallengeID string
+	Send        int
+	TTL         time.Duration
+}
+
+// IssueCodeResult is the message that carries the new code (the only place
+// it exists in clear) and when the code expires.
+type IssueCodeResult struct {
+	Message   klaxon.Message
+	ExpiresAt time.Time
+}
+
+// IssueCode makes a new code for a challenge, replacing the previous one,
+// and returns the message to send it in. A challenge that has ended is a
+// non-retryable ChallengeClosed error.
+func (c *Codes) IssueCode(ctx context.Context, in IssueCodeInput) (IssueCodeResult, error) {
+	code, salt, hash := NewCode()
+	ch, err := c.Store.SetCode(ctx, in.ChallengeID, in.Send, salt, hash, in.TTL)
+	if errors.Is(err, store.ErrChallengeClosed) || klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
+		return IssueCodeResult{}, temporal.NewNonRetryableApplicationError("the challenge has ended", ErrTypeChallengeClosed, nil)
+	}
+	if err != nil {
+		return IssueCodeResult{}, fmt.Errorf("issue code: %w", err)
+	}
+	res := IssueCodeResult{Message: CodeMessage(c.Brand, ch, code, in.Send, in.TTL)}
+	if ch.ExpiresAt != nil {
+		res.ExpiresAt = *ch.ExpiresAt
+	}
+	return res, nil
+}
+
+// CodeMessage is the message that carries a code, in the challenge's own
+// medium: a text, a call that reads the digits slowly (the call reads its
+// message twice), or an email.
+func CodeMessage(brand string, ch store.Challenge, code string, send int, ttl time.Duration) klaxon.Message {
+	what := "code"
+	if ch.Purpose == store.PurposeOTP {
+		what = "login code"
+	}
+	minutes := int((ttl + 59*time.Second) / time.Minute)
+	life := fmt.Sprintf("%d minutes", minutes)
+	if minutes == 1 {
+		life = "1 minute"
+	}
+	m := klaxon.Message{
+		ID:       ch.ID + "/code/" + strconv.Itoa(send),
+		Medium:   ch.Medium,
+		To:       ch.Address,
+		Priority: klaxon.Urgent,
+		Purpose:  ch.Purpose,
+		Ref:      ch.ID,
+	}
+	switch {
+	case ch.Medium == klaxon.Voice:
+		m.Body = fmt.Sprintf("Your %s %s is %s.", brand, what, strings.Join(strings.Split(code, ""), ", "))
+	case ch.Medium == klaxon.Email:
+		m.Subject = fmt.Sprintf("Your %s %s", brand, what)
+		m.ThreadKey = ch.ID
+		if ch.Purpose == store.PurposeOTP {
+			m.Body = fmt.Sprintf("Your %s login code is %s.\n\nIt expires in %s. Never share it with anyone.\n", brand, code, life)
+		} else {
+			m.Body = fmt.Sprintf("Your %s code is %s.\n\nEnter it to verify this email address. It expires in %s.\n"+
+				"If you did not ask for it, you can ignore this email.\n", brand, code, life)
+		}
+	case ch.Purpose == store.PurposeOTP:
+		m.Body = fmt.Sprintf("Your %s login code is %s. It expires in %s. Never share it with anyone.", brand, code, life)
+	default:
+		m.Body = fmt.Sprintf("Your %s code is %s. Reply with it, or enter it where you were asked, within %s.", brand, code, life)
+	}
+	return m
+}
+
+// CheckCodeInput is one code to check against a challenge.
+type CheckCodeInput struct {
+	ChallengeID string
+	Code        string
+}
+
+// CheckCodeResult is the outcome of a check (store.CodeValid, ...), the
+// challenge's status after it, and how many tries are left.
+type CheckCodeResult struct {
+	Outcome      string
+	Status       string
+	AttemptsLeft int
+}
+
+// CheckCode checks a code against a challenge: one attempt counted, in
+// constant time, in one transaction that also verifies the contact method
+// when the code is right.
+func (c *Codes) CheckCode(ctx context.Context, in CheckCodeInput) (CheckCodeResult, error) {
+	r, err := c.Store.CheckCode(ctx, in.ChallengeID, CodeMatcher(in.Code))
+	if err != nil {
+		return CheckCodeResult{}, fmt.Errorf("check code: %w", err)
+	}
+	return CheckCodeResult{Outcome: r.Outcome, Status: r.Status, AttemptsLeft: max(r.MaxAttempts-r.Attempts, 0)}, nil
+}
+
+// FinishChallengeInput ends a challenge with a status (expired, failed,
+// canceled).
+type FinishChallengeInput struct {
+	ChallengeID string
+	Status      string
+}
+
+// FinishChallenge ends a pending challenge and returns its final status,
+// which is an earlier one if it had ended already.
+func (c *Codes) FinishChallenge(ctx context.Context, in FinishChallengeInput) (string, error) {
+	st, err := c.Store.FinishChallenge(ctx, in.ChallengeID, in.Status)
+	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
+		return store.ChallengeCanceled, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("finish challenge: %w", err)
+	}
+	return st, nil
+}
+
+// FindCodeReply returns the id of the verification under way whose code a
+// text from number answers, or "" when there is none.
+func (c *Codes) FindCodeReply(ctx context.Context, number string) (string, error) {
+	ch, err := c.Store.PendingCodeReply(ctx, number)
+	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("find code reply: %w", err)
+	}
+	return ch.ID, nil
+}
