@@ -196,6 +196,17 @@ func NotMemberText() string {
 	return "You are not on this channel. Send JOIN to subscribe."
 }
 
+// OptedOutText confirms STOP (or another carrier opt-out word) sent to a
+// channel: the sender left it and gets nothing more from its number.
+func OptedOutText() string {
+	return "You have left this channel and will get no more texts from this number. Reply START to allow texts from it again."
+}
+
+// OptedInText confirms START sent to a channel's number.
+func OptedInText() string {
+	return "Texts from this number are allowed again. Send JOIN to get this channel's broadcasts."
+}
+
 // LastAdminText refuses to let the last admin leave.
 func LastAdminText() string {
 	return "You are the only admin of this channel, so you cannot leave it. ADD another admin first."

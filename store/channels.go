@@ -251,6 +251,35 @@ func (s *Store) MembersPage(ctx context.Context, channelID, afterID int64, limit
 	return collectMembers(rows)
 }
 
+// MembersRange returns up to limit members with ids in (afterID, upToID]
+// (no upper bound when upToID is 0), in id order: one broadcast batch.
+func (s *Store) MembersRange(ctx context.Context, channelID, afterID, upToID int64, limit int) ([]Member, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, phone, role FROM channel_members
+		WHERE channel_id = $1 AND id > $2 AND ($3 = 0 OR id <= $3) ORDER BY id LIMIT $4`, channelID, afterID, upToID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("members range: %w", err)
+	}
+	return collectMembers(rows)
+}
+
+// MemberBounds splits a channel's members into batches of size by id: it
+// returns the id of the last member of every full batch.
+func (s *Store) MemberBounds(ctx context.Context, channelID int64, size int) ([]int64, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT id FROM (
+			SELECT id, row_number() OVER (ORDER BY id) AS n FROM channel_members WHERE channel_id = $1
+		) m WHERE n % $2 = 0 ORDER BY id`, channelID, size)
+	if err != nil {
+		return nil, fmt.Errorf("member bounds: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("member bounds: %w", err)
+	}
+	return ids, nil
+}
+
 func collectMembers(rows pgx.Rows) ([]Member, error) {
 	ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Member, error) {
 		var m Member

@@ -29,6 +29,7 @@ type Deps struct {
 	Rotations *activities.Rotations
 	// (rotations: add here)
 	// (channels: add here)
+	Channels *activities.Channels
 }
 
 // New returns a worker on taskQueue with everything registered.
@@ -77,6 +78,34 @@ func Register(r tworker.Registry, d Deps) {
 	}
 	// (rotations: add here)
 	// (channels: add here)
+	wf(workflows.ChannelCreate, workflows.WorkflowChannelCreate)
+	wf(workflows.Broadcast, workflows.WorkflowBroadcast)
+	wf(workflows.BroadcastBatch, workflows.WorkflowBroadcastBatch)
+	wf(workflows.ProvisionNumbers, workflows.WorkflowProvisionNumbers)
+	if c := d.Channels; c != nil {
+		act(c.ChannelSettings, workflows.ActivityChannelSettings)
+		act(c.LookupChannel, workflows.ActivityLookupChannel)
+		act(c.ChannelMembers, workflows.ActivityChannelMembers)
+		act(c.JoinChannel, workflows.ActivityJoinChannel)
+		act(c.LeaveChannel, workflows.ActivityLeaveChannel)
+		act(c.SetHotline, workflows.ActivitySetHotline)
+		act(c.HotlineID, workflows.ActivityHotlineID)
+		act(c.HotlineSender, workflows.ActivityHotlineSender)
+		act(c.AdmitChannelRequest, workflows.ActivityAdmitChannelRequest)
+		act(c.PrepareChannelRequest, workflows.ActivityPrepareChannelRequest)
+		act(c.ClaimNumber, workflows.ActivityClaimNumber)
+		act(c.ReleaseNumber, workflows.ActivityReleaseNumber)
+		act(c.CreateChannel, workflows.ActivityCreateChannel)
+		act(c.CountPool, workflows.ActivityCountPool)
+		act(c.SystemChannelAdmins, workflows.ActivitySystemChannelAdmins)
+		act(c.StartBroadcast, workflows.ActivityStartBroadcast)
+		act(c.FinishBroadcast, workflows.ActivityFinishBroadcast)
+		act(c.PlanBroadcast, workflows.ActivityPlanBroadcast)
+		act(c.MembersPage, workflows.ActivityMembersPage)
+		act(c.AvailableNumbers, workflows.ActivityAvailableNumbers)
+		act(c.BuyNumber, workflows.ActivityBuyNumber)
+		act(c.RecordNumber, workflows.ActivityRecordNumber)
+	}
 }
 
 // EnsureSearchAttributes registers every custom search attribute Klaxon

@@ -39,6 +39,10 @@ const (
 
 	// Channels.
 	// (channels: add here)
+	WorkflowChannelCreate    = "ChannelCreate"
+	WorkflowBroadcast        = "Broadcast"
+	WorkflowBroadcastBatch   = "BroadcastBatch"
+	WorkflowProvisionNumbers = "ProvisionNumbers"
 )
 
 // Activity type names.
@@ -68,6 +72,28 @@ const (
 
 	// Channels.
 	// (channels: add here)
+	ActivityChannelSettings       = "ChannelSettings"
+	ActivityLookupChannel         = "LookupChannel"
+	ActivityChannelMembers        = "ChannelMembers"
+	ActivityJoinChannel           = "JoinChannel"
+	ActivityLeaveChannel          = "LeaveChannel"
+	ActivitySetHotline            = "SetHotline"
+	ActivityHotlineID             = "HotlineID"
+	ActivityHotlineSender         = "HotlineSender"
+	ActivityAdmitChannelRequest   = "AdmitChannelRequest"
+	ActivityPrepareChannelRequest = "PrepareChannelRequest"
+	ActivityClaimNumber           = "ClaimNumber"
+	ActivityReleaseNumber         = "ReleaseNumber"
+	ActivityCreateChannel         = "CreateChannel"
+	ActivityCountPool             = "CountPool"
+	ActivitySystemChannelAdmins   = "SystemChannelAdmins"
+	ActivityStartBroadcast        = "StartBroadcast"
+	ActivityFinishBroadcast       = "FinishBroadcast"
+	ActivityPlanBroadcast         = "PlanBroadcast"
+	ActivityMembersPage           = "MembersPage"
+	ActivityAvailableNumbers      = "AvailableNumbers"
+	ActivityBuyNumber             = "BuyNumber"
+	ActivityRecordNumber          = "RecordNumber"
 )
 
 // Signal and update names.
@@ -87,8 +113,10 @@ const (
 	// its overrides changed, so it plans its next handoff again.
 	SignalRotationReplan = "rotation-replan"
 
-// (rotations: add here)
-// (channels: add here)
+	// (rotations: add here)
+	// (channels: add here)
+	// UpdateChannelResult waits for a ChannelCreate workflow's outcome.
+	UpdateChannelResult = "channel-result"
 )
 
 // Query names.
