@@ -1,0 +1,87 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func envOf(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoad_DefaultsAreTheContract(t *testing.T) {
+	c, err := Load(envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TemporalAddress != "127.0.0.1:7233" || c.TemporalNamespace != "default" || c.HTTPAddr != ":8080" ||
+		c.PublicURL != "http://localhost:8080" || c.TwilioAPIURL != "https://api.twilio.com" ||
+		c.EmailFrom != "klaxon@localhost" || c.DefaultRegion != "US" || c.SendRate != 1 || c.ReserveSize != 8 ||
+		c.Brand != "Klaxon" || c.TaskQueue != "klaxon" {
+		t.Errorf("defaults = %+v", c)
+	}
+}
+
+func TestLoad_NormalisesNumbersAndLists(t *testing.T) {
+	c, err := Load(envOf(map[string]string{
+		"KLAXON_FROM_NUMBER":    " +1 (555) 555-0100 ",
+		"KLAXON_MAINTAINERS":    "+15555550101, +15555550102,",
+		"KLAXON_PUBLIC_URL":     "https://klaxon.example.org/",
+		"KLAXON_SEND_RATE":      "0",
+		"KLAXON_DEFAULT_REGION": "gb",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.FromNumber != "+15555550100" {
+		t.Errorf("from = %q", c.FromNumber)
+	}
+	if len(c.Maintainers) != 2 || c.Maintainers[1] != "+15555550102" {
+		t.Errorf("maintainers = %q", c.Maintainers)
+	}
+	if c.PublicURL != "https://klaxon.example.org" || c.SendRate != 0 || c.DefaultRegion != "GB" {
+		t.Errorf("config = %+v", c)
+	}
+}
+
+func TestLoad_ReportsEveryProblemAtOnce(t *testing.T) {
+	_, err := Load(envOf(map[string]string{
+		"KLAXON_SEND_RATE":      "fast",
+		"KLAXON_RESERVE_SIZE":   "-1",
+		"KLAXON_PUBLIC_URL":     "klaxon.example.org",
+		"KLAXON_FROM_NUMBER":    "abc",
+		"KLAXON_DEFAULT_REGION": "XX",
+		"TWILIO_ACCOUNT_SID":    "AC123",
+		"KLAXON_SMTP_URL":       "http://mail",
+		"KLAXON_LOG_LEVEL":      "loud",
+	}))
+	if err == nil {
+		t.Fatal("bad configuration accepted")
+	}
+	for _, want := range []string{"KLAXON_SEND_RATE", "KLAXON_RESERVE_SIZE", "KLAXON_PUBLIC_URL", "KLAXON_FROM_NUMBER",
+		"KLAXON_DEFAULT_REGION", "TWILIO_AUTH_TOKEN", "KLAXON_SMTP_URL", "KLAXON_LOG_LEVEL"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %s: %v", want, err)
+		}
+	}
+}
+
+func TestLines_MaskSecrets(t *testing.T) {
+	c, err := Load(envOf(map[string]string{
+		"KLAXON_API_TOKEN":   "sekrit-api",
+		"TWILIO_ACCOUNT_SID": "AC1",
+		"TWILIO_AUTH_TOKEN":  "sekrit-twilio",
+		"KLAXON_SMTP_URL":    "smtp://u:sekrit-smtp@mail:587",
+		"DATABASE_URL":       "postgres://k:sekrit-db@db/klaxon",
+		"KLAXON_FROM_NUMBER": "+15555550100",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := strings.Join(c.Lines(), "\n")
+	for _, secret := range []string{"sekrit", "+15555550100"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("printed configuration leaks %q:\n%s", secret, out)
+		}
+	}
+}
