@@ -179,4 +179,3 @@ func assertAppError(t *testing.T, err error, kind string, retryable bool) {
 		t.Fatalf("error type %q retryable=%v, want %q retryable=%v (%v)", ae.Type(), !ae.NonRetryable(), kind, retryable, err)
 	}
 }
-
