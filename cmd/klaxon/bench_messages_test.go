@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
 )
 
 // percentile returns the p-th percentile (0..100) of sorted durations.
@@ -136,4 +135,3 @@ func (h *harness) countOutbound() int {
 	}
 	return n
 }
-
