@@ -44,8 +44,11 @@ type Delivery struct {
 	// From is the default sender per medium, used when a message names none.
 	From    map[klaxon.Medium]string
 	Limiter *ratelimit.Limiter
-	Metrics *metrics.Metrics
-	Logger  *slog.Logger
+	// PerRecipient, if set, also spaces messages to one recipient on one
+	// medium, so a loop or a flood cannot bury a handset.
+	PerRecipient *ratelimit.Limiter
+	Metrics      *metrics.Metrics
+	Logger       *slog.Logger
 }
 
 // Lanes of a delivery: the first, fast attempt runs as a local activity; the
@@ -147,16 +150,8 @@ func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, atte
 		return klaxon.Receipt{}, temporal.NewNonRetryableApplicationError(de.Error(), de.Kind, de)
 	}
 
-	if m.Medium != klaxon.Email {
-		if !d.Limiter.TryTake(m.From) {
-			if !wait {
-				return klaxon.Receipt{}, temporal.NewApplicationError("sending number is at its rate limit", ErrTypeRateLimit)
-			}
-			d.Metrics.RateLimitWaits.Inc()
-			if err := d.Limiter.Wait(ctx, m.From, int(m.Priority)); err != nil {
-				return klaxon.Receipt{}, fmt.Errorf("send: wait for rate limit: %w", err)
-			}
-		}
+	if err := d.takeSlots(ctx, m, wait); err != nil {
+		return klaxon.Receipt{}, err
 	}
 
 	start := time.Now()
@@ -194,6 +189,35 @@ func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, atte
 	}
 	d.count(m, "transient")
 	return klaxon.Receipt{}, temporal.NewApplicationErrorWithCause(de.Error(), de.Kind, de)
+}
+
+// takeSlots waits for (or, on the first attempt, tries to take) the slots
+// of the recipient and of the sending number.
+func (d *Delivery) takeSlots(ctx context.Context, m klaxon.Message, wait bool) error {
+	type slot struct {
+		l   *ratelimit.Limiter
+		key string
+	}
+	var slots []slot
+	if m.Medium != klaxon.Email && d.Limiter != nil {
+		slots = append(slots, slot{d.Limiter, m.From})
+	}
+	if d.PerRecipient != nil {
+		slots = append(slots, slot{d.PerRecipient, string(m.Medium) + ":" + m.To})
+	}
+	for _, s := range slots {
+		if s.l.TryTake(s.key) {
+			continue
+		}
+		if !wait {
+			return temporal.NewApplicationError("rate limit reached; queueing", ErrTypeRateLimit)
+		}
+		d.Metrics.RateLimitWaits.Inc()
+		if err := s.l.Wait(ctx, s.key, int(m.Priority)); err != nil {
+			return fmt.Errorf("send: wait for rate limit: %w", err)
+		}
+	}
+	return nil
 }
 
 func (d *Delivery) count(m klaxon.Message, outcome string) {

@@ -46,9 +46,12 @@ type Config struct {
 	Maintainers       []string `env:"KLAXON_MAINTAINERS"`
 
 	// SendRate is messages per second per sending number; 0 is unlimited.
-	SendRate    float64 `env:"KLAXON_SEND_RATE"`
-	ReserveSize int     `env:"KLAXON_RESERVE_SIZE"`
-	Brand       string  `env:"KLAXON_BRAND"`
+	SendRate float64 `env:"KLAXON_SEND_RATE"`
+	// RecipientRate is messages per second to one recipient on one medium;
+	// 0 is unlimited.
+	RecipientRate float64 `env:"KLAXON_RECIPIENT_RATE"`
+	ReserveSize   int     `env:"KLAXON_RESERVE_SIZE"`
+	Brand         string  `env:"KLAXON_BRAND"`
 
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `env:"KLAXON_LOG_LEVEL"`
@@ -86,6 +89,7 @@ func Defaults() Config {
 		APIURL:            "http://localhost:8080",
 		DefaultRegion:     "US",
 		SendRate:          1,
+		RecipientRate:     1,
 		ReserveSize:       8,
 		Brand:             "Klaxon",
 		LogLevel:          "info",
@@ -143,6 +147,14 @@ func Load(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("KLAXON_SEND_RATE must be a number of messages per second, 0 or more, not %q", v))
 		} else {
 			c.SendRate = f
+		}
+	}
+	if v := strings.TrimSpace(getenv("KLAXON_RECIPIENT_RATE")); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 {
+			errs = append(errs, fmt.Errorf("KLAXON_RECIPIENT_RATE must be a number of messages per second, 0 or more, not %q", v))
+		} else {
+			c.RecipientRate = f
 		}
 	}
 	if v := strings.TrimSpace(getenv("KLAXON_RESERVE_SIZE")); v != "" {
@@ -243,6 +255,7 @@ func (c Config) Lines() []string {
 		"KLAXON_EMAIL_FROM=" + c.EmailFrom,
 		"KLAXON_DEFAULT_REGION=" + c.DefaultRegion,
 		"KLAXON_SEND_RATE=" + strconv.FormatFloat(c.SendRate, 'f', -1, 64),
+		"KLAXON_RECIPIENT_RATE=" + strconv.FormatFloat(c.RecipientRate, 'f', -1, 64),
 		"KLAXON_RESERVE_SIZE=" + strconv.Itoa(c.ReserveSize),
 		"KLAXON_BRAND=" + c.Brand,
 	}

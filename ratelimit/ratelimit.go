@@ -116,9 +116,21 @@ func (l *Limiter) Waiting(key string) int {
 	return 0
 }
 
+// pruneAt is the number of lanes above which idle ones are dropped: a lane
+// nobody waits on whose next slot is past is the same as no lane at all.
+const pruneAt = 4096
+
 func (l *Limiter) lane(key string) *lane {
 	ln, ok := l.keys[key]
 	if !ok {
+		if len(l.keys) >= pruneAt {
+			now := l.now()
+			for k, other := range l.keys {
+				if len(other.waiting) == 0 && !now.Before(other.next) {
+					delete(l.keys, k)
+				}
+			}
+		}
 		ln = &lane{wake: make(chan struct{})}
 		l.keys[key] = ln
 	}

@@ -70,6 +70,22 @@ func TestLimiter_HigherPriorityGoesFirst(t *testing.T) {
 	}
 }
 
+func TestLimiter_IdleLanesArePruned(t *testing.T) {
+	l := New(1000)
+	now := time.Unix(1000, 0)
+	l.now = func() time.Time { return now }
+	for i := range 3 * pruneAt {
+		l.TryTake(time.Duration(i).String())
+		now = now.Add(10 * time.Millisecond)
+	}
+	l.mu.Lock()
+	n := len(l.keys)
+	l.mu.Unlock()
+	if n > pruneAt {
+		t.Errorf("%d lanes kept for %d keys that all went idle, want at most %d", n, 3*pruneAt, pruneAt)
+	}
+}
+
 func TestLimiter_WaitHonoursCancellation(t *testing.T) {
 	l := New(0.01) // one slot per 100 s
 	l.TryTake("n")
