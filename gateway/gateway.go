@@ -114,6 +114,13 @@ func (g *Gateway) Handler() http.Handler {
 	// (paging: add here)
 	// (rotations: add here)
 	// (channels: add here)
+	api.HandleFunc("/channels", g.createChannel).Methods(http.MethodPost)
+	api.HandleFunc("/channels", g.listChannels).Methods(http.MethodGet)
+	api.HandleFunc("/channels/{phone}", g.getChannel).Methods(http.MethodGet)
+	api.HandleFunc("/channels/{phone}", g.deleteChannel).Methods(http.MethodDelete)
+	api.HandleFunc("/numbers", g.addNumber).Methods(http.MethodPost)
+	api.HandleFunc("/numbers", g.listNumbers).Methods(http.MethodGet)
+	api.HandleFunc("/numbers/provision", g.provisionNumbers).Methods(http.MethodPost)
 
 	return g.instrument(r)
 }

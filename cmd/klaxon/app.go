@@ -137,6 +137,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 			Rotations: &activities.Rotations{Store: a.store, Logger: logger},
 			// (rotations: add here)
 			// (channels: add here)
+			Channels: a.channelActivities(ctx),
 		}
 		a.worker = worker.New(a.temporal, cfg.TaskQueue, deps)
 	}

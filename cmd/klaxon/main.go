@@ -63,6 +63,8 @@ func commands() map[string]command {
 		// (paging: add here)
 		// (rotations: add here)
 		// (channels: add here)
+		"channel": {"SMS channels: channel create [-p PHONE] -a ADMIN[,ADMIN...] | list | show PHONE | delete PHONE", runChannel},
+		"number":  {"the channels' phone-number pool: number add PHONE | list | provision -n N [--area-code X]", runNumber},
 	}
 }
 

@@ -1,0 +1,362 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/channel"
+	"github.com/klaxonhq/klaxon/phone"
+	"github.com/klaxonhq/klaxon/store"
+	"github.com/klaxonhq/klaxon/workflows"
+)
+
+// How long the channel and number APIs wait for their workflow's answer.
+const (
+	channelCreateWait = 30 * time.Second
+	provisionWait     = 2 * time.Minute
+)
+
+// requestIDPattern is what a client-chosen request id may look like.
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,100}$`)
+
+// areaCodePattern is an area code for provisioning.
+var areaCodePattern = regexp.MustCompile(`^[0-9]{2,5}$`)
+
+// createChannelRequest is the body of POST /api/v1/channels.
+type createChannelRequest struct {
+	Phone  string   `json:"phone"`
+	Admins []string `json:"admins"`
+	// RequestID makes the request idempotent (also: Idempotency-Key).
+	RequestID string `json:"request_id"`
+}
+
+// createChannel runs the same ChannelCreate workflow as a CHANNEL text and
+// answers with the channel's number: 201 {"phone"}. The workflow id comes
+// from the request id, so a retried request gets the same channel.
+func (g *Gateway) createChannel(w http.ResponseWriter, r *http.Request) {
+	var req createChannelRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	in, err := g.validateChannelRequest(r, req)
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), channelCreateWait)
+	defer cancel()
+	var res workflows.ChannelCreateResult
+	if err := g.runChannelCreate(ctx, in, &res); err != nil {
+		g.Logger.ErrorContext(r.Context(), "channel create", "request", in.RequestID, "error", err)
+		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnavailable,
+			"The channel request %s could not be completed in time; send it again with the same request id to get its answer.", in.RequestID))
+		return
+	}
+	switch res.Outcome {
+	case workflows.OutcomeCreated:
+		writeJSON(w, http.StatusCreated, map[string]any{"phone": res.Phone, "id": res.ChannelID, "request_id": in.RequestID})
+	case workflows.OutcomeRefused:
+		code := klaxon.EInvalid
+		if res.Conflict {
+			code = klaxon.EConflict
+		}
+		writeError(w, r, g.Logger, &klaxon.Error{Code: code, Message: res.Message})
+	default: // no numbers, or failed
+		writeError(w, r, g.Logger, &klaxon.Error{Code: klaxon.EUnavailable, Message: res.Message})
+	}
+}
+
+// validateChannelRequest checks and normalises a channel request.
+func (g *Gateway) validateChannelRequest(r *http.Request, req createChannelRequest) (workflows.ChannelCreateInput, error) {
+	var in workflows.ChannelCreateInput
+	rid := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
+	if rid == "" {
+		rid = strings.TrimSpace(req.RequestID)
+	}
+	if rid == "" {
+		rid = NewID("chreq")
+	}
+	if !requestIDPattern.MatchString(rid) {
+		return in, klaxon.Errorf(klaxon.EInvalid, "The request id must be 1 to 100 letters, digits, '_', '.', ':' or '-'.")
+	}
+	in.RequestID = workflows.ChannelCreateWorkflowID(rid)
+	if len(req.Admins) == 0 {
+		return in, klaxon.Errorf(klaxon.EInvalid, `Field "admins" must list at least one admin phone number.`)
+	}
+	seen := map[string]bool{}
+	for _, a := range req.Admins {
+		n, err := g.apiNumber(a)
+		if err != nil {
+			return in, err
+		}
+		if !seen[n] {
+			seen[n] = true
+			in.Admins = append(in.Admins, n)
+		}
+	}
+	if len(in.Admins) > channel.MaxAdmins {
+		return in, klaxon.Errorf(klaxon.EInvalid, "A channel can have at most %d admins; the request lists %d.", channel.MaxAdmins, len(in.Admins))
+	}
+	if strings.TrimSpace(req.Phone) != "" {
+		n, err := g.apiNumber(req.Phone)
+		if err != nil {
+			return in, err
+		}
+		in.Phone = n
+		if seen[n] {
+			return in, klaxon.Errorf(klaxon.EInvalid, "%s cannot be both the channel's number and one of its admins.", n)
+		}
+	}
+	return in, nil
+}
+
+// apiNumber reads a number given to the API: with a '+' as the SMS grammar
+// reads it, without one in the default region.
+func (g *Gateway) apiNumber(raw string) (string, error) {
+	if strings.HasPrefix(strings.TrimSpace(raw), "+") {
+		return channel.Number(raw)
+	}
+	return phone.Normalize(raw, g.Config.DefaultRegion)
+}
+
+// runChannelCreate starts (or finds) the request's workflow and waits for
+// its outcome through the UpdateChannelResult update, which answers as
+// soon as the channel exists; a finished workflow answers with its result.
+func (g *Gateway) runChannelCreate(ctx context.Context, in workflows.ChannelCreateInput, res *workflows.ChannelCreateResult) error {
+	run, err := g.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       in.RequestID,
+		TaskQueue:                g.Config.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.SearchKind.ValueSet("channel-create"), workflows.SearchStatus.ValueSet("creating")),
+	}, workflows.WorkflowChannelCreate, in)
+	if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+		// The same request id finished before: its answer stands.
+		return g.Temporal.GetWorkflow(ctx, in.RequestID, "").Get(ctx, res)
+	}
+	if err != nil {
+		return err
+	}
+	h, err := g.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: in.RequestID, RunID: run.GetRunID(),
+		UpdateName: workflows.UpdateChannelResult, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		if err = h.Get(ctx, res); err == nil {
+			return nil
+		}
+	}
+	if ctx.Err() != nil {
+		return err
+	}
+	// The workflow completed before the update reached it.
+	return run.Get(ctx, res)
+}
+
+// channelView is a channel as maintainers see it: counts, never members.
+type channelView struct {
+	store.Channel
+	Broadcasts []store.Broadcast `json:"broadcasts,omitempty"`
+}
+
+// listChannels is GET /api/v1/channels.
+func (g *Gateway) listChannels(w http.ResponseWriter, r *http.Request) {
+	cs, err := g.Store.ListChannels(r.Context())
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	if cs == nil {
+		cs = []store.Channel{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"channels": cs})
+}
+
+// getChannel is GET /api/v1/channels/{phone}: counts and the latest
+// broadcasts' progress.
+func (g *Gateway) getChannel(w http.ResponseWriter, r *http.Request) {
+	ch, err := g.channelFromPath(r)
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	bs, err := g.Store.Broadcasts(r.Context(), ch.ID, 10)
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	if bs == nil {
+		bs = []store.Broadcast{}
+	}
+	writeJSON(w, http.StatusOK, channelView{Channel: ch, Broadcasts: bs})
+}
+
+// deleteChannel is DELETE /api/v1/channels/{phone}.
+func (g *Gateway) deleteChannel(w http.ResponseWriter, r *http.Request) {
+	ch, err := g.channelFromPath(r)
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	if ch.Kind != store.KindRegular {
+		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EConflict, "The %s channel is a system channel; change its number in the configuration instead.", ch.Kind))
+		return
+	}
+	if err := g.Store.DeleteChannel(r.Context(), ch.Phone); err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (g *Gateway) channelFromPath(r *http.Request) (store.Channel, error) {
+	raw := mux.Vars(r)["phone"]
+	n, err := g.apiNumber(raw)
+	if err != nil {
+		return store.Channel{}, err
+	}
+	ch, err := g.Store.ChannelByPhone(r.Context(), n)
+	if errors.Is(err, klaxon.ErrNotFound) || (err == nil && ch.DeletedAt != nil) {
+		return ch, klaxon.Errorf(klaxon.ENotFound, "No channel has the number %s.", n)
+	}
+	return ch, err
+}
+
+// numberView is a pool number with its state in words.
+type numberView struct {
+	store.Number
+	// State is "available", "in use" or "failed".
+	State string `json:"state"`
+}
+
+func viewNumber(n store.Number) numberView {
+	state := n.Status
+	if state == store.NumberInUse {
+		state = "in use"
+	}
+	return numberView{Number: n, State: state}
+}
+
+// addNumber is POST /api/v1/numbers {"phone"}: a number the maintainers
+// own, its SMS webhook already pointing at KLAXON_PUBLIC_URL/twilio/sms,
+// joins the pool ready for a channel.
+func (g *Gateway) addNumber(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Phone string `json:"phone"`
+	}
+	if err := decodeJSON(w, r, &req); err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	if strings.TrimSpace(req.Phone) == "" {
+		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EInvalid, `Field "phone" is required.`))
+		return
+	}
+	n, err := g.apiNumber(req.Phone)
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	if n == g.Config.FromNumber {
+		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EConflict, "%s is the paging number (KLAXON_FROM_NUMBER); it cannot be a channel's.", n))
+		return
+	}
+	num, err := g.Store.AddNumber(r.Context(), n)
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, viewNumber(num))
+}
+
+// listNumbers is GET /api/v1/numbers.
+func (g *Gateway) listNumbers(w http.ResponseWriter, r *http.Request) {
+	ns, err := g.Store.ListNumbers(r.Context())
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	out := make([]numberView, 0, len(ns))
+	for _, n := range ns {
+		out = append(out, viewNumber(n))
+	}
+	avail, active, err := g.Store.PoolCounts(r.Context())
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"numbers": out, "available": avail, "active_channels": active, "reserve_size": g.Config.ReserveSize,
+	})
+}
+
+// provisionNumbers is POST /api/v1/numbers/provision {"count","area_code"?}:
+// buys numbers through the provider and adds them to the pool.
+func (g *Gateway) provisionNumbers(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Count     int    `json:"count"`
+		AreaCode  string `json:"area_code"`
+		RequestID string `json:"request_id"`
+	}
+	if err := decodeJSON(w, r, &req); err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	if req.Count < 1 || req.Count > workflows.MaxProvision {
+		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EInvalid, `Field "count" must be a number from 1 to %d.`, workflows.MaxProvision))
+		return
+	}
+	req.AreaCode = strings.TrimSpace(req.AreaCode)
+	if req.AreaCode != "" && !areaCodePattern.MatchString(req.AreaCode) {
+		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EInvalid, `Field "area_code" must be 2 to 5 digits, such as "415".`))
+		return
+	}
+	rid := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
+	if rid == "" {
+		rid = strings.TrimSpace(req.RequestID)
+	}
+	if rid == "" {
+		rid = NewID("prov")
+	}
+	if !requestIDPattern.MatchString(rid) {
+		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EInvalid, "The request id must be 1 to 100 letters, digits, '_', '.', ':' or '-'."))
+		return
+	}
+	id := workflows.ProvisionWorkflowID(rid)
+	ctx, cancel := context.WithTimeout(r.Context(), provisionWait)
+	defer cancel()
+	run, err := g.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: id, TaskQueue: g.Config.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	}, workflows.WorkflowProvisionNumbers, workflows.ProvisionInput{RequestID: id, Count: req.Count, AreaCode: req.AreaCode})
+	var res workflows.ProvisionResult
+	switch {
+	case temporal.IsWorkflowExecutionAlreadyStartedError(err):
+		err = g.Temporal.GetWorkflow(ctx, id, "").Get(ctx, &res)
+	case err == nil:
+		err = run.Get(ctx, &res)
+	}
+	if err != nil {
+		g.Logger.ErrorContext(r.Context(), "provision numbers", "request", id, "error", err)
+		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnavailable, "Provisioning did not finish in time; send the request again with the same request id to get its answer."))
+		return
+	}
+	if len(res.Bought) == 0 && len(res.Failed) > 0 {
+		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnavailable, "No number could be provisioned: %s.", strings.TrimSuffix(res.Failed[0].Reason, ".")))
+		return
+	}
+	writeJSON(w, http.StatusCreated, res)
+}
