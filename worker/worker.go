@@ -25,6 +25,7 @@ type Deps struct {
 	Inbound  *activities.Inbound
 	Codes    *activities.Codes
 	// (inbound: add here)
+	Paging *activities.Paging
 	// (paging: add here)
 	Rotations *activities.Rotations
 	// (rotations: add here)
@@ -70,6 +71,19 @@ func Register(r tworker.Registry, d Deps) {
 		act(d.Codes.FindCodeReply, workflows.ActivityFindCodeReply)
 	}
 	// (inbound: add here)
+	wf(workflows.Page, workflows.WorkflowPage)
+	if p := d.Paging; p != nil {
+		act(p.LoadPolicy, workflows.ActivityPagePolicy)
+		act(p.BeginStep, workflows.ActivityPageBeginStep)
+		act(p.RecordPageEvent, workflows.ActivityPageRecordEvent)
+		act(p.SetPageStatus, workflows.ActivityPageSetStatus)
+		act(p.HangUpCalls, workflows.ActivityPageHangUpCalls)
+		act(p.UpdatePage, workflows.ActivityPageUpdate)
+		act(p.FindReplyTarget, workflows.ActivityPageFindReplyTarget)
+		act(p.RequestPage, workflows.ActivityPageRequest)
+		act(p.ClaimErrorReply, workflows.ActivityPageClaimErrorReply)
+		act(p.FindCallPage, workflows.ActivityPageFindCall)
+	}
 	// (paging: add here)
 	wf(workflows.Rotation, workflows.WorkflowRotation)
 	if d.Rotations != nil {

@@ -29,6 +29,9 @@ const (
 	// (inbound: add here)
 
 	// Paging.
+	// WorkflowPage escalates one page until someone acknowledges it; its
+	// ID is "page/<id>".
+	WorkflowPage = "Page"
 	// (paging: add here)
 
 	// Rotations.
@@ -63,6 +66,16 @@ const (
 	// (inbound: add here)
 
 	// Paging.
+	ActivityPagePolicy          = "PagePolicy"
+	ActivityPageBeginStep       = "PageBeginStep"
+	ActivityPageRecordEvent     = "PageRecordEvent"
+	ActivityPageSetStatus       = "PageSetStatus"
+	ActivityPageHangUpCalls     = "PageHangUpCalls"
+	ActivityPageUpdate          = "PageUpdate"
+	ActivityPageFindReplyTarget = "PageFindReplyTarget"
+	ActivityPageRequest         = "PageRequest"
+	ActivityPageClaimErrorReply = "PageClaimErrorReply"
+	ActivityPageFindCall        = "PageFindCall"
 	// (paging: add here)
 
 	// Rotations.
@@ -108,6 +121,12 @@ const (
 	// text of the same sender to be processed.
 	SignalInboundTurn = "inbound-turn"
 	// (inbound: add here)
+	// UpdateAck acknowledges a page and UpdateResolve resolves it; their
+	// validators refuse what would change nothing.
+	UpdateAck     = "ack"
+	UpdateResolve = "resolve"
+	// SignalPageDelivery carries a provider status of a page's message.
+	SignalPageDelivery = "page-delivery"
 	// (paging: add here)
 	// SignalRotationReplan tells a rotation's workflow that the rotation or
 	// its overrides changed, so it plans its next handoff again.

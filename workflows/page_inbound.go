@@ -1,19 +1,279 @@
 package workflows
 
-import "go.temporal.io/sdk/workflow"
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
 
-// pagingText handles a text sent to the paging number that was not a
-// verification code: page acknowledgements and "get HANDLE now: ...". It
-// returns the reply to send back (empty for none).
-//
-// TODO(paging): replaced by the paging feature.
-func pagingText(_ workflow.Context, _ InboundText) (reply string, err error) {
-	return "", nil
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/store"
+)
+
+// pageCommandKind is what a text to the paging number asks for.
+type pageCommandKind int
+
+const (
+	cmdUnknown pageCommandKind = iota
+	cmdAck
+	cmdResolve
+	cmdGetNow
+	cmdHelp
+)
+
+// pageCommand is a text to the paging number, understood.
+type pageCommand struct {
+	kind pageCommandKind
+	// code is the reply code; 0 means the page most recently texted.
+	code int
+	// handle and message are "get HANDLE now: MESSAGE".
+	handle  string
+	message string
 }
 
-// pageKeypress applies a key pressed during a page's call to its page.
-//
-// TODO(paging): replaced by the paging feature.
-func pageKeypress(_ workflow.Context, _ InboundKeypress) error {
+// The reply grammar (CONTRACT.md): "3a", "3 a", "ack 3", "a", "ack" and
+// "3c", "close 3"; also "3 ack", "resolve 3", a bare "close", "#3a".
+// Case and surrounding punctuation do not matter.
+var (
+	codeFirst = regexp.MustCompile(`^#?(\d{1,4})\s*(a|ack|acknowledge|c|close|resolve)$`)
+	wordFirst = regexp.MustCompile(`^(a|ack|acknowledge|c|close|resolve)(?:\s*#?\s*(\d{1,4}))?$`)
+	getNow    = regexp.MustCompile(`(?is)^\s*get\s+@?([a-z0-9][a-z0-9_.-]{0,63})\s+now\b\s*[:,-]?\s*(.*?)\s*$`)
+)
+
+// parsePageCommand reads a text sent to the paging number. It never fails:
+// what it cannot read is cmdUnknown.
+func parsePageCommand(body string) pageCommand {
+	if m := getNow.FindStringSubmatch(body); m != nil {
+		if msg := strings.Join(strings.Fields(m[2]), " "); msg != "" {
+			return pageCommand{kind: cmdGetNow, handle: strings.ToLower(m[1]), message: msg}
+		}
+		return pageCommand{kind: cmdUnknown}
+	}
+	s := strings.ToLower(strings.Join(strings.Fields(body), " "))
+	s = strings.Trim(s, ".!?\"'“”‘’ ")
+	switch s {
+	case "help", "?", "info", "commands":
+		return pageCommand{kind: cmdHelp}
+	}
+	var word, digits string
+	if m := codeFirst.FindStringSubmatch(s); m != nil {
+		digits, word = m[1], m[2]
+	} else if m := wordFirst.FindStringSubmatch(s); m != nil {
+		word, digits = m[1], m[2]
+	} else {
+		return pageCommand{kind: cmdUnknown}
+	}
+	cmd := pageCommand{kind: cmdAck}
+	if word == "c" || word == "close" || word == "resolve" {
+		cmd.kind = cmdResolve
+	}
+	if digits != "" {
+		n, _ := strconv.Atoi(digits)
+		if n == 0 {
+			return pageCommand{kind: cmdUnknown}
+		}
+		cmd.code = n
+	}
+	return cmd
+}
+
+// pageHelp is the answer to HELP, and the hint in every error.
+const pageHelp = `Reply with a page's code and "a" to acknowledge it (e.g. 3a), "c" to resolve it (3c), just "a" for your latest page, or "get HANDLE now: MESSAGE" to page someone.`
+
+// pagingText handles a text sent to the paging number that was not a
+// verification code: page acknowledgements and resolutions ("3a", "close
+// 3", "ack") and "get HANDLE now: MESSAGE". It returns the reply to send
+// back: a confirmation, or a clear error (error replies are rate-limited
+// per sender, so a confused phone cannot start an SMS loop).
+func pagingText(ctx workflow.Context, t InboundText) (reply string, err error) {
+	cmd := parsePageCommand(t.Body)
+	switch cmd.kind {
+	case cmdAck, cmdResolve:
+		return pageReply(ctx, t, cmd)
+	case cmdGetNow:
+		return pageRequest(ctx, t, cmd)
+	case cmdHelp:
+		return pageErrorReply(ctx, t, pageHelp)
+	default:
+		return pageErrorReply(ctx, t, "Sorry, I did not understand that. "+pageHelp)
+	}
+}
+
+// pageReply acknowledges or resolves the page a reply code names.
+func pageReply(ctx workflow.Context, t InboundText, cmd pageCommand) (string, error) {
+	lctx := workflow.WithLocalActivityOptions(ctx, lookupOptions())
+	var rt activities.ReplyTarget
+	if err := workflow.ExecuteLocalActivity(lctx, ActivityPageFindReplyTarget, activities.ReplyInput{
+		EventID: t.EventID, From: t.From, Code: cmd.code, Text: t.Body,
+	}).Get(ctx, &rt); err != nil {
+		workflow.GetLogger(ctx).Error("find the page a reply names", "event", t.EventID, "error", err)
+		return "Sorry, something went wrong on our side; please try again in a minute.", nil
+	}
+	switch rt.Refusal {
+	case "nopage":
+		return pageErrorReply(ctx, t, noPageText(cmd.code, rt.OpenCodes))
+	case "stranger":
+		return pageErrorReply(ctx, t, fmt.Sprintf(
+			"Sorry, this number is not a verified contact of anyone page %d went to, so it cannot answer that page.", rt.Code))
+	}
+	if rt.Status == store.PageResolved {
+		return fmt.Sprintf("Page %d (%s) is already resolved%s.", rt.Code, clip(oneLine(rt.Summary), 60), byWhom(rt.Settled, rt.By)), nil
+	}
+	if cmd.kind == cmdAck && rt.Status == store.PageAcked {
+		return fmt.Sprintf("Page %d was already acknowledged%s. Reply %dc to resolve it.", rt.Code, byWhom(rt.Settled, rt.By), rt.Code), nil
+	}
+	in := activities.UpdatePageInput{
+		PageID: rt.PageID, WorkflowID: PageWorkflowID(rt.PageID),
+		Update: UpdateAck, Status: store.PageAcked,
+		Action: activities.PageAction{By: rt.By, Via: "sms"},
+	}
+	if cmd.kind == cmdResolve {
+		in.Update, in.Status = UpdateResolve, store.PageResolved
+	}
+	actx := workflow.WithActivityOptions(ctx, pageUpdateOptions())
+	var res activities.PageActionResult
+	if err := workflow.ExecuteActivity(actx, ActivityPageUpdate, in).Get(ctx, &res); err != nil {
+		workflow.GetLogger(ctx).Error("update page from a reply", "page", rt.PageID, "error", err)
+		return fmt.Sprintf("Sorry, page %d could not be updated just now; please try again in a minute.", rt.Code), nil
+	}
+	summary := clip(oneLine(rt.Summary), 60)
+	switch {
+	case res.Changed && res.Status == store.PageAcked:
+		return fmt.Sprintf("Acknowledged page %d: %s Reply %dc to resolve it.", rt.Code, sentence(summary), rt.Code), nil
+	case res.Changed:
+		return fmt.Sprintf("Resolved page %d: %s", rt.Code, sentence(summary)), nil
+	case res.Status == store.PageResolved:
+		return fmt.Sprintf("Page %d (%s) is already resolved%s.", rt.Code, summary, byWhom(res.By, rt.By)), nil
+	default:
+		return fmt.Sprintf("Page %d was already acknowledged%s. Reply %dc to resolve it.", rt.Code, byWhom(res.By, rt.By), rt.Code), nil
+	}
+}
+
+// byWhom says who did something, or "by you".
+func byWhom(who, me string) string {
+	switch who {
+	case "":
+		return ""
+	case me:
+		return " by you"
+	default:
+		return " by " + who
+	}
+}
+
+// noPageText explains that a reply code names no page of the sender.
+func noPageText(code int, open []int) string {
+	var b strings.Builder
+	if code == 0 {
+		b.WriteString("You have no open pages.")
+	} else {
+		b.WriteString(fmt.Sprintf("There is no page %d for this number.", code))
+		switch len(open) {
+		case 0:
+			b.WriteString(" You have no open pages.")
+		case 1:
+			b.WriteString(fmt.Sprintf(" Your open page is %d: reply %da to acknowledge it.", open[0], open[0]))
+		default:
+			parts := make([]string, 0, len(open))
+			for _, c := range open[:min(len(open), 8)] {
+				parts = append(parts, strconv.Itoa(c))
+			}
+			b.WriteString(fmt.Sprintf(" Your open pages are %s.", strings.Join(parts, ", ")))
+		}
+	}
+	return b.String()
+}
+
+// pageRequest starts the blast page that "get HANDLE now: MESSAGE" asks
+// for, from a verified sender.
+func pageRequest(ctx workflow.Context, t InboundText, cmd pageCommand) (string, error) {
+	lctx := workflow.WithLocalActivityOptions(ctx, lookupOptions())
+	var rp activities.RequestedPage
+	if err := workflow.ExecuteLocalActivity(lctx, ActivityPageRequest, activities.RequestPageInput{
+		EventID: t.EventID, From: t.From, Handle: cmd.handle, Message: cmd.message,
+	}).Get(ctx, &rp); err != nil {
+		workflow.GetLogger(ctx).Error("create a page from a text", "event", t.EventID, "error", err)
+		return "Sorry, the page could not be created just now; please try again in a minute.", nil
+	}
+	if rp.Refusal != "" {
+		return pageErrorReply(ctx, t, rp.Refusal)
+	}
+	pg := rp.Page
+	if pg.Status == store.PageOpen {
+		in := PageInput{
+			PageID: pg.ID, Target: pg.Target, Summary: pg.Summary, Mode: pg.Mode, Urgency: pg.Urgency,
+			EscalateAfterSeconds: pg.EscalateAfterSeconds, RequestedBy: pg.RequestedBy,
+		}
+		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+			WorkflowID:            PageWorkflowID(pg.ID),
+			ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+			TypedSearchAttributes: PageSearchAttributes(in),
+		})
+		var exec workflow.Execution
+		err := workflow.ExecuteChildWorkflow(cctx, WorkflowPage, in).GetChildWorkflowExecution().Get(ctx, &exec)
+		if err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+			workflow.GetLogger(ctx).Error("start a page from a text", "page", pg.ID, "error", err)
+			return "Sorry, the page could not be started just now; please try again in a minute.", nil
+		}
+	}
+	handle := strings.TrimPrefix(pg.Target, store.TargetUser+":")
+	return fmt.Sprintf("Paging %s now on every channel (page %d).", handle, pg.ID), nil
+}
+
+// pageErrorReply answers with msg unless the sender has had their share of
+// error replies lately.
+func pageErrorReply(ctx workflow.Context, t InboundText, msg string) (string, error) {
+	lctx := workflow.WithLocalActivityOptions(ctx, lookupOptions())
+	var ok bool
+	if err := workflow.ExecuteLocalActivity(lctx, ActivityPageClaimErrorReply,
+		activities.ErrorReplyInput{Phone: t.From, EventID: t.EventID}).Get(ctx, &ok); err != nil {
+		workflow.GetLogger(ctx).Warn("claim an error reply", "event", t.EventID, "error", err)
+		return "", nil
+	}
+	if !ok {
+		return "", nil
+	}
+	return msg, nil
+}
+
+// pageKeypress applies a key pressed during a page's call to its page:
+// 1 acknowledges. The gateway has already ignored answering machines.
+func pageKeypress(ctx workflow.Context, k InboundKeypress) error {
+	if strings.TrimSpace(k.Digits) != "1" || k.MessageID == "" {
+		return nil
+	}
+	lctx := workflow.WithLocalActivityOptions(ctx, lookupOptions())
+	var cp activities.CallPage
+	if err := workflow.ExecuteLocalActivity(lctx, ActivityPageFindCall,
+		activities.KeypressInput{MessageID: k.MessageID}).Get(ctx, &cp); err != nil {
+		return fmt.Errorf("page keypress: %w", err)
+	}
+	if cp.PageID == 0 {
+		return nil
+	}
+	actx := workflow.WithActivityOptions(ctx, pageUpdateOptions())
+	err := workflow.ExecuteActivity(actx, ActivityPageUpdate, activities.UpdatePageInput{
+		PageID: cp.PageID, WorkflowID: PageWorkflowID(cp.PageID), Update: UpdateAck, Status: store.PageAcked,
+		Action: activities.PageAction{By: cp.By, Via: "call", CallSID: k.CallSID},
+	}).Get(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("page keypress: %w", err)
+	}
 	return nil
+}
+
+// pageUpdateOptions are for delivering an acknowledgement to a page's
+// workflow: retried for a few minutes while Temporal or Postgres recovers.
+func pageUpdateOptions() workflow.ActivityOptions {
+	return workflow.ActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: 5 * time.Minute,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 500 * time.Millisecond, MaximumInterval: 15 * time.Second},
+	}
 }

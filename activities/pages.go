@@ -1,0 +1,596 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/phone"
+	"github.com/klaxonhq/klaxon/store"
+)
+
+// CallCanceler hangs up or cancels a call placed through the provider.
+type CallCanceler interface {
+	CancelCall(ctx context.Context, callSID string) error
+}
+
+// Paging is the paging feature's side of Temporal: it resolves whom a page
+// step reaches, keeps the page's record and timeline, hangs up calls no
+// longer needed, and carries acknowledgements from texts and keypresses to
+// the page's workflow.
+type Paging struct {
+	Store *store.Store
+	// Calls cancels calls; nil when no voice provider is configured.
+	Calls CallCanceler
+	// Temporal sends acknowledgements to page workflows.
+	Temporal client.Client
+	Logger   *slog.Logger
+}
+
+// Error types of the page workflow's update validators: an acknowledgement
+// or resolution that changes nothing. Their details carry a PageActionResult.
+const (
+	ErrTypePageAcked    = "PageAlreadyAcked"
+	ErrTypePageResolved = "PageAlreadyResolved"
+)
+
+// Error type of a page whose policy no longer exists.
+const ErrTypeNoPolicy = "NoSuchPolicy"
+
+// LoadPolicy returns the escalation policy a page follows.
+func (p *Paging) LoadPolicy(ctx context.Context, name string) (store.Policy, error) {
+	pol, err := p.Store.PolicyByName(ctx, name)
+	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
+		return pol, temporal.NewNonRetryableApplicationError(fmt.Sprintf("there is no policy %q", name), ErrTypeNoPolicy, nil)
+	}
+	return pol, err
+}
+
+// StepInput is one escalation step about to fire.
+type StepInput struct {
+	PageID int64
+	// Step counts every step fired so far, repeats included, from 0.
+	Step    int
+	Targets []string
+}
+
+// StepContact is one verified way to reach a person.
+type StepContact struct {
+	ID      int64
+	Medium  klaxon.Medium
+	Address string
+	// Code is the phone's reply code for the page (SMS and voice).
+	Code int
+}
+
+// StepPerson is someone a step reaches, with how.
+type StepPerson struct {
+	UserID   int64
+	Handle   string
+	Contacts []StepContact
+	Rules    []store.NotificationRule
+}
+
+// StepSkip is a target a step could not reach, and why.
+type StepSkip struct {
+	Target string
+	Reason string
+}
+
+// StepPlan is whom a step reaches, resolved when it fires.
+type StepPlan struct {
+	People  []StepPerson
+	Skipped []StepSkip
+}
+
+// BeginStep resolves a step's targets to people with verified contacts,
+// gives each of their phones a reply code for the page, and records the
+// step (and every target it has to skip) in the timeline. It is safe to
+// repeat: codes and events are recorded once.
+func (p *Paging) BeginStep(ctx context.Context, in StepInput) (StepPlan, error) {
+	var plan StepPlan
+	seen := map[int64]bool{}
+	for _, raw := range in.Targets {
+		t, err := store.ParseTarget(raw)
+		if err != nil {
+			plan.Skipped = append(plan.Skipped, StepSkip{Target: raw, Reason: klaxon.ErrorMessageOf(err)})
+			continue
+		}
+		users, err := ResolveTarget(ctx, p.Store, t)
+		if err != nil {
+			if code := klaxon.ErrorCodeOf(err); code != klaxon.ENotFound && code != klaxon.EUnprocessable {
+				return plan, fmt.Errorf("begin step: %w", err)
+			}
+			plan.Skipped = append(plan.Skipped, StepSkip{Target: t.String(), Reason: klaxon.ErrorMessageOf(err)})
+			continue
+		}
+		for _, u := range users {
+			if seen[u.ID] {
+				continue
+			}
+			seen[u.ID] = true
+			person, err := p.person(ctx, in.PageID, u)
+			if err != nil {
+				return plan, fmt.Errorf("begin step: %w", err)
+			}
+			if len(person.Contacts) == 0 {
+				plan.Skipped = append(plan.Skipped, StepSkip{Target: t.String(),
+					Reason: fmt.Sprintf("%s has no verified contact method.", u.Handle)})
+				continue
+			}
+			plan.People = append(plan.People, person)
+		}
+	}
+	step := strconv.Itoa(in.Step)
+	if err := p.Store.RecordPageEvent(ctx, in.PageID, store.PageEvent{
+		Kind: store.EventStep, Key: "step/" + step,
+		Detail: fmt.Sprintf("step %d: %s", in.Step+1, strings.Join(in.Targets, ", ")),
+	}); err != nil {
+		return plan, fmt.Errorf("begin step: %w", err)
+	}
+	for _, s := range plan.Skipped {
+		if err := p.Store.RecordPageEvent(ctx, in.PageID, store.PageEvent{
+			Kind: store.EventSkipped, Key: "skipped/" + step + "/" + s.Target + "/" + s.Reason, Detail: s.Target + ": " + s.Reason,
+		}); err != nil {
+			return plan, fmt.Errorf("begin step: %w", err)
+		}
+	}
+	return plan, nil
+}
+
+// person loads how u is reached, and gives each of u's phones a reply code.
+func (p *Paging) person(ctx context.Context, pageID int64, u store.User) (StepPerson, error) {
+	sp := StepPerson{UserID: u.ID, Handle: u.Handle}
+	contacts, err := p.Store.Contacts(ctx, u.ID, true)
+	if err != nil {
+		return sp, err
+	}
+	if sp.Rules, err = p.Store.NotificationRules(ctx, u.ID); err != nil {
+		return sp, err
+	}
+	codes := map[string]int{}
+	for _, c := range contacts {
+		sc := StepContact{ID: c.ID, Medium: c.Type, Address: c.Address}
+		if c.Type == klaxon.SMS || c.Type == klaxon.Voice {
+			code, ok := codes[c.Address]
+			if !ok {
+				if code, err = p.Store.AllocateReplyCode(ctx, pageID, c.Address, u.ID); err != nil {
+					return sp, err
+				}
+				codes[c.Address] = code
+			}
+			sc.Code = code
+		}
+		sp.Contacts = append(sp.Contacts, sc)
+	}
+	return sp, nil
+}
+
+// ResolveTarget returns the people a user or rotation target names now.
+// Unknown names are ENotFound errors; a policy is not a person.
+func ResolveTarget(ctx context.Context, st *store.Store, t store.Target) ([]store.User, error) {
+	switch t.Kind {
+	case store.TargetUser:
+		u, err := st.UserByHandle(ctx, t.Name)
+		if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
+			return nil, klaxon.Errorf(klaxon.ENotFound, "There is no user %q.", t.Name)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return []store.User{u}, nil
+	case store.TargetRotation:
+		return onCallForRotation(ctx, st, t.Name)
+	default:
+		return nil, klaxon.Errorf(klaxon.EUnprocessable, "%s is a policy, not a person or rotation.", t)
+	}
+}
+
+// onCallForRotation returns whoever is on call for the rotation now.
+//
+// TODO(rotations): answer with store.OnCall once rotations exist; until then
+// every rotation is unknown.
+func onCallForRotation(_ context.Context, _ *store.Store, name string) ([]store.User, error) {
+	return nil, klaxon.Errorf(klaxon.ENotFound, "There is no rotation %q.", name)
+}
+
+// PageEventInput is one entry for a page's timeline.
+type PageEventInput struct {
+	PageID int64
+	Event  store.PageEvent
+	// NotifiedPhone, when set, is a phone that was just texted: a bare "a"
+	// from it now means this page.
+	NotifiedPhone string
+}
+
+// RecordPageEvent adds an entry to a page's timeline (once per key).
+func (p *Paging) RecordPageEvent(ctx context.Context, in PageEventInput) error {
+	if err := p.Store.RecordPageEvent(ctx, in.PageID, in.Event); err != nil {
+		return err
+	}
+	if in.NotifiedPhone != "" {
+		return p.Store.MarkReplyCodeNotified(ctx, in.PageID, in.NotifiedPhone)
+	}
+	return nil
+}
+
+// PageStatusInput acknowledges or resolves a page's record.
+type PageStatusInput struct {
+	PageID int64
+	// Status is store.PageAcked or store.PageResolved.
+	Status string
+	By     string
+	Via    string
+}
+
+// SetPageStatus records an acknowledgement or resolution: the page's
+// status, the timeline event, its unsent messages canceled and, on
+// resolution, its reply codes freed. It returns the page as recorded.
+func (p *Paging) SetPageStatus(ctx context.Context, in PageStatusInput) (store.Page, error) {
+	var t store.PageTransition
+	var err error
+	switch in.Status {
+	case store.PageAcked:
+		t, err = p.Store.AckPage(ctx, in.PageID, in.By, in.Via)
+	case store.PageResolved:
+		t, err = p.Store.ResolvePage(ctx, in.PageID, in.By, in.Via)
+	default:
+		return store.Page{}, temporal.NewNonRetryableApplicationError("unknown page status "+in.Status, "InvalidStatus", nil)
+	}
+	return t.Page, err
+}
+
+// HangUpInput names a page whose calls must end.
+type HangUpInput struct {
+	PageID int64
+	// Except is a call to leave alone: the one whose keypress acknowledged
+	// the page, which is telling its listener so.
+	Except string
+}
+
+// HangUpCalls ends every call of the page still ringing or in progress,
+// and returns how many it ended.
+func (p *Paging) HangUpCalls(ctx context.Context, in HangUpInput) (int, error) {
+	if p.Calls == nil {
+		return 0, nil
+	}
+	sids, err := p.Store.LiveCallsOfPage(ctx, in.PageID, in.Except)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, sid := range sids {
+		if err := p.Calls.CancelCall(ctx, sid); err != nil {
+			var de *klaxon.DeliveryError
+			if errors.As(err, &de) && de.Permanent {
+				p.Logger.WarnContext(ctx, "cannot hang up a page call", "page", in.PageID, "kind", de.Kind)
+				continue
+			}
+			return n, fmt.Errorf("hang up page call: %w", err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// PageAction is who acknowledges or resolves a page, and how.
+type PageAction struct {
+	By string `json:"by"`
+	// Via is how: "sms", "call", "api", "cli".
+	Via string `json:"via"`
+	// CallSID is the call whose keypress it was; that call is not hung up.
+	CallSID string `json:"call_sid,omitempty"`
+}
+
+// PageActionResult is a page after an acknowledgement or resolution.
+type PageActionResult struct {
+	PageID int64  `json:"id"`
+	Status string `json:"status"`
+	// By is who acknowledged (or resolved, once resolved) it, on record.
+	By string `json:"by,omitempty"`
+	// Changed is false when the page was already in that state or past it.
+	Changed bool `json:"changed"`
+}
+
+// UpdatePageInput is an acknowledgement or resolution to deliver to a page
+// workflow.
+type UpdatePageInput struct {
+	PageID     int64
+	WorkflowID string
+	// Update is the update's name (ack or resolve).
+	Update string
+	Action PageAction
+	// Status is the page status the update leads to.
+	Status string
+}
+
+// UpdatePage delivers an acknowledgement or resolution to the page's
+// workflow and waits for its answer.
+func (p *Paging) UpdatePage(ctx context.Context, in UpdatePageInput) (PageActionResult, error) {
+	return ApplyPageAction(ctx, p.Temporal, p.Store, in)
+}
+
+// ApplyPageAction acknowledges or resolves a page through its workflow (a
+// Temporal update, validated there), and answers from the page's record
+// when the workflow refuses (already acknowledged or resolved) or has
+// ended. A page whose workflow is gone while its record is still live is
+// changed in the record alone, so an acknowledgement is never lost.
+func ApplyPageAction(ctx context.Context, c client.Client, st *store.Store, in UpdatePageInput) (PageActionResult, error) {
+	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   in.WorkflowID,
+		UpdateName:   in.Update,
+		Args:         []any{in.Action},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	var res PageActionResult
+	if err == nil {
+		err = h.Get(ctx, &res)
+		if err == nil {
+			return res, nil
+		}
+	}
+	var ae *temporal.ApplicationError
+	var nf *serviceerror.NotFound
+	switch {
+	case errors.As(err, &ae) && (ae.Type() == ErrTypePageAcked || ae.Type() == ErrTypePageResolved):
+		if ae.HasDetails() && ae.Details(&res) == nil && res.Status != "" {
+			return res, nil
+		}
+		pg, err := st.GetPage(ctx, in.PageID)
+		if err != nil {
+			return res, fmt.Errorf("apply page action: %w", err)
+		}
+		return resultOf(pg, false), nil
+	case errors.As(err, &nf):
+		pg, err := st.GetPage(ctx, in.PageID)
+		if err != nil {
+			return res, fmt.Errorf("apply page action: %w", err)
+		}
+		if pg.Status == store.PageResolved || pg.Status == in.Status {
+			return resultOf(pg, false), nil
+		}
+		var t store.PageTransition
+		if in.Status == store.PageAcked {
+			t, err = st.AckPage(ctx, in.PageID, in.Action.By, in.Action.Via)
+		} else {
+			t, err = st.ResolvePage(ctx, in.PageID, in.Action.By, in.Action.Via)
+		}
+		if err != nil {
+			return res, fmt.Errorf("apply page action: %w", err)
+		}
+		return resultOf(t.Page, t.Changed), nil
+	default:
+		return res, fmt.Errorf("apply page action: %w", err)
+	}
+}
+
+func resultOf(pg store.Page, changed bool) PageActionResult {
+	r := PageActionResult{PageID: pg.ID, Status: pg.Status, By: pg.AckedBy, Changed: changed}
+	if pg.Status == store.PageResolved {
+		r.By = pg.ResolvedBy
+	}
+	return r
+}
+
+// ReplyInput is a text that answers a page: "3a", "ack", "close 3".
+type ReplyInput struct {
+	EventID int64
+	From    string
+	// Code is the reply code; 0 means the page most recently texted to From.
+	Code int
+	// Text is what was sent, for the timeline.
+	Text string
+}
+
+// ReplyTarget is the page a reply answers, or why it answers none.
+type ReplyTarget struct {
+	PageID  int64
+	Code    int
+	Summary string
+	// Status is the page's status now.
+	Status string
+	// By is the handle of the person replying.
+	By string
+	// Settled is who acknowledged or resolved it already, if anyone.
+	Settled string
+	// Refusal, when set, is the answer to send instead: the reply names no
+	// page this number may answer.
+	Refusal string
+	// OpenCodes are the sender's live reply codes, for a helpful refusal.
+	OpenCodes []int
+}
+
+// FindReplyTarget finds the page a reply code names for the sender, checks
+// that the sender is a verified contact of someone that page reached, and
+// records the reply in the page's timeline.
+func (p *Paging) FindReplyTarget(ctx context.Context, in ReplyInput) (ReplyTarget, error) {
+	rt := ReplyTarget{Code: in.Code}
+	rc, err := p.Store.ReplyCodeFor(ctx, in.From, in.Code)
+	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
+		if rt.OpenCodes, err = p.Store.LiveReplyCodes(ctx, in.From); err != nil {
+			return rt, err
+		}
+		rt.Refusal = "nopage"
+		return rt, nil
+	}
+	if err != nil {
+		return rt, err
+	}
+	rt.PageID, rt.Code = rc.PageID, rc.Code
+	pg, err := p.Store.GetPage(ctx, rc.PageID)
+	if err != nil {
+		return rt, err
+	}
+	rt.Summary, rt.Status = pg.Summary, pg.Status
+	rt.Settled = resultOf(pg, false).By
+	u, err := p.Store.PageRecipient(ctx, rc.PageID, in.From)
+	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
+		rt.Refusal = "stranger"
+		return rt, nil
+	}
+	if err != nil {
+		return rt, err
+	}
+	rt.By = u.Handle
+	err = p.Store.RecordPageEvent(ctx, rc.PageID, store.PageEvent{
+		Kind: store.EventReply, Key: "reply/" + strconv.FormatInt(in.EventID, 10), User: u.Handle,
+		Medium: klaxon.SMS, Contact: phone.Redact(in.From), Detail: fmt.Sprintf("%q", clipText(in.Text, 40)),
+	})
+	return rt, err
+}
+
+// RequestPageInput is "get HANDLE now: MESSAGE" texted to the paging number.
+type RequestPageInput struct {
+	EventID int64
+	From    string
+	Handle  string
+	Message string
+}
+
+// RequestedPage is the page a text asked for, or why there is none.
+type RequestedPage struct {
+	Page    store.Page
+	Created bool
+	// Requester is the handle of the person who asked.
+	Requester string
+	// Refusal, when set, is the answer to send instead.
+	Refusal string
+}
+
+// RequestPage creates the blast page a verified person asked for by text.
+// The inbound event makes it idempotent: asking again for the same text
+// returns the same page.
+func (p *Paging) RequestPage(ctx context.Context, in RequestPageInput) (RequestedPage, error) {
+	var rp RequestedPage
+	contacts, err := p.Store.VerifiedContactsByAddress(ctx, in.From)
+	if err != nil {
+		return rp, err
+	}
+	for _, c := range contacts {
+		if c.Type == klaxon.SMS || c.Type == klaxon.Voice {
+			u, err := p.Store.UserByID(ctx, c.UserID)
+			if err != nil {
+				return rp, err
+			}
+			rp.Requester = u.Handle
+			break
+		}
+	}
+	if rp.Requester == "" {
+		rp.Refusal = "Sorry, only people whose phone number is verified in Klaxon can page others by text."
+		return rp, nil
+	}
+	t, err := store.ParseTarget("user:" + strings.ToLower(in.Handle))
+	if err != nil {
+		rp.Refusal = fmt.Sprintf("Sorry, %q is not a valid handle.", clipText(in.Handle, 32))
+		return rp, nil
+	}
+	users, err := ResolveTarget(ctx, p.Store, t)
+	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
+		rp.Refusal = fmt.Sprintf("Sorry, there is no one called %s in Klaxon.", t.Name)
+		return rp, nil
+	}
+	if err != nil {
+		return rp, err
+	}
+	verified, err := p.Store.Contacts(ctx, users[0].ID, true)
+	if err != nil {
+		return rp, err
+	}
+	if len(verified) == 0 {
+		rp.Refusal = fmt.Sprintf("Sorry, %s has no verified way to be reached.", t.Name)
+		return rp, nil
+	}
+	rp.Page, rp.Created, err = p.Store.CreatePage(ctx, store.Page{
+		Target: t.String(), Summary: clipText(in.Message, 1000), Mode: store.ModeBlast, Urgency: store.UrgencyHigh,
+		DedupKey: "inbound/" + strconv.FormatInt(in.EventID, 10), RequestedBy: rp.Requester,
+	})
+	return rp, err
+}
+
+// ErrorReplyInput is an error answer the paging number would send.
+type ErrorReplyInput struct {
+	Phone   string
+	EventID int64
+}
+
+// Error replies allowed per phone, so a confused phone or a robot never
+// starts an SMS loop.
+const (
+	errorRepliesPerWindow = 3
+	errorReplyWindow      = time.Hour
+)
+
+// ClaimErrorReply reports whether the paging number may send this error
+// answer: a few per phone per hour.
+func (p *Paging) ClaimErrorReply(ctx context.Context, in ErrorReplyInput) (bool, error) {
+	return p.Store.ClaimErrorReply(ctx, in.Phone, in.EventID, errorRepliesPerWindow, errorReplyWindow)
+}
+
+// CallPage is the page a call was placed for, and who was called.
+type CallPage struct {
+	PageID int64
+	// By is the handle of the person called (or their redacted number).
+	By string
+}
+
+// PageOfCall returns the page whose call carried message messageID, and
+// whom it called; klaxon.ErrNotFound when the message is not a page's.
+func PageOfCall(ctx context.Context, st *store.Store, messageID string) (CallPage, error) {
+	pm, err := st.PageOfMessage(ctx, messageID)
+	if err != nil {
+		return CallPage{}, err
+	}
+	cp := CallPage{PageID: pm.PageID, By: phone.Redact(pm.To)}
+	if rc, err := st.ReplyCodeOfPage(ctx, pm.PageID, pm.To); err == nil && rc.UserID != 0 {
+		if u, err := st.UserByID(ctx, rc.UserID); err == nil {
+			cp.By = u.Handle
+		}
+	}
+	return cp, nil
+}
+
+// KeypressInput names the call a key was pressed on.
+type KeypressInput struct {
+	MessageID string
+}
+
+// FindCallPage returns the page a call was placed for (PageID 0 when the
+// call was not a page's).
+func (p *Paging) FindCallPage(ctx context.Context, in KeypressInput) (CallPage, error) {
+	cp, err := PageOfCall(ctx, p.Store, in.MessageID)
+	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
+		return CallPage{}, nil
+	}
+	return cp, err
+}
+
+// RedactContact hides most of an address for the timeline.
+func RedactContact(m klaxon.Medium, address string) string {
+	if m != klaxon.Email {
+		return phone.Redact(address)
+	}
+	local, domain, ok := strings.Cut(address, "@")
+	if !ok || local == "" {
+		return "***"
+	}
+	r := []rune(local)
+	return string(r[:1]) + "***@" + domain
+}
+
+func clipText(s string, n int) string {
+	r := []rune(strings.TrimSpace(s))
+	if len(r) <= n {
+		return string(r)
+	}
+	return string(r[:n]) + "..."
+}

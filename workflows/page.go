@@ -1,0 +1,858 @@
+package workflows
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/sms"
+	"github.com/klaxonhq/klaxon/store"
+)
+
+// PageInput is one page to escalate. Its record (store.Page) exists before
+// the workflow starts.
+type PageInput struct {
+	PageID  int64
+	Target  string
+	Summary string
+	Details string
+	// Mode is store.ModeEscalate (the default) or store.ModeBlast.
+	Mode string
+	// Urgency is store.UrgencyHigh (the default) or store.UrgencyLow: one
+	// text per person, never a call.
+	Urgency string
+	// EscalateAfterSeconds, when not zero, is the wait before each next
+	// medium of a person and before each next step.
+	EscalateAfterSeconds int
+	// RequestedBy is the handle of the person who asked, if a person did;
+	// the text then says "alincoln needs you now: ...".
+	RequestedBy string
+	// Brand names Klaxon in emails; empty means "Klaxon".
+	Brand string
+}
+
+// PageResult is how a page ended.
+type PageResult struct {
+	Status     string
+	AckedBy    string
+	ResolvedBy string
+	// Sent counts the notifications a provider accepted.
+	Sent int
+}
+
+// PageState is what QueryState answers for a page workflow.
+type PageState struct {
+	PageID     int64  `json:"page_id"`
+	Status     string `json:"status"`
+	AckedBy    string `json:"acked_by,omitempty"`
+	ResolvedBy string `json:"resolved_by,omitempty"`
+	// Round is the policy's current pass (0 first); Step counts every step
+	// fired so far, repeats included.
+	Round int `json:"round"`
+	Step  int `json:"step"`
+	// Exhausted reports that every step and repeat has fired and nobody
+	// acknowledged.
+	Exhausted     bool                `json:"exhausted"`
+	Sent          int                 `json:"sent"`
+	Notifications []NotificationState `json:"notifications"`
+}
+
+// NotificationState is one notification of a page as the workflow sees it.
+type NotificationState struct {
+	MessageID string        `json:"message_id"`
+	User      string        `json:"user"`
+	Medium    klaxon.Medium `json:"medium"`
+	Contact   string        `json:"contact"`
+	Due       time.Time     `json:"due"`
+	// Status is scheduled, sending, sent, canceled or failed, then the
+	// provider's own statuses (delivered, no-answer, ...).
+	Status string `json:"status"`
+}
+
+// PageDelivery is a provider status of one of a page's messages, signalled
+// by the gateway as the status callback arrives.
+type PageDelivery struct {
+	MessageID  string
+	Status     string
+	AnsweredBy string
+}
+
+// PageWorkflowID is the workflow id of a page.
+func PageWorkflowID(pageID int64) string { return "page/" + strconv.FormatInt(pageID, 10) }
+
+// PageSearchAttributes are the search attributes a page workflow starts
+// with: `temporal workflow list --query 'KlaxonPageStatus="open"'` finds
+// every page still waiting for someone.
+func PageSearchAttributes(in PageInput) temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(
+		SearchKind.ValueSet("page"),
+		SearchPageID.ValueSet(strconv.FormatInt(in.PageID, 10)),
+		SearchPageStatus.ValueSet(store.PageOpen),
+		SearchTarget.ValueSet(in.Target),
+	)
+}
+
+// Escalation defaults.
+const (
+	// defaultStepWait is how long a user or rotation target waits after a
+	// person's last medium before paging them all over again.
+	defaultStepWait = 5 * time.Minute
+	// implicitRepeats is how often a user or rotation target is paged
+	// again after the first pass.
+	implicitRepeats = 2
+	// pageGiveUp bounds the retries of one notification: a text that
+	// cannot be sent in ten minutes is late, and the next medium is due.
+	pageGiveUp = 10 * time.Minute
+	// hangUpAgainAfter catches a call the provider was accepting at the
+	// very moment of the acknowledgement.
+	hangUpAgainAfter = 3 * time.Second
+)
+
+// Page escalates one page until someone acknowledges or resolves it: for
+// each step of its policy (a user or rotation target is a one-step policy)
+// it reaches every person the step names by their notification rules (text,
+// then call, then email by default), moves to a person's next medium at once
+// when one fails for good, moves to the next step when nobody acknowledged
+// in time, and repeats. The "ack" and "resolve" updates stop every pending
+// notification at once, queued ones included, and hang up ringing calls. An
+// acknowledged page waits for its resolution; resolution ends the workflow.
+func Page(ctx workflow.Context, in PageInput) (PageResult, error) {
+	if in.Mode == "" {
+		in.Mode = store.ModeEscalate
+	}
+	if in.Urgency == "" {
+		in.Urgency = store.UrgencyHigh
+	}
+	if in.Brand == "" {
+		in.Brand = "Klaxon"
+	}
+	p := &pager{
+		in:      in,
+		state:   PageState{PageID: in.PageID, Status: store.PageOpen, Notifications: []NotificationState{}},
+		notices: map[string]*notice{},
+		active:  map[int64]*chain{},
+	}
+	nctx, cancel := workflow.WithCancel(ctx)
+	p.cancel = cancel
+	if err := p.register(ctx); err != nil {
+		return PageResult{}, fmt.Errorf("page %d: %w", in.PageID, err)
+	}
+	_ = workflow.UpsertTypedSearchAttributes(ctx,
+		SearchKind.ValueSet("page"), SearchPageID.ValueSet(strconv.FormatInt(in.PageID, 10)),
+		SearchPageStatus.ValueSet(store.PageOpen), SearchTarget.ValueSet(in.Target))
+
+	workflow.Go(nctx, p.escalate)
+	if err := workflow.Await(ctx, func() bool { return p.state.Status == store.PageResolved }); err != nil {
+		return p.result(), fmt.Errorf("page %d: %w", in.PageID, err)
+	}
+	p.cancel()
+	// Finish what must outlive the page: update answers, timeline entries
+	// of notifications in flight, hang-ups.
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && p.pending == 0 }); err != nil {
+		return p.result(), fmt.Errorf("page %d: %w", in.PageID, err)
+	}
+	return p.result(), nil
+}
+
+// pager is one page's escalation state.
+type pager struct {
+	in    PageInput
+	state PageState
+	// cancel stops every notification: chains, timers and deliveries.
+	cancel  workflow.CancelFunc
+	stopped bool
+	// notices by message id, for delivery statuses (looked up, never
+	// iterated).
+	notices map[string]*notice
+	// active is the chain of each person being escalated, by user id.
+	active map[int64]*chain
+	chains []*chain
+	// pending counts side effects the workflow waits for before it ends;
+	// sending counts notifications between their start and their timeline
+	// entry.
+	pending int
+	sending int
+}
+
+// chain is one person's escalation in one step: groups of notifications,
+// each due at an offset from the chain's start.
+type chain struct {
+	user   string
+	groups []*group
+	// hurry[i] makes group i due now: the group before it failed.
+	hurry []bool
+	fired int
+}
+
+type group struct {
+	offset  time.Duration
+	notices []*notice
+}
+
+type notice struct {
+	msg   klaxon.Message
+	chain *chain
+	group int
+	// idx is the notification's index in state.Notifications.
+	idx     int
+	failed  bool
+	machine bool
+	phone   string
+}
+
+func (c *chain) done() bool { return c.fired == len(c.groups) }
+
+// dead reports that every notification of the chain went out and failed:
+// the person cannot be reached.
+func (c *chain) dead() bool {
+	if !c.done() {
+		return false
+	}
+	for _, g := range c.groups {
+		for _, n := range g.notices {
+			if !n.failed {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (p *pager) result() PageResult {
+	return PageResult{Status: p.state.Status, AckedBy: p.state.AckedBy, ResolvedBy: p.state.ResolvedBy, Sent: p.state.Sent}
+}
+
+// register installs the query, the updates and the delivery signal.
+func (p *pager) register(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryState, func() (PageState, error) {
+		s := p.state
+		s.Notifications = append([]NotificationState(nil), p.state.Notifications...)
+		return s, nil
+	}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateAck, p.ack,
+		workflow.UpdateHandlerOptions{Validator: p.validateAck}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateResolve, p.resolve,
+		workflow.UpdateHandlerOptions{Validator: p.validateResolve}); err != nil {
+		return err
+	}
+	ch := workflow.GetSignalChannel(ctx, SignalPageDelivery)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var d PageDelivery
+			if !ch.Receive(ctx, &d) {
+				return
+			}
+			p.onDelivery(d)
+		}
+	})
+	return nil
+}
+
+// refusal is a validator's answer to an update that would change nothing.
+func (p *pager) refusal(kind, what string) error {
+	res := activities.PageActionResult{PageID: p.in.PageID, Status: p.state.Status, By: p.state.AckedBy}
+	if p.state.Status == store.PageResolved {
+		res.By = p.state.ResolvedBy
+	}
+	msg := fmt.Sprintf("page %d was already %s", p.in.PageID, what)
+	if res.By != "" {
+		msg += " by " + res.By
+	}
+	return temporal.NewApplicationErrorWithOptions(msg, kind, temporal.ApplicationErrorOptions{
+		NonRetryable: true, Details: []any{res},
+	})
+}
+
+func (p *pager) validateAck(activities.PageAction) error {
+	switch p.state.Status {
+	case store.PageAcked:
+		return p.refusal(activities.ErrTypePageAcked, "acknowledged")
+	case store.PageResolved:
+		return p.refusal(activities.ErrTypePageResolved, "resolved")
+	}
+	return nil
+}
+
+func (p *pager) validateResolve(activities.PageAction) error {
+	if p.state.Status == store.PageResolved {
+		return p.refusal(activities.ErrTypePageResolved, "resolved")
+	}
+	return nil
+}
+
+// ack acknowledges the page: every pending notification stops now, then the
+// record follows.
+func (p *pager) ack(ctx workflow.Context, a activities.PageAction) (activities.PageActionResult, error) {
+	by := actor(a)
+	p.state.Status, p.state.AckedBy = store.PageAcked, by
+	p.stop(ctx, a.CallSID)
+	return p.settle(ctx, store.PageAcked, by, a.Via)
+}
+
+// resolve resolves the page (acknowledging it if it was open) and ends it.
+func (p *pager) resolve(ctx workflow.Context, a activities.PageAction) (activities.PageActionResult, error) {
+	by := actor(a)
+	p.state.Status, p.state.ResolvedBy = store.PageResolved, by
+	p.stop(ctx, a.CallSID)
+	return p.settle(ctx, store.PageResolved, by, a.Via)
+}
+
+func actor(a activities.PageAction) string {
+	if by := strings.TrimSpace(a.By); by != "" {
+		return by
+	}
+	if a.Via != "" {
+		return a.Via
+	}
+	return "someone"
+}
+
+// settle records an acknowledgement or resolution. It retries until the
+// record is written: the answer to the update says it is durable.
+func (p *pager) settle(ctx workflow.Context, status, by, via string) (activities.PageActionResult, error) {
+	_ = workflow.UpsertTypedSearchAttributes(ctx, SearchPageStatus.ValueSet(status))
+	lctx := workflow.WithLocalActivityOptions(ctx, recordOptions())
+	var pg store.Page
+	err := workflow.ExecuteLocalActivity(lctx, ActivityPageSetStatus,
+		activities.PageStatusInput{PageID: p.in.PageID, Status: status, By: by, Via: via}).Get(ctx, &pg)
+	if err != nil {
+		return activities.PageActionResult{}, fmt.Errorf("record page %s: %w", status, err)
+	}
+	return activities.PageActionResult{PageID: p.in.PageID, Status: status, By: by, Changed: true}, nil
+}
+
+// stop cancels every notification not yet handed to a provider — timers,
+// deliveries waiting for the rate limit, retries — and hangs up the page's
+// calls (except the one that acknowledged it). It runs once.
+func (p *pager) stop(ctx workflow.Context, exceptCall string) {
+	if p.stopped {
+		return
+	}
+	p.stopped = true
+	p.cancel()
+	for i := range p.state.Notifications {
+		if s := p.state.Notifications[i].Status; s == "scheduled" || s == "sending" {
+			p.state.Notifications[i].Status = klaxon.StatusCanceled
+		}
+	}
+	p.pending++
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	workflow.Go(dctx, func(ctx workflow.Context) {
+		defer func() { p.pending-- }()
+		actx := workflow.WithActivityOptions(ctx, hangUpOptions())
+		in := activities.HangUpInput{PageID: p.in.PageID, Except: exceptCall}
+		if err := workflow.ExecuteActivity(actx, ActivityPageHangUpCalls, in).Get(ctx, nil); err != nil {
+			workflow.GetLogger(ctx).Warn("hang up page calls", "page", p.in.PageID, "error", err)
+		}
+		// A call the provider was accepting as the page was acknowledged
+		// shows up now.
+		_ = workflow.Sleep(ctx, hangUpAgainAfter)
+		if err := workflow.ExecuteActivity(actx, ActivityPageHangUpCalls, in).Get(ctx, nil); err != nil {
+			workflow.GetLogger(ctx).Warn("hang up page calls", "page", p.in.PageID, "error", err)
+		}
+	})
+}
+
+// step is one step of the plan.
+type step struct {
+	targets []string
+	// delay is the wait before the next step; zero means "the people's
+	// last medium plus defaultStepWait" (user and rotation targets).
+	delay time.Duration
+}
+
+// escalate runs the plan: steps, repeats, and the chains of the people
+// each step reaches. ctx is canceled when the page is acknowledged.
+func (p *pager) escalate(ctx workflow.Context) {
+	steps, repeats, ok := p.plan(ctx)
+	if !ok {
+		return
+	}
+	every := time.Duration(p.in.EscalateAfterSeconds) * time.Second
+	n := 0
+	for round := 0; round <= repeats; round++ {
+		for si, st := range steps {
+			if ctx.Err() != nil {
+				return
+			}
+			p.state.Round, p.state.Step = round, n
+			plan, err := p.beginStep(ctx, n, st.targets)
+			if err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				workflow.GetLogger(ctx).Error("begin page step", "page", p.in.PageID, "step", n, "error", err)
+			}
+			chains := p.startChains(ctx, n, plan)
+			n++
+			if p.in.Urgency == store.UrgencyLow {
+				p.finish(ctx)
+				return
+			}
+			if round == repeats && si == len(steps)-1 {
+				break
+			}
+			if len(chains) == 0 {
+				continue // nobody to wait for: the next step runs now
+			}
+			wait := st.delay
+			switch {
+			case every > 0:
+				wait = every
+				if st.delay == 0 {
+					wait = lastOffset(chains) + every
+				}
+			case wait == 0:
+				wait = lastOffset(chains) + defaultStepWait
+			}
+			// Everyone unreachable (every medium failed for good): no point
+			// in waiting out the step.
+			if _, err := workflow.AwaitWithTimeout(ctx, wait, func() bool { return allDead(chains) }); err != nil {
+				return
+			}
+		}
+	}
+	p.finish(ctx)
+}
+
+// finish waits for the last chains to fire and their notifications to go
+// out, then records that the escalation ran out with nobody acknowledging.
+func (p *pager) finish(ctx workflow.Context) {
+	if err := workflow.Await(ctx, func() bool {
+		for _, c := range p.chains {
+			if !c.done() {
+				return false
+			}
+		}
+		return p.sending == 0
+	}); err != nil {
+		return
+	}
+	p.state.Exhausted = true
+	detail := "every step has fired and nobody has acknowledged; the page stays open"
+	if p.in.Urgency == store.UrgencyLow {
+		detail = "low urgency: one notification per person, no escalation; the page stays open"
+	}
+	p.record(ctx, activities.PageEventInput{PageID: p.in.PageID, Event: store.PageEvent{
+		Kind: store.EventExhausted, Key: "exhausted", Detail: detail,
+	}})
+}
+
+// plan returns the page's steps and how often they repeat. A user or
+// rotation target is one step, repeated twice; a policy is loaded now.
+func (p *pager) plan(ctx workflow.Context) ([]step, int, bool) {
+	t, err := store.ParseTarget(p.in.Target)
+	if err != nil {
+		p.skip(ctx, "plan", p.in.Target, klaxon.ErrorMessageOf(err))
+		return nil, 0, false
+	}
+	if t.Kind != store.TargetPolicy {
+		return []step{{targets: []string{t.String()}}}, implicitRepeats, true
+	}
+	lctx := workflow.WithLocalActivityOptions(ctx, lookupOptions())
+	var pol store.Policy
+	if err := workflow.ExecuteLocalActivity(lctx, ActivityPagePolicy, t.Name).Get(ctx, &pol); err != nil {
+		if ctx.Err() == nil {
+			p.skip(ctx, "plan", p.in.Target, "the policy could not be loaded: "+rootMessage(err))
+		}
+		return nil, 0, false
+	}
+	steps := make([]step, 0, len(pol.Steps))
+	for _, s := range pol.Steps {
+		steps = append(steps, step{targets: s.Targets, delay: time.Duration(s.DelaySeconds) * time.Second})
+	}
+	return steps, pol.Repeat, len(steps) > 0
+}
+
+func (p *pager) skip(ctx workflow.Context, key, target, reason string) {
+	p.record(ctx, activities.PageEventInput{PageID: p.in.PageID, Event: store.PageEvent{
+		Kind: store.EventSkipped, Key: "skipped/" + key + "/" + target, Detail: target + ": " + reason,
+	}})
+}
+
+// beginStep resolves a step's targets now.
+func (p *pager) beginStep(ctx workflow.Context, n int, targets []string) (activities.StepPlan, error) {
+	lctx := workflow.WithLocalActivityOptions(ctx, lookupOptions())
+	var plan activities.StepPlan
+	err := workflow.ExecuteLocalActivity(lctx, ActivityPageBeginStep,
+		activities.StepInput{PageID: p.in.PageID, Step: n, Targets: targets}).Get(ctx, &plan)
+	return plan, err
+}
+
+// startChains starts the escalation of every person a step reached. A
+// person still being escalated from an earlier step or pass carries on
+// where they are rather than starting over.
+func (p *pager) startChains(ctx workflow.Context, n int, plan activities.StepPlan) []*chain {
+	every := time.Duration(p.in.EscalateAfterSeconds) * time.Second
+	var chains []*chain
+	seq := 0
+	now := workflow.Now(ctx)
+	for _, person := range plan.People {
+		if c := p.active[person.UserID]; c != nil && !c.done() {
+			chains = append(chains, c)
+			continue
+		}
+		groups := planChain(person, p.in.Mode, p.in.Urgency, every)
+		if len(groups) == 0 {
+			p.skip(ctx, strconv.Itoa(n), "user:"+person.Handle, "no text or email contact for a low-urgency page")
+			continue
+		}
+		c := &chain{user: person.Handle, hurry: make([]bool, len(groups))}
+		code := replyCode(person)
+		for gi, g := range groups {
+			grp := &group{offset: g.offset}
+			for _, contact := range g.contacts {
+				id := fmt.Sprintf("page/%d/%d/%d/%s", p.in.PageID, n, seq, contact.Medium)
+				seq++
+				nt := &notice{msg: p.message(id, person, contact, code), chain: c, group: gi, idx: len(p.state.Notifications)}
+				if contact.Medium == klaxon.SMS {
+					nt.phone = contact.Address
+				}
+				p.notices[id] = nt
+				p.state.Notifications = append(p.state.Notifications, NotificationState{
+					MessageID: id, User: person.Handle, Medium: contact.Medium,
+					Contact: activities.RedactContact(contact.Medium, contact.Address),
+					Due:     now.Add(g.offset), Status: "scheduled",
+				})
+				grp.notices = append(grp.notices, nt)
+			}
+			c.groups = append(c.groups, grp)
+		}
+		p.active[person.UserID] = c
+		p.chains = append(p.chains, c)
+		chains = append(chains, c)
+		workflow.Go(ctx, func(ctx workflow.Context) { p.runChain(ctx, c) })
+	}
+	return chains
+}
+
+// runChain fires a person's notification groups at their offsets, or at
+// once when the group before failed for good.
+func (p *pager) runChain(ctx workflow.Context, c *chain) {
+	start := workflow.Now(ctx)
+	for gi, g := range c.groups {
+		if wait := g.offset - workflow.Now(ctx).Sub(start); wait > 0 && !c.hurry[gi] {
+			if _, err := workflow.AwaitWithTimeout(ctx, wait, func() bool { return c.hurry[gi] }); err != nil {
+				return
+			}
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		c.fired = gi + 1
+		for _, nt := range g.notices {
+			p.pending++
+			p.sending++
+			workflow.Go(ctx, func(ctx workflow.Context) {
+				defer func() { p.pending--; p.sending-- }()
+				p.send(ctx, nt)
+			})
+		}
+	}
+}
+
+// send delivers one notification and records it in the timeline.
+func (p *pager) send(ctx workflow.Context, nt *notice) {
+	p.state.Notifications[nt.idx].Status = klaxon.StatusSending
+	ns := p.state.Notifications[nt.idx]
+	ev := store.PageEvent{User: ns.User, Medium: ns.Medium, Contact: ns.Contact, MessageID: nt.msg.ID}
+	r, err := deliver(ctx, nt.msg, DeliverOptions{GiveUpAfter: pageGiveUp})
+	// The timeline entry is written even if the page was acknowledged
+	// meanwhile.
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	if err != nil {
+		if ctx.Err() != nil || errorType(err) == activities.ErrTypeCanceled {
+			p.state.Notifications[nt.idx].Status = klaxon.StatusCanceled
+			return
+		}
+		p.state.Notifications[nt.idx].Status = klaxon.StatusFailed
+		ev.Kind, ev.Key, ev.Detail = store.EventFailed, "failed/"+nt.msg.ID, errorType(err)+": "+rootMessage(err)
+		p.record(dctx, activities.PageEventInput{PageID: p.in.PageID, Event: ev})
+		p.failed(nt)
+		return
+	}
+	if ns := &p.state.Notifications[nt.idx]; klaxon.StatusRank(ns.Status) < klaxon.StatusRank(klaxon.StatusSent) {
+		ns.Status = klaxon.StatusSent
+	}
+	p.state.Sent++
+	ev.Kind, ev.Key, ev.Detail = store.EventNotified, "notified/"+nt.msg.ID, r.ProviderID
+	p.record(dctx, activities.PageEventInput{PageID: p.in.PageID, Event: ev, NotifiedPhone: nt.phone})
+}
+
+// failed marks a notification as failed for good; when its whole group has
+// failed, the person's next group is due now.
+func (p *pager) failed(nt *notice) {
+	nt.failed = true
+	c := nt.chain
+	for _, other := range c.groups[nt.group].notices {
+		if !other.failed {
+			return
+		}
+	}
+	if next := nt.group + 1; next < len(c.hurry) {
+		c.hurry[next] = true
+	}
+}
+
+// onDelivery applies a provider status: an undelivered text, an unanswered
+// or failed call, or a call that reached voicemail is a failure that moves
+// the person to their next medium at once.
+func (p *pager) onDelivery(d PageDelivery) {
+	nt, ok := p.notices[d.MessageID]
+	if !ok {
+		return
+	}
+	ns := &p.state.Notifications[nt.idx]
+	if klaxon.StatusRank(d.Status) > klaxon.StatusRank(ns.Status) || ns.Status == klaxon.StatusSending {
+		ns.Status = d.Status
+	}
+	if strings.HasPrefix(d.AnsweredBy, "machine") {
+		nt.machine = true
+	}
+	reached := true
+	switch d.Status {
+	case klaxon.StatusUndelivered, klaxon.StatusFailed, klaxon.StatusNoAnswer, klaxon.StatusBusy:
+		reached = false
+	case klaxon.StatusCompleted:
+		reached = !nt.machine
+	}
+	if !reached && !nt.failed && !p.stopped {
+		p.failed(nt)
+	}
+}
+
+// record adds a timeline entry; a failure to do so is logged, never fatal.
+func (p *pager) record(ctx workflow.Context, in activities.PageEventInput) {
+	lctx := workflow.WithLocalActivityOptions(ctx, recordOptions())
+	if err := workflow.ExecuteLocalActivity(lctx, ActivityPageRecordEvent, in).Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Warn("record page event", "page", p.in.PageID, "kind", in.Event.Kind, "error", err)
+	}
+}
+
+// plannedGroup is a set of contacts notified together at an offset.
+type plannedGroup struct {
+	offset   time.Duration
+	contacts []activities.StepContact
+}
+
+// planChain decides how a person is reached: in blast mode every verified
+// contact at once; at low urgency one text (or, without a phone, one email);
+// otherwise by their notification rules (the defaults when none of theirs
+// matches a contact), one group per distinct delay. every, when set,
+// replaces the rules' delays: group i is due at i*every.
+func planChain(person activities.StepPerson, mode, urgency string, every time.Duration) []plannedGroup {
+	byMedium := func(m klaxon.Medium) []activities.StepContact {
+		var out []activities.StepContact
+		for _, c := range person.Contacts {
+			if c.Medium == m {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	switch {
+	case mode == store.ModeBlast:
+		return []plannedGroup{{contacts: person.Contacts}}
+	case urgency == store.UrgencyLow:
+		for _, m := range []klaxon.Medium{klaxon.SMS, klaxon.Email} {
+			if cs := byMedium(m); len(cs) > 0 {
+				return []plannedGroup{{contacts: cs[:1]}}
+			}
+		}
+		return nil
+	}
+	build := func(rules []store.NotificationRule) []plannedGroup {
+		var groups []plannedGroup
+		for _, r := range rules {
+			cs := byMedium(r.Medium)
+			if len(cs) == 0 {
+				continue
+			}
+			offset := time.Duration(r.DelaySeconds) * time.Second
+			if n := len(groups); n > 0 && groups[n-1].offset == offset {
+				groups[n-1].contacts = append(groups[n-1].contacts, cs...)
+				continue
+			}
+			groups = append(groups, plannedGroup{offset: offset, contacts: cs})
+		}
+		return groups
+	}
+	groups := build(person.Rules)
+	if len(groups) == 0 {
+		groups = build(store.DefaultNotificationRules())
+	}
+	if every > 0 {
+		for i := range groups {
+			groups[i].offset = time.Duration(i) * every
+		}
+	}
+	return groups
+}
+
+// lastOffset is the latest offset of any group of the chains.
+func lastOffset(chains []*chain) time.Duration {
+	var last time.Duration
+	for _, c := range chains {
+		if n := len(c.groups); n > 0 {
+			last = max(last, c.groups[n-1].offset)
+		}
+	}
+	return last
+}
+
+func allDead(chains []*chain) bool {
+	for _, c := range chains {
+		if !c.dead() {
+			return false
+		}
+	}
+	return len(chains) > 0
+}
+
+// replyCode is the reply code a person's texts name: their first phone's.
+func replyCode(person activities.StepPerson) int {
+	for _, c := range person.Contacts {
+		if c.Medium == klaxon.SMS && c.Code > 0 {
+			return c.Code
+		}
+	}
+	for _, c := range person.Contacts {
+		if c.Code > 0 {
+			return c.Code
+		}
+	}
+	return 0
+}
+
+// message builds one notification of the page for one contact.
+func (p *pager) message(id string, person activities.StepPerson, c activities.StepContact, code int) klaxon.Message {
+	m := klaxon.Message{
+		ID: id, Medium: c.Medium, To: c.Address, Priority: klaxon.Urgent,
+		Purpose: store.PurposePage, Ref: strconv.FormatInt(p.in.PageID, 10),
+		ThreadKey: PageWorkflowID(p.in.PageID),
+	}
+	if c.Code > 0 {
+		code = c.Code
+	}
+	switch c.Medium {
+	case klaxon.SMS:
+		m.Body = PageText(code, p.in.Summary, p.in.RequestedBy)
+	case klaxon.Voice:
+		m.Body = pageSpoken(p.in.Summary, p.in.RequestedBy)
+	default:
+		m.Subject, m.Body = pageEmail(p.in, code)
+	}
+	return m
+}
+
+// PageText is the text of a page: "Page 3: derp is broken. Reply 3a to ack,
+// 3c to resolve.", or "alincoln needs you now: derp is broken. Reply ..."
+// when a person asked. It fits one SMS segment when the text is GSM-7 (two
+// when it needs UCS-2), shortening the summary, never the instructions.
+func PageText(code int, summary, requestedBy string) string {
+	s := sentence(summary)
+	head := fmt.Sprintf("Page %d: %s", code, s)
+	if requestedBy != "" {
+		head = requestedBy + " needs you now: " + s
+	}
+	suffix := fmt.Sprintf(" Reply %da to ack, %dc to resolve.", code, code)
+	segments := 1
+	if sms.EncodingOf(head+suffix) == sms.UCS2 {
+		segments = 2
+	}
+	return sms.Fit(head, suffix, segments)
+}
+
+// pageSpoken is what a call says about the page.
+func pageSpoken(summary, requestedBy string) string {
+	s := sentence(summary)
+	if requestedBy != "" {
+		return requestedBy + " needs you now: " + s
+	}
+	return s
+}
+
+// pageEmail is the subject and body of a page's email.
+func pageEmail(in PageInput, code int) (subject, body string) {
+	subject = fmt.Sprintf("[%s] Page %d: %s", in.Brand, in.PageID, clip(oneLine(in.Summary), 120))
+	var b strings.Builder
+	if in.RequestedBy != "" {
+		b.WriteString(fmt.Sprintf("%s needs you now.\n\n", in.RequestedBy))
+	}
+	b.WriteString(strings.TrimSpace(in.Summary))
+	b.WriteString("\n")
+	if d := strings.TrimSpace(in.Details); d != "" {
+		b.WriteString("\n" + d + "\n")
+	}
+	b.WriteString(fmt.Sprintf("\nPage %d is open and escalating until someone acknowledges it.\n", in.PageID))
+	if code > 0 {
+		b.WriteString(fmt.Sprintf("To acknowledge, text %da to the paging number (%dc resolves it),\n", code, code))
+		b.WriteString(fmt.Sprintf("or run: klaxon ack %d\n", in.PageID))
+	} else {
+		b.WriteString(fmt.Sprintf("To acknowledge, run: klaxon ack %d\n", in.PageID))
+	}
+	return subject, b.String()
+}
+
+// sentence makes a summary one line ending in punctuation.
+func sentence(s string) string {
+	s = oneLine(s)
+	if s == "" {
+		return s
+	}
+	if r := []rune(s); !unicode.IsPunct(r[len(r)-1]) {
+		s += "."
+	}
+	return s
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-3]) + "..."
+}
+
+// lookupOptions are for the page's quick local reads and bookkeeping
+// before a step: retried for a while, since a step without them reaches
+// nobody.
+func lookupOptions() workflow.LocalActivityOptions {
+	return workflow.LocalActivityOptions{
+		StartToCloseTimeout:    10 * time.Second,
+		ScheduleToCloseTimeout: 5 * time.Minute,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, MaximumInterval: 10 * time.Second},
+	}
+}
+
+// recordOptions are for timeline entries and status records: retried until
+// they are written.
+func recordOptions() workflow.LocalActivityOptions {
+	return workflow.LocalActivityOptions{
+		StartToCloseTimeout: 10 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, MaximumInterval: 10 * time.Second},
+	}
+}
+
+// hangUpOptions are for hanging up a page's calls: a provider call, retried
+// for a minute.
+func hangUpOptions() workflow.ActivityOptions {
+	return workflow.ActivityOptions{
+		StartToCloseTimeout:    15 * time.Second,
+		ScheduleToCloseTimeout: time.Minute,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 10 * time.Second},
+	}
+}

@@ -1,0 +1,314 @@
+package workflows
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/store"
+)
+
+// pageStart is the virtual time every page test starts at.
+var pageStart = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+// sentNote is one notification a fake provider accepted.
+type sentNote struct {
+	At     time.Duration // since pageStart
+	ID     string
+	Medium klaxon.Medium
+	To     string
+	Body   string
+}
+
+func (s sentNote) String() string { return fmt.Sprintf("%s@%s", s.Medium, s.At) }
+
+// pageRig runs the Page workflow in the SDK's test environment (time
+// skipping) against fakes of every activity it uses, which behave like the
+// real ones: the store's ack cancels messages not yet accepted, and a send
+// that waited for the rate limit re-checks that before it sends.
+type pageRig struct {
+	t   testing.TB
+	env *testsuite.TestWorkflowEnvironment
+
+	mu       sync.Mutex
+	people   map[string][]activities.StepPerson // by target
+	policies map[string]store.Policy
+	// first, if set, decides the fate of a first attempt; nil error means
+	// accepted.
+	first func(m klaxon.Message) error
+	// queue, if set, is how long (virtual) the retry lane waits for the
+	// rate limit.
+	queue func(m klaxon.Message) time.Duration
+
+	sent      []sentNote
+	begun     map[string]bool
+	canceled  map[string]bool
+	statuses  []activities.PageStatusInput
+	settledAt time.Duration
+	events    []store.PageEvent
+	finalized []activities.FinalizeInput
+	hangups   int
+	steps     []activities.StepInput
+}
+
+func newPageRig(t testing.TB) *pageRig {
+	r := &pageRig{
+		t: t, env: newTestEnv(),
+		people: map[string][]activities.StepPerson{}, policies: map[string]store.Policy{},
+		begun: map[string]bool{}, canceled: map[string]bool{}, settledAt: -1,
+	}
+	r.env.SetStartTime(pageStart)
+	r.env.RegisterWorkflowWithOptions(Page, workflowOpts(WorkflowPage))
+	reg := func(fn any, name string) { r.env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
+	reg(r.sendFirst, ActivitySendFirst)
+	reg(r.sendQueued, ActivitySend)
+	reg(func(_ context.Context, in activities.FinalizeInput) error {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.finalized = append(r.finalized, in)
+		return nil
+	}, ActivityFinalize)
+	reg(r.loadPolicy, ActivityPagePolicy)
+	reg(r.beginStep, ActivityPageBeginStep)
+	reg(func(_ context.Context, in activities.PageEventInput) error {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.events = append(r.events, in.Event)
+		return nil
+	}, ActivityPageRecordEvent)
+	reg(r.setStatus, ActivityPageSetStatus)
+	reg(func(context.Context, activities.HangUpInput) (int, error) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.hangups++
+		return 0, nil
+	}, ActivityPageHangUpCalls)
+	// The retry lane waits for the rate limit in virtual time.
+	r.env.OnActivity(ActivitySend, mock.Anything, mock.Anything).AfterFn(func() time.Duration {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.queueWait()
+	}).Return(r.sendQueued).Maybe()
+	return r
+}
+
+func (r *pageRig) queueWait() time.Duration {
+	if r.queue == nil {
+		return 0
+	}
+	return r.queue(klaxon.Message{})
+}
+
+// person adds a person reachable through target with the given contacts
+// ("sms:+1555...", "voice:+1555...", "email:a@b") and rules.
+func (r *pageRig) person(target, handle string, id int64, contacts []string, rules ...store.NotificationRule) {
+	p := activities.StepPerson{UserID: id, Handle: handle, Rules: rules}
+	if len(rules) == 0 {
+		p.Rules = store.DefaultNotificationRules()
+	}
+	for i, c := range contacts {
+		m, addr, _ := strings.Cut(c, ":")
+		sc := activities.StepContact{ID: id*10 + int64(i), Medium: klaxon.Medium(m), Address: addr}
+		if sc.Medium != klaxon.Email {
+			sc.Code = 3
+		}
+		p.Contacts = append(p.Contacts, sc)
+	}
+	r.people[target] = append(r.people[target], p)
+}
+
+func (r *pageRig) now() time.Duration { return r.env.Now().Sub(pageStart) }
+
+func (r *pageRig) accept(m klaxon.Message) (klaxon.Receipt, error) {
+	r.sent = append(r.sent, sentNote{At: r.now(), ID: m.ID, Medium: m.Medium, To: m.To, Body: m.Body})
+	return klaxon.Receipt{ProviderID: "P" + m.ID, Status: klaxon.StatusQueued}, nil
+}
+
+func (r *pageRig) sendFirst(_ context.Context, m klaxon.Message) (klaxon.Receipt, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.begun[m.ID] = true
+	if r.canceled[m.ID] {
+		return klaxon.Receipt{}, temporal.NewNonRetryableApplicationError("message was canceled", activities.ErrTypeCanceled, nil)
+	}
+	if r.first != nil {
+		if err := r.first(m); err != nil {
+			return klaxon.Receipt{}, err
+		}
+	}
+	return r.accept(m)
+}
+
+// sendQueued is the retry lane after its wait: like the real one, it sends
+// nothing that was canceled meanwhile.
+func (r *pageRig) sendQueued(_ context.Context, m klaxon.Message) (klaxon.Receipt, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.begun[m.ID] = true
+	if r.canceled[m.ID] {
+		return klaxon.Receipt{}, temporal.NewNonRetryableApplicationError("message was canceled", activities.ErrTypeCanceled, nil)
+	}
+	return r.accept(m)
+}
+
+func (r *pageRig) loadPolicy(_ context.Context, name string) (store.Policy, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p, ok := r.policies[name]
+	if !ok {
+		return p, temporal.NewNonRetryableApplicationError("there is no policy "+name, activities.ErrTypeNoPolicy, nil)
+	}
+	return p, nil
+}
+
+func (r *pageRig) beginStep(_ context.Context, in activities.StepInput) (activities.StepPlan, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.steps = append(r.steps, in)
+	var plan activities.StepPlan
+	for _, t := range in.Targets {
+		ps, ok := r.people[t]
+		if !ok {
+			plan.Skipped = append(plan.Skipped, activities.StepSkip{Target: t, Reason: "unknown"})
+			continue
+		}
+		plan.People = append(plan.People, ps...)
+	}
+	return plan, nil
+}
+
+// setStatus is the store's ack or resolve: it cancels every message that
+// was begun and not accepted yet.
+func (r *pageRig) setStatus(_ context.Context, in activities.PageStatusInput) (store.Page, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.statuses = append(r.statuses, in)
+	if r.settledAt < 0 {
+		r.settledAt = r.now()
+	}
+	for id := range r.begun {
+		accepted := false
+		for _, s := range r.sent {
+			accepted = accepted || s.ID == id
+		}
+		if !accepted {
+			r.canceled[id] = true
+		}
+	}
+	return store.Page{ID: 1, Status: in.Status}, nil
+}
+
+// page returns a page input for target.
+func page(target string) PageInput {
+	return PageInput{PageID: 7, Target: target, Summary: "derp is broken"}
+}
+
+// at runs fn at virtual offset d from the start.
+func (r *pageRig) at(d time.Duration, fn func()) { r.env.RegisterDelayedCallback(fn, d) }
+
+// update sends an update and returns its outcome through the pointers.
+func (r *pageRig) update(name string, a activities.PageAction, res *activities.PageActionResult, rejected *error) {
+	r.env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
+		OnAccept: func() {},
+		OnReject: func(err error) {
+			if rejected != nil {
+				*rejected = err
+			}
+		},
+		OnComplete: func(v any, err error) {
+			if err != nil {
+				r.t.Errorf("update %s failed: %v", name, err)
+				return
+			}
+			if res != nil {
+				if out, ok := v.(activities.PageActionResult); ok {
+					*res = out
+				}
+			}
+		},
+	}, a)
+}
+
+// run executes the page, resolving it at resolveAt unless something else
+// did, and returns its result.
+func (r *pageRig) run(in PageInput, resolveAt time.Duration) PageResult {
+	r.t.Helper()
+	r.at(resolveAt, func() {
+		if !r.env.IsWorkflowCompleted() {
+			r.update(UpdateResolve, activities.PageAction{By: "test", Via: "api"}, nil, nil)
+		}
+	})
+	r.env.ExecuteWorkflow(WorkflowPage, in)
+	if !r.env.IsWorkflowCompleted() {
+		r.t.Fatal("page workflow did not complete")
+	}
+	var res PageResult
+	if err := r.env.GetWorkflowResult(&res); err != nil {
+		r.t.Fatalf("page workflow: %v", err)
+	}
+	return res
+}
+
+// sentSummary lists the notifications as "medium@offset", in order.
+func (r *pageRig) sentSummary() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := append([]sentNote(nil), r.sent...)
+	sort.SliceStable(s, func(i, j int) bool {
+		if s[i].At != s[j].At {
+			return s[i].At < s[j].At
+		}
+		return s[i].ID < s[j].ID
+	})
+	out := make([]string, len(s))
+	for i, n := range s {
+		out[i] = n.String()
+	}
+	return out
+}
+
+// sentTo returns the notifications of one medium, in order.
+func (r *pageRig) sentBy(m klaxon.Medium) []sentNote {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []sentNote
+	for _, s := range r.sent {
+		if s.Medium == m {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (r *pageRig) eventKinds() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]string, len(r.events))
+	for i, e := range r.events {
+		out[i] = e.Kind
+	}
+	return out
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,394 @@
+package workflows
+
+import (
+	"errors"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/store"
+)
+
+var alice = []string{"sms:+15555550123", "voice:+15555550123", "email:alice@example.com"}
+
+func TestPage_EscalatesTextThenCallThenEmailAndRepeats(t *testing.T) {
+	r := newPageRig(t)
+	r.person("user:alice", "alice", 1, alice)
+	res := r.run(page("user:alice"), 2*time.Hour)
+	// SMS at once, a call at +2 min, email at +5 min; the target is paged
+	// again 5 minutes after the last medium, twice.
+	want := []string{
+		"sms@0s", "voice@2m0s", "email@5m0s",
+		"sms@10m0s", "voice@12m0s", "email@15m0s",
+		"sms@20m0s", "voice@22m0s", "email@25m0s",
+	}
+	if got := r.sentSummary(); !equalStrings(got, want) {
+		t.Errorf("notifications = %v\nwant %v", got, want)
+	}
+	if res.Status != store.PageResolved || res.Sent != 9 {
+		t.Errorf("result = %+v", res)
+	}
+	kinds := r.eventKinds()
+	if kinds[len(kinds)-1] != store.EventExhausted {
+		t.Errorf("last event %q, want exhausted: %v", kinds[len(kinds)-1], kinds)
+	}
+	// Deterministic ids: page/<id>/<step>/<n>/<medium>.
+	texts := r.sentBy(klaxon.SMS)
+	if texts[0].ID != "page/7/0/0/sms" || texts[1].ID != "page/7/1/0/sms" || r.sentBy(klaxon.Email)[0].ID != "page/7/0/2/email" {
+		t.Errorf("message ids %q, %q", texts[0].ID, texts[1].ID)
+	}
+	if texts[0].Body != "Page 3: derp is broken. Reply 3a to ack, 3c to resolve." {
+		t.Errorf("text = %q", texts[0].Body)
+	}
+}
+
+func TestPage_AckStopsEveryPendingNotification(t *testing.T) {
+	r := newPageRig(t)
+	r.person("user:alice", "alice", 1, alice)
+	var res activities.PageActionResult
+	r.at(90*time.Second, func() { r.update(UpdateAck, activities.PageAction{By: "alice", Via: "sms"}, &res, nil) })
+	var state PageState
+	r.at(100*time.Second, func() {
+		v, err := r.env.QueryWorkflow(QueryState)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		if err := v.Get(&state); err != nil {
+			t.Error(err)
+		}
+	})
+	out := r.run(page("user:alice"), time.Hour)
+	if got := r.sentSummary(); !equalStrings(got, []string{"sms@0s"}) {
+		t.Errorf("notifications = %v, want only the text before the ack", got)
+	}
+	if !res.Changed || res.Status != store.PageAcked || res.By != "alice" {
+		t.Errorf("ack answered %+v", res)
+	}
+	if out.AckedBy != "alice" || out.ResolvedBy != "test" {
+		t.Errorf("result = %+v", out)
+	}
+	if state.Status != store.PageAcked || len(state.Notifications) != 3 ||
+		state.Notifications[1].Status != klaxon.StatusCanceled || state.Notifications[2].Status != klaxon.StatusCanceled {
+		t.Errorf("state after ack = %+v", state)
+	}
+	if r.hangups == 0 {
+		t.Error("the page's calls were not hung up")
+	}
+	if len(r.statuses) != 2 || r.statuses[0].Status != store.PageAcked || r.statuses[0].Via != "sms" {
+		t.Errorf("recorded statuses = %+v", r.statuses)
+	}
+}
+
+func TestPage_AckCancelsATextQueuedForTheRateLimit(t *testing.T) {
+	r := newPageRig(t)
+	r.person("user:alice", "alice", 1, alice)
+	r.first = func(m klaxon.Message) error {
+		return temporal.NewApplicationError("sending number is at its rate limit", activities.ErrTypeRateLimit)
+	}
+	r.queue = func(klaxon.Message) time.Duration { return 30 * time.Second }
+	r.at(10*time.Second, func() { r.update(UpdateAck, activities.PageAction{By: "alice"}, nil, nil) })
+	r.run(page("user:alice"), time.Hour)
+	if got := r.sentSummary(); len(got) != 0 {
+		t.Errorf("notifications = %v, want none: the text was still queued at the ack", got)
+	}
+	canceled := false
+	for _, f := range r.finalized {
+		canceled = canceled || (f.ID == "page/7/0/0/sms" && f.Status == klaxon.StatusCanceled)
+	}
+	if !canceled {
+		t.Errorf("queued text not finalized as canceled: %+v", r.finalized)
+	}
+}
+
+func TestPage_PermanentFailureMovesToTheNextMediumAtOnce(t *testing.T) {
+	r := newPageRig(t)
+	r.person("user:alice", "alice", 1, alice)
+	r.first = func(m klaxon.Message) error {
+		if m.Medium == klaxon.SMS {
+			return temporal.NewNonRetryableApplicationError("InvalidNumber (21211)", "InvalidNumber", nil)
+		}
+		return nil
+	}
+	r.run(page("user:alice"), 9*time.Minute)
+	if got := r.sentSummary(); !equalStrings(got[:2], []string{"voice@0s", "email@5m0s"}) {
+		t.Errorf("notifications = %v, want the call at once, then email at its own time", got)
+	}
+	found := false
+	for _, e := range r.events {
+		found = found || (e.Kind == store.EventFailed && e.Medium == klaxon.SMS && strings.Contains(e.Detail, "InvalidNumber"))
+	}
+	if !found {
+		t.Errorf("no failed event for the text: %+v", r.events)
+	}
+}
+
+func TestPage_UnansweredCallMovesToEmailAtOnce(t *testing.T) {
+	r := newPageRig(t)
+	r.person("user:alice", "alice", 1, alice)
+	r.at(150*time.Second, func() {
+		r.env.SignalWorkflow(SignalPageDelivery, PageDelivery{MessageID: "page/7/0/1/voice", Status: klaxon.StatusNoAnswer})
+	})
+	r.run(page("user:alice"), 9*time.Minute)
+	if got := r.sentSummary(); !equalStrings(got, []string{"sms@0s", "voice@2m0s", "email@2m30s"}) {
+		t.Errorf("notifications = %v", got)
+	}
+}
+
+func TestPage_CallAnsweredByAMachineMovesOnAtOnce(t *testing.T) {
+	r := newPageRig(t)
+	r.person("user:alice", "alice", 1, alice)
+	r.at(130*time.Second, func() {
+		r.env.SignalWorkflow(SignalPageDelivery, PageDelivery{MessageID: "page/7/0/1/voice", Status: klaxon.StatusAnswered, AnsweredBy: "machine_start"})
+	})
+	r.at(160*time.Second, func() {
+		r.env.SignalWorkflow(SignalPageDelivery, PageDelivery{MessageID: "page/7/0/1/voice", Status: klaxon.StatusCompleted, AnsweredBy: "machine_start"})
+	})
+	r.run(page("user:alice"), 9*time.Minute)
+	if got := r.sentSummary(); !equalStrings(got, []string{"sms@0s", "voice@2m0s", "email@2m40s"}) {
+		t.Errorf("notifications = %v", got)
+	}
+}
+
+func TestPage_PolicyStepsRunInOrderAndRepeat(t *testing.T) {
+	r := newPageRig(t)
+	sms := []store.NotificationRule{{Medium: klaxon.SMS}}
+	r.person("user:alice", "alice", 1, alice, sms...)
+	r.person("user:bob", "bob", 2, []string{"sms:+15555550124"}, sms...)
+	r.policies["db"] = store.Policy{Name: "db", Repeat: 1, Steps: []store.PolicyStep{
+		{Targets: []string{"user:alice"}, DelaySeconds: 60},
+		{Targets: []string{"rotation:nobody"}, DelaySeconds: 600},
+		{Targets: []string{"user:bob"}, DelaySeconds: 90},
+	}}
+	r.run(page("policy:db"), time.Hour)
+	// The step naming nobody is skipped, and the next runs at once.
+	want := []string{"sms@0s", "sms@1m0s", "sms@2m30s", "sms@3m30s"}
+	if got := r.sentSummary(); !equalStrings(got, want) {
+		t.Errorf("notifications = %v, want %v", got, want)
+	}
+	texts := r.sentBy(klaxon.SMS)
+	if to := []string{texts[0].To, texts[1].To, texts[2].To, texts[3].To}; to[0] != to[2] || to[1] != to[3] || to[0] == to[1] {
+		t.Errorf("recipients = %v, want alice, bob, alice, bob", to)
+	}
+	if len(r.steps) != 6 {
+		t.Errorf("%d steps begun, want 6 (3 steps, twice)", len(r.steps))
+	}
+}
+
+func TestPage_PolicyStepsReachPeopleWhoseChainsOverlap(t *testing.T) {
+	r := newPageRig(t)
+	r.person("user:alice", "alice", 1, alice)
+	r.person("user:bob", "bob", 2, []string{"sms:+15555550124", "voice:+15555550124"})
+	r.policies["db"] = store.Policy{Name: "db", Repeat: 0, Steps: []store.PolicyStep{
+		{Targets: []string{"user:alice"}, DelaySeconds: 60},
+		{Targets: []string{"user:bob", "user:alice"}, DelaySeconds: 60},
+	}}
+	r.run(page("policy:db"), time.Hour)
+	// Alice keeps escalating through step 2 (she is not paged from the
+	// start again); bob starts his own chain at +1 min.
+	want := []string{"sms@0s", "sms@1m0s", "voice@2m0s", "voice@3m0s", "email@5m0s"}
+	if got := r.sentSummary(); !equalStrings(got, want) {
+		t.Errorf("notifications = %v, want %v", got, want)
+	}
+}
+
+func TestPage_UnknownPolicyIsRecordedAndNobodyIsPaged(t *testing.T) {
+	r := newPageRig(t)
+	r.run(page("policy:gone"), time.Hour)
+	if got := r.sentSummary(); len(got) != 0 {
+		t.Errorf("notifications = %v", got)
+	}
+	if kinds := r.eventKinds(); len(kinds) != 1 || kinds[0] != store.EventSkipped {
+		t.Errorf("events = %v, want one skipped", kinds)
+	}
+}
+
+func TestPage_BlastReachesEveryContactAtOnce(t *testing.T) {
+	r := newPageRig(t)
+	r.person("user:alice", "alice", 1, alice)
+	in := page("user:alice")
+	in.Mode, in.RequestedBy = store.ModeBlast, "alincoln"
+	r.at(time.Minute, func() { r.update(UpdateAck, activities.PageAction{By: "alice"}, nil, nil) })
+	r.run(in, time.Hour)
+	if got := r.sentSummary(); !equalStrings(got, []string{"sms@0s", "voice@0s", "email@0s"}) {
+		t.Errorf("notifications = %v", got)
+	}
+	if got := r.sentBy(klaxon.SMS)[0].Body; got != "alincoln needs you now: derp is broken. Reply 3a to ack, 3c to resolve." {
+		t.Errorf("text = %q", got)
+	}
+	if got := r.sentBy(klaxon.Voice)[0].Body; got != "alincoln needs you now: derp is broken." {
+		t.Errorf("spoken = %q", got)
+	}
+}
+
+func TestPage_LowUrgencySendsOneTextAndNeverCalls(t *testing.T) {
+	r := newPageRig(t)
+	r.person("user:alice", "alice", 1, alice)
+	r.person("user:alice", "bob", 2, []string{"voice:+15555550124", "email:bob@example.com"})
+	r.person("user:alice", "carol", 3, []string{"voice:+15555550125"})
+	in := page("user:alice")
+	in.Urgency = store.UrgencyLow
+	r.run(in, 2*time.Hour)
+	if got := r.sentSummary(); !equalStrings(got, []string{"sms@0s", "email@0s"}) {
+		t.Errorf("notifications = %v, want one text (alice) and one email (bob, who has no phone for texts)", got)
+	}
+	skipped := 0
+	for _, e := range r.events {
+		if e.Kind == store.EventSkipped {
+			skipped++
+		}
+	}
+	if skipped != 1 {
+		t.Errorf("carol (voice only) should be recorded as skipped: %+v", r.events)
+	}
+}
+
+func TestPage_EscalateAfterOverridesEveryWait(t *testing.T) {
+	r := newPageRig(t)
+	r.person("user:alice", "alice", 1, alice)
+	in := page("user:alice")
+	in.EscalateAfterSeconds = 30
+	r.run(in, time.Hour)
+	want := []string{
+		"sms@0s", "voice@30s", "email@1m0s",
+		"sms@1m30s", "voice@2m0s", "email@2m30s",
+		"sms@3m0s", "voice@3m30s", "email@4m0s",
+	}
+	if got := r.sentSummary(); !equalStrings(got, want) {
+		t.Errorf("notifications = %v\nwant %v", got, want)
+	}
+}
+
+func TestPage_NotificationRulesOverrideTheDefaults(t *testing.T) {
+	r := newPageRig(t)
+	r.person("user:alice", "alice", 1, alice,
+		store.NotificationRule{Medium: klaxon.Voice, DelaySeconds: 0},
+		store.NotificationRule{Medium: klaxon.SMS, DelaySeconds: 60},
+		store.NotificationRule{Medium: klaxon.Email, DelaySeconds: 60})
+	r.at(5*time.Minute, func() { r.update(UpdateAck, activities.PageAction{By: "alice"}, nil, nil) })
+	r.run(page("user:alice"), time.Hour)
+	if got := r.sentSummary(); !equalStrings(got, []string{"voice@0s", "sms@1m0s", "email@1m0s"}) {
+		t.Errorf("notifications = %v", got)
+	}
+}
+
+func TestPage_LateAcksAreRefusedWithTheirReason(t *testing.T) {
+	r := newPageRig(t)
+	r.person("user:alice", "alice", 1, alice)
+	var second, afterResolve error
+	var resolved activities.PageActionResult
+	r.at(10*time.Second, func() { r.update(UpdateAck, activities.PageAction{By: "alice"}, nil, nil) })
+	r.at(20*time.Second, func() { r.update(UpdateAck, activities.PageAction{By: "bob"}, nil, &second) })
+	r.at(30*time.Second, func() {
+		r.update(UpdateResolve, activities.PageAction{By: "bob"}, &resolved, nil)
+		r.update(UpdateAck, activities.PageAction{By: "carol"}, nil, &afterResolve)
+	})
+	out := r.run(page("user:alice"), time.Hour)
+	var ae *temporal.ApplicationError
+	if !errors.As(second, &ae) || ae.Type() != activities.ErrTypePageAcked || !strings.Contains(ae.Error(), "alice") {
+		t.Errorf("second ack: %v, want refused as already acknowledged by alice", second)
+	}
+	if !errors.As(afterResolve, &ae) || ae.Type() != activities.ErrTypePageResolved {
+		t.Errorf("ack after resolve: %v, want refused as resolved", afterResolve)
+	}
+	var details activities.PageActionResult
+	if ae != nil && (ae.Details(&details) != nil || details.Status != store.PageResolved || details.By != "bob") {
+		t.Errorf("refusal details = %+v", details)
+	}
+	if !resolved.Changed || out.AckedBy != "alice" || out.ResolvedBy != "bob" {
+		t.Errorf("resolve = %+v, result = %+v", resolved, out)
+	}
+	if len(r.statuses) != 2 {
+		t.Errorf("statuses recorded %d times, want 2 (ack, resolve): refused updates change nothing", len(r.statuses))
+	}
+}
+
+func TestPage_ResolveWithoutAckStopsEverything(t *testing.T) {
+	r := newPageRig(t)
+	r.person("user:alice", "alice", 1, alice)
+	out := r.run(page("user:alice"), 3*time.Minute)
+	if got := r.sentSummary(); !equalStrings(got, []string{"sms@0s", "voice@2m0s"}) {
+		t.Errorf("notifications = %v", got)
+	}
+	if out.Status != store.PageResolved || out.AckedBy != "" {
+		t.Errorf("result = %+v", out)
+	}
+}
+
+// TestPage_NoNotificationAfterAckAcrossRandomTimings acknowledges pages at
+// 1,000 random moments — between timers, while a text waits for the rate
+// limit, during a retry — with random rate-limit waits and provider
+// failures, and counts notifications handed to a provider after the ack.
+func TestPage_NoNotificationAfterAckAcrossRandomTimings(t *testing.T) {
+	runs := 1000
+	if testing.Short() {
+		runs = 100
+	}
+	rng := rand.New(rand.NewPCG(5, 1234))
+	after, before := 0, 0
+	for i := range runs {
+		ackAt := time.Duration(rng.Int64N(int64(26 * time.Minute)))
+		queue := time.Duration(rng.Int64N(int64(45 * time.Second)))
+		limited := rng.IntN(3) == 0
+		failSMS := rng.IntN(5) == 0
+		blast := rng.IntN(4) == 0
+		r := newPageRig(t)
+		r.person("user:alice", "alice", 1, alice)
+		r.person("user:alice", "bob", 2, []string{"sms:+15555550124", "email:bob@example.com"})
+		r.first = func(m klaxon.Message) error {
+			switch {
+			case failSMS && m.Medium == klaxon.SMS:
+				return temporal.NewNonRetryableApplicationError("undeliverable", "InvalidNumber", nil)
+			case limited:
+				return temporal.NewApplicationError("sending number is at its rate limit", activities.ErrTypeRateLimit)
+			}
+			return nil
+		}
+		r.queue = func(klaxon.Message) time.Duration { return queue }
+		r.at(ackAt, func() { r.update(UpdateAck, activities.PageAction{By: "alice"}, nil, nil) })
+		in := page("user:alice")
+		if blast {
+			in.Mode = store.ModeBlast
+		}
+		r.run(in, ackAt+time.Hour)
+		for _, s := range r.sent {
+			if s.At > ackAt {
+				after++
+				t.Errorf("run %d: %s %s sent at %s, after the ack at %s", i, s.ID, s.Medium, s.At, ackAt)
+			} else {
+				before++
+			}
+		}
+	}
+	t.Logf("%d runs: %d notifications before the ack, %d after", runs, before, after)
+}
+
+func TestPageText_FitsOneSegmentAndKeepsTheInstructions(t *testing.T) {
+	tests := []struct {
+		name      string
+		code      int
+		summary   string
+		requester string
+		want      string
+	}{
+		{"contract example", 3, "derp is broken", "", "Page 3: derp is broken. Reply 3a to ack, 3c to resolve."},
+		{"asked by a person", 12, "derp is broken", "alincoln", "alincoln needs you now: derp is broken. Reply 12a to ack, 12c to resolve."},
+		{"keeps its own punctuation", 3, "is the db down?", "", "Page 3: is the db down? Reply 3a to ack, 3c to resolve."},
+		{"newlines become spaces", 3, "disk full\n\non db-1", "", "Page 3: disk full on db-1. Reply 3a to ack, 3c to resolve."},
+		{"long summary shortened", 3, strings.Repeat("replication lag ", 20), "",
+			"Page 3: replication lag replication lag replication lag replication lag replication lag replication lag replication lag... Reply 3a to ack, 3c to resolve."},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := PageText(tc.code, tc.summary, tc.requester)
+			if got != tc.want {
+				t.Errorf("PageText =\n%q\nwant\n%q", got, tc.want)
+			}
+		})
+	}
+}
