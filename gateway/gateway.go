@@ -41,6 +41,9 @@ type Deps struct {
 	Metrics  *metrics.Metrics
 	Logger   *slog.Logger
 	Clock    klaxon.Clock
+	// Inbound hands durable inbound events to Temporal; nil leaves them
+	// in Postgres (for another gateway's sweep).
+	Inbound *Dispatcher
 	// (inbound: add here)
 	// (paging: add here)
 	// (rotations: add here)
@@ -102,6 +105,7 @@ func (g *Gateway) Handler() http.Handler {
 	tw.HandleFunc("/sms/status", g.smsStatus).Methods(http.MethodPost)
 	tw.HandleFunc("/voice/status", g.voiceStatus).Methods(http.MethodPost)
 	tw.HandleFunc("/voice", g.voice).Methods(http.MethodPost)
+	tw.HandleFunc("/sms", g.inboundSMS).Methods(http.MethodPost)
 	// (inbound: add here)
 	// (paging: add here)
 	// (channels: add here)
@@ -110,6 +114,16 @@ func (g *Gateway) Handler() http.Handler {
 	api.Use(g.requireToken)
 	api.HandleFunc("/messages", g.createMessage).Methods(http.MethodPost)
 	api.HandleFunc("/messages/{id}", g.getMessage).Methods(http.MethodGet)
+	api.HandleFunc("/users", g.createUser).Methods(http.MethodPost)
+	api.HandleFunc("/users", g.listUsers).Methods(http.MethodGet)
+	api.HandleFunc("/users/{handle}", g.getUser).Methods(http.MethodGet)
+	api.HandleFunc("/users/{handle}/contacts", g.addContact).Methods(http.MethodPost)
+	api.HandleFunc("/users/{handle}/contacts", g.listContacts).Methods(http.MethodGet)
+	api.HandleFunc("/contacts/{id}", g.getContact).Methods(http.MethodGet)
+	api.HandleFunc("/contacts/{id}/verify", g.verifyContact).Methods(http.MethodPost)
+	api.HandleFunc("/contacts/{id}/resend", g.resendCode).Methods(http.MethodPost)
+	api.HandleFunc("/otp", g.createOTP).Methods(http.MethodPost)
+	api.HandleFunc("/otp/{id}/check", g.checkOTP).Methods(http.MethodPost)
 	// (inbound: add here)
 	// (paging: add here)
 	// (rotations: add here)

@@ -138,7 +138,7 @@ func (g *Gateway) applyStatus(w http.ResponseWriter, r *http.Request, route, sid
 func (g *Gateway) voice(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("m")
 	if id == "" {
-		writeTwiML(w, sayAndHangUp("This number does not take calls. Goodbye."))
+		g.inboundCall(w, r) // (inbound) someone called one of our numbers
 		return
 	}
 	m, _, _, err := g.Store.GetMessage(r.Context(), id)

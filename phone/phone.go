@@ -54,7 +54,15 @@ func Normalize(raw, region string) (string, error) {
 			return "", klaxon.Errorf(klaxon.EInvalid, "%s is not a valid phone number.", shown)
 		}
 	}
-	return phonenumbers.Format(num, phonenumbers.E164), nil
+	e164 := phonenumbers.Format(num, phonenumbers.E164)
+	// A merely possible number can lose digits to national-prefix rules
+	// (+358 0...), or be shorter than any phone: refuse one whose E.164
+	// form would not read back as itself, so that a stored number always
+	// compares equal to the same number normalised again.
+	if back, err := phonenumbers.Parse(e164, ""); err != nil || phonenumbers.Format(back, phonenumbers.E164) != e164 || !IsE164(e164) {
+		return "", klaxon.Errorf(klaxon.EInvalid, "%s is not a valid phone number.", shown)
+	}
+	return e164, nil
 }
 
 // NormalizeE164 is Normalize for input that must already carry its country

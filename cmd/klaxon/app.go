@@ -132,6 +132,11 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 				Metrics:   a.metrics,
 				Logger:    logger,
 			},
+			Inbound: &activities.Inbound{
+				Store: a.store, PagingNumber: cfg.FromNumber, Brand: cfg.Brand, Logger: logger,
+				OwnNumbers: []string{cfg.FromNumber, cfg.SignupNumber, cfg.DiagnosticsNumber},
+			},
+			Codes: &activities.Codes{Store: a.store, Brand: cfg.Brand, Logger: logger},
 			// (inbound: add here)
 			// (paging: add here)
 			Rotations: &activities.Rotations{Store: a.store, Logger: logger},
@@ -145,6 +150,9 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 	if r.gateway {
 		a.gateway, err = gateway.New(gateway.Deps{
 			Config: cfg, Store: a.store, Temporal: a.temporal, Metrics: a.metrics, Logger: logger,
+			Inbound: gateway.NewDispatcher(gateway.DispatcherOptions{
+				Store: a.store, Temporal: a.temporal, TaskQueue: cfg.TaskQueue, Metrics: a.metrics, Logger: logger,
+			}),
 			// (inbound: add here)
 			// (paging: add here)
 			// (rotations: add here)
@@ -186,6 +194,12 @@ func (a *app) run(ctx context.Context) error {
 			return fmt.Errorf("start worker: %w", err)
 		}
 		defer a.worker.Stop()
+	}
+	// (inbound) Hand durable inbound events to Temporal while the gateway
+	// runs; stopped before the worker.
+	if a.gateway != nil && a.gateway.Inbound != nil {
+		a.gateway.Inbound.Start()
+		defer a.gateway.Inbound.Stop()
 	}
 	errc := make(chan error, 1)
 	var srv *http.Server

@@ -1,0 +1,615 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/mail"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/gorilla/mux"
+	"github.com/nyaruka/phonenumbers"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/phone"
+	"github.com/klaxonhq/klaxon/store"
+	"github.com/klaxonhq/klaxon/workflows"
+)
+
+// handlePattern is the users.handle CHECK constraint of the schema.
+var handlePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,31}$`)
+
+// errBadCode is every refusal of a verification code — wrong, expired, out
+// of tries, or for a contact that does not exist — so that the answer never
+// tells whether a contact method exists.
+var errBadCode = klaxon.Errorf(klaxon.EUnprocessable, "That code is not valid.")
+
+// updateTimeout bounds how long an API call waits for a workflow to answer
+// an update (a worker must be running).
+const updateTimeout = 10 * time.Second
+
+// Throttles of verification codes. Limits per contact make resends and
+// restarts slow; per address they stop one number being flooded through
+// many users; the overall one caps what a leaked API token can spend.
+func verifyLimits() []store.Limit {
+	return []store.Limit{
+		{Scope: store.LimitContact, Window: time.Minute, Max: 1,
+			Message: "A new code can be sent 60 seconds after the last one."},
+		{Scope: store.LimitContact, Window: time.Hour, Max: 5,
+			Message: "Too many codes were sent to this contact method in the last hour; try again later."},
+		{Scope: store.LimitAddress, Window: time.Hour, Max: 10,
+			Message: "Too many codes were sent to this number or address in the last hour; try again later."},
+		{Scope: store.LimitAll, Purpose: store.PurposeVerify, Window: time.Minute, Max: 100,
+			Message: "Klaxon is sending too many verification codes right now; try again in a minute."},
+	}
+}
+
+// userRequest is the body of POST /api/v1/users.
+type userRequest struct {
+	Handle   string `json:"handle"`
+	Name     string `json:"name"`
+	Timezone string `json:"timezone"`
+}
+
+// validateUser checks a new user: a handle as the schema allows it, a
+// name, and an IANA timezone (UTC when empty).
+func validateUser(req userRequest) (store.User, error) {
+	u := store.User{Handle: strings.TrimSpace(req.Handle), Name: strings.TrimSpace(req.Name), Timezone: strings.TrimSpace(req.Timezone)}
+	if u.Handle == "" {
+		return u, klaxon.Errorf(klaxon.EInvalid, `Field "handle" is required.`)
+	}
+	if !handlePattern.MatchString(u.Handle) {
+		if lower := strings.ToLower(u.Handle); handlePattern.MatchString(lower) {
+			return u, klaxon.Errorf(klaxon.EInvalid, "Handles are lowercase: use %q.", lower)
+		}
+		return u, klaxon.Errorf(klaxon.EInvalid, "%q is not a valid handle: use 1 to 32 lowercase letters, digits, '_', '.' or '-', starting with a letter or digit.", truncate(u.Handle, 40))
+	}
+	if u.Name == "" {
+		return u, klaxon.Errorf(klaxon.EInvalid, `Field "name" is required.`)
+	}
+	if !utf8.ValidString(u.Name) || strings.ContainsFunc(u.Name, unicode.IsControl) {
+		return u, klaxon.Errorf(klaxon.EInvalid, "The name must be plain text on one line.")
+	}
+	if n := utf8.RuneCountInString(u.Name); n > 200 {
+		return u, klaxon.Errorf(klaxon.EInvalid, "The name is %d characters long; the limit is 200.", n)
+	}
+	if u.Timezone == "" {
+		u.Timezone = "UTC"
+	}
+	if len(u.Timezone) > 64 || u.Timezone == "Local" {
+		return u, klaxon.Errorf(klaxon.EInvalid, "%q is not a timezone: use an IANA name such as Europe/Berlin or America/New_York.", truncate(u.Timezone, 40))
+	}
+	if _, err := time.LoadLocation(u.Timezone); err != nil {
+		return u, klaxon.Errorf(klaxon.EInvalid, "%q is not a timezone: use an IANA name such as Europe/Berlin or America/New_York.", truncate(u.Timezone, 40))
+	}
+	return u, nil
+}
+
+// createUser is POST /api/v1/users: 201 with the user.
+func (g *Gateway) createUser(w http.ResponseWriter, r *http.Request) {
+	var req userRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	u, err := validateUser(req)
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	u, err = g.Store.CreateUser(r.Context(), u)
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, userView{User: u, Contacts: []contactView{}})
+}
+
+// listUsers is GET /api/v1/users.
+func (g *Gateway) listUsers(w http.ResponseWriter, r *http.Request) {
+	users, err := g.Store.ListUsers(r.Context())
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	if users == nil {
+		users = []store.User{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"users": users})
+}
+
+// userView is a user with their contact methods.
+type userView struct {
+	store.User
+	Contacts []contactView `json:"contacts"`
+}
+
+// contactView is a contact method with its verification under way or last
+// ended.
+type contactView struct {
+	store.Contact
+	Verification *verificationView `json:"verification,omitempty"`
+}
+
+// verificationView shows a verification without its code.
+type verificationView struct {
+	ID           string     `json:"id"`
+	Status       string     `json:"status"`
+	Sends        int        `json:"sends"`
+	AttemptsLeft int        `json:"attempts_left"`
+	ExpiresAt    *time.Time `json:"expires_at,omitempty"`
+}
+
+func newVerificationView(ch store.Challenge) *verificationView {
+	if ch.ID == "" {
+		return nil
+	}
+	return &verificationView{ID: ch.ID, Status: ch.Status, Sends: ch.Sends,
+		AttemptsLeft: max(ch.MaxAttempts-ch.Attempts, 0), ExpiresAt: ch.ExpiresAt}
+}
+
+// contactViews returns a user's contact methods with their verifications.
+func (g *Gateway) contactViews(ctx context.Context, userID int64) ([]contactView, error) {
+	cs, err := g.Store.Contacts(ctx, userID, false)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, 0, len(cs))
+	for _, c := range cs {
+		ids = append(ids, c.ID)
+	}
+	chs, err := g.Store.LatestChallenges(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]contactView, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, contactView{Contact: c, Verification: newVerificationView(chs[c.ID])})
+	}
+	return out, nil
+}
+
+// userByHandle looks a user up for a route, with a clear 404.
+func (g *Gateway) userByHandle(ctx context.Context, handle string) (store.User, error) {
+	u, err := g.Store.UserByHandle(ctx, handle)
+	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
+		return u, klaxon.Errorf(klaxon.ENotFound, "No user with handle %q.", truncate(handle, 40))
+	}
+	return u, err
+}
+
+// getUser is GET /api/v1/users/{handle}: the user and their contacts.
+func (g *Gateway) getUser(w http.ResponseWriter, r *http.Request) {
+	u, err := g.userByHandle(r.Context(), mux.Vars(r)["handle"])
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	cs, err := g.contactViews(r.Context(), u.ID)
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, userView{User: u, Contacts: cs})
+}
+
+// listContacts is GET /api/v1/users/{handle}/contacts.
+func (g *Gateway) listContacts(w http.ResponseWriter, r *http.Request) {
+	u, err := g.userByHandle(r.Context(), mux.Vars(r)["handle"])
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	cs, err := g.contactViews(r.Context(), u.ID)
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"contacts": cs})
+}
+
+// contactRequest is the body of POST /api/v1/users/{handle}/contacts.
+type contactRequest struct {
+	Type    string `json:"type"`
+	Address string `json:"address"`
+}
+
+// validateContact checks a contact method: its type, and its address as a
+// phone number in E.164 (numbers without a country code take the default
+// region; premium-rate numbers are refused) or an email address.
+func validateContact(req contactRequest, region string) (store.Contact, error) {
+	c := store.Contact{Type: klaxon.Medium(strings.ToLower(strings.TrimSpace(req.Type)))}
+	if !c.Type.Valid() {
+		if strings.TrimSpace(req.Type) == "" {
+			return c, klaxon.Errorf(klaxon.EInvalid, `Field "type" is required: "sms", "voice" or "email".`)
+		}
+		return c, klaxon.Errorf(klaxon.EInvalid, `Unknown type %q: use "sms", "voice" or "email".`, truncate(req.Type, 20))
+	}
+	addr := strings.TrimSpace(req.Address)
+	if addr == "" {
+		return c, klaxon.Errorf(klaxon.EInvalid, `Field "address" is required.`)
+	}
+	if strings.ContainsFunc(addr, unicode.IsControl) {
+		return c, klaxon.Errorf(klaxon.EInvalid, "The address must be plain text on one line.")
+	}
+	if c.Type == klaxon.Email {
+		a, err := mail.ParseAddress(addr)
+		if err != nil || a.Name != "" || !strings.Contains(a.Address, "@") || len(a.Address) > 254 {
+			return c, klaxon.Errorf(klaxon.EInvalid, "'%s' is not a valid email address.", truncate(addr, 40))
+		}
+		c.Address = a.Address
+		return c, nil
+	}
+	n, err := phone.Normalize(addr, region)
+	if err != nil {
+		return c, err
+	}
+	if err := refuseCostlyNumber(n); err != nil {
+		return c, err
+	}
+	c.Address = n
+	return c, nil
+}
+
+// refuseCostlyNumber refuses premium-rate and shared-cost numbers: texting
+// or calling them costs money that goes to whoever owns them, the heart of
+// SMS-pumping fraud.
+func refuseCostlyNumber(e164 string) error {
+	num, err := phonenumbers.Parse(e164, "")
+	if err != nil {
+		return nil
+	}
+	switch phonenumbers.GetNumberType(num) {
+	case phonenumbers.PREMIUM_RATE, phonenumbers.SHARED_COST:
+		return klaxon.Errorf(klaxon.EInvalid, "'%s' is a premium-rate number; Klaxon does not text or call those.", e164)
+	}
+	return nil
+}
+
+// addContact is POST /api/v1/users/{handle}/contacts: the contact method,
+// pending, and its verification started (a code sent by its own medium);
+// 201 {"id","status":"pending",...}. The same method again answers 200
+// with its current state and sends nothing new; a verified one answers
+// {"status":"verified"}.
+func (g *Gateway) addContact(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	u, err := g.userByHandle(ctx, mux.Vars(r)["handle"])
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	var req contactRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	c, err := validateContact(req, g.Config.DefaultRegion)
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	c.UserID = u.ID
+	v, err := g.startVerification(ctx, c)
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	status := http.StatusOK
+	if v.New {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, contactView{Contact: v.Contact, Verification: newVerificationView(v.Challenge)})
+}
+
+// startVerification creates (or finds) a contact method's verification and
+// makes sure its workflow runs. A verification whose workflow has ended
+// without closing it (a maintainer terminated it) is canceled and replaced.
+func (g *Gateway) startVerification(ctx context.Context, c store.Contact) (store.VerificationStart, error) {
+	newID := func(contactID int64) string { return workflows.VerifyWorkflowID(contactID, randomToken()) }
+	for range 2 {
+		v, err := g.Store.StartVerification(ctx, c, newID, workflows.DefaultMaxAttempts, verifyLimits())
+		if err != nil || v.Challenge.ID == "" {
+			return v, err
+		}
+		c.ID = v.Contact.ID
+		_, err = g.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+			ID:                       v.Challenge.ID,
+			TaskQueue:                g.Config.TaskQueue,
+			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+			WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+			EnableEagerStart:         true,
+			TypedSearchAttributes: temporal.NewSearchAttributes(
+				workflows.SearchKind.ValueSet("verification"),
+				workflows.SearchRef.ValueSet(strconv.FormatInt(v.Contact.ID, 10)),
+				workflows.SearchStatus.ValueSet(workflows.CodeStatusSending)),
+		}, workflows.WorkflowVerifyContact, workflows.VerifyInput{
+			ChallengeID: v.Challenge.ID, ContactID: v.Contact.ID, Options: workflows.CodeOptions{Brand: g.Config.Brand},
+		})
+		var already *serviceerror.WorkflowExecutionAlreadyStarted
+		switch {
+		case err == nil:
+			return v, nil
+		case errors.As(err, &already) && !v.New:
+			// The row says pending but its workflow is over: replace it.
+			if _, err := g.Store.FinishChallenge(ctx, v.Challenge.ID, store.ChallengeCanceled); err != nil {
+				return v, err
+			}
+			continue
+		default:
+			g.Logger.ErrorContext(ctx, "start verification workflow", "challenge", v.Challenge.ID, "error", err)
+			if v.New {
+				if _, ferr := g.Store.FinishChallenge(context.WithoutCancel(ctx), v.Challenge.ID, store.ChallengeCanceled); ferr != nil {
+					g.Logger.ErrorContext(ctx, "cancel verification", "challenge", v.Challenge.ID, "error", ferr)
+				}
+			}
+			return v, klaxon.Errorf(klaxon.EUnavailable,
+				"The contact method is saved, but no code could be sent: the workflow engine is unavailable. Ask for one later with POST /api/v1/contacts/%d/resend.", v.Contact.ID)
+		}
+	}
+	return store.VerificationStart{}, klaxon.Errorf(klaxon.EUnavailable, "The verification could not be started; try again.")
+}
+
+// contactID parses the {id} of a contact route; ok is false for anything
+// that cannot be one.
+func contactID(r *http.Request) (int64, bool) {
+	id, err := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
+	return id, err == nil && id > 0
+}
+
+// getContact is GET /api/v1/contacts/{id}.
+func (g *Gateway) getContact(w http.ResponseWriter, r *http.Request) {
+	id, ok := contactID(r)
+	c, err := g.Store.ContactByID(r.Context(), id)
+	if !ok || klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
+		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.ENotFound, "No contact method with id %q.", truncate(mux.Vars(r)["id"], 20)))
+		return
+	}
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	chs, err := g.Store.LatestChallenges(r.Context(), []int64{c.ID})
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, contactView{Contact: c, Verification: newVerificationView(chs[c.ID])})
+}
+
+// codeRequest is the body of the code-checking routes.
+type codeRequest struct {
+	Code *string `json:"code"`
+}
+
+// readCode decodes {"code"}: a missing field is a 400; the code itself is
+// returned as given.
+func readCode(w http.ResponseWriter, r *http.Request) (string, error) {
+	var req codeRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return "", err
+	}
+	if req.Code == nil {
+		return "", klaxon.Errorf(klaxon.EInvalid, `Field "code" is required.`)
+	}
+	return *req.Code, nil
+}
+
+// verifyContact is POST /api/v1/contacts/{id}/verify {"code"}: 200
+// {"id","status":"verified"}, or 422 "That code is not valid." for a
+// wrong, expired or exhausted code and for a contact that does not exist
+// alike. Repeating the code that verified the contact answers 200 again.
+func (g *Gateway) verifyContact(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	raw, err := readCode(w, r)
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	id, ok := contactID(r)
+	code, wellFormed := activities.NormalizeCode(raw)
+	if !ok || !wellFormed {
+		writeError(w, r, g.Logger, errBadCode)
+		return
+	}
+	c, err := g.Store.ContactByID(ctx, id)
+	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
+		writeError(w, r, g.Logger, errBadCode)
+		return
+	}
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	verified := func() {
+		writeJSON(w, http.StatusOK, map[string]any{"id": c.ID, "status": store.ContactVerified})
+	}
+	if c.Status == store.ContactVerified {
+		match, err := g.Store.VerifiedCodeMatches(ctx, c.ID, activities.CodeMatcher(code))
+		switch {
+		case err != nil:
+			writeError(w, r, g.Logger, err)
+		case match:
+			verified()
+		default:
+			writeError(w, r, g.Logger, errBadCode)
+		}
+		return
+	}
+	chs, err := g.Store.LatestChallenges(ctx, []int64{c.ID})
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	ch, ok := chs[c.ID]
+	if !ok || ch.Status != store.ChallengePending {
+		writeError(w, r, g.Logger, errBadCode)
+		return
+	}
+	ans, err := g.checkCode(ctx, ch.ID, code)
+	switch {
+	case errors.Is(err, errCodeRefused):
+		writeError(w, r, g.Logger, errBadCode)
+	case err != nil:
+		writeError(w, r, g.Logger, err)
+	case !ans.Valid:
+		writeError(w, r, g.Logger, errBadCode)
+	default:
+		verified()
+	}
+}
+
+// errCodeRefused marks a code the workflow refused or could not take (a
+// malformed code, an ended challenge, a workflow that is gone).
+var errCodeRefused = errors.New("code refused")
+
+// checkCode asks a challenge's workflow to check a code, and waits for the
+// answer. A refusal is errCodeRefused; a workflow that does not answer in
+// time is EUnavailable.
+func (g *Gateway) checkCode(ctx context.Context, challengeID, code string) (workflows.CodeAnswer, error) {
+	var ans workflows.CodeAnswer
+	err := g.update(ctx, challengeID, workflows.UpdateVerify, &ans, workflows.CodeCheck{Code: code})
+	var ae *temporal.ApplicationError
+	var nf *serviceerror.NotFound
+	switch {
+	case err == nil:
+		return ans, nil
+	case errors.As(err, &ae), errors.As(err, &nf):
+		return ans, errCodeRefused
+	case errors.Is(err, context.DeadlineExceeded):
+		return ans, klaxon.Errorf(klaxon.EUnavailable, "The code could not be checked just now; try again in a minute.")
+	default:
+		if isUpdateOnClosedWorkflow(err) {
+			return ans, errCodeRefused
+		}
+		g.Logger.ErrorContext(ctx, "check code", "challenge", challengeID, "error", err)
+		return ans, klaxon.Errorf(klaxon.EUnavailable, "The code could not be checked just now; try again in a minute.")
+	}
+}
+
+// update sends an update to a workflow and waits, within updateTimeout,
+// for its result.
+func (g *Gateway) update(ctx context.Context, workflowID, name string, out any, args ...any) error {
+	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
+	defer cancel()
+	h, err := g.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflowID, UpdateName: name, Args: args, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return err
+	}
+	return h.Get(ctx, out)
+}
+
+// isUpdateOnClosedWorkflow reports whether err says the workflow had
+// already completed.
+func isUpdateOnClosedWorkflow(err error) bool {
+	return strings.Contains(err.Error(), "workflow execution already completed")
+}
+
+// resendCode is POST /api/v1/contacts/{id}/resend: a new code for the
+// verification under way (no sooner than 60 s after the last one), or a new
+// verification when the last one ended. 202 with the verification; 429
+// with Retry-After when it is too soon.
+func (g *Gateway) resendCode(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id, ok := contactID(r)
+	c, err := g.Store.ContactByID(ctx, id)
+	if !ok || klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
+		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.ENotFound, "No contact method with id %q.", truncate(mux.Vars(r)["id"], 20)))
+		return
+	}
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	if c.Status == store.ContactVerified {
+		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EConflict, "This contact method is already verified."))
+		return
+	}
+	chs, err := g.Store.LatestChallenges(ctx, []int64{c.ID})
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	if ch, ok := chs[c.ID]; ok && ch.Status == store.ChallengePending {
+		var ans workflows.ResendAnswer
+		err := g.update(ctx, ch.ID, workflows.UpdateResend, &ans)
+		if err == nil {
+			ch, err = g.Store.ChallengeByID(ctx, ch.ID)
+			if err != nil {
+				writeError(w, r, g.Logger, err)
+				return
+			}
+			writeJSON(w, http.StatusAccepted, contactView{Contact: c, Verification: newVerificationView(ch)})
+			return
+		}
+		if rerr := resendRefusal(err, ch); rerr != nil {
+			writeError(w, r, g.Logger, rerr)
+			return
+		}
+		if !isChallengeOver(err) {
+			g.Logger.ErrorContext(ctx, "resend code", "challenge", ch.ID, "error", err)
+			writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnavailable, "No new code could be sent just now; try again in a minute."))
+			return
+		}
+		// The verification ended meanwhile: start a new one below.
+	}
+	v, err := g.startVerification(ctx, c)
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, contactView{Contact: v.Contact, Verification: newVerificationView(v.Challenge)})
+}
+
+// resendRefusal turns the workflow's refusal of a resend into a 429 with
+// Retry-After; it returns nil for other errors.
+func resendRefusal(err error, ch store.Challenge) error {
+	var ae *temporal.ApplicationError
+	if !errors.As(err, &ae) {
+		return nil
+	}
+	switch ae.Type() {
+	case workflows.ErrTypeTooSoon:
+		var secs int
+		if ae.HasDetails() {
+			_ = ae.Details(&secs)
+		}
+		return &klaxon.Error{Code: klaxon.EThrottled, Message: ae.Message(), RetryAfter: time.Duration(max(secs, 1)) * time.Second}
+	case workflows.ErrTypeTooManySends:
+		wait := time.Minute
+		if ch.ExpiresAt != nil {
+			wait = max(time.Until(*ch.ExpiresAt), time.Second)
+		}
+		return &klaxon.Error{Code: klaxon.EThrottled, RetryAfter: wait, Message: fmt.Sprintf(
+			"%s A new verification can start when this one expires, in %d seconds.", ae.Message(), int(wait.Seconds()+0.5))}
+	}
+	return nil
+}
+
+func isChallengeOver(err error) bool {
+	var ae *temporal.ApplicationError
+	var nf *serviceerror.NotFound
+	return errors.As(err, &ae) && ae.Type() == workflows.ErrTypeChallengeOver ||
+		errors.As(err, &nf) || isUpdateOnClosedWorkflow(err)
+}
+
+// randomToken returns a short random string for workflow ids.
+func randomToken() string {
+	var b [10]byte
+	_, _ = rand.Read(b[:])
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
