@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/oncall"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -21,10 +22,12 @@ type Rotations struct {
 }
 
 // PlanHandoffInput asks for the first handoff of a rotation after an
-// instant.
+// instant, and who is on call at another.
 type PlanHandoffInput struct {
 	Rotation string
 	After    time.Time
+	// Now is the workflow's time: Current says who is on call then.
+	Now time.Time
 }
 
 // HandoffPlan is a rotation's next handoff.
@@ -41,12 +44,18 @@ type HandoffPlan struct {
 	// Reminder is how long before At the incoming person is reminded; zero
 	// is off.
 	Reminder time.Duration
+	// Current is who is on call at Now ("" for nobody).
+	Current string
 }
 
 // PlanHandoff returns the rotation's first handoff strictly after
 // in.After.
 func (a *Rotations) PlanHandoff(ctx context.Context, in PlanHandoffInput) (HandoffPlan, error) {
-	rs, err := a.Store.RotationSchedule(ctx, in.Rotation, in.After)
+	from := in.After
+	if !in.Now.IsZero() && in.Now.Before(from) {
+		from = in.Now
+	}
+	rs, err := a.Store.RotationSchedule(ctx, in.Rotation, from)
 	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
 		return HandoffPlan{}, nil
 	}
@@ -54,6 +63,9 @@ func (a *Rotations) PlanHandoff(ctx context.Context, in PlanHandoffInput) (Hando
 		return HandoffPlan{}, fmt.Errorf("plan handoff: %w", err)
 	}
 	p := HandoffPlan{Exists: true, Version: rs.Rotation.Version, Reminder: rs.Rotation.Reminder}
+	if !in.Now.IsZero() {
+		p.Current = rs.Schedule.At(in.Now).User
+	}
 	if h, ok := rs.Schedule.NextHandoff(in.After); ok {
 		p.At, p.Outgoing, p.Incoming = h.At, h.Outgoing, h.Incoming
 	}
@@ -62,16 +74,25 @@ func (a *Rotations) PlanHandoff(ctx context.Context, in PlanHandoffInput) (Hando
 
 // Kinds of handoff message.
 const (
-	HandoffAnnounce = "handoff" // now on call / off call, at the handoff
+	// HandoffAnnounce is "now on call" / "off call" at a scheduled handoff.
+	HandoffAnnounce = "handoff"
+	// HandoffReminder reminds the incoming person before the handoff.
 	HandoffReminder = "reminder"
+	// HandoffCorrection announces a change of the person on call that no
+	// handoff explains — an override in force was removed, or the person on
+	// call left the rotation — from the person last announced (Outgoing)
+	// to whoever is on call at At.
+	HandoffCorrection = "correction"
 )
 
 // HandoffMessagesInput asks for the messages of one handoff.
 type HandoffMessagesInput struct {
 	Rotation string
 	At       time.Time
-	// Kind is HandoffAnnounce or HandoffReminder.
+	// Kind is HandoffAnnounce, HandoffReminder or HandoffCorrection.
 	Kind string
+	// Outgoing, for a correction, is who was last announced as on call.
+	Outgoing string
 }
 
 // HandoffMessages is what to send for one handoff, decided from the
@@ -96,11 +117,14 @@ type HandoffMessages struct {
 	Warnings []string
 }
 
-// HandoffMessageID is the delivery id of one handoff message: the
-// idempotency key that makes a handoff announced once, across retries,
-// worker crashes and replays. part is "in", "out" or "remind/<handle>".
-func HandoffMessageID(rotation string, at time.Time, part string) string {
-	return "rotation/" + rotation + "/" + strconv.FormatInt(at.Unix(), 10) + "/" + part
+// HandoffMessageID is the delivery id of one handoff message, e.g.
+// "rotation/ops/1772442000/in/alice": the idempotency key that makes a
+// handoff announced once, across retries, worker crashes and replays. part
+// is "in", "out" or "remind"; naming the person too keeps two different
+// handoffs in the same second (a rotation's start, then an override from
+// "now") apart.
+func HandoffMessageID(rotation string, at time.Time, part, handle string) string {
+	return "rotation/" + rotation + "/" + strconv.FormatInt(at.Unix(), 10) + "/" + part + "/" + handle
 }
 
 // timeLayout is how handoff texts write an instant, in the rotation's
@@ -124,9 +148,18 @@ func (a *Rotations) HandoffMessages(ctx context.Context, in HandoffMessagesInput
 		return HandoffMessages{}, fmt.Errorf("handoff messages: %w", err)
 	}
 	out := HandoffMessages{Exists: true}
-	h, ok := rs.Schedule.NextHandoff(in.At.Add(-time.Nanosecond))
-	if !ok || !h.At.Equal(in.At) {
-		return out, nil
+	var h oncall.Handoff
+	if in.Kind == HandoffCorrection {
+		h = oncall.Handoff{At: in.At, Outgoing: in.Outgoing, Incoming: rs.Schedule.At(in.At).User}
+		if h.Incoming == h.Outgoing {
+			return out, nil
+		}
+	} else {
+		var ok bool
+		h, ok = rs.Schedule.NextHandoff(in.At.Add(-time.Nanosecond))
+		if !ok || !h.At.Equal(in.At) {
+			return out, nil
+		}
 	}
 	out.Current, out.Outgoing, out.Incoming = true, h.Outgoing, h.Incoming
 	if next, ok := rs.Schedule.NextHandoff(in.At); ok {
@@ -154,21 +187,32 @@ func (a *Rotations) HandoffMessages(ctx context.Context, in HandoffMessagesInput
 			if !out.Until.IsZero() {
 				body += " until " + out.Until.In(loc).Format(timeLayout)
 			}
-			out.Messages = append(out.Messages, handoffMessage(rot, *c, HandoffMessageID(name, in.At, "remind/"+h.Incoming),
+			out.Messages = append(out.Messages, handoffMessage(rot, *c, HandoffMessageID(name, in.At, "remind", h.Incoming),
 				"Reminder: on call for "+name, body+".", "handoff-reminder"))
 		default:
 			body := "You are now on call for " + name
 			if !out.Until.IsZero() {
 				body += " until " + out.Until.In(loc).Format(timeLayout)
 			}
-			out.Messages = append(out.Messages, handoffMessage(rot, *c, HandoffMessageID(name, in.At, "in"),
+			out.Messages = append(out.Messages, handoffMessage(rot, *c, HandoffMessageID(name, in.At, "in", h.Incoming),
 				"On call for "+name, body+".", "handoff"))
 		}
 	}
-	if in.Kind == HandoffAnnounce && h.Outgoing != "" {
-		_, c, err := a.reach(ctx, rs.UserID(h.Outgoing))
-		if err != nil {
-			return out, err
+	if in.Kind != HandoffReminder && h.Outgoing != "" {
+		id := rs.UserID(h.Outgoing)
+		if id == 0 {
+			// Someone who left the rotation since they were announced.
+			u, err := a.Store.UserByHandle(ctx, h.Outgoing)
+			if err != nil && klaxon.ErrorCodeOf(err) != klaxon.ENotFound {
+				return out, fmt.Errorf("handoff messages: outgoing: %w", err)
+			}
+			id = u.ID
+		}
+		var c *store.Contact
+		if id != 0 {
+			if _, c, err = a.reach(ctx, id); err != nil {
+				return out, err
+			}
 		}
 		body := "You are off call for " + name + "."
 		if h.Incoming != "" {
@@ -177,7 +221,7 @@ func (a *Rotations) HandoffMessages(ctx context.Context, in HandoffMessagesInput
 		if c == nil {
 			out.Warnings = append(out.Warnings, fmt.Sprintf("%s has no verified contact method and was not told they are off call for %s.", h.Outgoing, name))
 		} else {
-			out.Messages = append(out.Messages, handoffMessage(rot, *c, HandoffMessageID(name, in.At, "out"),
+			out.Messages = append(out.Messages, handoffMessage(rot, *c, HandoffMessageID(name, in.At, "out", h.Outgoing),
 				"Off call for "+name, body, "handoff"))
 		}
 	}

@@ -21,6 +21,11 @@ type RotationInput struct {
 	// After is the last handoff already announced; the workflow announces
 	// the handoffs after it. Zero means "from now".
 	After time.Time
+	// Announced is who was last told they are on call ("" for nobody); nil
+	// when unknown, and then whoever is on call is adopted silently. When
+	// the person on call changes without a handoff (an override in force is
+	// removed, the person on call leaves the rotation), both are told.
+	Announced *string
 }
 
 // RotationResult is how a rotation's workflow ended: only when its rotation
@@ -47,8 +52,10 @@ type RotationState struct {
 	ReminderAt  *time.Time `json:"reminder_at,omitempty"`
 	// LastHandoff is the last handoff announced.
 	LastHandoff *time.Time `json:"last_handoff,omitempty"`
-	Version     int64      `json:"version"`
-	Warnings    []string   `json:"warnings,omitempty"`
+	// OnCall is who was last told they are on call.
+	OnCall   string   `json:"on_call,omitempty"`
+	Version  int64    `json:"version"`
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Rotation statuses, in RotationState and the KlaxonStatus search attribute.
@@ -88,7 +95,9 @@ const handoffGiveUp = 30 * time.Minute
 // "You are off call…" to the outgoing one through the delivery pipeline.
 // Then it continues as new, so its history stays short. A
 // SignalRotationReplan (any edit of the rotation or its overrides) makes it
-// plan again. A worker that is down at the handoff instant finds the timer
+// plan again; when an edit changed who is on call right now (an override in
+// force removed, the person on call removed from the rotation), both people
+// are told at once. A worker that is down at the handoff instant finds the timer
 // fired when it returns: the texts go out late, once; when several
 // handoffs were missed, only the latest is announced.
 func Rotation(ctx workflow.Context, in RotationInput) (RotationResult, error) {
@@ -130,13 +139,16 @@ func (w *rotationRun) run(ctx workflow.Context) (RotationResult, error) {
 	if after.IsZero() {
 		after = workflow.Now(ctx)
 	}
+	announced := w.in.Announced
 	for {
 		if info := workflow.GetInfo(ctx); info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() > rotationHistoryLimit {
-			return RotationResult{}, w.continueAsNew(ctx, after)
+			return RotationResult{}, w.continueAsNew(ctx, after, announced)
 		}
 		w.setStatus(ctx, rotationPlanning)
+		now := workflow.Now(ctx)
 		var plan activities.HandoffPlan
-		if err := workflow.ExecuteActivity(actx, ActivityPlanHandoff, activities.PlanHandoffInput{Rotation: w.in.Rotation, After: after}).Get(ctx, &plan); err != nil {
+		pin := activities.PlanHandoffInput{Rotation: w.in.Rotation, After: after, Now: now}
+		if err := workflow.ExecuteActivity(actx, ActivityPlanHandoff, pin).Get(ctx, &plan); err != nil {
 			return RotationResult{}, fmt.Errorf("rotation %s: plan: %w", w.in.Rotation, err)
 		}
 		if !plan.Exists {
@@ -144,8 +156,28 @@ func (w *rotationRun) run(ctx workflow.Context) (RotationResult, error) {
 			logger.Info("rotation deleted; handoffs end", "rotation", w.in.Rotation)
 			return RotationResult{Deleted: true}, nil
 		}
-		w.st.Version = plan.Version
+		if announced == nil {
+			cur := plan.Current
+			announced = &cur
+		}
+		w.st.Version, w.st.OnCall = plan.Version, *announced
 		w.st.NextHandoff, w.st.Outgoing, w.st.Incoming, w.st.ReminderAt = nil, "", "", nil
+		if (plan.At.IsZero() || plan.At.After(now)) && plan.Current != *announced {
+			// The person on call changed with no handoff to explain it: tell
+			// both, now.
+			w.setStatus(ctx, rotationAnnouncing)
+			msgs, err := w.messages(ctx, actx, activities.HandoffMessagesInput{
+				Rotation: w.in.Rotation, At: now, Kind: activities.HandoffCorrection, Outgoing: *announced})
+			if err != nil {
+				return RotationResult{}, err
+			}
+			if !msgs.Exists || !msgs.Current {
+				continue
+			}
+			w.send(ctx, msgs)
+			cur := msgs.Incoming
+			return RotationResult{}, w.continueAsNew(ctx, now, &cur)
+		}
 		if plan.At.IsZero() {
 			// Nobody will ever take over until something changes.
 			w.setStatus(ctx, rotationIdle)
@@ -177,7 +209,7 @@ func (w *rotationRun) run(ctx workflow.Context) (RotationResult, error) {
 		}
 
 		w.setStatus(ctx, rotationAnnouncing)
-		msgs, err := w.messages(ctx, actx, plan.At, activities.HandoffAnnounce)
+		msgs, err := w.messages(ctx, actx, activities.HandoffMessagesInput{Rotation: w.in.Rotation, At: plan.At, Kind: activities.HandoffAnnounce})
 		if err != nil {
 			return RotationResult{}, err
 		}
@@ -198,7 +230,8 @@ func (w *rotationRun) run(ctx workflow.Context) (RotationResult, error) {
 		w.send(ctx, msgs)
 		after = plan.At
 		w.st.LastHandoff = &after
-		return RotationResult{}, w.continueAsNew(ctx, after)
+		cur := msgs.Incoming
+		return RotationResult{}, w.continueAsNew(ctx, after, &cur)
 	}
 }
 
@@ -241,11 +274,10 @@ func (w *rotationRun) drainReplans(ctx workflow.Context) {
 	}
 }
 
-func (w *rotationRun) messages(ctx, actx workflow.Context, at time.Time, kind string) (activities.HandoffMessages, error) {
+func (w *rotationRun) messages(ctx, actx workflow.Context, in activities.HandoffMessagesInput) (activities.HandoffMessages, error) {
 	var msgs activities.HandoffMessages
-	in := activities.HandoffMessagesInput{Rotation: w.in.Rotation, At: at, Kind: kind}
 	if err := workflow.ExecuteActivity(actx, ActivityHandoffMessages, in).Get(ctx, &msgs); err != nil {
-		return msgs, fmt.Errorf("rotation %s: %s messages: %w", w.in.Rotation, kind, err)
+		return msgs, fmt.Errorf("rotation %s: %s messages: %w", w.in.Rotation, in.Kind, err)
 	}
 	return msgs, nil
 }
@@ -253,7 +285,7 @@ func (w *rotationRun) messages(ctx, actx workflow.Context, at time.Time, kind st
 // announce sends the messages of one handoff (or its reminder), when it is
 // still current.
 func (w *rotationRun) announce(ctx, actx workflow.Context, at time.Time, kind string) {
-	msgs, err := w.messages(ctx, actx, at, kind)
+	msgs, err := w.messages(ctx, actx, activities.HandoffMessagesInput{Rotation: w.in.Rotation, At: at, Kind: kind})
 	if err != nil {
 		workflow.GetLogger(ctx).Error("handoff messages", "rotation", w.in.Rotation, "kind", kind, "error", err)
 		return
@@ -286,7 +318,7 @@ func (w *rotationRun) send(ctx workflow.Context, msgs activities.HandoffMessages
 
 // continueAsNew starts the next run after the handoff at after, carrying no
 // pending signal over: the new run plans from the database anyway.
-func (w *rotationRun) continueAsNew(ctx workflow.Context, after time.Time) error {
+func (w *rotationRun) continueAsNew(ctx workflow.Context, after time.Time, announced *string) error {
 	w.drainReplans(ctx)
-	return workflow.NewContinueAsNewError(ctx, WorkflowRotation, RotationInput{Rotation: w.in.Rotation, After: after})
+	return workflow.NewContinueAsNewError(ctx, WorkflowRotation, RotationInput{Rotation: w.in.Rotation, After: after, Announced: announced})
 }

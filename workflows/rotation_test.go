@@ -46,6 +46,8 @@ type handoffWorld struct {
 	byID  map[string]int
 	down  atomic.Bool // the worker's activities are unavailable
 	state workflows.RotationState
+	// overrideID is an override a test case made, for a later edit.
+	overrideID int64
 }
 
 func newHandoffWorld(t *testing.T) *handoffWorld {
@@ -166,10 +168,8 @@ func (w *handoffWorld) take() []sent {
 
 // line is a sent message as a test expects it: "medium to id-suffix @time: body".
 func line(s sent, loc *time.Location) string {
-	id := s.ID[strings.LastIndex(s.ID, "/")+1:]
-	if strings.Contains(s.ID, "/remind/") {
-		id = "remind"
-	}
+	parts := strings.Split(s.ID, "/") // rotation/NAME/UNIX/PART/HANDLE
+	id := parts[len(parts)-2]
 	return fmt.Sprintf("%s %s %s @%s: %s", s.Medium, s.To, id, s.At.In(loc).Format("01-02 15:04"), s.Body)
 }
 
@@ -306,7 +306,7 @@ func TestRotation_WorkerDownAtHandoffSendsLateAndOnce(t *testing.T) {
 	if l := lines(got, time.UTC); !slices.Equal(l, want) {
 		t.Fatalf("sent\n%s\nwant, late and once\n%s", strings.Join(l, "\n"), strings.Join(want, "\n"))
 	}
-	if id := "rotation/ops/" + fmt.Sprint(handoff.Unix()) + "/in"; got[0].ID != id && got[1].ID != id {
+	if id := "rotation/ops/" + fmt.Sprint(handoff.Unix()) + "/in/bob"; got[0].ID != id && got[1].ID != id {
 		t.Errorf("ids %s, %s; want one to be %s", got[0].ID, got[1].ID, id)
 	}
 	// The same run executed again (a crash before it recorded its
@@ -454,6 +454,98 @@ func TestRotation_ReplansAfterEdits(t *testing.T) {
 			}
 			if got := lines(w.take(), time.UTC); !slices.Equal(got, tt.want) {
 				t.Fatalf("sent\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+func TestRotation_TellsBothWhenOnCallChangesWithoutAHandoff(t *testing.T) {
+	start := time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
+	now := start.Add(time.Hour) // alice on call until 05-05 09:00, then bob
+	ctx := context.Background()
+	nobody, alice := "", "alice"
+	tests := []struct {
+		name      string
+		announced *string
+		setup     func(w *handoffWorld)
+		edit      func(w *handoffWorld, env *testsuite.TestWorkflowEnvironment)
+		want      []string
+		wantNext  string // who the next run knows as on call
+	}{
+		{
+			name: "a new rotation tells whoever is on call at once", announced: &nobody,
+			want:     []string{"sms +15555550100 in @05-04 10:00: You are now on call for ops until Tue 5 May 09:00 UTC."},
+			wantNext: "alice",
+		},
+		{
+			name: "removing the override in force hands back at once", announced: &alice,
+			setup: func(w *handoffWorld) {
+				o, err := w.db.Store.AddOverride(ctx, "ops", store.NewOverride{User: "dave", Start: now.Add(time.Hour), End: now.Add(5 * time.Hour)}, now)
+				if err != nil {
+					t.Fatal(err)
+				}
+				w.overrideID = o.ID
+			},
+			want: []string{
+				// The override's start is a handoff; its removal, below, is not.
+				"sms +15555550100 out @05-04 11:00: You are off call for ops; Dave has it.",
+				"sms +15555550103 in @05-04 11:00: You are now on call for ops until Mon 4 May 15:00 UTC.",
+			},
+			wantNext: "dave",
+		},
+		{
+			name: "removing the person on call hands over to the next at once", announced: &alice,
+			edit: func(w *handoffWorld, env *testsuite.TestWorkflowEnvironment) {
+				env.RegisterDelayedCallback(func() {
+					if _, err := w.db.Store.SetRotationMembers(ctx, "ops", []string{"bob", "carol"}, now.Add(time.Hour)); err != nil {
+						t.Error(err)
+					}
+					env.SignalWorkflow(workflows.SignalRotationReplan, workflows.RotationReplan{Reason: "members"})
+				}, time.Hour)
+			},
+			want: []string{
+				"sms +15555550100 out @05-04 11:00: You are off call for ops; Bob has it.",
+				"sms +15555550101 in @05-04 11:00: You are now on call for ops until Tue 5 May 09:00 UTC.",
+			},
+			wantNext: "bob",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newHandoffWorld(t)
+			w.users("alice=sms", "bob=sms", "carol=sms", "dave=sms")
+			w.rotation(store.NewRotation{Name: "ops", Spec: oncall.Spec{Timezone: "UTC", ShiftHours: 24, Start: start, Members: []string{"alice", "bob", "carol"}}})
+			if tt.setup != nil {
+				tt.setup(w)
+			}
+			next, _ := w.run(now, workflows.RotationInput{Rotation: "ops", After: now, Announced: tt.announced}, func(env *testsuite.TestWorkflowEnvironment) {
+				if tt.edit != nil {
+					tt.edit(w, env)
+				}
+			})
+			if next == nil || next.Announced == nil || *next.Announced != tt.wantNext {
+				t.Fatalf("next run %+v, want one knowing %s is on call", next, tt.wantNext)
+			}
+			if got := lines(w.take(), time.UTC); !slices.Equal(got, tt.want) {
+				t.Fatalf("sent\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+			if tt.name == "removing the override in force hands back at once" {
+				// The next run: dave's override is gone, alice is on call.
+				next2, _ := w.run(now.Add(2*time.Hour), *next, func(env *testsuite.TestWorkflowEnvironment) {
+					env.RegisterDelayedCallback(func() {
+						if _, err := w.db.Store.DeleteOverride(ctx, "ops", w.overrideID); err != nil {
+							t.Error(err)
+						}
+						env.SignalWorkflow(workflows.SignalRotationReplan, workflows.RotationReplan{Reason: "override removed"})
+					}, time.Minute)
+				})
+				want := []string{
+					"sms +15555550100 in @05-04 12:01: You are now on call for ops until Tue 5 May 09:00 UTC.",
+					"sms +15555550103 out @05-04 12:01: You are off call for ops; Alice has it.",
+				}
+				if got := lines(w.take(), time.UTC); !slices.Equal(got, want) || next2 == nil || *next2.Announced != "alice" {
+					t.Fatalf("after removing the override in force, sent\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+				}
 			}
 		})
 	}
