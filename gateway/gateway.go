@@ -126,6 +126,7 @@ func (g *Gateway) Handler() http.Handler {
 	api.HandleFunc("/otp/{id}/check", g.checkOTP).Methods(http.MethodPost)
 	// (inbound: add here)
 	// (paging: add here)
+	g.rotationRoutes(api)
 	// (rotations: add here)
 	// (channels: add here)
 	api.HandleFunc("/channels", g.createChannel).Methods(http.MethodPost)

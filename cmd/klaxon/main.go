@@ -61,6 +61,8 @@ func commands() map[string]command {
 		"message": {"send a message through the pipeline, or show one: message send|show", runMessage},
 		// (inbound: add here)
 		// (paging: add here)
+		"rotation": {"on-call rotations: rotation add|list|show|members|set|override|calendar|replan|delete", runRotation},
+		"oncall":   {"who is on call for a rotation now (or --at another time)", runOnCall},
 		// (rotations: add here)
 		// (channels: add here)
 		"channel": {"SMS channels: channel create [-p PHONE] -a ADMIN[,ADMIN...] | list | show PHONE | delete PHONE", runChannel},
