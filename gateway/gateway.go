@@ -107,6 +107,7 @@ func (g *Gateway) Handler() http.Handler {
 	tw.HandleFunc("/voice", g.voice).Methods(http.MethodPost)
 	tw.HandleFunc("/sms", g.inboundSMS).Methods(http.MethodPost)
 	// (inbound: add here)
+	tw.HandleFunc("/voice/gather", g.voiceGather).Methods(http.MethodPost)
 	// (paging: add here)
 	// (channels: add here)
 
@@ -125,6 +126,7 @@ func (g *Gateway) Handler() http.Handler {
 	api.HandleFunc("/otp", g.createOTP).Methods(http.MethodPost)
 	api.HandleFunc("/otp/{id}/check", g.checkOTP).Methods(http.MethodPost)
 	// (inbound: add here)
+	g.pageRoutes(api)
 	// (paging: add here)
 	g.rotationRoutes(api)
 	// (rotations: add here)

@@ -130,6 +130,10 @@ func (g *Gateway) applyStatus(w http.ResponseWriter, r *http.Request, route, sid
 			_ = g.Store.OptOut(r.Context(), m.To, "carrier")
 		}
 	}
+	if fresh && messageID != "" {
+		// (paging) a page's timeline records the status, and a failure moves on at once.
+		g.pageDeliveryStatus(r.Context(), messageID, status, detail, errorCode)
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -154,7 +158,10 @@ func (g *Gateway) voice(w http.ResponseWriter, r *http.Request) {
 
 // messageTwiML is what a person hears when they answer a call that carries
 // message m.
-func (g *Gateway) messageTwiML(_ context.Context, m store.MessageRecord) []twiml.Element {
+func (g *Gateway) messageTwiML(ctx context.Context, m store.MessageRecord) []twiml.Element {
+	if m.Purpose == store.PurposePage {
+		return g.pageTwiML(ctx, m) // (paging) a page's call takes a keypress to acknowledge
+	}
 	intro := "This is " + g.Config.Brand + "."
 	return []twiml.Element{
 		&twiml.VoiceSay{Message: intro},

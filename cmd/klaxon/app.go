@@ -138,6 +138,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 			},
 			Codes: &activities.Codes{Store: a.store, Brand: cfg.Brand, Logger: logger},
 			// (inbound: add here)
+			Paging: a.pagingActivities(logger),
 			// (paging: add here)
 			Rotations: &activities.Rotations{Store: a.store, Logger: logger},
 			// (rotations: add here)

@@ -60,6 +60,10 @@ func commands() map[string]command {
 		"sim":     {"talk to the phone simulator: text Klaxon as any number, read a phone's inbox", runSim},
 		"message": {"send a message through the pipeline, or show one: message send|show", runMessage},
 		// (inbound: add here)
+		"page":    {"page someone until they acknowledge, or show/list pages: page --target T --summary S | show ID | list", runPage},
+		"ack":     {"acknowledge a page: ack ID", runAck},
+		"resolve": {"resolve a page: resolve ID", runResolve},
+		"policy":  {"escalation policies: policy add NAME --step T[,T]@DELAY ... [--repeat N] | list | show NAME", runPolicy},
 		// (paging: add here)
 		"rotation": {"on-call rotations: rotation add|list|show|members|set|override|calendar|replan|delete", runRotation},
 		"oncall":   {"who is on call for a rotation now (or --at another time)", runOnCall},

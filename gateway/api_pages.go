@@ -1,0 +1,382 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/mux"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/store"
+	"github.com/klaxonhq/klaxon/workflows"
+)
+
+// pageRoutes adds the paging API: pages, escalation policies and
+// notification rules.
+func (g *Gateway) pageRoutes(api *mux.Router) {
+	api.HandleFunc("/pages", g.createPage).Methods(http.MethodPost)
+	api.HandleFunc("/pages", g.listPages).Methods(http.MethodGet)
+	api.HandleFunc("/pages/{id}", g.getPage).Methods(http.MethodGet)
+	api.HandleFunc("/pages/{id}/ack", g.ackPage).Methods(http.MethodPost)
+	api.HandleFunc("/pages/{id}/resolve", g.resolvePage).Methods(http.MethodPost)
+	api.HandleFunc("/policies", g.createPolicy).Methods(http.MethodPost)
+	api.HandleFunc("/policies", g.listPolicies).Methods(http.MethodGet)
+	api.HandleFunc("/policies/{name}", g.getPolicy).Methods(http.MethodGet)
+	api.HandleFunc("/users/{handle}/notification-rules", g.setNotificationRules).Methods(http.MethodPut)
+	api.HandleFunc("/users/{handle}/notification-rules", g.getNotificationRules).Methods(http.MethodGet)
+}
+
+// Limits of a page request, which the schema also enforces.
+const (
+	maxSummaryLen  = 1000
+	maxDetailsLen  = 10000
+	maxDedupKeyLen = 255
+	maxByLen       = 64
+)
+
+// createPageRequest is the body of POST /api/v1/pages.
+type createPageRequest struct {
+	Target   string `json:"target"`
+	Summary  string `json:"summary"`
+	Details  string `json:"details"`
+	DedupKey string `json:"dedup_key"`
+	Mode     string `json:"mode"`
+	// Urgency is "high" (the default: escalates) or "low" (one text per
+	// person, never a call).
+	Urgency              string `json:"urgency"`
+	EscalateAfterSeconds *int   `json:"escalate_after_seconds"`
+}
+
+// pageCreated is the answer to POST /api/v1/pages.
+type pageCreated struct {
+	ID         int64  `json:"id"`
+	WorkflowID string `json:"workflow_id"`
+	Status     string `json:"status"`
+	// Deduplicated reports that a live page with the same dedup key was
+	// returned instead of a new one.
+	Deduplicated bool `json:"deduplicated"`
+}
+
+// createPage creates a page and starts its workflow: 202 with its id as
+// soon as the record exists and the workflow has started (eagerly, so the
+// first text leaves within milliseconds). The same dedup key while a page
+// with it is open or acknowledged returns that page with 200.
+func (g *Gateway) createPage(w http.ResponseWriter, r *http.Request) {
+	var req createPageRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	ctx := r.Context()
+	p, err := g.validatePage(ctx, req)
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	pg, created, err := g.Store.CreatePage(ctx, p)
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	out := pageCreated{ID: pg.ID, WorkflowID: workflows.PageWorkflowID(pg.ID), Status: pg.Status, Deduplicated: !created}
+	if err := g.startPage(ctx, pg); err != nil {
+		if !created {
+			// The page exists and its workflow most likely too (the first
+			// request started it); say what we have.
+			g.Logger.WarnContext(ctx, "page workflow not confirmed for a deduplicated page", "page", pg.ID, "error", err)
+			writeJSON(w, http.StatusOK, out)
+			return
+		}
+		if derr := g.Store.DeletePage(context.WithoutCancel(ctx), pg.ID); derr != nil {
+			g.Logger.ErrorContext(ctx, "delete unstarted page", "page", pg.ID, "error", derr)
+		}
+		g.Logger.ErrorContext(ctx, "start page workflow", "page", pg.ID, "error", err)
+		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnavailable, "The page could not be started: the workflow engine is unavailable. Nobody was paged; try again."))
+		return
+	}
+	status := http.StatusAccepted
+	if !created {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, out)
+}
+
+// startPage starts a page's workflow, or finds it running.
+func (g *Gateway) startPage(ctx context.Context, pg store.Page) error {
+	in := workflows.PageInput{
+		PageID: pg.ID, Target: pg.Target, Summary: pg.Summary, Details: pg.Details, Mode: pg.Mode,
+		Urgency: pg.Urgency, EscalateAfterSeconds: pg.EscalateAfterSeconds, RequestedBy: pg.RequestedBy,
+		Brand: g.Config.Brand,
+	}
+	_, err := g.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       workflows.PageWorkflowID(pg.ID),
+		TaskQueue:                g.Config.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		EnableEagerStart:         true,
+		TypedSearchAttributes:    workflows.PageSearchAttributes(in),
+	}, workflows.WorkflowPage, in)
+	return err
+}
+
+// validatePage checks a page request and that its target can be reached:
+// a user must exist and have a verified contact method, a rotation must
+// have someone on call who has one, a policy must exist.
+func (g *Gateway) validatePage(ctx context.Context, req createPageRequest) (store.Page, error) {
+	var p store.Page
+	if strings.TrimSpace(req.Target) == "" {
+		return p, klaxon.Errorf(klaxon.EInvalid, `Field "target" is required: "user:HANDLE", "rotation:NAME" or "policy:NAME".`)
+	}
+	t, err := store.ParseTarget(req.Target)
+	if err != nil {
+		return p, err
+	}
+	p.Target = t.String()
+	p.Summary = strings.TrimSpace(req.Summary)
+	switch {
+	case p.Summary == "":
+		return p, klaxon.Errorf(klaxon.EInvalid, `Field "summary" is required and must not be blank.`)
+	case !utf8.ValidString(p.Summary) || !utf8.ValidString(req.Details):
+		return p, klaxon.Errorf(klaxon.EInvalid, "The summary and details must be valid UTF-8 text.")
+	case utf8.RuneCountInString(p.Summary) > maxSummaryLen:
+		return p, klaxon.Errorf(klaxon.EInvalid, "The summary is %d characters long; the limit is %d (put the rest in \"details\").", utf8.RuneCountInString(p.Summary), maxSummaryLen)
+	}
+	p.Details = strings.TrimSpace(req.Details)
+	if n := utf8.RuneCountInString(p.Details); n > maxDetailsLen {
+		return p, klaxon.Errorf(klaxon.EInvalid, "The details are %d characters long; the limit is %d.", n, maxDetailsLen)
+	}
+	p.DedupKey = strings.TrimSpace(req.DedupKey)
+	if utf8.RuneCountInString(p.DedupKey) > maxDedupKeyLen || !utf8.ValidString(p.DedupKey) {
+		return p, klaxon.Errorf(klaxon.EInvalid, "The dedup_key must be valid text of at most %d characters.", maxDedupKeyLen)
+	}
+	switch p.Mode = strings.ToLower(strings.TrimSpace(req.Mode)); p.Mode {
+	case "":
+		p.Mode = store.ModeEscalate
+	case store.ModeEscalate, store.ModeBlast:
+	default:
+		return p, klaxon.Errorf(klaxon.EInvalid, `Unknown mode %q: use "escalate" or "blast".`, truncate(req.Mode, 20))
+	}
+	switch p.Urgency = strings.ToLower(strings.TrimSpace(req.Urgency)); p.Urgency {
+	case "":
+		p.Urgency = store.UrgencyHigh
+	case store.UrgencyHigh, store.UrgencyLow:
+	default:
+		return p, klaxon.Errorf(klaxon.EInvalid, `Unknown urgency %q: use "high" or "low".`, truncate(req.Urgency, 20))
+	}
+	if req.EscalateAfterSeconds != nil {
+		if s := *req.EscalateAfterSeconds; s < 1 || s > store.MaxDelaySeconds {
+			return p, klaxon.Errorf(klaxon.EInvalid, "escalate_after_seconds must be between 1 and %d.", store.MaxDelaySeconds)
+		}
+		p.EscalateAfterSeconds = *req.EscalateAfterSeconds
+	}
+	p.RequestedBy = "api"
+	return p, g.reachable(ctx, t)
+}
+
+// reachable checks that a page's target exists and can be reached now.
+func (g *Gateway) reachable(ctx context.Context, t store.Target) error {
+	if t.Kind == store.TargetPolicy {
+		if _, err := g.Store.PolicyByName(ctx, t.Name); klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
+			return klaxon.Errorf(klaxon.EUnprocessable, "There is no policy %q.", t.Name)
+		} else if err != nil {
+			return err
+		}
+		return nil
+	}
+	users, err := activities.ResolveTarget(ctx, g.Store, t)
+	if err != nil {
+		if code := klaxon.ErrorCodeOf(err); code == klaxon.ENotFound || code == klaxon.EUnprocessable {
+			return klaxon.Errorf(klaxon.EUnprocessable, "%s", klaxon.ErrorMessageOf(err))
+		}
+		return err
+	}
+	for _, u := range users {
+		cs, err := g.Store.Contacts(ctx, u.ID, true)
+		if err != nil {
+			return err
+		}
+		if len(cs) > 0 {
+			return nil
+		}
+	}
+	if len(users) == 1 {
+		return klaxon.Errorf(klaxon.EUnprocessable, "%s has no verified contact method, so nobody would be paged. Add one and verify it first.", users[0].Handle)
+	}
+	return klaxon.Errorf(klaxon.EUnprocessable, "Nobody %s names has a verified contact method, so nobody would be paged.", t)
+}
+
+// pageView is GET /api/v1/pages/{id}: the page and its timeline.
+type pageView struct {
+	store.Page
+	WorkflowID string            `json:"workflow_id"`
+	Events     []store.PageEvent `json:"events"`
+}
+
+func (g *Gateway) getPage(w http.ResponseWriter, r *http.Request) {
+	pg, err := g.pageFromPath(r)
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	evs, err := g.Store.PageEvents(r.Context(), pg.ID)
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	if evs == nil {
+		evs = []store.PageEvent{}
+	}
+	writeJSON(w, http.StatusOK, pageView{Page: pg, WorkflowID: workflows.PageWorkflowID(pg.ID), Events: evs})
+}
+
+// pageFromPath loads the page named by the {id} in the path.
+func (g *Gateway) pageFromPath(r *http.Request) (store.Page, error) {
+	raw := mux.Vars(r)["id"]
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 {
+		return store.Page{}, klaxon.Errorf(klaxon.ENotFound, "No page with id %q: page ids are positive numbers.", truncate(raw, 20))
+	}
+	pg, err := g.Store.GetPage(r.Context(), id)
+	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
+		return pg, klaxon.Errorf(klaxon.ENotFound, "No page with id %d.", id)
+	}
+	return pg, err
+}
+
+// listPages is GET /api/v1/pages[?status=open|acked|resolved][&limit=N].
+func (g *Gateway) listPages(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	status := strings.ToLower(strings.TrimSpace(q.Get("status")))
+	switch status {
+	case "", store.PageOpen, store.PageAcked, store.PageResolved:
+	default:
+		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EInvalid, `Unknown status %q: use "open", "acked" or "resolved".`, truncate(status, 20)))
+		return
+	}
+	limit := 100
+	if raw := q.Get("limit"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > 1000 {
+			writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EInvalid, "limit must be a number from 1 to 1000."))
+			return
+		}
+		limit = n
+	}
+	pages, err := g.Store.ListPages(r.Context(), status, limit)
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	if pages == nil {
+		pages = []store.Page{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"pages": pages})
+}
+
+// pageActionRequest is the body of POST /api/v1/pages/{id}/ack and /resolve.
+type pageActionRequest struct {
+	By string `json:"by"`
+}
+
+// pageActionView answers an acknowledgement or resolution.
+type pageActionView struct {
+	ID      int64  `json:"id"`
+	Status  string `json:"status"`
+	AckedBy string `json:"acked_by,omitempty"`
+	// ResolvedBy is set once resolved.
+	ResolvedBy string `json:"resolved_by,omitempty"`
+	// Changed is false when the page was already in that state.
+	Changed bool   `json:"changed"`
+	Message string `json:"message"`
+}
+
+func (g *Gateway) ackPage(w http.ResponseWriter, r *http.Request) {
+	g.pageAction(w, r, workflows.UpdateAck, store.PageAcked)
+}
+
+func (g *Gateway) resolvePage(w http.ResponseWriter, r *http.Request) {
+	g.pageAction(w, r, workflows.UpdateResolve, store.PageResolved)
+}
+
+// pageActionTimeout bounds how long the API waits for a page workflow to
+// take an acknowledgement.
+const pageActionTimeout = 10 * time.Second
+
+// pageAction acknowledges or resolves a page through its workflow, which
+// stops every pending notification before it answers. An acknowledgement
+// after the page was resolved is a 409 that says so, and changes nothing.
+func (g *Gateway) pageAction(w http.ResponseWriter, r *http.Request, update, status string) {
+	var req pageActionRequest
+	if r.ContentLength != 0 {
+		if err := decodeJSON(w, r, &req); err != nil {
+			writeError(w, r, g.Logger, err)
+			return
+		}
+	}
+	by := strings.TrimSpace(req.By)
+	if by == "" {
+		by = "api"
+	}
+	if utf8.RuneCountInString(by) > maxByLen || !utf8.ValidString(by) {
+		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EInvalid, `Field "by" must be at most %d characters.`, maxByLen))
+		return
+	}
+	pg, err := g.pageFromPath(r)
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	if pg.Status == store.PageResolved && status == store.PageAcked {
+		writeError(w, r, g.Logger, lateAck(pg.ID, pg.ResolvedBy))
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), pageActionTimeout)
+	defer cancel()
+	res, err := activities.ApplyPageAction(ctx, g.Temporal, g.Store, activities.UpdatePageInput{
+		PageID: pg.ID, WorkflowID: workflows.PageWorkflowID(pg.ID), Update: update, Status: status,
+		Action: activities.PageAction{By: by, Via: "api"},
+	})
+	if err != nil {
+		g.Logger.ErrorContext(r.Context(), "page action", "page", pg.ID, "update", update, "error", err)
+		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnavailable, "Page %d could not be updated: the workflow engine did not answer. Try again.", pg.ID))
+		return
+	}
+	if res.Status == store.PageResolved && status == store.PageAcked {
+		writeError(w, r, g.Logger, lateAck(pg.ID, res.By))
+		return
+	}
+	// The record, as the workflow left it.
+	if cur, err := g.Store.GetPage(r.Context(), pg.ID); err == nil {
+		pg = cur
+	}
+	v := pageActionView{ID: pg.ID, Status: res.Status, AckedBy: pg.AckedBy, ResolvedBy: pg.ResolvedBy, Changed: res.Changed}
+	switch {
+	case res.Changed && status == store.PageAcked:
+		v.Message = "Page acknowledged: every pending notification is canceled."
+	case res.Changed:
+		v.Message = "Page resolved."
+	case res.Status == store.PageResolved:
+		v.Message = "Page was already resolved" + byClause(res.By) + "."
+	default:
+		v.Message = "Page was already acknowledged" + byClause(res.By) + "."
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func lateAck(id int64, by string) error {
+	return klaxon.Errorf(klaxon.EConflict, "Page %d is already resolved%s; there is nothing left to acknowledge.", id, byClause(by))
+}
+
+func byClause(by string) string {
+	if by == "" {
+		return ""
+	}
+	return " by " + by
+}
