@@ -59,6 +59,9 @@ func commands() map[string]command {
 		"migrate": {"apply the Postgres schema and exit", runMigrate},
 		"sim":     {"talk to the phone simulator: text Klaxon as any number, read a phone's inbox", runSim},
 		"message": {"send a message through the pipeline, or show one: message send|show", runMessage},
+		"user":    {"people Klaxon can reach: user add HANDLE --name NAME [--timezone TZ] | list | show HANDLE", runUser},
+		"contact": {"their contact methods: contact add HANDLE sms|voice|email ADDRESS | verify ID CODE | resend ID | list HANDLE", runContact},
+		"otp":     {"login codes for other applications: otp send --phone NUMBER | --user HANDLE | otp check ID CODE", runOTP},
 		// (inbound: add here)
 		"page":    {"page someone until they acknowledge, or show/list pages: page --target T --summary S | show ID | list", runPage},
 		"ack":     {"acknowledge a page: ack ID", runAck},
