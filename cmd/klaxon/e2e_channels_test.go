@@ -274,3 +274,71 @@ func TestE2E_Channels_ProvisionNumbers(t *testing.T) {
 	h.text(eAlice, phone, "INFO")
 	h.waitSMS(eAlice, from(phone, channel.InfoAdminText(phone, 1, 0, true)))
 }
+
+func TestE2E_Channels_RequestWhileWorkerDownIsNotLostNorDoubled(t *testing.T) {
+	h := newHarness(t, harnessOptions{SplitWorker: true})
+	h.addPool(2)
+	h.stopWorker()
+	h.text(eAlice, hSignupNumber, "CHANNEL "+eAlice+", "+eBob)
+	time.Sleep(500 * time.Millisecond) // the request waits, durable, for a worker
+	h.startWorker()
+	created := h.waitText(eAlice, "Your Klaxon channel has been created!")
+	phone := strings.TrimSuffix(strings.Split(created.Body, "\n")[1], ".")
+	h.waitSMS(eBob, from(phone, channel.WelcomeAdminText("Klaxon", eAlice, phone)))
+	h.waitSMS(hMaintainer, from(hSignupNumber, "A new channel was just created. There are now `1` active channels."))
+	// A restarted worker replays the workflow; nothing is sent twice.
+	h.stopWorker()
+	h.startWorker()
+	h.text(eBob, phone, "INFO")
+	h.waitSMS(eBob, from(phone, channel.InfoAdminText(phone, 2, 0, true)))
+	welcomes := 0
+	for _, m := range h.sim.Inbox(eBob) {
+		if strings.HasPrefix(m.Body, "Welcome!") {
+			welcomes++
+		}
+	}
+	if welcomes != 1 {
+		t.Fatalf("bob got %d welcomes", welcomes)
+	}
+}
+
+func TestE2E_Channels_FiveAPIRequestsRaceForTheLastNumber(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	h.addPool(1)
+	type answer struct {
+		status int
+		phone  string
+		err    string
+	}
+	answers := make(chan answer, 5)
+	for i := range 5 {
+		go func() {
+			var out struct {
+				Phone string `json:"phone"`
+				Error string `json:"error"`
+			}
+			st := h.api(http.MethodPost, "/api/v1/channels", map[string]any{"admins": []string{fmt.Sprintf("+1555777%04d", 100+i)}}, &out)
+			answers <- answer{st, out.Phone, out.Error}
+		}()
+	}
+	created := 0
+	for range 5 {
+		a := <-answers
+		switch a.status {
+		case http.StatusCreated:
+			created++
+			if a.phone != "+15554440000" {
+				t.Errorf("created on %s", a.phone)
+			}
+		case http.StatusServiceUnavailable:
+			if a.err != "Sorry, Klaxon is not accepting new channel requests at the moment. Please check again later." {
+				t.Errorf("refusal = %q", a.err)
+			}
+		default:
+			t.Errorf("answer %+v", a)
+		}
+	}
+	if created != 1 {
+		t.Fatalf("%d channels created from one number", created)
+	}
+}
