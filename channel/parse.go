@@ -132,10 +132,16 @@ func Parse(body string, c Context) Command {
 		return only(KindJoin, rest)
 	case kw == "LEAVE" || kw == "GOODBYE":
 		return only(KindLeave, rest)
-	case optOutWords[kw]:
-		return only(KindOptOut, rest)
-	case optInWords[kw]:
-		return only(KindOptIn, rest)
+	case optOutWords[kw] || optInWords[kw]:
+		// The carrier's words, matched as the inbound backbone and the
+		// carrier match them: the whole text, trailing '.' or '!' allowed.
+		if strings.ToUpper(strings.TrimRight(s, ".! ")) != kw {
+			return Command{Kind: KindMessage}
+		}
+		if optInWords[kw] {
+			return Command{Kind: KindOptIn}
+		}
+		return Command{Kind: KindOptOut}
 	case kw == "REQUEST":
 		if !c.Signup {
 			return Command{Kind: KindMessage}

@@ -70,9 +70,9 @@ CREATE TABLE hotline_ids (
     UNIQUE (channel_id, handle)
 );
 
--- Channel requests, one per creation workflow: what was asked, by whom (a
--- phone number for SMS requests, '' for the API), and how it ended. The
--- per-sender flood limit counts them.
+-- Channel requests texted to the signup number, one per CHANNEL text that
+-- parsed: by whom, and whether it was admitted. The per-sender flood limit
+-- counts them.
 CREATE TABLE channel_requests (
     id         text PRIMARY KEY,
     requester  text NOT NULL DEFAULT '',
