@@ -85,7 +85,7 @@ const (
 
 // parseInboundSMS validates and normalises the form of an inbound-SMS
 // webhook into an event: a MessageSid, From and To that are phone numbers
-// (normalised to E.164), and a body of at most 1600 characters, made valid
+// (E.164 as Twilio sends them, or normalised to it), and a body of at most 1600 characters, made valid
 // UTF-8 without NUL bytes. Every refusal is an EInvalid error with one
 // clear sentence.
 func parseInboundSMS(form url.Values, region string) (store.InboundEvent, error) {
@@ -108,6 +108,11 @@ func parseInboundSMS(form url.Values, region string) (store.InboundEvent, error)
 		raw := form.Get(f.name)
 		if strings.TrimSpace(raw) == "" {
 			return ev, klaxon.Errorf(klaxon.EInvalid, "%s is required.", f.name)
+		}
+		if phone.IsE164(raw) {
+			// Twilio's own (signed) canonical form: no need to parse it.
+			*f.dst = raw
+			continue
 		}
 		if strings.ContainsFunc(raw, unicode.IsControl) {
 			return ev, klaxon.Errorf(klaxon.EInvalid, "%s is not a phone number: it holds control characters.", f.name)

@@ -179,6 +179,9 @@ func drainTurnSignals(ctx workflow.Context) {
 // routeInbound handles one event and returns its outcome and the reply, if
 // any, that the backbone itself sends.
 func routeInbound(ctx workflow.Context, ev activities.LoadInboundResult) (string, *klaxon.Message, error) {
+	// The backbone's own steps are quick Postgres statements: local
+	// activities, with no task-queue round trip.
+	lctx := workflow.WithLocalActivityOptions(ctx, inboundLocalOptions())
 	e := ev.Event
 	if e.Kind == store.InboundKeypress {
 		err := pageKeypress(ctx, InboundKeypress{
@@ -199,7 +202,7 @@ func routeInbound(ctx workflow.Context, ev activities.LoadInboundResult) (string
 	}
 
 	if keyword, optIn, ok := optKeyword(e.Body); ok {
-		if err := workflow.ExecuteActivity(ctx, ActivityMirrorOptOut, activities.OptOutInput{
+		if err := workflow.ExecuteLocalActivity(lctx, ActivityMirrorOptOut, activities.OptOutInput{
 			Number: e.From, Keyword: keyword, OptIn: optIn,
 		}).Get(ctx, nil); err != nil {
 			return "failed", nil, fmt.Errorf("mirror %s: %w", keyword, err)
@@ -227,7 +230,7 @@ func routeInbound(ctx workflow.Context, ev activities.LoadInboundResult) (string
 	if ev.ToPaging {
 		if code, ok := activities.NormalizeCode(e.Body); ok {
 			var challengeID string
-			if err := workflow.ExecuteActivity(ctx, ActivityFindCodeReply, e.From).Get(ctx, &challengeID); err != nil {
+			if err := workflow.ExecuteLocalActivity(lctx, ActivityFindCodeReply, e.From).Get(ctx, &challengeID); err != nil {
 				return "failed", nil, fmt.Errorf("find code reply: %w", err)
 			}
 			if challengeID != "" {
@@ -261,7 +264,7 @@ func routeInbound(ctx workflow.Context, ev activities.LoadInboundResult) (string
 	}
 	// A number that belongs to nothing: one polite reply an hour at most.
 	var ok bool
-	if err := workflow.ExecuteActivity(ctx, ActivityClaimReply, activities.ClaimReplyInput{
+	if err := workflow.ExecuteLocalActivity(lctx, ActivityClaimReply, activities.ClaimReplyInput{
 		From: e.From, To: e.To, Every: politeReplyEvery,
 	}).Get(ctx, &ok); err != nil {
 		return "failed", nil, fmt.Errorf("claim reply: %w", err)
