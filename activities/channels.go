@@ -72,6 +72,10 @@ type LookupChannelResult struct {
 	Channel  store.Channel
 	Role     string
 	Settings ChannelSettings
+	// FromOurs reports that the sender is one of Klaxon's own numbers (a
+	// channel or pool number): such texts are never answered, or two
+	// channels could answer each other for ever.
+	FromOurs bool
 }
 
 // LookupChannel finds the channel on a number (a deleted one too) and the
@@ -90,6 +94,9 @@ func (c *Channels) LookupChannel(ctx context.Context, in LookupChannelInput) (Lo
 		return res, nil
 	}
 	if res.Role, err = c.Store.RoleOf(ctx, ch.ID, in.From); err != nil {
+		return res, fmt.Errorf("lookup channel: %w", err)
+	}
+	if res.FromOurs, err = c.Store.IsOurNumber(ctx, in.From); err != nil {
 		return res, fmt.Errorf("lookup channel: %w", err)
 	}
 	return res, nil
@@ -117,10 +124,23 @@ type MembershipInput struct {
 type JoinResult struct {
 	Member  store.Member
 	Changed bool
+	// Ours reports a number that is one of Klaxon's own: refused.
+	Ours bool
 }
 
-// JoinChannel adds (or promotes) a member.
+// JoinChannel adds (or promotes) a member; never one of Klaxon's own
+// numbers.
 func (c *Channels) JoinChannel(ctx context.Context, in MembershipInput) (JoinResult, error) {
+	ours := in.Phone == c.Settings.PagingNumber
+	if !ours {
+		var err error
+		if ours, err = c.Store.IsOurNumber(ctx, in.Phone); err != nil {
+			return JoinResult{}, fmt.Errorf("join channel: %w", err)
+		}
+	}
+	if ours {
+		return JoinResult{Ours: true}, nil
+	}
 	m, changed, err := c.Store.AddMember(ctx, in.ChannelID, in.Phone, in.Role)
 	return JoinResult{Member: m, Changed: changed}, err
 }

@@ -3,6 +3,7 @@ package channel
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // The texts of seed 002 are reproduced word for word, line break for line
@@ -212,8 +213,21 @@ func LastAdminText() string {
 	return "You are the only admin of this channel, so you cannot leave it. ADD another admin first."
 }
 
+// MaxTextLen is the longest text Klaxon sends (one concatenated SMS).
+const MaxTextLen = 1600
+
+// fit prefixes msg, shortening msg with "…" so that the whole fits in one
+// concatenated SMS.
+func fit(prefix, msg string) string {
+	room := MaxTextLen - utf8.RuneCountInString(prefix)
+	if utf8.RuneCountInString(msg) > room {
+		msg = string([]rune(msg)[:room-1]) + "…"
+	}
+	return prefix + msg
+}
+
 // HotlineMessageText is a hotline message as the admins get it.
-func HotlineMessageText(id, msg string) string { return "[HOTLINE " + id + "] " + msg }
+func HotlineMessageText(id, msg string) string { return fit("[HOTLINE "+id+"] ", msg) }
 
 // HotlineForwardedText tells a hotline sender their message went through.
 func HotlineForwardedText() string {
@@ -221,13 +235,13 @@ func HotlineForwardedText() string {
 }
 
 // BroadcastCopyText is the copy of a broadcast the admins get.
-func BroadcastCopyText(msg string) string { return "[BROADCAST] " + msg }
+func BroadcastCopyText(msg string) string { return fit("[BROADCAST] ", msg) }
 
 // PrivateReplyText is an admin's REPLY as the hotline sender gets it.
-func PrivateReplyText(msg string) string { return "[PRIVATE REPLY FROM ADMINS] " + msg }
+func PrivateReplyText(msg string) string { return fit("[PRIVATE REPLY FROM ADMINS] ", msg) }
 
 // ReplyCopyText is the copy of a REPLY the admins get.
-func ReplyCopyText(id, msg string) string { return "[REPLY TO " + id + "] " + msg }
+func ReplyCopyText(id, msg string) string { return fit("[REPLY TO "+id+"] ", msg) }
 
 // NoSuchHotlineIDText answers a REPLY to an unknown id.
 func NoSuchHotlineIDText(id string) string {

@@ -69,3 +69,15 @@ func TestHelpText_ByRole(t *testing.T) {
 		t.Error("signup help lacks CHANNEL")
 	}
 }
+
+func TestMarkedTexts_FitOneConcatenatedSMS(t *testing.T) {
+	long := strings.Repeat("é", MaxTextLen)
+	for _, got := range []string{HotlineMessageText("@abcd", long), BroadcastCopyText(long), PrivateReplyText(long), ReplyCopyText("@abcd", long)} {
+		if n := len([]rune(got)); n != MaxTextLen || !strings.HasSuffix(got, "…") {
+			t.Errorf("%d runes, ends %q", n, got[len(got)-8:])
+		}
+	}
+	if got := HotlineMessageText("@abcd", "hi"); got != "[HOTLINE @abcd] hi" {
+		t.Errorf("short text changed: %q", got)
+	}
+}

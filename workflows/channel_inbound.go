@@ -25,6 +25,10 @@ func channelText(ctx workflow.Context, t InboundText) (handled bool, err error) 
 	if !lk.Found {
 		return false, nil
 	}
+	if lk.FromOurs {
+		workflow.GetLogger(ctx).Warn("text from one of our own numbers ignored", "channel", lk.Channel.ID, "from", phone.Redact(t.From))
+		return true, nil
+	}
 	h := &channelTextHandler{ctx: ctx, t: t, ch: lk.Channel, role: channel.Role(lk.Role), st: lk.Settings}
 	return true, h.handle()
 }
@@ -176,6 +180,10 @@ func (h *channelTextHandler) add(number string) error {
 	var r activities.JoinResult
 	if err := channelAct(h.ctx, ActivityJoinChannel, activities.MembershipInput{ChannelID: h.ch.ID, Phone: number, Role: store.RoleAdmin}, &r); err != nil {
 		return err
+	}
+	if r.Ours {
+		h.reply(channel.OwnNumberText(h.st.Brand, number))
+		return nil
 	}
 	if !r.Changed {
 		h.reply(channel.AlreadyAdminText(number))

@@ -416,3 +416,25 @@ func TestChannelText_ChannelFloodIsLimitedPerSender(t *testing.T) {
 		t.Fatalf("flood answered %q", got)
 	}
 }
+
+func TestChannelText_OurOwnNumbersAreNeverAnsweredNorAdded(t *testing.T) {
+	r := newChannelRig(t)
+	r.channel(chanNum, alice)
+	other := "+15556660002"
+	r.channel(other, bob)
+	// Another channel's number texting this one (a loop in the making) is
+	// ignored.
+	if !r.text("SM1", other, chanNum, "hello there") {
+		t.Fatal("not handled")
+	}
+	if got := r.inbox(other, chanNum); len(got) != 0 {
+		t.Fatalf("answered our own number: %q", got)
+	}
+	if got := r.inbox(alice, chanNum); len(got) != 0 {
+		t.Fatalf("forwarded our own number's text: %q", got)
+	}
+	r.text("SM2", alice, chanNum, "ADD "+other)
+	if got := r.last(alice, chanNum); got != channel.OwnNumberText("Klaxon", other) {
+		t.Fatalf("ADD of another channel's number: %q", got)
+	}
+}
