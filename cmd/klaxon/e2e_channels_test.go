@@ -342,3 +342,31 @@ func TestE2E_Channels_FiveAPIRequestsRaceForTheLastNumber(t *testing.T) {
 		t.Fatalf("%d channels created from one number", created)
 	}
 }
+
+// TestE2E_Channels_SeedScenariosLiterally runs seed 002's own examples with
+// its own numbers: the CHANNEL text and the maintainers' CLI call.
+func TestE2E_Channels_SeedScenariosLiterally(t *testing.T) {
+	h := newHarness(t, harnessOptions{Env: map[string]string{"KLAXON_RESERVE_SIZE": "8"}})
+	h.addPool(10)
+	// "WHEN a rando sends CHANNEL +1222333444,+14443332222 to BOOST IT"
+	h.text(eStranger, hSignupNumber, "CHANNEL +1222333444,+14443332222")
+	created := h.waitText(eStranger, "Your Klaxon channel has been created!")
+	phone := strings.TrimSuffix(strings.Split(created.Body, "\n")[1], ".")
+	for _, a := range []string{"+1222333444", "+14443332222"} {
+		h.waitSMS(a, from(phone, channel.WelcomeAdminText("Klaxon", "the Klaxon team", phone)))
+	}
+	h.waitSMS(hMaintainer, from(hSignupNumber, "A new channel was just created. There are now `1` active channels."))
+
+	// "WHEN alice issues boost create-channel -p +1252221234 -a +11232225555,+12223334444"
+	out, err := h.cli("channel", "create", "-p", "+1252221234", "-a", "+11232225555,+12223334444")
+	if err != nil || out != "+1252221234\n" {
+		t.Fatalf("cli = %q, %v", out, err)
+	}
+	h.waitSMS(hMaintainer, from(hSignupNumber, "A new channel was just created. There are now `2` active channels."))
+	// 9 numbers are left of a reserve of 8: no diagnostics.
+	time.Sleep(300 * time.Millisecond)
+	if d := len(h.sim.Inbox(hMaintainer)); d != 2 {
+		t.Fatalf("maintainer got %d texts: %+v", d, h.sim.Inbox(hMaintainer))
+	}
+	h.maintainerSawNoAdmin("+1222333444", "+14443332222", "+11232225555", "+12223334444", eStranger)
+}
