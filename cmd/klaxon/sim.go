@@ -81,9 +81,9 @@ func runSim(ctx context.Context, e env, args []string) error {
 		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 		for _, m := range out {
 			if args[0] == "inbox" {
-				fmt.Fprintf(tw, "%v\t%v\t%v\t%v\n", m["Created"], m["From"], m["Direction"], m["Body"])
+				fmt.Fprintf(tw, "%v\t%v\t%v\t%v\n", m["created"], m["from"], m["direction"], m["body"])
 			} else {
-				fmt.Fprintf(tw, "%v\t%v\t%v\t%v\t%v\n", m["Created"], m["From"], m["Status"], m["Digits"], m["Transcript"])
+				fmt.Fprintf(tw, "%v\t%v\t%v\t%v\t%v\n", m["created"], m["from"], m["status"], m["digits"], m["transcript"])
 			}
 		}
 		return tw.Flush()
