@@ -46,15 +46,28 @@ func channelAct(ctx workflow.Context, name string, in any, out any) error {
 	return workflow.ExecuteActivity(actx, name, in).Get(ctx, out)
 }
 
+// channelReplyGiveUp bounds the delivery of the texts a channel sends while
+// it handles an inbound text (replies, hotline forwards): the sender's next
+// text waits for this one, so a failing provider must not hold it for the
+// pipeline's usual hour.
+const channelReplyGiveUp = 15 * time.Minute
+
 // sendAll delivers every message concurrently (at most limit at a time)
 // and returns how many failed for good. A failure is recorded by the
 // pipeline; it never stops the others.
 func sendAll(ctx workflow.Context, msgs []klaxon.Message, limit int) int {
+	return sendAllWithin(ctx, msgs, limit, 0)
+}
+
+// sendAllWithin is sendAll with the deliveries given up after giveUp (0:
+// the pipeline's default).
+func sendAllWithin(ctx workflow.Context, msgs []klaxon.Message, limit int, giveUp time.Duration) int {
+	opts := DeliverOptions{GiveUpAfter: giveUp}
 	if len(msgs) == 0 {
 		return 0
 	}
 	if len(msgs) == 1 {
-		if _, err := deliver(ctx, msgs[0], DeliverOptions{}); err != nil {
+		if _, err := deliver(ctx, msgs[0], opts); err != nil {
 			return 1
 		}
 		return 0
@@ -70,7 +83,7 @@ func sendAll(ctx workflow.Context, msgs []klaxon.Message, limit int) int {
 		workflow.Go(ctx, func(gctx workflow.Context) {
 			defer wg.Done()
 			defer sem.Release(1)
-			if _, err := deliver(gctx, m, DeliverOptions{}); err != nil {
+			if _, err := deliver(gctx, m, opts); err != nil {
 				failed++
 			}
 		})

@@ -51,8 +51,8 @@ func (h *channelTextHandler) reply(body string) {
 }
 
 func (h *channelTextHandler) send(to, suffix, body string) {
-	sendAll(h.ctx, []klaxon.Message{{ID: h.id(suffix), Medium: klaxon.SMS, From: h.ch.Phone, To: to,
-		Body: body, Priority: klaxon.Normal, Purpose: "channel", Ref: channelRef(h.ch.ID)}}, 1)
+	sendAllWithin(h.ctx, []klaxon.Message{{ID: h.id(suffix), Medium: klaxon.SMS, From: h.ch.Phone, To: to,
+		Body: body, Priority: klaxon.Normal, Purpose: "channel", Ref: channelRef(h.ch.ID)}}, 1, channelReplyGiveUp)
 }
 
 // toAdmins sends body to every admin of the channel.
@@ -61,7 +61,7 @@ func (h *channelTextHandler) toAdmins(suffix, body string) error {
 	if err := channelAct(h.ctx, ActivityChannelMembers, activities.MembersInput{ChannelID: h.ch.ID, Role: store.RoleAdmin}, &admins); err != nil {
 		return err
 	}
-	sendAll(h.ctx, toMembers(h.id(suffix), h.ch.Phone, body, "channel", channelRef(h.ch.ID), admins), 20)
+	sendAllWithin(h.ctx, toMembers(h.id(suffix), h.ch.Phone, body, "channel", channelRef(h.ch.ID), admins), 20, channelReplyGiveUp)
 	return nil
 }
 
@@ -115,8 +115,8 @@ func (h *channelTextHandler) handle() error {
 		if err := channelAct(h.ctx, ActivityLeaveChannel, activities.MembershipInput{ChannelID: h.ch.ID, Phone: h.t.From}, &r); err != nil {
 			return err
 		}
-		sendAll(h.ctx, []klaxon.Message{{ID: h.id("reply"), Medium: klaxon.SMS, From: h.ch.Phone, To: h.t.From,
-			Body: channel.OptedOutText(), Priority: klaxon.Normal, IgnoreOptOut: true, Purpose: "channel", Ref: channelRef(h.ch.ID)}}, 1)
+		sendAllWithin(h.ctx, []klaxon.Message{{ID: h.id("reply"), Medium: klaxon.SMS, From: h.ch.Phone, To: h.t.From,
+			Body: channel.OptedOutText(), Priority: klaxon.Normal, IgnoreOptOut: true, Purpose: "channel", Ref: channelRef(h.ch.ID)}}, 1, channelReplyGiveUp)
 	case channel.KindOptIn:
 		h.reply(channel.OptedInText())
 	case channel.KindBroadcast:
