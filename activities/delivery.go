@@ -153,6 +153,14 @@ func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, atte
 	if err := d.takeSlots(ctx, m, wait); err != nil {
 		return klaxon.Receipt{}, err
 	}
+	if wait {
+		// (paging) The wait for a slot can be long, and an activity hears
+		// of its cancellation only through a heartbeat: look again, so that
+		// a page text queued when the page was acknowledged is never sent.
+		if canceled, err := d.Store.MessageCanceled(ctx, m.ID); err == nil && canceled {
+			return klaxon.Receipt{}, temporal.NewNonRetryableApplicationError("message was canceled", ErrTypeCanceled, nil)
+		}
+	}
 
 	start := time.Now()
 	r, err := prov.Send(ctx, m)

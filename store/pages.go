@@ -456,6 +456,19 @@ func (s *Store) PageOfMessage(ctx context.Context, messageID string) (PageMessag
 	return pm, nil
 }
 
+// MessageCanceled reports whether a message has been canceled: its page
+// was acknowledged or resolved while the message waited for a rate-limit
+// slot. The delivery pipeline asks after the wait, so that nothing is sent
+// that nobody needs any more.
+func (s *Store) MessageCanceled(ctx context.Context, id string) (bool, error) {
+	var canceled bool
+	err := s.pool.QueryRow(ctx, `SELECT status = 'canceled' FROM messages WHERE id = $1`, id).Scan(&canceled)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return false, fmt.Errorf("message canceled: %w", err)
+	}
+	return canceled, nil
+}
+
 // ClaimErrorReply reports whether the paging number may answer the text of
 // inbound event eventID from phone with an error: at most limit error
 // replies per phone within window. Asking again for the same event gives
