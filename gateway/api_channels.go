@@ -139,6 +139,7 @@ func (g *Gateway) runChannelCreate(ctx context.Context, in workflows.ChannelCrea
 		TaskQueue:                g.Config.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		EnableEagerStart:         true,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.SearchKind.ValueSet("channel-create"), workflows.SearchStatus.ValueSet("creating")),
 	}, workflows.WorkflowChannelCreate, in)
