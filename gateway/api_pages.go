@@ -85,7 +85,7 @@ func (g *Gateway) createPage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	out := pageCreated{ID: pg.ID, WorkflowID: workflows.PageWorkflowID(pg.ID), Status: pg.Status, Deduplicated: !created}
+	out := pageCreated{ID: pg.ID, WorkflowID: workflows.PageWorkflowID(g.Config.TaskQueue, pg.ID), Status: pg.Status, Deduplicated: !created}
 	if err := g.startPage(ctx, pg); err != nil {
 		if !created {
 			// The page exists and its workflow most likely too (the first
@@ -116,7 +116,7 @@ func (g *Gateway) startPage(ctx context.Context, pg store.Page) error {
 		Brand: g.Config.Brand,
 	}
 	_, err := g.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       workflows.PageWorkflowID(pg.ID),
+		ID:                       workflows.PageWorkflowID(g.Config.TaskQueue, pg.ID),
 		TaskQueue:                g.Config.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
@@ -176,7 +176,6 @@ func (g *Gateway) validatePage(ctx context.Context, req createPageRequest) (stor
 		}
 		p.EscalateAfterSeconds = *req.EscalateAfterSeconds
 	}
-	p.RequestedBy = "api"
 	return p, g.reachable(ctx, t)
 }
 
@@ -233,7 +232,7 @@ func (g *Gateway) getPage(w http.ResponseWriter, r *http.Request) {
 	if evs == nil {
 		evs = []store.PageEvent{}
 	}
-	writeJSON(w, http.StatusOK, pageView{Page: pg, WorkflowID: workflows.PageWorkflowID(pg.ID), Events: evs})
+	writeJSON(w, http.StatusOK, pageView{Page: pg, WorkflowID: workflows.PageWorkflowID(g.Config.TaskQueue, pg.ID), Events: evs})
 }
 
 // pageFromPath loads the page named by the {id} in the path.
@@ -340,7 +339,7 @@ func (g *Gateway) pageAction(w http.ResponseWriter, r *http.Request, update, sta
 	ctx, cancel := context.WithTimeout(r.Context(), pageActionTimeout)
 	defer cancel()
 	res, err := activities.ApplyPageAction(ctx, g.Temporal, g.Store, activities.UpdatePageInput{
-		PageID: pg.ID, WorkflowID: workflows.PageWorkflowID(pg.ID), Update: update, Status: status,
+		PageID: pg.ID, WorkflowID: workflows.PageWorkflowID(g.Config.TaskQueue, pg.ID), Update: update, Status: status,
 		Action: activities.PageAction{By: by, Via: "api"},
 	})
 	if err != nil {

@@ -163,7 +163,7 @@ func (g *Gateway) voiceGather(w http.ResponseWriter, r *http.Request) {
 	actx, cancel := context.WithTimeout(ctx, gatherTimeout)
 	defer cancel()
 	res, err := activities.ApplyPageAction(actx, g.Temporal, g.Store, activities.UpdatePageInput{
-		PageID: cp.PageID, WorkflowID: workflows.PageWorkflowID(cp.PageID),
+		PageID: cp.PageID, WorkflowID: workflows.PageWorkflowID(g.Config.TaskQueue, cp.PageID),
 		Update: workflows.UpdateAck, Status: store.PageAcked,
 		Action: activities.PageAction{By: cp.By, Via: "call", CallSID: callSID},
 	})
@@ -227,7 +227,7 @@ func (g *Gateway) pageDeliveryStatus(ctx context.Context, messageID, status, ans
 	}
 	sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	err = g.Temporal.SignalWorkflow(sctx, workflows.PageWorkflowID(pm.PageID), "", workflows.SignalPageDelivery,
+	err = g.Temporal.SignalWorkflow(sctx, workflows.PageWorkflowID(g.Config.TaskQueue, pm.PageID), "", workflows.SignalPageDelivery,
 		workflows.PageDelivery{MessageID: messageID, Status: status, AnsweredBy: answeredBy})
 	var nf *serviceerror.NotFound
 	if err != nil && !errors.As(err, &nf) {

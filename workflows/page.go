@@ -84,8 +84,19 @@ type PageDelivery struct {
 	AnsweredBy string
 }
 
-// PageWorkflowID is the workflow id of a page.
-func PageWorkflowID(pageID int64) string { return "page/" + strconv.FormatInt(pageID, 10) }
+// PageWorkflowID is the workflow id of a page: "page/<id>" for the
+// deployment on the default task queue. Page ids come from one database's
+// sequence, so another deployment sharing the Temporal namespace (its own
+// KLAXON_TASK_QUEUE, as tests do), or a database restored from a backup,
+// would reuse them: a deployment on another task queue prefixes its page
+// workflow ids with the queue's name.
+func PageWorkflowID(taskQueue string, pageID int64) string {
+	id := "page/" + strconv.FormatInt(pageID, 10)
+	if taskQueue == "" || taskQueue == DefaultTaskQueue {
+		return id
+	}
+	return taskQueue + "/" + id
+}
 
 // PageSearchAttributes are the search attributes a page workflow starts
 // with: `temporal workflow list --query 'KlaxonPageStatus="open"'` finds
@@ -740,7 +751,7 @@ func (p *pager) message(id string, person activities.StepPerson, c activities.St
 	m := klaxon.Message{
 		ID: id, Medium: c.Medium, To: c.Address, Priority: klaxon.Urgent,
 		Purpose: store.PurposePage, Ref: strconv.FormatInt(p.in.PageID, 10),
-		ThreadKey: PageWorkflowID(p.in.PageID),
+		ThreadKey: "page/" + strconv.FormatInt(p.in.PageID, 10),
 	}
 	if c.Code > 0 {
 		code = c.Code

@@ -128,7 +128,7 @@ func pageReply(ctx workflow.Context, t InboundText, cmd pageCommand) (string, er
 		return fmt.Sprintf("Page %d was already acknowledged%s. Reply %dc to resolve it.", rt.Code, byWhom(rt.Settled, rt.By), rt.Code), nil
 	}
 	in := activities.UpdatePageInput{
-		PageID: rt.PageID, WorkflowID: PageWorkflowID(rt.PageID),
+		PageID: rt.PageID, WorkflowID: PageWorkflowID(workflow.GetInfo(ctx).TaskQueueName, rt.PageID),
 		Update: UpdateAck, Status: store.PageAcked,
 		Action: activities.PageAction{By: rt.By, Via: "sms"},
 	}
@@ -210,7 +210,7 @@ func pageRequest(ctx workflow.Context, t InboundText, cmd pageCommand) (string, 
 			EscalateAfterSeconds: pg.EscalateAfterSeconds, RequestedBy: pg.RequestedBy,
 		}
 		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-			WorkflowID:            PageWorkflowID(pg.ID),
+			WorkflowID:            PageWorkflowID(workflow.GetInfo(ctx).TaskQueueName, pg.ID),
 			ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
 			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 			TypedSearchAttributes: PageSearchAttributes(in),
@@ -259,7 +259,7 @@ func pageKeypress(ctx workflow.Context, k InboundKeypress) error {
 	}
 	actx := workflow.WithActivityOptions(ctx, pageUpdateOptions())
 	err := workflow.ExecuteActivity(actx, ActivityPageUpdate, activities.UpdatePageInput{
-		PageID: cp.PageID, WorkflowID: PageWorkflowID(cp.PageID), Update: UpdateAck, Status: store.PageAcked,
+		PageID: cp.PageID, WorkflowID: PageWorkflowID(workflow.GetInfo(ctx).TaskQueueName, cp.PageID), Update: UpdateAck, Status: store.PageAcked,
 		Action: activities.PageAction{By: cp.By, Via: "call", CallSID: k.CallSID},
 	}).Get(ctx, nil)
 	if err != nil {

@@ -202,7 +202,7 @@ func TestPagingText_AnswersEveryReply(t *testing.T) {
 					t.Fatalf("updates = %+v", ir.updates)
 				}
 				u := ir.updates[0]
-				if u.Update != tc.wantUpdate || u.WorkflowID != "page/7" || u.Action.By != "alice" || u.Action.Via != "sms" {
+				if u.Update != tc.wantUpdate || u.WorkflowID != PageWorkflowID("default-test-taskqueue", 7) || u.Action.By != "alice" || u.Action.Via != "sms" {
 					t.Errorf("update = %+v", u)
 				}
 			}
@@ -259,5 +259,17 @@ func TestPageKeypress_OneAcknowledgesTheCallsPage(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestPageWorkflowID_IsPlainOnTheDefaultQueue(t *testing.T) {
+	if got := PageWorkflowID(DefaultTaskQueue, 12); got != "page/12" {
+		t.Errorf("default queue: %q", got)
+	}
+	if got := PageWorkflowID("", 12); got != "page/12" {
+		t.Errorf("no queue: %q", got)
+	}
+	if got := PageWorkflowID("staging", 12); got != "staging/page/12" {
+		t.Errorf("other queue: %q", got)
 	}
 }
