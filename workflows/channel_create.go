@@ -92,12 +92,12 @@ func createChannel(ctx workflow.Context, in ChannelCreateInput, publish func(Cha
 	var st activities.ChannelSettings
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 5 * time.Second})
 	if err := workflow.ExecuteLocalActivity(lctx, ActivityChannelSettings).Get(ctx, &st); err != nil {
-		publish(failRequest(ctx, in, st, err))
+		failRequest(ctx, in, st, err, publish)
 		return
 	}
 	var prep activities.PrepareResult
 	if err := channelAct(ctx, ActivityPrepareChannelRequest, activities.PrepareInput{Admins: in.Admins}, &prep); err != nil {
-		publish(failRequest(ctx, in, st, err))
+		failRequest(ctx, in, st, err, publish)
 		return
 	}
 	reply := func(suffix, body string) {
@@ -115,7 +115,7 @@ func createChannel(ctx workflow.Context, in ChannelCreateInput, publish func(Cha
 
 	var claim activities.ClaimResult
 	if err := channelAct(ctx, ActivityClaimNumber, activities.ClaimInput{RequestID: id, Want: in.Phone}, &claim); err != nil {
-		publish(failRequest(ctx, in, st, err))
+		failRequest(ctx, in, st, err, publish)
 		return
 	}
 	if claim.Problem != "" {
@@ -143,7 +143,7 @@ func createChannel(ctx workflow.Context, in ChannelCreateInput, publish func(Cha
 		if rerr := channelAct(ctx, ActivityReleaseNumber, id, &ignored); rerr != nil {
 			logger.Error("release number", "error", rerr)
 		}
-		publish(failRequest(ctx, in, st, err))
+		failRequest(ctx, in, st, err, publish)
 		return
 	}
 	_ = workflow.UpsertTypedSearchAttributes(ctx, SearchChannel.ValueSet(strconv.FormatInt(ch.ID, 10)),
@@ -187,14 +187,14 @@ func createChannel(ctx workflow.Context, in ChannelCreateInput, publish func(Cha
 // failed past its retries): "please try again later" to the requester, and
 // the error, numbers redacted, to the maintainers on the diagnostics
 // channel.
-func failRequest(ctx workflow.Context, in ChannelCreateInput, st activities.ChannelSettings, err error) ChannelCreateResult {
+func failRequest(ctx workflow.Context, in ChannelCreateInput, st activities.ChannelSettings, err error, publish func(ChannelCreateResult)) {
 	reason := activities.RedactNumbers(rootMessage(err))
 	workflow.GetLogger(ctx).Error("channel request failed", "request", in.RequestID, "error", reason)
+	publish(ChannelCreateResult{Outcome: OutcomeFailed, Message: channel.RequestFailedText()})
 	if in.Requester != "" && st.SignupNumber != "" {
 		sendAll(ctx, []klaxon.Message{{ID: in.RequestID + "/failed", Medium: klaxon.SMS, From: st.SignupNumber,
 			To: in.Requester, Body: channel.RequestFailedText(), Priority: klaxon.Normal,
 			Purpose: "channel-signup", Ref: in.RequestID}}, 1)
 	}
 	notifySystem(ctx, store.KindDiagnostics, in.RequestID+"/diagnostics", channel.ProvisionErrorText(reason))
-	return ChannelCreateResult{Outcome: OutcomeFailed, Message: channel.RequestFailedText()}
 }
