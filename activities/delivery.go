@@ -187,7 +187,7 @@ func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, atte
 	if de.Kind == ErrTypeOptedOut {
 		// The carrier says the recipient opted out: mirror it, so nothing
 		// else is attempted until they text START.
-		if err := d.Store.OptOut(ctx, m.To, "carrier"); err != nil {
+		if err := d.Store.OptOut(ctx, m.To, m.From, "carrier"); err != nil {
 			d.Logger.ErrorContext(ctx, "mirror carrier opt-out", "message", m.ID, "error", err)
 		}
 	}

@@ -84,7 +84,7 @@ func TestSend_RetriedAttemptDoesNotSendTwice(t *testing.T) {
 func TestSend_OptedOutRecipientGetsNothing(t *testing.T) {
 	r := newRig(t, 0)
 	m := sms("msg_optout", "+15555550124")
-	if err := r.db.Store.OptOut(t.Context(), m.To, "STOP"); err != nil {
+	if err := r.db.Store.OptOut(t.Context(), m.To, from, "STOP"); err != nil {
 		t.Fatal(err)
 	}
 	_, err := r.env.ExecuteActivity(r.d.SendFirst, m)
@@ -105,6 +105,26 @@ func TestSend_OptedOutRecipientGetsNothing(t *testing.T) {
 	}
 	if n := len(r.sim.Inbox(m.To)); n != 1 {
 		t.Errorf("confirmation not delivered: %d texts", n)
+	}
+}
+
+func TestSend_OptOutIsPerPairOfNumbers(t *testing.T) {
+	r := newRig(t, 0)
+	const to, channelNumber = "+15555550129", "+15555550101"
+	// STOP texted to a channel's number leaves the channel...
+	if err := r.db.Store.OptOut(t.Context(), to, channelNumber, "STOP"); err != nil {
+		t.Fatal(err)
+	}
+	fromChannel := sms("msg_from_channel", to)
+	fromChannel.From = channelNumber
+	_, err := r.env.ExecuteActivity(r.d.SendFirst, fromChannel)
+	assertAppError(t, err, activities.ErrTypeOptedOut, false)
+	// ...and does not silence pages from the paging number.
+	if _, err := r.env.ExecuteActivity(r.d.SendFirst, sms("msg_page", to)); err != nil {
+		t.Fatalf("page to someone who left a channel: %v", err)
+	}
+	if n := len(r.sim.Inbox(to)); n != 1 {
+		t.Errorf("%d texts delivered, want the page only", n)
 	}
 }
 
@@ -139,7 +159,7 @@ func TestSend_ClassifiesProviderFailures(t *testing.T) {
 			if len(attempts) != 1 || attempts[0].Outcome != "failed" || attempts[0].ErrorKind != c.kind {
 				t.Errorf("attempts = %+v", attempts)
 			}
-			optedOut, err := r.db.Store.IsOptedOut(t.Context(), c.to)
+			optedOut, err := r.db.Store.IsOptedOut(t.Context(), c.to, from)
 			if err != nil {
 				t.Fatal(err)
 			}

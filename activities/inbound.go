@@ -94,7 +94,9 @@ func (a *Inbound) FinishInbound(ctx context.Context, in FinishInboundInput) (str
 
 // OptOutInput mirrors an opt-out keyword (or, with OptIn, an opt-in one).
 type OptOutInput struct {
-	Number  string
+	Number string
+	// Sender is our number the keyword was texted to: opt-outs are per pair.
+	Sender  string
 	Keyword string
 	OptIn   bool
 }
@@ -104,9 +106,9 @@ type OptOutInput struct {
 func (a *Inbound) MirrorOptOut(ctx context.Context, in OptOutInput) error {
 	var err error
 	if in.OptIn {
-		err = a.Store.OptIn(ctx, in.Number)
+		err = a.Store.OptIn(ctx, in.Number, in.Sender)
 	} else {
-		err = a.Store.OptOut(ctx, in.Number, in.Keyword)
+		err = a.Store.OptOut(ctx, in.Number, in.Sender, in.Keyword)
 	}
 	if err != nil {
 		return fmt.Errorf("mirror opt-out: %w", err)

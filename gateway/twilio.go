@@ -127,7 +127,7 @@ func (g *Gateway) applyStatus(w http.ResponseWriter, r *http.Request, route, sid
 	if fresh && messageID != "" && errorCode == "21610" {
 		// The carrier says the recipient opted out: mirror it.
 		if m, _, _, err := g.Store.GetMessage(r.Context(), messageID); err == nil {
-			_ = g.Store.OptOut(r.Context(), m.To, "carrier")
+			_ = g.Store.OptOut(r.Context(), m.To, m.From, "carrier")
 		}
 	}
 	if fresh && messageID != "" {

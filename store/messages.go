@@ -91,7 +91,7 @@ func (s *Store) BeginAttempt(ctx context.Context, m klaxon.Message, lane string,
 			UNION ALL
 			SELECT provider_id, status FROM messages WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM ins)
 		)
-		SELECT cur.provider_id, cur.status, EXISTS (SELECT 1 FROM opt_outs WHERE number = $4)
+		SELECT cur.provider_id, cur.status, EXISTS (SELECT 1 FROM opt_outs WHERE number = $4 AND sender IN ($3, ''))
 		FROM cur`,
 		m.ID, m.Medium, m.From, m.To, m.Subject, m.Body, m.ThreadKey, int(m.Priority), m.Purpose, m.Ref,
 		lane, attempt).Scan(&providerID, &st.Status, &st.OptedOut)

@@ -312,7 +312,7 @@ func TestChannelText_StopLeavesAndConfirmsPastTheOptOut(t *testing.T) {
 	ch := r.channel(chanNum, alice)
 	ctx := context.Background()
 	r.text("SM1", stranger, chanNum, "join")
-	if err := r.db.Store.OptOut(ctx, stranger, "STOP"); err != nil { // as the backbone does
+	if err := r.db.Store.OptOut(ctx, stranger, chanNum, "STOP"); err != nil { // as the backbone does
 		t.Fatal(err)
 	}
 	r.text("SM2", stranger, chanNum, "STOP")

@@ -203,7 +203,7 @@ func routeInbound(ctx workflow.Context, ev activities.LoadInboundResult) (string
 
 	if keyword, optIn, ok := optKeyword(e.Body); ok {
 		if err := workflow.ExecuteLocalActivity(lctx, ActivityMirrorOptOut, activities.OptOutInput{
-			Number: e.From, Keyword: keyword, OptIn: optIn,
+			Number: e.From, Sender: e.To, Keyword: keyword, OptIn: optIn,
 		}).Get(ctx, nil); err != nil {
 			return "failed", nil, fmt.Errorf("mirror %s: %w", keyword, err)
 		}

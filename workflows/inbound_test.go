@@ -52,7 +52,7 @@ func (r *codeRig) event(id int64) store.InboundEvent {
 
 func (r *codeRig) optedOut(number string) bool {
 	r.t.Helper()
-	out, err := r.db.Store.IsOptedOut(context.Background(), number)
+	out, err := r.db.Store.IsOptedOut(context.Background(), number, codeRigPaging)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestInbound_OptOutKeywordsToThePagingNumberAreMirroredAndConfirmed(t *testi
 		t.Run(tt.body, func(t *testing.T) {
 			r := newCodeRig(t)
 			if !tt.optedOut {
-				if err := r.db.Store.OptOut(context.Background(), inbSender, "STOP"); err != nil {
+				if err := r.db.Store.OptOut(context.Background(), inbSender, codeRigPaging, "STOP"); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -160,7 +160,7 @@ func TestInbound_ProcessedEventIsNotHandledAgain(t *testing.T) {
 func TestInbound_WaitsForTheSendersEarlierText(t *testing.T) {
 	r := newCodeRig(t)
 	ctx := context.Background()
-	if err := r.db.Store.OptOut(ctx, inbSender, "STOP"); err != nil {
+	if err := r.db.Store.OptOut(ctx, inbSender, codeRigPaging, "STOP"); err != nil {
 		t.Fatal(err)
 	}
 	first := r.inboundEvent("SMfirst", inbSender, codeRigPaging, "hello")

@@ -356,7 +356,7 @@ func TestE2E_Inbound_StopAndStartAreMirrored(t *testing.T) {
 	h.text(number, hPagingNumber, "STOP")
 	h.waitText(number, "You are unsubscribed from Klaxon")
 	h.eventually("opt-out recorded", func() bool {
-		out, _ := h.store.IsOptedOut(context.Background(), number)
+		out, _ := h.store.IsOptedOut(context.Background(), number, hPagingNumber)
 		return out
 	})
 	var msg messageAnswer
@@ -369,7 +369,7 @@ func TestE2E_Inbound_StopAndStartAreMirrored(t *testing.T) {
 	h.text(number, hPagingNumber, "start")
 	h.waitText(number, "You are resubscribed to Klaxon")
 	h.eventually("opt-out lifted", func() bool {
-		out, _ := h.store.IsOptedOut(context.Background(), number)
+		out, _ := h.store.IsOptedOut(context.Background(), number, hPagingNumber)
 		return !out
 	})
 }
