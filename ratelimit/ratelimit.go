@@ -70,13 +70,19 @@ func (l *Limiter) Wait(ctx context.Context, key string, priority int) error {
 	w := &waiter{priority: priority, seq: l.seq}
 	heap.Push(&ln.waiting, w)
 	ln.signal()
-	for {
+	for waited := false; ; waited = true {
 		now := l.now()
 		if ln.waiting[0] == w && !now.Before(ln.next) {
 			heap.Pop(&ln.waiting)
-			// Keep exact spacing while saturated; restart from now when idle.
-			if now.Sub(ln.next) > l.interval {
+			switch late := now.Sub(ln.next); {
+			case !waited && late > l.interval:
+				// The lane was idle: start its schedule now.
 				ln.next = now
+			case late > maxCatchUp:
+				// A saturated lane whose waiter woke late (a starved
+				// machine) keeps its schedule, owing at most maxCatchUp
+				// of slots, so the rate holds on average.
+				ln.next = now.Add(-maxCatchUp)
 			}
 			ln.next = ln.next.Add(l.interval)
 			ln.signal()
@@ -115,6 +121,10 @@ func (l *Limiter) Waiting(key string) int {
 	}
 	return 0
 }
+
+// maxCatchUp bounds the burst a saturated lane may send to make up for
+// slots its waiters woke too late to take.
+const maxCatchUp = time.Second
 
 // pruneAt is the number of lanes above which idle ones are dropped: a lane
 // nobody waits on whose next slot is past is the same as no lane at all.
