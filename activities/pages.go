@@ -86,16 +86,19 @@ type StepSkip struct {
 	Reason string
 }
 
-// StepPlan is whom a step reaches, resolved when it fires.
+// StepPlan is whom a step reaches, resolved when it fires, and the
+// timeline entries of the step (recorded by the workflow once the step's
+// first notifications are on their way, to keep them off the critical path).
 type StepPlan struct {
 	People  []StepPerson
 	Skipped []StepSkip
+	Events  []store.PageEvent
 }
 
-// BeginStep resolves a step's targets to people with verified contacts,
-// gives each of their phones a reply code for the page, and records the
-// step (and every target it has to skip) in the timeline. It is safe to
-// repeat: codes and events are recorded once.
+// BeginStep resolves a step's targets to people with verified contacts and
+// gives each of their phones a reply code for the page; it returns the
+// step's timeline entries (the step, every target it has to skip) for the
+// workflow to record. It is safe to repeat: a phone keeps its code.
 func (p *Paging) BeginStep(ctx context.Context, in StepInput) (StepPlan, error) {
 	var plan StepPlan
 	seen := map[int64]bool{}
@@ -131,18 +134,14 @@ func (p *Paging) BeginStep(ctx context.Context, in StepInput) (StepPlan, error) 
 		}
 	}
 	step := strconv.Itoa(in.Step)
-	if err := p.Store.RecordPageEvent(ctx, in.PageID, store.PageEvent{
+	plan.Events = append(plan.Events, store.PageEvent{
 		Kind: store.EventStep, Key: "step/" + step,
 		Detail: fmt.Sprintf("step %d: %s", in.Step+1, strings.Join(in.Targets, ", ")),
-	}); err != nil {
-		return plan, fmt.Errorf("begin step: %w", err)
-	}
+	})
 	for _, s := range plan.Skipped {
-		if err := p.Store.RecordPageEvent(ctx, in.PageID, store.PageEvent{
+		plan.Events = append(plan.Events, store.PageEvent{
 			Kind: store.EventSkipped, Key: "skipped/" + step + "/" + s.Target + "/" + s.Reason, Detail: s.Target + ": " + s.Reason,
-		}); err != nil {
-			return plan, fmt.Errorf("begin step: %w", err)
-		}
+		})
 	}
 	return plan, nil
 }
@@ -150,13 +149,11 @@ func (p *Paging) BeginStep(ctx context.Context, in StepInput) (StepPlan, error) 
 // person loads how u is reached, and gives each of u's phones a reply code.
 func (p *Paging) person(ctx context.Context, pageID int64, u store.User) (StepPerson, error) {
 	sp := StepPerson{UserID: u.ID, Handle: u.Handle}
-	contacts, err := p.Store.Contacts(ctx, u.ID, true)
+	contacts, rules, err := p.Store.Reachability(ctx, u.ID)
 	if err != nil {
 		return sp, err
 	}
-	if sp.Rules, err = p.Store.NotificationRules(ctx, u.ID); err != nil {
-		return sp, err
-	}
+	sp.Rules = rules
 	codes := map[string]int{}
 	for _, c := range contacts {
 		sc := StepContact{ID: c.ID, Medium: c.Type, Address: c.Address}
@@ -203,18 +200,18 @@ func onCallForRotation(_ context.Context, _ *store.Store, name string) ([]store.
 	return nil, klaxon.Errorf(klaxon.ENotFound, "There is no rotation %q.", name)
 }
 
-// PageEventInput is one entry for a page's timeline.
+// PageEventInput is entries for a page's timeline.
 type PageEventInput struct {
 	PageID int64
-	Event  store.PageEvent
+	Events []store.PageEvent
 	// NotifiedPhone, when set, is a phone that was just texted: a bare "a"
 	// from it now means this page.
 	NotifiedPhone string
 }
 
-// RecordPageEvent adds an entry to a page's timeline (once per key).
+// RecordPageEvent adds entries to a page's timeline (each once per key).
 func (p *Paging) RecordPageEvent(ctx context.Context, in PageEventInput) error {
-	if err := p.Store.RecordPageEvent(ctx, in.PageID, in.Event); err != nil {
+	if err := p.Store.RecordPageEvents(ctx, in.PageID, in.Events); err != nil {
 		return err
 	}
 	if in.NotifiedPhone != "" {

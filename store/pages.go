@@ -99,9 +99,9 @@ func nullable[T comparable](v T) *T {
 }
 
 // CreatePage records a new open page with its "created" event, in one
-// transaction. When p has a dedup key and a page with that key is still
-// live (open or acknowledged), nothing is created and that page is returned
-// with created=false.
+// statement. When p has a dedup key and a page with that key is still live
+// (open or acknowledged), nothing is created and that page is returned with
+// created=false.
 func (s *Store) CreatePage(ctx context.Context, p Page) (Page, bool, error) {
 	if p.Mode == "" {
 		p.Mode = ModeEscalate
@@ -109,41 +109,38 @@ func (s *Store) CreatePage(ctx context.Context, p Page) (Page, bool, error) {
 	if p.Urgency == "" {
 		p.Urgency = UrgencyHigh
 	}
+	detail := p.Target
+	if p.RequestedBy != "" {
+		detail += " by " + p.RequestedBy
+	}
 	// A live page with the key may be resolved between our insert's conflict
 	// and the look-up; then the insert succeeds on the next try.
 	for range 5 {
-		var out Page
-		created := false
-		err := s.inTx(ctx, func(tx pgx.Tx) error {
-			var err error
-			out, err = scanPage(tx.QueryRow(ctx, `
+		out, err := scanPage(s.pool.QueryRow(ctx, `
+			WITH ins AS (
 				INSERT INTO pages (target, summary, details, mode, urgency, escalate_after_seconds, dedup_key, requested_by)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 				ON CONFLICT (dedup_key) WHERE status <> 'resolved' DO NOTHING
-				RETURNING `+pageColumns,
-				p.Target, p.Summary, p.Details, p.Mode, p.Urgency, nullable(p.EscalateAfterSeconds), nullable(p.DedupKey), p.RequestedBy))
-			if err == nil {
-				created = true
-				detail := p.Target
-				if p.RequestedBy != "" {
-					detail += " by " + p.RequestedBy
-				}
-				_, err = tx.Exec(ctx, `INSERT INTO page_events (page_id, kind, key, detail) VALUES ($1, 'created', 'created', $2)`, out.ID, detail)
-				return err
-			}
-			if !errors.Is(err, pgx.ErrNoRows) {
-				return err
-			}
-			out, err = scanPage(tx.QueryRow(ctx, `SELECT `+pageColumns+` FROM pages WHERE dedup_key = $1 AND status <> 'resolved'`, p.DedupKey))
-			return err
-		})
+				RETURNING *
+			), ev AS (
+				INSERT INTO page_events (page_id, kind, key, detail) SELECT id, 'created', 'created', $9 FROM ins
+			)
+			SELECT `+pageColumns+` FROM ins`,
+			p.Target, p.Summary, p.Details, p.Mode, p.Urgency, nullable(p.EscalateAfterSeconds), nullable(p.DedupKey), p.RequestedBy, detail))
+		if err == nil {
+			return out, true, nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return p, false, fmt.Errorf("create page: %w", err)
+		}
+		out, err = scanPage(s.pool.QueryRow(ctx, `SELECT `+pageColumns+` FROM pages WHERE dedup_key = $1 AND status <> 'resolved'`, p.DedupKey))
 		if errors.Is(err, pgx.ErrNoRows) {
 			continue
 		}
 		if err != nil {
 			return p, false, fmt.Errorf("create page: %w", err)
 		}
-		return out, created, nil
+		return out, false, nil
 	}
 	return p, false, errors.New("create page: the dedup key keeps changing hands; try again")
 }
@@ -198,6 +195,26 @@ func (s *Store) PageEvents(ctx context.Context, pageID int64) ([]PageEvent, erro
 		return nil, fmt.Errorf("page events: %w", err)
 	}
 	return evs, nil
+}
+
+// RecordPageEvents adds events to a page's timeline in one round trip and
+// one transaction, each once per key.
+func (s *Store) RecordPageEvents(ctx context.Context, pageID int64, evs []PageEvent) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	b := &pgx.Batch{}
+	for _, e := range evs {
+		b.Queue(`
+			INSERT INTO page_events (page_id, kind, key, user_handle, medium, contact, message_id, detail)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			ON CONFLICT (page_id, key) DO NOTHING`,
+			pageID, e.Kind, nullable(e.Key), e.User, string(e.Medium), e.Contact, e.MessageID, e.Detail)
+	}
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("record page events: %w", err)
+	}
+	return nil
 }
 
 // RecordPageEvent adds an event to a page's timeline, once per e.Key.
@@ -298,33 +315,43 @@ type ReplyCode struct {
 const freedCodeMemory = "7 days"
 
 // AllocateReplyCode returns the reply code of phone for a page: the one it
-// already has, or the lowest code no other live page uses on that phone.
+// already has, or the lowest code no other live page uses on that phone. It
+// is one statement; two pages that race for the same code on one phone meet
+// at the unique index, and the loser takes the next free code.
 func (s *Store) AllocateReplyCode(ctx context.Context, pageID int64, phone string, userID int64) (int, error) {
-	var code int
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		// One allocation per phone at a time, so two pages reaching the
-		// same phone at once get different codes.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('page_reply_codes:' || $1, 0))`, phone); err != nil {
-			return err
+	for range 50 {
+		var code int
+		err := s.pool.QueryRow(ctx, `
+			WITH existing AS (
+				SELECT code FROM page_reply_codes WHERE page_id = $1 AND phone = $2
+			), live AS (
+				SELECT code FROM page_reply_codes WHERE phone = $2 AND freed_at IS NULL
+			), free AS (
+				SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM live WHERE code = 1) THEN 1
+				       ELSE (SELECT min(l.code) + 1 FROM live l WHERE NOT EXISTS (SELECT 1 FROM live n WHERE n.code = l.code + 1))
+				       END AS code
+			), ins AS (
+				INSERT INTO page_reply_codes (phone, code, page_id, user_id)
+				SELECT $2, free.code, $1, $3 FROM free WHERE free.code <= 9999 AND NOT EXISTS (SELECT 1 FROM existing)
+				ON CONFLICT DO NOTHING
+				RETURNING code
+			)
+			SELECT code FROM existing UNION ALL SELECT code FROM ins`, pageID, phone, nullable(userID)).Scan(&code)
+		if err == nil {
+			return code, nil
 		}
-		err := tx.QueryRow(ctx, `SELECT code FROM page_reply_codes WHERE page_id = $1 AND phone = $2`, pageID, phone).Scan(&code)
 		if !errors.Is(err, pgx.ErrNoRows) {
-			return err
+			return 0, fmt.Errorf("allocate reply code: %w", err)
 		}
-		return tx.QueryRow(ctx, `
-			INSERT INTO page_reply_codes (phone, code, page_id, user_id)
-			SELECT $2, c, $1, $3 FROM generate_series(1, 9999) c
-			WHERE NOT EXISTS (SELECT 1 FROM page_reply_codes r WHERE r.phone = $2 AND r.code = c AND r.freed_at IS NULL)
-			ORDER BY c LIMIT 1
-			RETURNING code`, pageID, phone, nullable(userID)).Scan(&code)
-	})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, fmt.Errorf("allocate reply code: every code of the phone is in use")
+		var live int
+		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM page_reply_codes WHERE phone = $1 AND freed_at IS NULL`, phone).Scan(&live); err != nil {
+			return 0, fmt.Errorf("allocate reply code: %w", err)
+		}
+		if live >= 9999 {
+			return 0, errors.New("allocate reply code: every code of the phone is in use")
+		}
 	}
-	if err != nil {
-		return 0, fmt.Errorf("allocate reply code: %w", err)
-	}
-	return code, nil
+	return 0, errors.New("allocate reply code: too much contention for the phone's codes; try again")
 }
 
 // MarkReplyCodeNotified records that a page text just went to phone, so a

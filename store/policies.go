@@ -295,3 +295,40 @@ func (s *Store) NotificationRules(ctx context.Context, userID int64) ([]Notifica
 	}
 	return rules, nil
 }
+
+// Reachability returns a user's verified contact methods (in the order of
+// Contacts) and notification rules (as NotificationRules) in one round trip:
+// what a page step needs to know about each person it reaches.
+func (s *Store) Reachability(ctx context.Context, userID int64) ([]Contact, []NotificationRule, error) {
+	b := &pgx.Batch{}
+	var contacts []Contact
+	var rules []NotificationRule
+	b.Queue(`
+		SELECT id, user_id, type, address, status, verified_at, created_at
+		FROM contact_methods WHERE user_id = $1 AND status = 'verified'
+		ORDER BY CASE type WHEN 'sms' THEN 0 WHEN 'voice' THEN 1 ELSE 2 END, created_at, id`, userID).
+		Query(func(rows pgx.Rows) error {
+			var err error
+			contacts, err = pgx.CollectRows(rows, scanContact)
+			return err
+		})
+	b.Queue(`
+		SELECT medium, delay_seconds FROM notification_rules WHERE user_id = $1
+		ORDER BY delay_seconds, CASE medium WHEN 'sms' THEN 0 WHEN 'voice' THEN 1 ELSE 2 END`, userID).
+		Query(func(rows pgx.Rows) error {
+			var err error
+			rules, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (NotificationRule, error) {
+				var n NotificationRule
+				err := r.Scan(&n.Medium, &n.DelaySeconds)
+				return n, err
+			})
+			return err
+		})
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return nil, nil, fmt.Errorf("reachability: %w", err)
+	}
+	if len(rules) == 0 {
+		rules = DefaultNotificationRules()
+	}
+	return contacts, rules, nil
+}

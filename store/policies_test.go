@@ -141,3 +141,37 @@ func TestNotificationRules_DefaultsUntilSet(t *testing.T) {
 		t.Errorf("unknown medium: %v", err)
 	}
 }
+
+func TestReachability_VerifiedContactsAndRulesInOneTrip(t *testing.T) {
+	db := testenv.Postgres(t)
+	ctx := context.Background()
+	u, err := db.Store.CreateUser(ctx, store.User{Handle: "alice", Name: "Alice", Timezone: "UTC"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []store.Contact{
+		{UserID: u.ID, Type: klaxon.Email, Address: "alice@example.com"},
+		{UserID: u.ID, Type: klaxon.SMS, Address: "+15555550123"},
+		{UserID: u.ID, Type: klaxon.Voice, Address: "+15555550999"},
+	} {
+		added, err := db.Store.AddContact(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Type != klaxon.Voice {
+			if err := db.Store.MarkContactVerified(ctx, added.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	contacts, rules, err := db.Store.Reachability(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(contacts) != 2 || contacts[0].Type != klaxon.SMS || contacts[1].Type != klaxon.Email {
+		t.Errorf("contacts = %+v, want the verified sms then email", contacts)
+	}
+	if len(rules) != 3 || rules[1].Medium != klaxon.Voice {
+		t.Errorf("rules = %+v, want the defaults", rules)
+	}
+}

@@ -406,6 +406,10 @@ func (p *pager) escalate(ctx workflow.Context) {
 				workflow.GetLogger(ctx).Error("begin page step", "page", p.in.PageID, "step", n, "error", err)
 			}
 			chains := p.startChains(ctx, n, plan)
+			// The step's timeline entries go in while its first
+			// notifications are on their way, even if an ack comes first.
+			dctx, _ := workflow.NewDisconnectedContext(ctx)
+			p.record(dctx, activities.PageEventInput{PageID: p.in.PageID, Events: plan.Events})
 			n++
 			if p.in.Urgency == store.UrgencyLow {
 				p.finish(ctx)
@@ -455,9 +459,9 @@ func (p *pager) finish(ctx workflow.Context) {
 	if p.in.Urgency == store.UrgencyLow {
 		detail = "low urgency: one notification per person, no escalation; the page stays open"
 	}
-	p.record(ctx, activities.PageEventInput{PageID: p.in.PageID, Event: store.PageEvent{
+	p.record(ctx, activities.PageEventInput{PageID: p.in.PageID, Events: []store.PageEvent{{
 		Kind: store.EventExhausted, Key: "exhausted", Detail: detail,
-	}})
+	}}})
 }
 
 // plan returns the page's steps and how often they repeat. A user or
@@ -487,9 +491,9 @@ func (p *pager) plan(ctx workflow.Context) ([]step, int, bool) {
 }
 
 func (p *pager) skip(ctx workflow.Context, key, target, reason string) {
-	p.record(ctx, activities.PageEventInput{PageID: p.in.PageID, Event: store.PageEvent{
+	p.record(ctx, activities.PageEventInput{PageID: p.in.PageID, Events: []store.PageEvent{{
 		Kind: store.EventSkipped, Key: "skipped/" + key + "/" + target, Detail: target + ": " + reason,
-	}})
+	}}})
 }
 
 // beginStep resolves a step's targets now.
@@ -589,7 +593,7 @@ func (p *pager) send(ctx workflow.Context, nt *notice) {
 		}
 		p.state.Notifications[nt.idx].Status = klaxon.StatusFailed
 		ev.Kind, ev.Key, ev.Detail = store.EventFailed, "failed/"+nt.msg.ID, errorType(err)+": "+rootMessage(err)
-		p.record(dctx, activities.PageEventInput{PageID: p.in.PageID, Event: ev})
+		p.record(dctx, activities.PageEventInput{PageID: p.in.PageID, Events: []store.PageEvent{ev}})
 		p.failed(nt)
 		return
 	}
@@ -598,7 +602,7 @@ func (p *pager) send(ctx workflow.Context, nt *notice) {
 	}
 	p.state.Sent++
 	ev.Kind, ev.Key, ev.Detail = store.EventNotified, "notified/"+nt.msg.ID, r.ProviderID
-	p.record(dctx, activities.PageEventInput{PageID: p.in.PageID, Event: ev, NotifiedPhone: nt.phone})
+	p.record(dctx, activities.PageEventInput{PageID: p.in.PageID, Events: []store.PageEvent{ev}, NotifiedPhone: nt.phone})
 }
 
 // failed marks a notification as failed for good; when its whole group has
@@ -647,7 +651,7 @@ func (p *pager) onDelivery(d PageDelivery) {
 func (p *pager) record(ctx workflow.Context, in activities.PageEventInput) {
 	lctx := workflow.WithLocalActivityOptions(ctx, recordOptions())
 	if err := workflow.ExecuteLocalActivity(lctx, ActivityPageRecordEvent, in).Get(ctx, nil); err != nil {
-		workflow.GetLogger(ctx).Warn("record page event", "page", p.in.PageID, "kind", in.Event.Kind, "error", err)
+		workflow.GetLogger(ctx).Warn("record page events", "page", p.in.PageID, "events", len(in.Events), "error", err)
 	}
 }
 

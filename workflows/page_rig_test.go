@@ -84,7 +84,7 @@ func newPageRig(t testing.TB) *pageRig {
 	reg(func(_ context.Context, in activities.PageEventInput) error {
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		r.events = append(r.events, in.Event)
+		r.events = append(r.events, in.Events...)
 		return nil
 	}, ActivityPageRecordEvent)
 	reg(r.setStatus, ActivityPageSetStatus)
@@ -177,10 +177,12 @@ func (r *pageRig) beginStep(_ context.Context, in activities.StepInput) (activit
 	defer r.mu.Unlock()
 	r.steps = append(r.steps, in)
 	var plan activities.StepPlan
+	plan.Events = append(plan.Events, store.PageEvent{Kind: store.EventStep})
 	for _, t := range in.Targets {
 		ps, ok := r.people[t]
 		if !ok {
 			plan.Skipped = append(plan.Skipped, activities.StepSkip{Target: t, Reason: "unknown"})
+			plan.Events = append(plan.Events, store.PageEvent{Kind: store.EventSkipped, Detail: t})
 			continue
 		}
 		plan.People = append(plan.People, ps...)
