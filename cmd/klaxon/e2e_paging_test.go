@@ -506,3 +506,38 @@ func TestE2E_Paging_CLI(t *testing.T) {
 		t.Fatalf("page nobody: %v", err)
 	}
 }
+
+func TestE2E_Paging_AckHangsUpTheOtherCalls(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	const alice, bob = "+15555550123", "+15555550124"
+	pagingPerson(t, h, "alice", alice, "")
+	pagingPerson(t, h, "bob", bob, "")
+	h.sim.SetBehaviour(alice, simulator.Behaviour{Answer: simulator.AnswerHuman, Press: "1", RingDelay: 500 * time.Millisecond})
+	h.sim.SetBehaviour(bob, simulator.Behaviour{Answer: simulator.AnswerHuman, RingDelay: 20 * time.Second})
+	policy := map[string]any{"name": "everyone", "steps": []map[string]any{{"targets": []string{"user:alice", "user:bob"}, "delay_seconds": 600}}}
+	if code := h.api(http.MethodPost, "/api/v1/policies", policy, nil); code != http.StatusCreated {
+		t.Fatalf("policy: %d", code)
+	}
+	id, _ := h.createPage(t, map[string]any{"target": "policy:everyone", "summary": "all hands", "mode": "blast"})
+	start := time.Now()
+	p := h.waitPageStatus(t, id, store.PageAcked)
+	if p.AckedBy != "alice" {
+		t.Errorf("acked by %q", p.AckedBy)
+	}
+	// Bob's phone would ring for 20 s; the ack hangs it up.
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	call, err := h.sim.WaitCall(ctx, bob, nil)
+	if err != nil {
+		t.Fatalf("bob's call was not hung up: %v (calls: %+v)", err, h.sim.Calls(bob))
+	}
+	if call.Status != "canceled" && call.Status != "completed" {
+		t.Errorf("bob's call ended %q", call.Status)
+	}
+	t.Logf("bob's call ended %s after the page, %q", time.Since(start).Round(time.Millisecond), call.Status)
+	// Alice's own call was not cut: she heard the confirmation.
+	aliceCall := h.sim.Calls(alice)[0]
+	if heard := strings.Join(aliceCall.Transcript, " | "); !strings.Contains(heard, "acknowledged") {
+		t.Errorf("alice heard %s", heard)
+	}
+}
