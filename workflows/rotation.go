@@ -71,9 +71,21 @@ const (
 // between handoffs; each handoff starts a new run anyway.
 const rotationHistoryLimit = 2000
 
-// rotationActivityOptions are for the reads of the rotation: short, and
-// retried for as long as it takes (Postgres down must not lose a handoff).
-func rotationActivityOptions() workflow.ActivityOptions {
+// rotationFirstReadOptions are for the first try at a read of the rotation:
+// a local activity, so a handoff does not wait for task-queue round trips;
+// briefly retried in place.
+func rotationFirstReadOptions() workflow.LocalActivityOptions {
+	return workflow.LocalActivityOptions{
+		StartToCloseTimeout:    10 * time.Second,
+		ScheduleToCloseTimeout: 30 * time.Second,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Second},
+	}
+}
+
+// rotationReadOptions are for a read that the first try could not do:
+// retried for as long as it takes, since Postgres being down must delay a
+// handoff, never lose it.
+func rotationReadOptions() workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
@@ -82,6 +94,20 @@ func rotationActivityOptions() workflow.ActivityOptions {
 			MaximumInterval:    time.Minute,
 		},
 	}
+}
+
+// readRotation runs the plan read: first locally (a plan has no side
+// effect, so a failed workflow task may make it again), then, if that
+// fails, as a regular activity under a retry policy with no end — the same
+// two lanes as a delivery.
+func readRotation(ctx workflow.Context, activity string, in, out any) error {
+	lctx := workflow.WithLocalActivityOptions(ctx, rotationFirstReadOptions())
+	err := workflow.ExecuteLocalActivity(lctx, activity, in).Get(ctx, out)
+	if err == nil || temporal.IsCanceledError(err) {
+		return err
+	}
+	actx := workflow.WithActivityOptions(ctx, rotationReadOptions())
+	return workflow.ExecuteActivity(actx, activity, in).Get(ctx, out)
 }
 
 // handoffGiveUp bounds the delivery of a handoff message: past it, the news
@@ -134,7 +160,6 @@ func (w *rotationRun) setStatus(ctx workflow.Context, s string) {
 
 func (w *rotationRun) run(ctx workflow.Context) (RotationResult, error) {
 	logger := workflow.GetLogger(ctx)
-	actx := workflow.WithActivityOptions(ctx, rotationActivityOptions())
 	after := w.in.After
 	if after.IsZero() {
 		after = workflow.Now(ctx)
@@ -148,7 +173,7 @@ func (w *rotationRun) run(ctx workflow.Context) (RotationResult, error) {
 		now := workflow.Now(ctx)
 		var plan activities.HandoffPlan
 		pin := activities.PlanHandoffInput{Rotation: w.in.Rotation, After: after, Now: now}
-		if err := workflow.ExecuteActivity(actx, ActivityPlanHandoff, pin).Get(ctx, &plan); err != nil {
+		if err := readRotation(ctx, ActivityPlanHandoff, pin, &plan); err != nil {
 			return RotationResult{}, fmt.Errorf("rotation %s: plan: %w", w.in.Rotation, err)
 		}
 		if !plan.Exists {
@@ -166,7 +191,7 @@ func (w *rotationRun) run(ctx workflow.Context) (RotationResult, error) {
 			// The person on call changed with no handoff to explain it: tell
 			// both, now.
 			w.setStatus(ctx, rotationAnnouncing)
-			msgs, err := w.messages(ctx, actx, activities.HandoffMessagesInput{
+			msgs, err := w.messages(ctx, activities.HandoffMessagesInput{
 				Rotation: w.in.Rotation, At: now, Kind: activities.HandoffCorrection, Outgoing: *announced})
 			if err != nil {
 				return RotationResult{}, err
@@ -198,7 +223,7 @@ func (w *rotationRun) run(ctx workflow.Context) (RotationResult, error) {
 				}
 				// A reminder is useful only before the shift starts.
 				if workflow.Now(ctx).Before(plan.At) {
-					w.announce(ctx, actx, plan.At, activities.HandoffReminder)
+					w.announce(ctx, plan.At, activities.HandoffReminder)
 				}
 				w.reminded[key] = true
 				w.st.ReminderAt = nil
@@ -209,7 +234,7 @@ func (w *rotationRun) run(ctx workflow.Context) (RotationResult, error) {
 		}
 
 		w.setStatus(ctx, rotationAnnouncing)
-		msgs, err := w.messages(ctx, actx, activities.HandoffMessagesInput{Rotation: w.in.Rotation, At: plan.At, Kind: activities.HandoffAnnounce})
+		msgs, err := w.messages(ctx, activities.HandoffMessagesInput{Rotation: w.in.Rotation, At: plan.At, Kind: activities.HandoffAnnounce})
 		if err != nil {
 			return RotationResult{}, err
 		}
@@ -274,8 +299,14 @@ func (w *rotationRun) drainReplans(ctx workflow.Context) {
 	}
 }
 
-func (w *rotationRun) messages(ctx, actx workflow.Context, in activities.HandoffMessagesInput) (activities.HandoffMessages, error) {
+// messages decides what to send for a handoff. It is a regular activity,
+// never a local one: its answer must be in the history before anything is
+// sent, or a workflow task that fails after sending (a signal racing the
+// continue-as-new) would decide again, perhaps differently, and the
+// workflow would lose track of who it told.
+func (w *rotationRun) messages(ctx workflow.Context, in activities.HandoffMessagesInput) (activities.HandoffMessages, error) {
 	var msgs activities.HandoffMessages
+	actx := workflow.WithActivityOptions(ctx, rotationReadOptions())
 	if err := workflow.ExecuteActivity(actx, ActivityHandoffMessages, in).Get(ctx, &msgs); err != nil {
 		return msgs, fmt.Errorf("rotation %s: %s messages: %w", w.in.Rotation, in.Kind, err)
 	}
@@ -284,8 +315,8 @@ func (w *rotationRun) messages(ctx, actx workflow.Context, in activities.Handoff
 
 // announce sends the messages of one handoff (or its reminder), when it is
 // still current.
-func (w *rotationRun) announce(ctx, actx workflow.Context, at time.Time, kind string) {
-	msgs, err := w.messages(ctx, actx, activities.HandoffMessagesInput{Rotation: w.in.Rotation, At: at, Kind: kind})
+func (w *rotationRun) announce(ctx workflow.Context, at time.Time, kind string) {
+	msgs, err := w.messages(ctx, activities.HandoffMessagesInput{Rotation: w.in.Rotation, At: at, Kind: kind})
 	if err != nil {
 		workflow.GetLogger(ctx).Error("handoff messages", "rotation", w.in.Rotation, "kind", kind, "error", err)
 		return
