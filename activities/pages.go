@@ -192,12 +192,24 @@ func ResolveTarget(ctx context.Context, st *store.Store, t store.Target) ([]stor
 	}
 }
 
-// onCallForRotation returns whoever is on call for the rotation now.
-//
-// TODO(rotations): answer with store.OnCall once rotations exist; until then
-// every rotation is unknown.
-func onCallForRotation(_ context.Context, _ *store.Store, name string) ([]store.User, error) {
-	return nil, klaxon.Errorf(klaxon.ENotFound, "There is no rotation %q.", name)
+// onCallForRotation returns whoever is on call for the rotation now — when
+// the step fires, not when the page was created: the cover of an override
+// in force, else the scheduled member (computed by store.OnCall, never
+// stored). An unknown rotation is ENotFound; one that has not started yet
+// has nobody to page, EUnprocessable.
+func onCallForRotation(ctx context.Context, st *store.Store, name string) ([]store.User, error) {
+	oc, err := st.OnCall(ctx, name, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	if oc.User == "" {
+		return nil, klaxon.Errorf(klaxon.EUnprocessable, "Nobody is on call for %s yet: the rotation starts at %s.", name, oc.Until.UTC().Format(time.RFC3339))
+	}
+	u, err := st.UserByID(ctx, oc.UserID)
+	if err != nil {
+		return nil, fmt.Errorf("on call for %s: %w", name, err)
+	}
+	return []store.User{u}, nil
 }
 
 // PageEventInput is entries for a page's timeline.

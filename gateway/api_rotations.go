@@ -362,7 +362,7 @@ func (g *Gateway) getRotation(w http.ResponseWriter, r *http.Request) {
 func (g *Gateway) handoffsOf(ctx context.Context, name string) *handoffsView {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	id := workflows.RotationWorkflowID(name)
+	id := workflows.RotationWorkflowID(g.Config.TaskQueue, name)
 	v := &handoffsView{WorkflowID: id, Status: "unknown"}
 	d, err := g.Temporal.DescribeWorkflowExecution(ctx, id, "")
 	if err != nil {
@@ -435,7 +435,7 @@ func (g *Gateway) deleteRotation(w http.ResponseWriter, r *http.Request) {
 	// The workflow ends at its next plan; the signal only makes it now.
 	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	err := g.Temporal.SignalWorkflow(sctx, workflows.RotationWorkflowID(name), "", workflows.SignalRotationReplan, workflows.RotationReplan{Reason: "deleted"})
+	err := g.Temporal.SignalWorkflow(sctx, workflows.RotationWorkflowID(g.Config.TaskQueue, name), "", workflows.SignalRotationReplan, workflows.RotationReplan{Reason: "deleted"})
 	if _, notFound := err.(*serviceerror.NotFound); err != nil && !notFound {
 		g.Logger.WarnContext(ctx, "signal deleted rotation", "rotation", name, "error", err)
 	}
@@ -668,7 +668,7 @@ func (g *Gateway) replanRotationRequest(w http.ResponseWriter, r *http.Request) 
 		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnavailable, "%s", warn[0]))
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"workflow_id": workflows.RotationWorkflowID(name)})
+	writeJSON(w, http.StatusAccepted, map[string]string{"workflow_id": workflows.RotationWorkflowID(g.Config.TaskQueue, name)})
 }
 
 // replanRotation tells the rotation's handoff workflow that the rotation
@@ -686,7 +686,7 @@ func (g *Gateway) replanRotation(ctx context.Context, name, reason string) []str
 func (g *Gateway) startRotation(ctx context.Context, name, reason string, announced *string) []string {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	id := workflows.RotationWorkflowID(name)
+	id := workflows.RotationWorkflowID(g.Config.TaskQueue, name)
 	_, err := g.Temporal.SignalWithStartWorkflow(ctx, id, workflows.SignalRotationReplan, workflows.RotationReplan{Reason: reason},
 		client.StartWorkflowOptions{
 			ID:                    id,

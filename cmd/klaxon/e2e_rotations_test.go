@@ -206,7 +206,7 @@ func TestE2E_Rotations_OnCallOverridesAndHandoffTexts(t *testing.T) {
 		t.Fatalf("oncall after delete: %d, want 404", code)
 	}
 	h.eventually("the handoff workflow to end", func() bool {
-		d, err := h.temporal.DescribeWorkflowExecution(context.Background(), workflows.RotationWorkflowID("ops"), "")
+		d, err := h.temporal.DescribeWorkflowExecution(context.Background(), workflows.RotationWorkflowID(h.cfg.TaskQueue, "ops"), "")
 		return err == nil && d.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
 	})
 	if n := countTexts(h, alice, "You are now on call for ops"); n != 2 {
@@ -380,7 +380,7 @@ func TestE2E_Rotations_HandoffDuringWorkerOutageIsSentLateOnce(t *testing.T) {
 	}
 	// Wait for the workflow to be asleep on its timer, then kill the worker.
 	h.eventually("the handoff workflow waiting for the start", func() bool {
-		q, err := h.temporal.QueryWorkflow(context.Background(), workflows.RotationWorkflowID("night"), "", workflows.QueryState)
+		q, err := h.temporal.QueryWorkflow(context.Background(), workflows.RotationWorkflowID(h.cfg.TaskQueue, "night"), "", workflows.QueryState)
 		var st workflows.RotationState
 		return err == nil && q.Get(&st) == nil && st.Status == "waiting" && st.NextHandoff != nil
 	})
@@ -398,7 +398,7 @@ func TestE2E_Rotations_HandoffDuringWorkerOutageIsSentLateOnce(t *testing.T) {
 	}
 	// Give a duplicate every chance to show up.
 	h.eventually("the workflow to plan the next handoff", func() bool {
-		q, err := h.temporal.QueryWorkflow(context.Background(), workflows.RotationWorkflowID("night"), "", workflows.QueryState)
+		q, err := h.temporal.QueryWorkflow(context.Background(), workflows.RotationWorkflowID(h.cfg.TaskQueue, "night"), "", workflows.QueryState)
 		var st workflows.RotationState
 		return err == nil && q.Get(&st) == nil && st.NextHandoff != nil && st.NextHandoff.After(start)
 	})
@@ -465,6 +465,83 @@ func TestE2E_Rotations_CLI(t *testing.T) {
 		}
 		if st.wantWarn != "" && !strings.Contains(errOut, st.wantWarn) {
 			t.Errorf("%s: stderr lacks %q: %s", name, st.wantWarn, errOut)
+		}
+	}
+}
+
+// TestE2E_Rotations_PagesReachWhoeverIsOnCallWhenTheStepFires pages a
+// rotation directly and through a policy step, before and during an
+// override.
+func TestE2E_Rotations_PagesReachWhoeverIsOnCallWhenTheStepFires(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	const alice, bob = "+15555550241", "+15555550242"
+	rotationPerson(t, h, "alice", alice)
+	rotationPerson(t, h, "bob", bob)
+	if code := h.api(http.MethodPost, "/api/v1/rotations", map[string]any{
+		"name": "ops", "timezone": "UTC", "members": []string{"alice", "bob"}, "shift_days": 7,
+		"start": time.Now().Add(-time.Hour).Format(time.RFC3339), "reminder_minutes": 0,
+	}, nil); code != http.StatusCreated {
+		t.Fatalf("create rotation: %d", code)
+	}
+	page := func(body map[string]any) int64 {
+		t.Helper()
+		var out struct {
+			ID    int64  `json:"id"`
+			Error string `json:"error"`
+		}
+		if code := h.api(http.MethodPost, "/api/v1/pages", body, &out); code != http.StatusAccepted {
+			t.Fatalf("page %v: %d %s", body, code, out.Error)
+		}
+		return out.ID
+	}
+	resolve := func(id int64) {
+		t.Helper()
+		if code := h.api(http.MethodPost, "/api/v1/pages/"+strconv.FormatInt(id, 10)+"/resolve", map[string]string{}, nil); code != http.StatusOK {
+			t.Fatalf("resolve page %d: %d", id, code)
+		}
+	}
+	id := page(map[string]any{"target": "rotation:ops", "summary": "disk full on db-1"})
+	h.waitText(alice, "disk full on db-1")
+	resolve(id)
+
+	// bob covers from now: the next page reaches him, not alice.
+	if code := h.api(http.MethodPost, "/api/v1/rotations/ops/overrides", map[string]string{"user": "bob", "end": time.Now().Add(time.Hour).Format(time.RFC3339)}, nil); code != http.StatusCreated {
+		t.Fatalf("override: %d", code)
+	}
+	h.waitText(bob, "You are now on call for ops")
+	id = page(map[string]any{"target": "rotation:ops", "summary": "replication lag"})
+	h.waitText(bob, "replication lag")
+	resolve(id)
+
+	// A policy step naming the rotation pages whoever is on call when the
+	// step fires: alice again once the override is gone.
+	policy := map[string]any{"name": "db", "steps": []map[string]any{{"targets": []string{"rotation:ops"}, "delay_seconds": 60}}}
+	if code := h.api(http.MethodPost, "/api/v1/policies", policy, nil); code != http.StatusCreated {
+		t.Fatalf("create policy: %d", code)
+	}
+	var ovs struct {
+		Overrides []struct {
+			ID int64 `json:"id"`
+		} `json:"overrides"`
+	}
+	h.api(http.MethodGet, "/api/v1/rotations/ops/overrides", nil, &ovs)
+	if len(ovs.Overrides) != 1 {
+		t.Fatalf("overrides %+v", ovs)
+	}
+	if code := h.api(http.MethodDelete, "/api/v1/rotations/ops/overrides/"+strconv.FormatInt(ovs.Overrides[0].ID, 10), nil, nil); code != http.StatusOK {
+		t.Fatalf("remove override: %d", code)
+	}
+	id = page(map[string]any{"target": "policy:db", "summary": "primary unreachable"})
+	h.waitText(alice, "primary unreachable")
+	resolve(id)
+	for _, m := range h.sim.Inbox(alice) {
+		if strings.Contains(m.Body, "replication lag") {
+			t.Errorf("alice was paged during bob's cover: %q", m.Body)
+		}
+	}
+	for _, m := range h.sim.Inbox(bob) {
+		if strings.Contains(m.Body, "disk full") || strings.Contains(m.Body, "primary unreachable") {
+			t.Errorf("bob was paged outside his cover: %q", m.Body)
 		}
 	}
 }
