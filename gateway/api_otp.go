@@ -104,7 +104,9 @@ func (g *Gateway) createOTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	_, err = g.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	sctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	_, err = g.Temporal.ExecuteWorkflow(sctx, client.StartWorkflowOptions{
 		ID:                       ch.ID,
 		TaskQueue:                g.Config.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,

@@ -38,8 +38,12 @@ var handlePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,31}$`)
 var errBadCode = klaxon.Errorf(klaxon.EUnprocessable, "That code is not valid.")
 
 // updateTimeout bounds how long an API call waits for a workflow to answer
-// an update (a worker must be running).
-const updateTimeout = 10 * time.Second
+// an update (a worker must be running); startTimeout, for Temporal to
+// start one.
+const (
+	updateTimeout = 10 * time.Second
+	startTimeout  = 10 * time.Second
+)
 
 // Throttles of verification codes. Limits per contact make resends and
 // restarts slow; per address they stop one number being flooded through
@@ -325,7 +329,8 @@ func (g *Gateway) startVerification(ctx context.Context, c store.Contact) (store
 			return v, err
 		}
 		c.ID = v.Contact.ID
-		_, err = g.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		sctx, cancel := context.WithTimeout(ctx, startTimeout)
+		_, err = g.Temporal.ExecuteWorkflow(sctx, client.StartWorkflowOptions{
 			ID:                       v.Challenge.ID,
 			TaskQueue:                g.Config.TaskQueue,
 			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
@@ -338,6 +343,7 @@ func (g *Gateway) startVerification(ctx context.Context, c store.Contact) (store
 		}, workflows.WorkflowVerifyContact, workflows.VerifyInput{
 			ChallengeID: v.Challenge.ID, ContactID: v.Contact.ID, Options: workflows.CodeOptions{Brand: g.Config.Brand},
 		})
+		cancel()
 		var already *serviceerror.WorkflowExecutionAlreadyStarted
 		switch {
 		case err == nil:

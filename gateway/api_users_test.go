@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -208,4 +209,17 @@ func TestOTP_BadRequestsAreClear4xx(t *testing.T) {
 func itoa(n int64) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+func TestAddContact_TemporalDownIsA503ThatSendsNothingAndCanBeResent(t *testing.T) {
+	ig := newInbGateway(t, nil, nil)
+	ig.apiCall(t, http.MethodPost, "/api/v1/users", `{"handle":"alice","name":"Alice"}`)
+	status, out := ig.apiCall(t, http.MethodPost, "/api/v1/users/alice/contacts", `{"type":"sms","address":"+15555550123"}`)
+	if status != 503 || !strings.Contains(fmt.Sprint(out["error"]), "no code could be sent") || !strings.Contains(fmt.Sprint(out["error"]), "/resend") {
+		t.Fatalf("answer = %d %v, want 503 saying how to resend", status, out)
+	}
+	var n int
+	if err := ig.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM challenges WHERE status = 'pending'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("pending challenges = %d, %v; the failed start must leave none", n, err)
+	}
 }
