@@ -38,6 +38,16 @@ lint:
 bench: $(TEMPORAL)
 	$(GO) test -run '^$$' -bench . -benchtime 3s -timeout 30m ./...
 
+## fuzz: run every fuzz target for FUZZTIME each (their seed corpora also run in `make test`).
+FUZZTIME ?= 20s
+FUZZ_TARGETS := ./phone:FuzzNormalize ./gateway:FuzzParseInboundSMS ./channel:FuzzParse \
+	./workflows:FuzzParsePageCommand ./sms:FuzzFit ./sms:FuzzSplit
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz $$pkg $$name"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+
 tools: $(TEMPORAL)
 
 # The temporal CLI embeds the dev server and its Web UI. Reuse one already
