@@ -120,6 +120,10 @@ func readRotation(ctx workflow.Context, activity string, in, out any) error {
 	return workflow.ExecuteActivity(actx, activity, in).Get(ctx, out)
 }
 
+// reminderMinLead is how far ahead of a shift a reminder must still be to
+// be sent; closer, the handoff text itself follows at once.
+const reminderMinLead = time.Minute
+
 // handoffGiveUp bounds the delivery of a handoff message: past it, the news
 // is stale.
 const handoffGiveUp = 30 * time.Minute
@@ -180,6 +184,9 @@ func (w *rotationRun) run(ctx workflow.Context) (RotationResult, error) {
 			return RotationResult{}, w.continueAsNew(ctx, after, announced)
 		}
 		w.setStatus(ctx, rotationPlanning)
+		// This plan reads the rotation as it is now: it answers every
+		// re-plan signal already received (SignalWithStart's own, too).
+		w.drainReplans(ctx)
 		now := workflow.Now(ctx)
 		var plan activities.HandoffPlan
 		pin := activities.PlanHandoffInput{Rotation: w.in.Rotation, After: after, Now: now}
@@ -231,8 +238,9 @@ func (w *rotationRun) run(ctx workflow.Context) (RotationResult, error) {
 				if !w.sleepUntil(ctx, remindAt) {
 					continue
 				}
-				// A reminder is useful only before the shift starts.
-				if workflow.Now(ctx).Before(plan.At) {
+				// A reminder is useful only a while before the shift starts
+				// (an override from "in a moment" needs none).
+				if plan.At.Sub(workflow.Now(ctx)) >= reminderMinLead {
 					w.announce(ctx, plan.At, activities.HandoffReminder)
 				}
 				w.reminded[key] = true

@@ -619,3 +619,33 @@ func TestRotation_EndsWhenTheRotationIsDeleted(t *testing.T) {
 		t.Errorf("status %q", w.state.Status)
 	}
 }
+
+func TestRotation_NoReminderWhenTheShiftIsMomentsAway(t *testing.T) {
+	w := newHandoffWorld(t)
+	w.users("alice=sms", "bob=sms")
+	start := time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
+	w.rotation(store.NewRotation{Name: "ops", Reminder: time.Hour,
+		Spec: oncall.Spec{Timezone: "UTC", ShiftHours: 24, Start: start, Members: []string{"alice", "bob"}}})
+	now := start.Add(time.Hour)
+	alice := "alice"
+	next, _ := w.run(now, workflows.RotationInput{Rotation: "ops", After: now, Announced: &alice}, func(env *testsuite.TestWorkflowEnvironment) {
+		env.RegisterDelayedCallback(func() {
+			// bob covers from 30 seconds from now.
+			o := store.NewOverride{User: "bob", Start: now.Add(2*time.Hour + 30*time.Second), End: now.Add(3 * time.Hour)}
+			if _, err := w.db.Store.AddOverride(context.Background(), "ops", o, now.Add(2*time.Hour)); err != nil {
+				t.Error(err)
+			}
+			env.SignalWorkflow(workflows.SignalRotationReplan, workflows.RotationReplan{Reason: "override"})
+		}, 2*time.Hour)
+	})
+	if next == nil {
+		t.Fatal("no continue-as-new")
+	}
+	want := []string{
+		"sms +15555550100 out @05-04 12:00: You are off call for ops; Bob has it.",
+		"sms +15555550101 in @05-04 12:00: You are now on call for ops until Mon 4 May 13:00 UTC.",
+	}
+	if got := lines(w.take(), time.UTC); !slices.Equal(got, want) {
+		t.Fatalf("sent\n%s\nwant no reminder, just the handoff\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
