@@ -219,17 +219,92 @@ type PageEventInput struct {
 	// NotifiedPhone, when set, is a phone that was just texted: a bare "a"
 	// from it now means this page.
 	NotifiedPhone string
+	// ProviderID, with a notification, is the provider's id of its
+	// message: statuses that arrived before the delivery pipeline knew the
+	// id are recorded too, and returned.
+	ProviderID string
+	MessageID  string
+	Medium     klaxon.Medium
+	To         string
+}
+
+// DeliveryStatus is a provider status of a message.
+type DeliveryStatus struct {
+	Status     string
+	AnsweredBy string
+	ErrorCode  string
 }
 
 // RecordPageEvent adds entries to a page's timeline (each once per key).
-func (p *Paging) RecordPageEvent(ctx context.Context, in PageEventInput) error {
+// For a notification it also records, and returns, the provider statuses
+// that arrived before the provider's id was known (a fast provider calls
+// back before it has answered us), which the gateway could not place.
+func (p *Paging) RecordPageEvent(ctx context.Context, in PageEventInput) ([]DeliveryStatus, error) {
 	if err := p.Store.RecordPageEvents(ctx, in.PageID, in.Events); err != nil {
-		return err
+		return nil, err
 	}
 	if in.NotifiedPhone != "" {
-		return p.Store.MarkReplyCodeNotified(ctx, in.PageID, in.NotifiedPhone)
+		if err := p.Store.MarkReplyCodeNotified(ctx, in.PageID, in.NotifiedPhone); err != nil {
+			return nil, err
+		}
 	}
-	return nil
+	if in.ProviderID == "" {
+		return nil, nil
+	}
+	evs, err := p.Store.StatusEventsOf(ctx, in.ProviderID)
+	if err != nil {
+		return nil, err
+	}
+	var out []DeliveryStatus
+	var timeline []store.PageEvent
+	for _, e := range evs {
+		out = append(out, DeliveryStatus{Status: e.Status, AnsweredBy: e.Detail, ErrorCode: e.ErrorCode})
+		if TimelineStatus(e.Status) {
+			timeline = append(timeline, DeliveryEvent(in.MessageID, in.Medium, in.To, e.Status, e.Detail, e.ErrorCode))
+		}
+	}
+	return out, p.Store.RecordPageEvents(ctx, in.PageID, timeline)
+}
+
+// TimelineStatus reports whether a provider status is worth a line in a
+// page's timeline: the ones that say whether the person was reached.
+func TimelineStatus(status string) bool {
+	switch status {
+	case klaxon.StatusRinging, klaxon.StatusAnswered, klaxon.StatusDelivered, klaxon.StatusCompleted,
+		klaxon.StatusUndelivered, klaxon.StatusNoAnswer, klaxon.StatusBusy, klaxon.StatusFailed,
+		klaxon.StatusCanceled, "read":
+		return true
+	}
+	return false
+}
+
+// NotReached reports whether a status means the person was not reached —
+// an undelivered text; a failed, busy or unanswered call; a call that ended
+// on voicemail — and must be moved to their next medium at once.
+func NotReached(status, answeredBy string) bool {
+	switch status {
+	case klaxon.StatusUndelivered, klaxon.StatusFailed, klaxon.StatusNoAnswer, klaxon.StatusBusy:
+		return true
+	case klaxon.StatusCompleted:
+		return strings.HasPrefix(answeredBy, "machine")
+	}
+	return false
+}
+
+// DeliveryEvent is the timeline entry of a provider status of a page's
+// message (once per message and status).
+func DeliveryEvent(messageID string, medium klaxon.Medium, to, status, answeredBy, errorCode string) store.PageEvent {
+	detail := status
+	if answeredBy != "" {
+		detail += " (answered by " + answeredBy + ")"
+	}
+	if errorCode != "" {
+		detail += " (error " + errorCode + ")"
+	}
+	return store.PageEvent{
+		Kind: store.EventDelivery, Key: "delivery/" + messageID + "/" + status, Medium: medium,
+		Contact: RedactContact(medium, to), MessageID: messageID, Detail: detail,
+	}
 }
 
 // PageStatusInput acknowledges or resolves a page's record.

@@ -189,6 +189,18 @@ func (g *Gateway) reachable(ctx context.Context, t store.Target) error {
 		}
 		return nil
 	}
+	if t.Kind == store.TargetUser {
+		u, n, err := g.Store.UserReachability(ctx, t.Name)
+		switch {
+		case klaxon.ErrorCodeOf(err) == klaxon.ENotFound:
+			return klaxon.Errorf(klaxon.EUnprocessable, "There is no user %q.", t.Name)
+		case err != nil:
+			return err
+		case n == 0:
+			return klaxon.Errorf(klaxon.EUnprocessable, "%s has no verified contact method, so nobody would be paged. Add one and verify it first.", u.Handle)
+		}
+		return nil
+	}
 	users, err := activities.ResolveTarget(ctx, g.Store, t)
 	if err != nil {
 		if code := klaxon.ErrorCodeOf(err); code == klaxon.ENotFound || code == klaxon.EUnprocessable {

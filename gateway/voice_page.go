@@ -188,17 +188,10 @@ func (g *Gateway) voiceGather(w http.ResponseWriter, r *http.Request) {
 	writeTwiML(w, []twiml.Element{say(text), &twiml.VoiceHangup{}})
 }
 
-// pageStatusEvents are the provider statuses worth a line in a page's
-// timeline: the ones that say whether the person was reached.
-var pageStatusEvents = map[string]bool{
-	klaxon.StatusRinging: true, klaxon.StatusAnswered: true, klaxon.StatusDelivered: true,
-	klaxon.StatusCompleted: true, klaxon.StatusUndelivered: true, klaxon.StatusNoAnswer: true,
-	klaxon.StatusBusy: true, klaxon.StatusFailed: true, klaxon.StatusCanceled: true, "read": true,
-}
-
 // pageDeliveryStatus records a fresh provider status of a page's message in
-// the page's timeline and signals the page's workflow, so that a failed
-// text or an unanswered call moves the person to their next medium at once.
+// the page's timeline and, when it means the person was not reached,
+// signals the page's workflow, so that a failed text or an unanswered call
+// moves the person to their next medium at once.
 // Messages that are not a page's are left alone. Failures are logged: the
 // status itself is already stored, and the workflow's own timers escalate
 // without the signal.
@@ -210,20 +203,14 @@ func (g *Gateway) pageDeliveryStatus(ctx context.Context, messageID, status, ans
 		}
 		return
 	}
-	if pageStatusEvents[status] {
-		detail := status
-		if answeredBy != "" {
-			detail += " (answered by " + answeredBy + ")"
-		}
-		if errorCode != "" {
-			detail += " (error " + errorCode + ")"
-		}
-		if err := g.Store.RecordPageEvent(ctx, pm.PageID, store.PageEvent{
-			Kind: store.EventDelivery, Key: "delivery/" + messageID + "/" + status, Medium: pm.Medium,
-			Contact: activities.RedactContact(pm.Medium, pm.To), MessageID: messageID, Detail: detail,
-		}); err != nil {
+	if activities.TimelineStatus(status) {
+		if err := g.Store.RecordPageEvent(ctx, pm.PageID,
+			activities.DeliveryEvent(messageID, pm.Medium, pm.To, status, answeredBy, errorCode)); err != nil {
 			g.Logger.WarnContext(ctx, "record page delivery status", "page", pm.PageID, "error", err)
 		}
+	}
+	if !activities.NotReached(status, answeredBy) {
+		return
 	}
 	sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()

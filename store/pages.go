@@ -145,6 +145,22 @@ func (s *Store) CreatePage(ctx context.Context, p Page) (Page, bool, error) {
 	return p, false, errors.New("create page: the dedup key keeps changing hands; try again")
 }
 
+// UserReachability returns the user with handle and how many verified
+// contact methods they have, in one round trip; klaxon.ErrNotFound when
+// there is no such user.
+func (s *Store) UserReachability(ctx context.Context, handle string) (User, int, error) {
+	var u User
+	var n int
+	err := s.pool.QueryRow(ctx, `
+		SELECT u.id, u.handle, u.name, u.timezone, u.created_at,
+		       (SELECT count(*) FROM contact_methods c WHERE c.user_id = u.id AND c.status = 'verified')
+		FROM users u WHERE u.handle = $1`, handle).Scan(&u.ID, &u.Handle, &u.Name, &u.Timezone, &u.CreatedAt, &n)
+	if err != nil {
+		return u, 0, fmt.Errorf("user reachability: %w", notFound(err))
+	}
+	return u, n, nil
+}
+
 // DeletePage removes a page that never started (its workflow could not be
 // started), so that it does not hold its dedup key.
 func (s *Store) DeletePage(ctx context.Context, id int64) error {
@@ -481,6 +497,27 @@ func (s *Store) PageOfMessage(ctx context.Context, messageID string) (PageMessag
 		return pm, fmt.Errorf("page of message: ref %q is not a page id: %w", ref, klaxon.ErrNotFound)
 	}
 	return pm, nil
+}
+
+// StatusEventsOf returns the provider status callbacks stored for a
+// provider id, oldest first: a page's notification looks for those that
+// arrived before the delivery pipeline knew the id.
+func (s *Store) StatusEventsOf(ctx context.Context, providerID string) ([]StatusEvent, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT status, detail, error_code, received_at FROM status_events
+		WHERE provider_id = $1 ORDER BY received_at, id`, providerID)
+	if err != nil {
+		return nil, fmt.Errorf("status events: %w", err)
+	}
+	evs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (StatusEvent, error) {
+		var e StatusEvent
+		err := r.Scan(&e.Status, &e.Detail, &e.ErrorCode, &e.ReceivedAt)
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("status events: %w", err)
+	}
+	return evs, nil
 }
 
 // MessageCanceled reports whether a message has been canceled: its page

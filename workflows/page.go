@@ -124,6 +124,9 @@ const (
 	// hangUpAgainAfter catches a call the provider was accepting at the
 	// very moment of the acknowledgement.
 	hangUpAgainAfter = 3 * time.Second
+	// stepRecordWait bounds how long a step's timeline entries wait for
+	// its first notifications (a text queued for the rate limit).
+	stepRecordWait = 5 * time.Second
 )
 
 // Page escalates one page until someone acknowledges or resolves it: for
@@ -406,8 +409,10 @@ func (p *pager) escalate(ctx workflow.Context) {
 				workflow.GetLogger(ctx).Error("begin page step", "page", p.in.PageID, "step", n, "error", err)
 			}
 			chains := p.startChains(ctx, n, plan)
-			// The step's timeline entries go in while its first
-			// notifications are on their way, even if an ack comes first.
+			// The step's timeline entries go in once its first
+			// notifications are out, so that their write never delays the
+			// first text; they are written even if an ack comes first.
+			_, _ = workflow.AwaitWithTimeout(ctx, stepRecordWait, func() bool { return firstOut(chains) && p.sending == 0 })
 			dctx, _ := workflow.NewDisconnectedContext(ctx)
 			p.record(dctx, activities.PageEventInput{PageID: p.in.PageID, Events: plan.Events})
 			n++
@@ -602,7 +607,15 @@ func (p *pager) send(ctx workflow.Context, nt *notice) {
 	}
 	p.state.Sent++
 	ev.Kind, ev.Key, ev.Detail = store.EventNotified, "notified/"+nt.msg.ID, r.ProviderID
-	p.record(dctx, activities.PageEventInput{PageID: p.in.PageID, Events: []store.PageEvent{ev}, NotifiedPhone: nt.phone})
+	// Statuses that came back before the provider's id was known could not
+	// reach the workflow: the record brings them.
+	early := p.record(dctx, activities.PageEventInput{
+		PageID: p.in.PageID, Events: []store.PageEvent{ev}, NotifiedPhone: nt.phone,
+		ProviderID: r.ProviderID, MessageID: nt.msg.ID, Medium: nt.msg.Medium, To: nt.msg.To,
+	})
+	for _, d := range early {
+		p.onDelivery(PageDelivery{MessageID: nt.msg.ID, Status: d.Status, AnsweredBy: d.AnsweredBy})
+	}
 }
 
 // failed marks a notification as failed for good; when its whole group has
@@ -635,24 +648,24 @@ func (p *pager) onDelivery(d PageDelivery) {
 	if strings.HasPrefix(d.AnsweredBy, "machine") {
 		nt.machine = true
 	}
-	reached := true
-	switch d.Status {
-	case klaxon.StatusUndelivered, klaxon.StatusFailed, klaxon.StatusNoAnswer, klaxon.StatusBusy:
-		reached = false
-	case klaxon.StatusCompleted:
-		reached = !nt.machine
+	answeredBy := d.AnsweredBy
+	if nt.machine {
+		answeredBy = "machine"
 	}
-	if !reached && !nt.failed && !p.stopped {
+	if activities.NotReached(d.Status, answeredBy) && !nt.failed && !p.stopped {
 		p.failed(nt)
 	}
 }
 
-// record adds a timeline entry; a failure to do so is logged, never fatal.
-func (p *pager) record(ctx workflow.Context, in activities.PageEventInput) {
+// record adds timeline entries (a failure to do so is logged, never fatal)
+// and returns the provider statuses a notification's record found.
+func (p *pager) record(ctx workflow.Context, in activities.PageEventInput) []activities.DeliveryStatus {
 	lctx := workflow.WithLocalActivityOptions(ctx, recordOptions())
-	if err := workflow.ExecuteLocalActivity(lctx, ActivityPageRecordEvent, in).Get(ctx, nil); err != nil {
+	var early []activities.DeliveryStatus
+	if err := workflow.ExecuteLocalActivity(lctx, ActivityPageRecordEvent, in).Get(ctx, &early); err != nil {
 		workflow.GetLogger(ctx).Warn("record page events", "page", p.in.PageID, "events", len(in.Events), "error", err)
 	}
+	return early
 }
 
 // plannedGroup is a set of contacts notified together at an offset.
@@ -713,6 +726,17 @@ func planChain(person activities.StepPerson, mode, urgency string, every time.Du
 		}
 	}
 	return groups
+}
+
+// firstOut reports that every chain has fired its first group, or has none
+// due yet.
+func firstOut(chains []*chain) bool {
+	for _, c := range chains {
+		if c.fired == 0 && len(c.groups) > 0 && c.groups[0].offset == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // lastOffset is the latest offset of any group of the chains.

@@ -60,6 +60,9 @@ type pageRig struct {
 	finalized []activities.FinalizeInput
 	hangups   int
 	steps     []activities.StepInput
+	// early are provider statuses that came back before the provider's id
+	// was known, by message id.
+	early map[string][]activities.DeliveryStatus
 }
 
 func newPageRig(t testing.TB) *pageRig {
@@ -81,11 +84,11 @@ func newPageRig(t testing.TB) *pageRig {
 	}, ActivityFinalize)
 	reg(r.loadPolicy, ActivityPagePolicy)
 	reg(r.beginStep, ActivityPageBeginStep)
-	reg(func(_ context.Context, in activities.PageEventInput) error {
+	reg(func(_ context.Context, in activities.PageEventInput) ([]activities.DeliveryStatus, error) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		r.events = append(r.events, in.Events...)
-		return nil
+		return r.early[in.MessageID], nil
 	}, ActivityPageRecordEvent)
 	reg(r.setStatus, ActivityPageSetStatus)
 	reg(func(context.Context, activities.HangUpInput) (int, error) {

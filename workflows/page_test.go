@@ -140,6 +140,18 @@ func TestPage_UnansweredCallMovesToEmailAtOnce(t *testing.T) {
 	}
 }
 
+func TestPage_FailureReportedBeforeTheSendReturnedStillMovesOn(t *testing.T) {
+	r := newPageRig(t)
+	r.person("user:alice", "alice", 1, alice)
+	// The provider called back "undelivered" before the pipeline knew the
+	// text's id: the gateway could not place it; the record finds it.
+	r.early = map[string][]activities.DeliveryStatus{"page/7/0/0/sms": {{Status: klaxon.StatusSent}, {Status: klaxon.StatusUndelivered}}}
+	r.run(page("user:alice"), 9*time.Minute)
+	if got := r.sentSummary(); !equalStrings(got, []string{"sms@0s", "voice@0s", "email@5m0s"}) {
+		t.Errorf("notifications = %v", got)
+	}
+}
+
 func TestPage_CallAnsweredByAMachineMovesOnAtOnce(t *testing.T) {
 	r := newPageRig(t)
 	r.person("user:alice", "alice", 1, alice)

@@ -150,7 +150,8 @@ func TestE2E_Paging_TextThenCallThenKeypressAcknowledges(t *testing.T) {
 		}
 	}
 	h.eventually("delivery statuses in the timeline", func() bool {
-		return hasEvent(h.page(t, id), store.EventDelivery, klaxon.SMS) && hasEvent(h.page(t, id), store.EventDelivery, klaxon.Voice)
+		p = h.page(t, id)
+		return hasEvent(p, store.EventDelivery, klaxon.SMS) && hasEvent(p, store.EventDelivery, klaxon.Voice)
 	})
 	if got := h.pageSearchStatus(t, id); got != store.PageAcked {
 		t.Errorf("KlaxonPageStatus = %q", got)
