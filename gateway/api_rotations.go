@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -366,7 +367,8 @@ func (g *Gateway) handoffsOf(ctx context.Context, name string) *handoffsView {
 	v := &handoffsView{WorkflowID: id, Status: "unknown"}
 	d, err := g.Temporal.DescribeWorkflowExecution(ctx, id, "")
 	if err != nil {
-		if _, ok := err.(*serviceerror.NotFound); ok {
+		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) {
 			v.Status = "not running"
 		}
 		return v
@@ -436,7 +438,8 @@ func (g *Gateway) deleteRotation(w http.ResponseWriter, r *http.Request) {
 	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	err := g.Temporal.SignalWorkflow(sctx, workflows.RotationWorkflowID(g.Config.TaskQueue, name), "", workflows.SignalRotationReplan, workflows.RotationReplan{Reason: "deleted"})
-	if _, notFound := err.(*serviceerror.NotFound); err != nil && !notFound {
+	var nf *serviceerror.NotFound
+	if err != nil && !errors.As(err, &nf) {
 		g.Logger.WarnContext(ctx, "signal deleted rotation", "rotation", name, "error", err)
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"deleted": name})
