@@ -93,6 +93,10 @@ type HandoffMessagesInput struct {
 	Kind string
 	// Outgoing, for a correction, is who was last announced as on call.
 	Outgoing string
+	// Key, for a correction, makes its message ids unique: two changes of
+	// who is on call within one second (an override added and removed)
+	// must not be taken for one repeated announcement.
+	Key string
 }
 
 // HandoffMessages is what to send for one handoff, decided from the
@@ -148,8 +152,12 @@ func (a *Rotations) HandoffMessages(ctx context.Context, in HandoffMessagesInput
 		return HandoffMessages{}, fmt.Errorf("handoff messages: %w", err)
 	}
 	out := HandoffMessages{Exists: true}
+	msgID := func(part, handle string) string { return HandoffMessageID(in.Rotation, in.At, part, handle) }
 	var h oncall.Handoff
 	if in.Kind == HandoffCorrection {
+		msgID = func(part, handle string) string {
+			return "rotation/" + in.Rotation + "/change-" + in.Key + "/" + part + "/" + handle
+		}
 		h = oncall.Handoff{At: in.At, Outgoing: in.Outgoing, Incoming: rs.Schedule.At(in.At).User}
 		if h.Incoming == h.Outgoing {
 			return out, nil
@@ -187,14 +195,14 @@ func (a *Rotations) HandoffMessages(ctx context.Context, in HandoffMessagesInput
 			if !out.Until.IsZero() {
 				body += " until " + out.Until.In(loc).Format(timeLayout)
 			}
-			out.Messages = append(out.Messages, handoffMessage(rot, *c, HandoffMessageID(name, in.At, "remind", h.Incoming),
+			out.Messages = append(out.Messages, handoffMessage(rot, *c, msgID("remind", h.Incoming),
 				"Reminder: on call for "+name, body+".", "handoff-reminder"))
 		default:
 			body := "You are now on call for " + name
 			if !out.Until.IsZero() {
 				body += " until " + out.Until.In(loc).Format(timeLayout)
 			}
-			out.Messages = append(out.Messages, handoffMessage(rot, *c, HandoffMessageID(name, in.At, "in", h.Incoming),
+			out.Messages = append(out.Messages, handoffMessage(rot, *c, msgID("in", h.Incoming),
 				"On call for "+name, body+".", "handoff"))
 		}
 	}
@@ -221,7 +229,7 @@ func (a *Rotations) HandoffMessages(ctx context.Context, in HandoffMessagesInput
 		if c == nil {
 			out.Warnings = append(out.Warnings, fmt.Sprintf("%s has no verified contact method and was not told they are off call for %s.", h.Outgoing, name))
 		} else {
-			out.Messages = append(out.Messages, handoffMessage(rot, *c, HandoffMessageID(name, in.At, "out", h.Outgoing),
+			out.Messages = append(out.Messages, handoffMessage(rot, *c, msgID("out", h.Outgoing),
 				"Off call for "+name, body, "handoff"))
 		}
 	}

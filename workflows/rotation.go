@@ -209,7 +209,8 @@ func (w *rotationRun) run(ctx workflow.Context) (RotationResult, error) {
 			// both, now.
 			w.setStatus(ctx, rotationAnnouncing)
 			msgs, err := w.messages(ctx, activities.HandoffMessagesInput{
-				Rotation: w.in.Rotation, At: now, Kind: activities.HandoffCorrection, Outgoing: *announced})
+				Rotation: w.in.Rotation, At: now, Kind: activities.HandoffCorrection, Outgoing: *announced,
+				Key: correctionKey(ctx)})
 			if err != nil {
 				return RotationResult{}, err
 			}
@@ -370,4 +371,15 @@ func (w *rotationRun) send(ctx workflow.Context, msgs activities.HandoffMessages
 func (w *rotationRun) continueAsNew(ctx workflow.Context, after time.Time, announced *string) error {
 	w.drainReplans(ctx)
 	return workflow.NewContinueAsNewError(ctx, WorkflowRotation, RotationInput{Rotation: w.in.Rotation, After: after, Announced: announced})
+}
+
+// correctionKey identifies one correction announcement, deterministically:
+// the run and the point in its history at which it was decided.
+func correctionKey(ctx workflow.Context) string {
+	info := workflow.GetInfo(ctx)
+	run := info.WorkflowExecution.RunID
+	if len(run) > 12 {
+		run = run[:12]
+	}
+	return run + "-" + strconv.Itoa(info.GetCurrentHistoryLength())
 }

@@ -649,3 +649,38 @@ func TestRotation_NoReminderWhenTheShiftIsMomentsAway(t *testing.T) {
 		t.Fatalf("sent\n%s\nwant no reminder, just the handoff\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// An override added and removed within the second of a handoff must not be
+// taken for a repeat of it: each announcement has its own delivery id.
+func TestRotation_CorrectionsNeverReuseAHandoffsMessageIDs(t *testing.T) {
+	start := time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	w := newHandoffWorld(t)
+	w.users("alice=sms", "bob=sms")
+	w.rotation(store.NewRotation{Name: "ops", Spec: oncall.Spec{Timezone: "UTC", ShiftHours: 24, Start: start, Members: []string{"alice", "bob"}}})
+	handoff, err := w.acts.HandoffMessages(ctx, activities.HandoffMessagesInput{Rotation: "ops", At: start, Kind: activities.HandoffAnnounce})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, m := range handoff.Messages {
+		ids[m.ID] = true
+	}
+	for _, key := range []string{"run1-12", "run1-19"} {
+		// bob was announced by a correction; alice is back, in the same second.
+		c, err := w.acts.HandoffMessages(ctx, activities.HandoffMessagesInput{
+			Rotation: "ops", At: start, Kind: activities.HandoffCorrection, Outgoing: "bob", Key: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Messages) != 2 {
+			t.Fatalf("correction %s: %d messages, want 2", key, len(c.Messages))
+		}
+		for _, m := range c.Messages {
+			if ids[m.ID] {
+				t.Errorf("correction %s reuses message id %s", key, m.ID)
+			}
+			ids[m.ID] = true
+		}
+	}
+}
