@@ -240,18 +240,7 @@ type DeliveryStatus struct {
 // that arrived before the provider's id was known (a fast provider calls
 // back before it has answered us), which the gateway could not place.
 func (p *Paging) RecordPageEvent(ctx context.Context, in PageEventInput) ([]DeliveryStatus, error) {
-	if err := p.Store.RecordPageEvents(ctx, in.PageID, in.Events); err != nil {
-		return nil, err
-	}
-	if in.NotifiedPhone != "" {
-		if err := p.Store.MarkReplyCodeNotified(ctx, in.PageID, in.NotifiedPhone); err != nil {
-			return nil, err
-		}
-	}
-	if in.ProviderID == "" {
-		return nil, nil
-	}
-	evs, err := p.Store.StatusEventsOf(ctx, in.ProviderID)
+	evs, err := p.Store.RecordNotification(ctx, in.PageID, in.Events, in.NotifiedPhone, in.ProviderID)
 	if err != nil {
 		return nil, err
 	}

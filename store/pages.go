@@ -233,6 +233,45 @@ func (s *Store) RecordPageEvents(ctx context.Context, pageID int64, evs []PageEv
 	return nil
 }
 
+// RecordNotification writes a notification's timeline entries (each once
+// per key), points a bare "a" from phone (if any) at the page, and returns
+// the status callbacks already stored for providerID (if any) — all in one
+// round trip and one transaction.
+func (s *Store) RecordNotification(ctx context.Context, pageID int64, evs []PageEvent, phone, providerID string) ([]StatusEvent, error) {
+	b := &pgx.Batch{}
+	for _, e := range evs {
+		b.Queue(`
+			INSERT INTO page_events (page_id, kind, key, user_handle, medium, contact, message_id, detail)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			ON CONFLICT (page_id, key) DO NOTHING`,
+			pageID, e.Kind, nullable(e.Key), e.User, string(e.Medium), e.Contact, e.MessageID, e.Detail)
+	}
+	if phone != "" {
+		b.Queue(`UPDATE page_reply_codes SET notified_at = now() WHERE page_id = $1 AND phone = $2`, pageID, phone)
+	}
+	var statuses []StatusEvent
+	if providerID != "" {
+		b.Queue(`
+			SELECT status, detail, error_code, received_at FROM status_events
+			WHERE provider_id = $1 ORDER BY received_at, id`, providerID).Query(func(rows pgx.Rows) error {
+			var err error
+			statuses, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (StatusEvent, error) {
+				var e StatusEvent
+				err := r.Scan(&e.Status, &e.Detail, &e.ErrorCode, &e.ReceivedAt)
+				return e, err
+			})
+			return err
+		})
+	}
+	if b.Len() == 0 {
+		return nil, nil
+	}
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return nil, fmt.Errorf("record notification: %w", err)
+	}
+	return statuses, nil
+}
+
 // RecordPageEvent adds an event to a page's timeline, once per e.Key.
 func (s *Store) RecordPageEvent(ctx context.Context, pageID int64, e PageEvent) error {
 	_, err := s.pool.Exec(ctx, `
@@ -497,27 +536,6 @@ func (s *Store) PageOfMessage(ctx context.Context, messageID string) (PageMessag
 		return pm, fmt.Errorf("page of message: ref %q is not a page id: %w", ref, klaxon.ErrNotFound)
 	}
 	return pm, nil
-}
-
-// StatusEventsOf returns the provider status callbacks stored for a
-// provider id, oldest first: a page's notification looks for those that
-// arrived before the delivery pipeline knew the id.
-func (s *Store) StatusEventsOf(ctx context.Context, providerID string) ([]StatusEvent, error) {
-	rows, err := s.pool.Query(ctx, `
-		SELECT status, detail, error_code, received_at FROM status_events
-		WHERE provider_id = $1 ORDER BY received_at, id`, providerID)
-	if err != nil {
-		return nil, fmt.Errorf("status events: %w", err)
-	}
-	evs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (StatusEvent, error) {
-		var e StatusEvent
-		err := r.Scan(&e.Status, &e.Detail, &e.ErrorCode, &e.ReceivedAt)
-		return e, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("status events: %w", err)
-	}
-	return evs, nil
 }
 
 // MessageCanceled reports whether a message has been canceled: its page

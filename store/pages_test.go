@@ -387,3 +387,37 @@ func TestClaimErrorReply_LimitsPerPhoneAndRepeatsItsAnswer(t *testing.T) {
 		t.Error("another phone is limited by the first one's replies")
 	}
 }
+
+func TestRecordNotification_WritesOnceAndReturnsEarlyStatuses(t *testing.T) {
+	db := testenv.Postgres(t)
+	ctx := context.Background()
+	p, _, err := db.Store.CreatePage(ctx, newPage("user:alice", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const phone = "+15555550123"
+	if _, err := db.Store.AllocateReplyCode(ctx, p.ID, phone, 0); err != nil {
+		t.Fatal(err)
+	}
+	// The provider called back before the pipeline knew its id.
+	if _, _, err := db.Store.ApplyStatus(ctx, "SM1", klaxon.StatusDelivered, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	evs := []store.PageEvent{{Kind: store.EventStep, Key: "step/0"}, {Kind: store.EventNotified, Key: "notified/m1", MessageID: "m1"}}
+	for range 2 {
+		got, err := db.Store.RecordNotification(ctx, p.ID, evs, phone, "SM1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].Status != klaxon.StatusDelivered {
+			t.Errorf("early statuses = %+v", got)
+		}
+	}
+	timeline, err := db.Store.PageEvents(ctx, p.ID)
+	if err != nil || len(timeline) != 3 {
+		t.Fatalf("timeline = %+v, %v; want created, step, notified", timeline, err)
+	}
+	if rc, err := db.Store.ReplyCodeFor(ctx, phone, 0); err != nil || rc.PageID != p.ID {
+		t.Errorf("latest page of the phone: %+v %v", rc, err)
+	}
+}

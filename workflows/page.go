@@ -158,9 +158,13 @@ func Page(ctx workflow.Context, in PageInput) (PageResult, error) {
 	if err := p.register(ctx); err != nil {
 		return PageResult{}, fmt.Errorf("page %d: %w", in.PageID, err)
 	}
-	_ = workflow.UpsertTypedSearchAttributes(ctx,
-		SearchKind.ValueSet("page"), SearchPageID.ValueSet(strconv.FormatInt(in.PageID, 10)),
-		SearchPageStatus.ValueSet(store.PageOpen), SearchTarget.ValueSet(in.Target))
+	if !workflow.GetTypedSearchAttributes(ctx).ContainsKey(SearchPageID) {
+		// Started without them (by hand): the API and pagingText start
+		// pages with their search attributes.
+		_ = workflow.UpsertTypedSearchAttributes(ctx,
+			SearchKind.ValueSet("page"), SearchPageID.ValueSet(strconv.FormatInt(in.PageID, 10)),
+			SearchPageStatus.ValueSet(store.PageOpen), SearchTarget.ValueSet(in.Target))
+	}
 
 	workflow.Go(nctx, p.escalate)
 	if err := workflow.Await(ctx, func() bool { return p.state.Status == store.PageResolved }); err != nil {
@@ -188,6 +192,8 @@ type pager struct {
 	// active is the chain of each person being escalated, by user id.
 	active map[int64]*chain
 	chains []*chain
+	// stepEvents are the current step's timeline entries, not yet written.
+	stepEvents []store.PageEvent
 	// pending counts side effects the workflow waits for before it ends;
 	// sending counts notifications between their start and their timeline
 	// entry.
@@ -408,13 +414,19 @@ func (p *pager) escalate(ctx workflow.Context) {
 				}
 				workflow.GetLogger(ctx).Error("begin page step", "page", p.in.PageID, "step", n, "error", err)
 			}
+			// The step's timeline entries go in with its first notification's
+			// record, so that their write never delays the first text; if
+			// none is recorded soon (nothing due yet, a text queued, an ack),
+			// on their own.
+			p.stepEvents = append(p.stepEvents, plan.Events...)
 			chains := p.startChains(ctx, n, plan)
-			// The step's timeline entries go in once its first
-			// notifications are out, so that their write never delays the
-			// first text; they are written even if an ack comes first.
-			_, _ = workflow.AwaitWithTimeout(ctx, stepRecordWait, func() bool { return firstOut(chains) && p.sending == 0 })
-			dctx, _ := workflow.NewDisconnectedContext(ctx)
-			p.record(dctx, activities.PageEventInput{PageID: p.in.PageID, Events: plan.Events})
+			_, _ = workflow.AwaitWithTimeout(ctx, stepRecordWait, func() bool {
+				return len(p.stepEvents) == 0 || (firstOut(chains) && p.sending == 0)
+			})
+			if evs := p.takeStepEvents(); len(evs) > 0 {
+				dctx, _ := workflow.NewDisconnectedContext(ctx)
+				p.record(dctx, activities.PageEventInput{PageID: p.in.PageID, Events: evs})
+			}
 			n++
 			if p.in.Urgency == store.UrgencyLow {
 				p.finish(ctx)
@@ -598,7 +610,7 @@ func (p *pager) send(ctx workflow.Context, nt *notice) {
 		}
 		p.state.Notifications[nt.idx].Status = klaxon.StatusFailed
 		ev.Kind, ev.Key, ev.Detail = store.EventFailed, "failed/"+nt.msg.ID, errorType(err)+": "+rootMessage(err)
-		p.record(dctx, activities.PageEventInput{PageID: p.in.PageID, Events: []store.PageEvent{ev}})
+		p.record(dctx, activities.PageEventInput{PageID: p.in.PageID, Events: append(p.takeStepEvents(), ev)})
 		p.failed(nt)
 		return
 	}
@@ -610,7 +622,7 @@ func (p *pager) send(ctx workflow.Context, nt *notice) {
 	// Statuses that came back before the provider's id was known could not
 	// reach the workflow: the record brings them.
 	early := p.record(dctx, activities.PageEventInput{
-		PageID: p.in.PageID, Events: []store.PageEvent{ev}, NotifiedPhone: nt.phone,
+		PageID: p.in.PageID, Events: append(p.takeStepEvents(), ev), NotifiedPhone: nt.phone,
 		ProviderID: r.ProviderID, MessageID: nt.msg.ID, Medium: nt.msg.Medium, To: nt.msg.To,
 	})
 	for _, d := range early {
@@ -726,6 +738,13 @@ func planChain(person activities.StepPerson, mode, urgency string, every time.Du
 		}
 	}
 	return groups
+}
+
+// takeStepEvents returns the step's unwritten timeline entries, once.
+func (p *pager) takeStepEvents() []store.PageEvent {
+	evs := p.stepEvents
+	p.stepEvents = nil
+	return evs
 }
 
 // firstOut reports that every chain has fired its first group, or has none
