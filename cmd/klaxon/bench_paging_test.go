@@ -272,3 +272,48 @@ func BenchmarkPaging_SustainedPages(b *testing.B) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// BenchmarkPaging_OfferedLoad offers pages at fixed rates (open loop: a page
+// every 1/rate seconds, whatever the answers) for 6 s per rate, each to a
+// different person, and reports the first-text latency at each rate: the
+// rate where p99 leaves the unloaded figure behind is the sustainable one.
+func BenchmarkPaging_OfferedLoad(b *testing.B) {
+	h := newHarness(b, harnessOptions{})
+	numbers := pagingCrowd(b, h, 2000)
+	var seq atomic.Int64
+	for _, rate := range []int{10, 20, 30, 40, 60} {
+		b.Run(fmt.Sprintf("%d-per-s", rate), func(b *testing.B) {
+			for b.Loop() {
+				const window = 6 * time.Second
+				var mu sync.Mutex
+				var lat []time.Duration
+				var wg sync.WaitGroup
+				tick := time.NewTicker(time.Second / time.Duration(rate))
+				end := time.Now().Add(window)
+				for time.Now().Before(end) {
+					<-tick.C
+					i := int(seq.Add(1))
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						n := i % len(numbers)
+						summary := fmt.Sprintf("offered %d", i)
+						start := time.Now()
+						if _, code := h.createPage(b, map[string]any{"target": fmt.Sprintf("user:u%d", n), "summary": summary, "escalate_after_seconds": 3600}); code != http.StatusAccepted {
+							b.Errorf("create page: %d", code)
+							return
+						}
+						m := h.waitText(numbers[n], summary)
+						mu.Lock()
+						lat = append(lat, m.Created.Sub(start))
+						mu.Unlock()
+					}()
+				}
+				tick.Stop()
+				wg.Wait()
+				reportLatencies(b, lat)
+				b.ReportMetric(float64(len(lat))/window.Seconds(), "pages/s")
+			}
+		})
+	}
+}
