@@ -196,6 +196,9 @@ func (g *Gateway) voiceGather(w http.ResponseWriter, r *http.Request) {
 // status itself is already stored, and the workflow's own timers escalate
 // without the signal.
 func (g *Gateway) pageDeliveryStatus(ctx context.Context, messageID, status, answeredBy, errorCode string) {
+	if !activities.TimelineStatus(status) && !activities.NotReached(status, answeredBy) {
+		return // queued, sent, initiated...: nothing to record, no query
+	}
 	pm, err := g.Store.PageOfMessage(ctx, messageID)
 	if err != nil {
 		if klaxon.ErrorCodeOf(err) != klaxon.ENotFound {

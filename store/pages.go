@@ -77,7 +77,8 @@ type PageEvent struct {
 	Contact   string        `json:"contact,omitempty"`
 	MessageID string        `json:"message_id,omitempty"`
 	Detail    string        `json:"detail,omitempty"`
-	At        time.Time     `json:"at"`
+	// At is when it happened; zero when recording means "now".
+	At time.Time `json:"at"`
 }
 
 const pageColumns = `id, target, summary, details, mode, urgency, COALESCE(dedup_key, ''),
@@ -96,6 +97,14 @@ func nullable[T comparable](v T) *T {
 		return nil
 	}
 	return &v
+}
+
+// nullableTime is nil for the zero time: "now, as the database sees it".
+func nullableTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 // CreatePage records a new open page with its "created" event, in one
@@ -222,10 +231,10 @@ func (s *Store) RecordPageEvents(ctx context.Context, pageID int64, evs []PageEv
 	b := &pgx.Batch{}
 	for _, e := range evs {
 		b.Queue(`
-			INSERT INTO page_events (page_id, kind, key, user_handle, medium, contact, message_id, detail)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			INSERT INTO page_events (page_id, kind, key, user_handle, medium, contact, message_id, detail, at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, COALESCE($9, now()))
 			ON CONFLICT (page_id, key) DO NOTHING`,
-			pageID, e.Kind, nullable(e.Key), e.User, string(e.Medium), e.Contact, e.MessageID, e.Detail)
+			pageID, e.Kind, nullable(e.Key), e.User, string(e.Medium), e.Contact, e.MessageID, e.Detail, nullableTime(e.At))
 	}
 	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("record page events: %w", err)
@@ -241,10 +250,10 @@ func (s *Store) RecordNotification(ctx context.Context, pageID int64, evs []Page
 	b := &pgx.Batch{}
 	for _, e := range evs {
 		b.Queue(`
-			INSERT INTO page_events (page_id, kind, key, user_handle, medium, contact, message_id, detail)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			INSERT INTO page_events (page_id, kind, key, user_handle, medium, contact, message_id, detail, at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, COALESCE($9, now()))
 			ON CONFLICT (page_id, key) DO NOTHING`,
-			pageID, e.Kind, nullable(e.Key), e.User, string(e.Medium), e.Contact, e.MessageID, e.Detail)
+			pageID, e.Kind, nullable(e.Key), e.User, string(e.Medium), e.Contact, e.MessageID, e.Detail, nullableTime(e.At))
 	}
 	if phone != "" {
 		b.Queue(`UPDATE page_reply_codes SET notified_at = now() WHERE page_id = $1 AND phone = $2`, pageID, phone)
@@ -275,10 +284,10 @@ func (s *Store) RecordNotification(ctx context.Context, pageID int64, evs []Page
 // RecordPageEvent adds an event to a page's timeline, once per e.Key.
 func (s *Store) RecordPageEvent(ctx context.Context, pageID int64, e PageEvent) error {
 	_, err := s.pool.Exec(ctx, `
-		INSERT INTO page_events (page_id, kind, key, user_handle, medium, contact, message_id, detail)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		INSERT INTO page_events (page_id, kind, key, user_handle, medium, contact, message_id, detail, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, COALESCE($9, now()))
 		ON CONFLICT (page_id, key) DO NOTHING`,
-		pageID, e.Kind, nullable(e.Key), e.User, string(e.Medium), e.Contact, e.MessageID, e.Detail)
+		pageID, e.Kind, nullable(e.Key), e.User, string(e.Medium), e.Contact, e.MessageID, e.Detail, nullableTime(e.At))
 	if err != nil {
 		return fmt.Errorf("record page event: %w", err)
 	}

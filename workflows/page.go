@@ -124,9 +124,6 @@ const (
 	// hangUpAgainAfter catches a call the provider was accepting at the
 	// very moment of the acknowledgement.
 	hangUpAgainAfter = 3 * time.Second
-	// stepRecordWait bounds how long a step's timeline entries wait for
-	// its first notifications (a text queued for the rate limit).
-	stepRecordWait = 5 * time.Second
 )
 
 // Page escalates one page until someone acknowledges or resolves it: for
@@ -414,18 +411,19 @@ func (p *pager) escalate(ctx workflow.Context) {
 				}
 				workflow.GetLogger(ctx).Error("begin page step", "page", p.in.PageID, "step", n, "error", err)
 			}
-			// The step's timeline entries go in with its first notification's
-			// record, so that their write never delays the first text; if
-			// none is recorded soon (nothing due yet, a text queued, an ack),
-			// on their own.
+			// The step's timeline entries, stamped now, go in with the
+			// record of its first notification to finish, so that their
+			// write never delays the first text; on their own when nothing
+			// is due at once.
+			now := workflow.Now(ctx)
+			for i := range plan.Events {
+				plan.Events[i].At = now
+			}
 			p.stepEvents = append(p.stepEvents, plan.Events...)
 			chains := p.startChains(ctx, n, plan)
-			_, _ = workflow.AwaitWithTimeout(ctx, stepRecordWait, func() bool {
-				return len(p.stepEvents) == 0 || (firstOut(chains) && p.sending == 0)
-			})
-			if evs := p.takeStepEvents(); len(evs) > 0 {
+			if !dueNow(chains) {
 				dctx, _ := workflow.NewDisconnectedContext(ctx)
-				p.record(dctx, activities.PageEventInput{PageID: p.in.PageID, Events: evs})
+				p.record(dctx, activities.PageEventInput{PageID: p.in.PageID, Events: p.takeStepEvents()})
 			}
 			n++
 			if p.in.Urgency == store.UrgencyLow {
@@ -606,6 +604,9 @@ func (p *pager) send(ctx workflow.Context, nt *notice) {
 	if err != nil {
 		if ctx.Err() != nil || errorType(err) == activities.ErrTypeCanceled {
 			p.state.Notifications[nt.idx].Status = klaxon.StatusCanceled
+			if evs := p.takeStepEvents(); len(evs) > 0 {
+				p.record(dctx, activities.PageEventInput{PageID: p.in.PageID, Events: evs})
+			}
 			return
 		}
 		p.state.Notifications[nt.idx].Status = klaxon.StatusFailed
@@ -747,15 +748,14 @@ func (p *pager) takeStepEvents() []store.PageEvent {
 	return evs
 }
 
-// firstOut reports that every chain has fired its first group, or has none
-// due yet.
-func firstOut(chains []*chain) bool {
+// dueNow reports whether a newly started chain fires a group at once.
+func dueNow(chains []*chain) bool {
 	for _, c := range chains {
 		if c.fired == 0 && len(c.groups) > 0 && c.groups[0].offset == 0 {
-			return false
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 // lastOffset is the latest offset of any group of the chains.
