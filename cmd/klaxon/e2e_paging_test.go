@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/mailsink"
 	"github.com/klaxonhq/klaxon/simulator"
 	"github.com/klaxonhq/klaxon/store"
@@ -262,6 +263,19 @@ func TestE2E_Paging_APIAckResolveAndLateAck(t *testing.T) {
 	}
 	if code := h.api(http.MethodPost, path+"/resolve", nil, &out); code != http.StatusOK || out["changed"] != false {
 		t.Fatalf("second resolve: %d %v", code, out)
+	}
+	// A keypress arriving after the page's workflow has ended (its call was
+	// still up) hears the page is resolved, and changes nothing.
+	h.eventually("page workflow ended", func() bool {
+		d, err := h.temporal.DescribeWorkflowExecution(context.Background(), workflows.PageWorkflowID(h.cfg.TaskQueue, id), "")
+		return err == nil && d.GetWorkflowExecutionInfo().GetCloseTime() != nil
+	})
+	res, err := activities.ApplyPageAction(context.Background(), h.temporal, h.store, activities.UpdatePageInput{
+		PageID: id, WorkflowID: workflows.PageWorkflowID(h.cfg.TaskQueue, id), Update: workflows.UpdateAck,
+		Status: store.PageAcked, Action: activities.PageAction{By: "carol", Via: "call"},
+	})
+	if err != nil || res.Changed || res.Status != store.PageResolved {
+		t.Fatalf("ack of an ended page: %+v %v", res, err)
 	}
 	var list struct {
 		Pages []store.Page `json:"pages"`
@@ -540,5 +554,42 @@ func TestE2E_Paging_AckHangsUpTheOtherCalls(t *testing.T) {
 	aliceCall := h.sim.Calls(alice)[0]
 	if heard := strings.Join(aliceCall.Transcript, " | "); !strings.Contains(heard, "acknowledged") {
 		t.Errorf("alice heard %s", heard)
+	}
+}
+
+func TestE2E_Paging_NotificationRulesDecideTheOrder(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	const alice = "+15555550123"
+	pagingPerson(t, h, "alice", alice, "alice@example.com")
+	h.sim.SetBehaviour(alice, simulator.Behaviour{Answer: simulator.AnswerNoAnswer})
+	var out struct {
+		Rules []store.NotificationRule `json:"rules"`
+		Error string                   `json:"error"`
+	}
+	if code := h.api(http.MethodGet, "/api/v1/users/alice/notification-rules", nil, &out); code != http.StatusOK || len(out.Rules) != 3 {
+		t.Fatalf("defaults: %d %+v", code, out)
+	}
+	rules := map[string]any{"rules": []map[string]any{{"medium": "voice", "delay_seconds": 0}, {"medium": "email", "delay_seconds": 600}}}
+	if code := h.api(http.MethodPut, "/api/v1/users/alice/notification-rules", rules, &out); code != http.StatusOK || len(out.Rules) != 2 || out.Rules[0].Medium != klaxon.Voice {
+		t.Fatalf("set rules: %d %+v", code, out)
+	}
+	bad := map[string]any{"rules": []map[string]any{{"medium": "pigeon", "delay_seconds": 0}}}
+	if code := h.api(http.MethodPut, "/api/v1/users/alice/notification-rules", bad, &out); code != http.StatusBadRequest || !strings.Contains(out.Error, "pigeon") {
+		t.Errorf("bad medium: %d %q", code, out.Error)
+	}
+	if code := h.api(http.MethodPut, "/api/v1/users/ghost/notification-rules", rules, &out); code != http.StatusNotFound {
+		t.Errorf("unknown user: %d", code)
+	}
+	h.createPage(t, map[string]any{"target": "user:alice", "summary": "call me first"})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := h.sim.WaitCall(ctx, alice, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The unanswered call moves alice on to her next rule (email) at once;
+	// she has no rule for texts, so none comes.
+	h.waitMail("alice@example.com", nil)
+	if n := len(h.sim.Inbox(alice)); n != 0 {
+		t.Errorf("%d texts, want none: her rules name no texts", n)
 	}
 }
