@@ -490,7 +490,7 @@ func (p *pager) plan(ctx workflow.Context) ([]step, int, bool) {
 	if t.Kind != store.TargetPolicy {
 		return []step{{targets: []string{t.String()}}}, implicitRepeats, true
 	}
-	lctx := workflow.WithLocalActivityOptions(ctx, lookupOptions())
+	lctx := workflow.WithLocalActivityOptions(ctx, stepOptions())
 	var pol store.Policy
 	if err := workflow.ExecuteLocalActivity(lctx, ActivityPagePolicy, t.Name).Get(ctx, &pol); err != nil {
 		if ctx.Err() == nil {
@@ -513,7 +513,7 @@ func (p *pager) skip(ctx workflow.Context, key, target, reason string) {
 
 // beginStep resolves a step's targets now.
 func (p *pager) beginStep(ctx workflow.Context, n int, targets []string) (activities.StepPlan, error) {
-	lctx := workflow.WithLocalActivityOptions(ctx, lookupOptions())
+	lctx := workflow.WithLocalActivityOptions(ctx, stepOptions())
 	var plan activities.StepPlan
 	err := workflow.ExecuteLocalActivity(lctx, ActivityPageBeginStep,
 		activities.StepInput{PageID: p.in.PageID, Step: n, Targets: targets}).Get(ctx, &plan)
@@ -885,9 +885,18 @@ func clip(s string, n int) string {
 	return string(r[:n-3]) + "..."
 }
 
-// lookupOptions are for the page's quick local reads and bookkeeping
-// before a step: retried for a while, since a step without them reaches
-// nobody.
+// stepOptions are for what a step needs before it can reach anyone (its
+// policy, its people): retried until Postgres answers, however long that
+// takes — a step that gave up would reach nobody and look exhausted.
+func stepOptions() workflow.LocalActivityOptions {
+	return workflow.LocalActivityOptions{
+		StartToCloseTimeout: 10 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, MaximumInterval: 10 * time.Second},
+	}
+}
+
+// lookupOptions are for the quick reads and bookkeeping of a text to the
+// paging number: retried for a while, then answered with "try again".
 func lookupOptions() workflow.LocalActivityOptions {
 	return workflow.LocalActivityOptions{
 		StartToCloseTimeout:    10 * time.Second,
