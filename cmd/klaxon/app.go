@@ -125,12 +125,13 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 		}
 		deps := worker.Deps{
 			Delivery: &activities.Delivery{
-				Store:     a.store,
-				Providers: providers,
-				From:      map[klaxon.Medium]string{klaxon.SMS: cfg.FromNumber, klaxon.Voice: cfg.FromNumber, klaxon.Email: cfg.EmailFrom},
-				Limiter:   ratelimit.New(cfg.SendRate),
-				Metrics:   a.metrics,
-				Logger:    logger,
+				Store:        a.store,
+				Providers:    providers,
+				From:         map[klaxon.Medium]string{klaxon.SMS: cfg.FromNumber, klaxon.Voice: cfg.FromNumber, klaxon.Email: cfg.EmailFrom},
+				Limiter:      ratelimit.New(cfg.SendRate),
+				PerRecipient: ratelimit.New(cfg.RecipientRate),
+				Metrics:      a.metrics,
+				Logger:       logger,
 			},
 			Inbound: &activities.Inbound{
 				Store: a.store, PagingNumber: cfg.FromNumber, Brand: cfg.Brand, Logger: logger,
