@@ -422,12 +422,9 @@ func (c *Channels) RecordNumber(ctx context.Context, in RecordNumberInput) error
 // classify turns a provider's permanent refusal into a non-retryable
 // error; the rest go back to the retry policy.
 func classify(err error) error {
-	if err == nil {
-		return nil
-	}
 	var de *klaxon.DeliveryError
-	if errors.As(err, &de) && de.Permanent {
-		return temporal.NewNonRetryableApplicationError(RedactNumbers(de.Error()), de.Kind, nil)
+	if errors.As(err, &de) {
+		return providerError(de)
 	}
 	return err
 }

@@ -162,9 +162,19 @@ func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, atte
 		}
 	}
 
+	// From here the message may reach the provider. Neither the call nor
+	// the record of its outcome may be cut short by a cancellation — a
+	// stopping worker or an acknowledged page: a request abandoned in flight
+	// may still have been accepted, and an outcome left unrecorded makes the
+	// next attempt send again. The activity's deadline still bounds the
+	// call, so a hung provider cannot outlive the attempt.
+	callCtx, cancel := detach(ctx, 0)
+	defer cancel()
 	start := time.Now()
-	r, err := prov.Send(ctx, m)
+	r, err := prov.Send(callCtx, m)
 	d.Metrics.ProviderSeconds.WithLabelValues(string(m.Medium)).Observe(time.Since(start).Seconds())
+	ctx, cancelRecord := detach(ctx, recordTimeout)
+	defer cancelRecord()
 	if err == nil {
 		if err := d.Store.FinishAttempt(ctx, m.ID, lane, attempt, r); err != nil {
 			// The provider has the message; retrying would send it twice.
@@ -177,7 +187,7 @@ func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, atte
 
 	var de *klaxon.DeliveryError
 	if !errors.As(err, &de) {
-		de = &klaxon.DeliveryError{Kind: "Unclassified", Reason: err.Error(), Err: err}
+		de = &klaxon.DeliveryError{Kind: "Unclassified", Reason: RedactNumbers(err.Error()), Err: err}
 	}
 	if ferr := d.Store.FailAttempt(ctx, m.ID, lane, attempt, de.Permanent, klaxon.StatusFailed, de); ferr != nil {
 		d.Logger.ErrorContext(ctx, "record failed attempt", "message", m.ID, "error", ferr)
@@ -193,10 +203,43 @@ func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, atte
 	}
 	if de.Permanent {
 		d.count(m, "permanent")
-		return klaxon.Receipt{}, temporal.NewNonRetryableApplicationError(de.Error(), de.Kind, de)
+	} else {
+		d.count(m, "transient")
 	}
-	d.count(m, "transient")
-	return klaxon.Receipt{}, temporal.NewApplicationErrorWithCause(de.Error(), de.Kind, de)
+	return klaxon.Receipt{}, providerError(de)
+}
+
+// providerError turns a provider's refusal into the activity's failure:
+// non-retryable when it is permanent, typed with its kind either way. The
+// failure goes into the workflow's history, causes and all, so it keeps the
+// redacted classification and drops the raw error under it, whose text
+// names phone numbers, addresses and the account.
+func providerError(de *klaxon.DeliveryError) error {
+	cause := *de
+	cause.Err = nil
+	cause.Reason = RedactNumbers(cause.Reason)
+	if de.Permanent {
+		return temporal.NewNonRetryableApplicationError(cause.Error(), de.Kind, &cause)
+	}
+	return temporal.NewApplicationErrorWithCause(cause.Error(), de.Kind, &cause)
+}
+
+// recordTimeout bounds writing the outcome of a provider call, which runs
+// even after the attempt was canceled or its deadline passed.
+const recordTimeout = 10 * time.Second
+
+// detach returns a context that keeps ctx's values but not its
+// cancellation. With timeout zero it keeps ctx's deadline; otherwise it
+// gets a deadline of its own, timeout from now.
+func detach(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	dctx := context.WithoutCancel(ctx)
+	if timeout > 0 {
+		return context.WithTimeout(dctx, timeout)
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(dctx, dl)
+	}
+	return context.WithCancel(dctx)
 }
 
 // takeSlots waits for (or, on the first attempt, tries to take) the slots
@@ -213,6 +256,21 @@ func (d *Delivery) takeSlots(ctx context.Context, m klaxon.Message, wait bool) e
 	if d.PerRecipient != nil {
 		slots = append(slots, slot{d.PerRecipient, string(m.Medium) + ":" + m.To})
 	}
+	// A stopping worker gives up its place in the queue at once, so that
+	// the retry lands on another worker, while sends already under way get
+	// the worker's stop timeout to finish.
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if wait {
+		stopping := activity.GetWorkerStopChannel(ctx)
+		go func() {
+			select {
+			case <-stopping:
+				cancel()
+			case <-wctx.Done():
+			}
+		}()
+	}
 	for _, s := range slots {
 		if s.l.TryTake(s.key) {
 			continue
@@ -221,7 +279,7 @@ func (d *Delivery) takeSlots(ctx context.Context, m klaxon.Message, wait bool) e
 			return temporal.NewApplicationError("rate limit reached; queueing", ErrTypeRateLimit)
 		}
 		d.Metrics.RateLimitWaits.Inc()
-		if err := s.l.Wait(ctx, s.key, int(m.Priority)); err != nil {
+		if err := s.l.Wait(wctx, s.key, int(m.Priority)); err != nil {
 			return fmt.Errorf("send: wait for rate limit: %w", err)
 		}
 	}

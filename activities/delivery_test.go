@@ -1,13 +1,18 @@
 package activities_test
 
 import (
+	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
@@ -35,9 +40,15 @@ type rig struct {
 // simulator over HTTP through the real Twilio provider.
 func newRig(t *testing.T, rate float64) *rig {
 	t.Helper()
+	return newRigWith(t, rate, func(h http.Handler) http.Handler { return h })
+}
+
+// newRigWith is newRig with the simulator's API behind wrap.
+func newRigWith(t *testing.T, rate float64, wrap func(http.Handler) http.Handler) *rig {
+	t.Helper()
 	db := testenv.Postgres(t)
 	sim := simulator.New(simulator.Config{AccountSID: sid, AuthToken: authToken, InboundURL: "http://127.0.0.1:1/twilio/sms"})
-	srv := httptest.NewServer(sim.Handler())
+	srv := httptest.NewServer(wrap(sim.Handler()))
 	t.Cleanup(func() { sim.Close(); srv.Close() })
 	tw, err := twilio.New(twilio.Config{AccountSID: sid, AuthToken: authToken, APIURL: srv.URL, PublicURL: "http://127.0.0.1:1"})
 	if err != nil {
@@ -78,6 +89,88 @@ func TestSend_RetriedAttemptDoesNotSendTwice(t *testing.T) {
 	}
 	if len(attempts) != 1 || rec.ProviderID == "" {
 		t.Errorf("attempts = %+v, provider id %q; want one accepted attempt", attempts, rec.ProviderID)
+	}
+}
+
+// A send canceled while Twilio holds the request — a worker stopping, a
+// page acknowledged — may still have been accepted. The call must finish and
+// its outcome be recorded, or the retry sends the text a second time.
+func TestSend_CancelDuringProviderCallStillRecordsTheSend(t *testing.T) {
+	arrived, release := make(chan struct{}), make(chan struct{})
+	hold := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			if req.Method == http.MethodPost && strings.HasSuffix(req.URL.Path, "/Messages.json") {
+				close(arrived)
+				<-release
+				// Twilio takes the message whatever became of the caller.
+				req = req.WithContext(context.WithoutCancel(req.Context()))
+			}
+			h.ServeHTTP(w, req)
+		})
+	}
+	r := newRigWith(t, 0, hold)
+	ctx, cancel := context.WithCancel(t.Context())
+	r.env.SetWorkerOptions(worker.Options{BackgroundActivityContext: ctx})
+	m := sms("msg_cancel_mid_call", "+15555550129")
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.env.ExecuteActivity(r.d.Send, m)
+		done <- err
+	}()
+	<-arrived
+	cancel()
+	// Let the cancellation reach the HTTP client before Twilio answers.
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatalf("send canceled mid-call: %v; want the accepted send reported", err)
+	}
+	rec, _, _, err := r.db.Store.GetMessage(t.Context(), m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.ProviderID == "" {
+		t.Fatalf("message %+v has no provider id after Twilio accepted it", rec)
+	}
+
+	// The retry Temporal would schedule finds the send and does not repeat it.
+	r.env.SetWorkerOptions(worker.Options{BackgroundActivityContext: t.Context()})
+	if _, err := r.env.ExecuteActivity(r.d.Send, m); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(r.sim.Inbox(m.To)); n != 1 {
+		t.Fatalf("recipient got %d texts, want exactly 1", n)
+	}
+}
+
+// A stopping worker gives up a send still queued for its number's rate
+// limit at once, with a retryable error, so the retry runs on another worker
+// instead of holding up the shutdown. Nothing is sent.
+func TestSend_WorkerStopReleasesAQueuedSend(t *testing.T) {
+	r := newRig(t, 0.001) // one text, then a long wait
+	if _, err := r.env.ExecuteActivity(r.d.Send, sms("msg_first", "+15555550130")); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	r.env.SetWorkerStopChannel(stop)
+	m := sms("msg_queued", "+15555550131")
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.env.ExecuteActivity(r.d.Send, m)
+		done <- err
+	}()
+	for r.d.Limiter.Waiting(from) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	close(stop)
+	err := <-done
+	var appErr *temporal.ApplicationError
+	if err == nil || (errors.As(err, &appErr) && appErr.NonRetryable()) {
+		t.Fatalf("queued send on a stopping worker: %v; want a retryable error", err)
+	}
+	if n := len(r.sim.Inbox(m.To)); n != 0 {
+		t.Fatalf("recipient got %d texts from a stopping worker", n)
 	}
 }
 
@@ -152,6 +245,10 @@ func TestSend_ClassifiesProviderFailures(t *testing.T) {
 			m := sms("msg_"+c.kind, c.to)
 			_, err := r.env.ExecuteActivity(r.d.SendFirst, m)
 			assertAppError(t, err, c.kind, c.retryable)
+			// The failure and its causes go into the workflow's history.
+			if msg := err.Error(); strings.Contains(msg, c.to) || strings.Contains(msg, sid) {
+				t.Errorf("failure names the recipient or the account: %s", msg)
+			}
 			rec, attempts, _, _ := r.db.Store.GetMessage(t.Context(), m.ID)
 			if rec.Status != c.status {
 				t.Errorf("status %q, want %q", rec.Status, c.status)

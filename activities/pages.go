@@ -344,11 +344,14 @@ func (p *Paging) HangUpCalls(ctx context.Context, in HangUpInput) (int, error) {
 	for _, sid := range sids {
 		if err := p.Calls.CancelCall(ctx, sid); err != nil {
 			var de *klaxon.DeliveryError
-			if errors.As(err, &de) && de.Permanent {
+			if !errors.As(err, &de) {
+				return n, fmt.Errorf("hang up page call: %w", err)
+			}
+			if de.Permanent {
 				p.Logger.WarnContext(ctx, "cannot hang up a page call", "page", in.PageID, "kind", de.Kind)
 				continue
 			}
-			return n, fmt.Errorf("hang up page call: %w", err)
+			return n, providerError(de)
 		}
 		n++
 	}

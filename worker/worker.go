@@ -6,6 +6,7 @@ package worker
 import (
 	"context"
 	"fmt"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
@@ -33,9 +34,12 @@ type Deps struct {
 	Channels *activities.Channels
 }
 
-// New returns a worker on taskQueue with everything registered.
-func New(c client.Client, taskQueue string, d Deps) tworker.Worker {
-	w := tworker.New(c, taskQueue, tworker.Options{})
+// New returns a worker on taskQueue with everything registered. When it is
+// stopped it takes no new tasks and gives the activities under way up to
+// stopTimeout to finish — a text already handed to Twilio is recorded
+// rather than abandoned — before it cancels them.
+func New(c client.Client, taskQueue string, stopTimeout time.Duration, d Deps) tworker.Worker {
+	w := tworker.New(c, taskQueue, tworker.Options{WorkerStopTimeout: stopTimeout})
 	Register(w, d)
 	return w
 }

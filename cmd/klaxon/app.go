@@ -146,7 +146,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 			// (channels: add here)
 			Channels: a.channelActivities(ctx),
 		}
-		a.worker = worker.New(a.temporal, cfg.TaskQueue, deps)
+		a.worker = worker.New(a.temporal, cfg.TaskQueue, cfg.ShutdownTimeout, deps)
 	}
 
 	if r.gateway {
