@@ -209,10 +209,17 @@ func (c *Codes) FinishChallenge(ctx context.Context, in FinishChallengeInput) (s
 	return st, nil
 }
 
-// FindCodeReply returns the id of the verification under way whose code a
-// text from number answers, or "" when there is none.
-func (c *Codes) FindCodeReply(ctx context.Context, number string) (string, error) {
-	ch, err := c.Store.PendingCodeReply(ctx, number)
+// CodeReplyQuery is a code texted to the paging number, and who texted it.
+type CodeReplyQuery struct {
+	Number string
+	Code   string
+}
+
+// FindCodeReply returns the id of the verification under way that a code
+// texted from a number answers — the one whose code it is, when the number
+// has several (its SMS and voice methods) — or "" when there is none.
+func (c *Codes) FindCodeReply(ctx context.Context, q CodeReplyQuery) (string, error) {
+	ch, err := c.Store.PendingCodeReply(ctx, q.Number, CodeMatcher(q.Code))
 	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
 		return "", nil
 	}

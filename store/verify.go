@@ -282,17 +282,43 @@ func (s *Store) LatestChallenges(ctx context.Context, contactIDs []int64) (map[i
 	return out, nil
 }
 
-// PendingCodeReply returns the newest verification under way of a phone
-// contact method at number: the one a code texted from number answers.
-func (s *Store) PendingCodeReply(ctx context.Context, number string) (Challenge, error) {
-	ch, err := scanChallenge(s.pool.QueryRow(ctx, `SELECT `+challengeColumns+` FROM challenges
+// PendingCodeReply returns the verification under way of a phone contact
+// method at number that a code texted from number answers. One phone often
+// has its SMS and voice methods verified side by side, so the newest
+// challenge whose current code match accepts wins; when none does (or match
+// is nil) the newest, which then counts the wrong try.
+func (s *Store) PendingCodeReply(ctx context.Context, number string, match func(salt, hash []byte) bool) (Challenge, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+challengeColumns+`, salt, code_hash FROM challenges
 		WHERE address = $1 AND purpose = 'verify' AND medium IN ('sms', 'voice') AND status = 'pending'
 		  AND code_hash IS NOT NULL
-		ORDER BY created_at DESC, id DESC LIMIT 1`, number))
+		ORDER BY created_at DESC, id DESC LIMIT 10`, number)
 	if err != nil {
-		return ch, fmt.Errorf("pending code reply: %w", notFound(err))
+		return Challenge{}, fmt.Errorf("pending code reply: %w", err)
 	}
-	return ch, nil
+	defer rows.Close()
+	var newest Challenge
+	for n := 0; rows.Next(); n++ {
+		var c Challenge
+		var salt, hash []byte
+		if err := rows.Scan(&c.ID, &c.Purpose, &c.ContactID, &c.UserID, &c.Medium, &c.Address, &c.Status,
+			&c.Sends, &c.Attempts, &c.MaxAttempts, &c.SentAt, &c.ExpiresAt, &c.CreatedAt, &c.FinishedAt,
+			&salt, &hash); err != nil {
+			return Challenge{}, fmt.Errorf("pending code reply: %w", err)
+		}
+		if n == 0 {
+			newest = c
+		}
+		if match != nil && match(salt, hash) {
+			return c, nil
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return Challenge{}, fmt.Errorf("pending code reply: %w", err)
+	}
+	if newest.ID == "" {
+		return newest, fmt.Errorf("pending code reply: %w", klaxon.Errorf(klaxon.ENotFound, "no verification is waiting for this number"))
+	}
+	return newest, nil
 }
 
 // SetCode stores the salted hash of a challenge's send-th code, replacing

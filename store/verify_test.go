@@ -252,21 +252,30 @@ func TestPendingCodeReply_NewestPhoneVerificationOfTheNumber(t *testing.T) {
 	ctx := context.Background()
 	alice := newUser(t, db.Store, "alice")
 	bob := newUser(t, db.Store, "bob")
-	if _, err := db.Store.PendingCodeReply(ctx, "+15555550001"); klaxon.ErrorCodeOf(err) != klaxon.ENotFound {
+	if _, err := db.Store.PendingCodeReply(ctx, "+15555550001", nil); klaxon.ErrorCodeOf(err) != klaxon.ENotFound {
 		t.Fatalf("no verification: err = %v, want not found", err)
 	}
 	a := startSMSVerification(t, db.Store, alice, "+15555550001")
 	b := startSMSVerification(t, db.Store, bob, "+15555550001")
-	if _, err := db.Store.PendingCodeReply(ctx, "+15555550001"); klaxon.ErrorCodeOf(err) != klaxon.ENotFound {
+	if _, err := db.Store.PendingCodeReply(ctx, "+15555550001", nil); klaxon.ErrorCodeOf(err) != klaxon.ENotFound {
 		t.Fatalf("before any code was sent: err = %v, want not found", err)
 	}
-	for _, id := range []string{a.Challenge.ID, b.Challenge.ID} {
-		if _, err := db.Store.SetCode(ctx, id, 1, []byte("s"), []byte("1"), time.Minute); err != nil {
+	for i, id := range []string{a.Challenge.ID, b.Challenge.ID} {
+		if _, err := db.Store.SetCode(ctx, id, 1, []byte("s"), []byte{byte('1' + i)}, time.Minute); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ch, err := db.Store.PendingCodeReply(ctx, "+15555550001")
+	ch, err := db.Store.PendingCodeReply(ctx, "+15555550001", nil)
 	if err != nil || ch.ID != b.Challenge.ID {
 		t.Fatalf("pending = %+v, %v; want bob's (newest)", ch, err)
+	}
+	codeIs := func(want string) func(salt, hash []byte) bool {
+		return func(_, hash []byte) bool { return string(hash) == want }
+	}
+	if ch, err := db.Store.PendingCodeReply(ctx, "+15555550001", codeIs("1")); err != nil || ch.ID != a.Challenge.ID {
+		t.Fatalf("pending for alice's code = %+v, %v; want alice's, whose code it is", ch, err)
+	}
+	if ch, err := db.Store.PendingCodeReply(ctx, "+15555550001", codeIs("9")); err != nil || ch.ID != b.Challenge.ID {
+		t.Fatalf("pending for a wrong code = %+v, %v; want bob's (newest)", ch, err)
 	}
 }

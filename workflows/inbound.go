@@ -230,7 +230,9 @@ func routeInbound(ctx workflow.Context, ev activities.LoadInboundResult) (string
 	if ev.ToPaging {
 		if code, ok := activities.NormalizeCode(e.Body); ok {
 			var challengeID string
-			if err := workflow.ExecuteLocalActivity(lctx, ActivityFindCodeReply, e.From).Get(ctx, &challengeID); err != nil {
+			if err := workflow.ExecuteLocalActivity(lctx, ActivityFindCodeReply, activities.CodeReplyQuery{
+				Number: e.From, Code: code,
+			}).Get(ctx, &challengeID); err != nil {
 				return "failed", nil, fmt.Errorf("find code reply: %w", err)
 			}
 			if challengeID != "" {

@@ -368,9 +368,13 @@ func (c *challenge) check(ctx workflow.Context, code string) (CodeAnswer, error)
 // answerReply checks a code texted back to the paging number and answers
 // the sender.
 func (c *challenge) answerReply(ctx workflow.Context, r CodeReply) {
+	const alreadyVerified = "This number is already verified."
 	var body string
 	if c.final() {
 		body = "There is no verification waiting for this number."
+		if c.status == store.ChallengeVerified {
+			body = alreadyVerified
+		}
 	} else if code, ok := activities.NormalizeCode(r.Code); ok {
 		ans, err := c.check(ctx, code)
 		switch {
@@ -378,10 +382,16 @@ func (c *challenge) answerReply(ctx workflow.Context, r CodeReply) {
 			body = "Sorry, that code could not be checked just now. Please try again in a minute."
 		case ans.Valid:
 			body = fmt.Sprintf("Thanks! This number is now verified: %s can reach you here.", c.opts.Brand)
+		case ans.Status == store.ChallengeVerified:
+			// Verified another way (the app, the CLI) while this text
+			// was on its way.
+			body = alreadyVerified
 		case ans.Status == store.ChallengeLocked:
 			body = "That code is not valid, and that was the last try. Ask for a new code."
 		case ans.Status == store.ChallengeExpired:
 			body = "That code has expired. Ask for a new one."
+		case c.final():
+			body = "There is no verification waiting for this number."
 		case ans.AttemptsLeft == 1:
 			body = "That code is not valid. You have 1 try left."
 		default:

@@ -217,6 +217,37 @@ func TestE2E_Verification_SMSCodeThroughTheCLIAndAPI(t *testing.T) {
 	}
 }
 
+// One phone is usually added twice, for texts and for calls. A code texted
+// back verifies the method whose code it is, whichever was added last.
+func TestE2E_Verification_CodeTextedBackWithSMSAndVoiceOnOneNumber(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	const number = "+15555550144"
+	h.api(http.MethodPost, "/api/v1/users", map[string]string{"handle": "carol", "name": "Carol"}, nil)
+	h.api(http.MethodPost, "/api/v1/users/carol/contacts", map[string]string{"type": "sms", "address": number}, nil)
+	code := h.waitCode(number, "Your Klaxon code is ", 1)
+	h.api(http.MethodPost, "/api/v1/users/carol/contacts", map[string]string{"type": "voice", "address": number}, nil)
+	h.eventually("the voice code's call", func() bool { return len(h.sim.Calls(number)) > 0 })
+
+	h.text(number, hPagingNumber, code)
+	h.waitText(number, "Thanks! This number is now verified")
+	var out struct {
+		Contacts []struct {
+			Type   string `json:"type"`
+			Status string `json:"status"`
+		} `json:"contacts"`
+	}
+	if c := h.api(http.MethodGet, "/api/v1/users/carol/contacts", nil, &out); c != 200 {
+		t.Fatalf("list contacts: %d", c)
+	}
+	got := map[string]string{}
+	for _, c := range out.Contacts {
+		got[c.Type] = c.Status
+	}
+	if got["sms"] != store.ContactVerified || got["voice"] == store.ContactVerified {
+		t.Errorf("after texting the SMS code back: %v; want sms verified, voice still pending", got)
+	}
+}
+
 func TestE2E_Verification_CodeTextedBackToThePagingNumber(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	const number = "+15555550143"
