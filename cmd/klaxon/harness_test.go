@@ -295,4 +295,3 @@ func (h *harness) eventually(what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-
