@@ -100,7 +100,8 @@ func newFlags(name string, e env) *flag.FlagSet {
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return usageError{"see the flags above"}
+			// The flag set has printed its flags: that was the answer.
+			return err
 		}
 		return usageError{err.Error()}
 	}
@@ -108,9 +109,11 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 }
 
 // runMessage is `klaxon message send|show`.
+const messageUsage = "usage: klaxon message send --channel sms|voice|email --to ADDRESS --body TEXT [--subject S] | klaxon message show ID"
+
 func runMessage(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 {
-		return usageError{"usage: klaxon message send --channel sms|voice|email --to ADDRESS --body TEXT [--subject S] | klaxon message show ID"}
+		return usageError{messageUsage}
 	}
 	c, err := newAPIClient(e)
 	if err != nil {

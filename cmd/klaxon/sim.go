@@ -15,10 +15,11 @@ import (
 
 // runSim is `klaxon sim`: text Klaxon as any phone, or read what a phone
 // received, through the phone simulator that `klaxon dev` runs.
+const simUsage = "usage: klaxon sim send --from +1... --to +1... TEXT | klaxon sim inbox +1... | klaxon sim calls +1... | klaxon sim press +1... DIGITS  (KLAXON_SIM_URL, default http://" + devSimAddr + ")"
+
 func runSim(ctx context.Context, e env, args []string) error {
-	const usage = "usage: klaxon sim send --from +1... --to +1... TEXT | klaxon sim inbox +1... | klaxon sim calls +1... | klaxon sim press +1... DIGITS  (KLAXON_SIM_URL, default http://" + devSimAddr + ")"
 	if len(args) == 0 {
-		return usageError{usage}
+		return usageError{simUsage}
 	}
 	base := strings.TrimRight(e.getenv("KLAXON_SIM_URL"), "/")
 	if base == "" {
@@ -60,7 +61,7 @@ func runSim(ctx context.Context, e env, args []string) error {
 		}
 		text := strings.Join(fs.Args(), " ")
 		if text == "" {
-			return usageError{usage}
+			return usageError{simUsage}
 		}
 		var out struct {
 			SID string `json:"sid"`
@@ -72,7 +73,7 @@ func runSim(ctx context.Context, e env, args []string) error {
 		return nil
 	case "inbox", "calls":
 		if len(args) != 2 {
-			return usageError{usage}
+			return usageError{simUsage}
 		}
 		var out []map[string]any
 		if err := call(http.MethodGet, "/sim/api/"+map[string]string{"inbox": "messages", "calls": "calls"}[args[0]]+"?number="+url.QueryEscape(args[1]), nil, &out); err != nil {
@@ -89,10 +90,10 @@ func runSim(ctx context.Context, e env, args []string) error {
 		return tw.Flush()
 	case "press":
 		if len(args) != 3 {
-			return usageError{usage}
+			return usageError{simUsage}
 		}
 		return call(http.MethodPost, "/sim/api/behaviour", map[string]string{"number": args[1], "Press": args[2]}, nil)
 	default:
-		return usageError{usage}
+		return usageError{simUsage}
 	}
 }
