@@ -13,6 +13,7 @@ import (
 
 	"github.com/nyaruka/phonenumbers"
 
+	"github.com/klaxonhq/klaxon/codec"
 	"github.com/klaxonhq/klaxon/phone"
 )
 
@@ -34,6 +35,11 @@ type Config struct {
 	TwilioAuthTokenSecondary Secret `env:"TWILIO_AUTH_TOKEN_SECONDARY"`
 	TwilioAPIURL             string `env:"KLAXON_TWILIO_API_URL"`
 	FromNumber               string `env:"KLAXON_FROM_NUMBER"`
+
+	// PayloadKeys, when set, are the base64 AES-256 keys (comma-separated,
+	// the sealing key first) that encrypt every payload Klaxon hands to
+	// Temporal.
+	PayloadKeys Secret `env:"KLAXON_PAYLOAD_KEYS"`
 
 	SMTPURL   Secret `env:"KLAXON_SMTP_URL"`
 	EmailFrom string `env:"KLAXON_EMAIL_FROM"`
@@ -126,6 +132,7 @@ func Load(getenv func(string) string) (Config, error) {
 	str(&c.TwilioAPIURL, "KLAXON_TWILIO_API_URL")
 	str(&c.FromNumber, "KLAXON_FROM_NUMBER")
 	sec(&c.SMTPURL, "KLAXON_SMTP_URL")
+	sec(&c.PayloadKeys, "KLAXON_PAYLOAD_KEYS")
 	str(&c.EmailFrom, "KLAXON_EMAIL_FROM")
 	str(&c.APIURL, "KLAXON_API_URL")
 	str(&c.DefaultRegion, "KLAXON_DEFAULT_REGION")
@@ -209,6 +216,11 @@ func (c *Config) Validate() error {
 		}
 		*v = n
 	}
+	if c.PayloadKeys != "" {
+		if _, err := codec.ParseKeys(c.PayloadKeys.Value()); err != nil {
+			errs = append(errs, fmt.Errorf("KLAXON_PAYLOAD_KEYS: %w", err))
+		}
+	}
 	num("KLAXON_FROM_NUMBER", &c.FromNumber)
 	num("KLAXON_SIGNUP_NUMBER", &c.SignupNumber)
 	num("KLAXON_DIAGNOSTICS_NUMBER", &c.DiagnosticsNumber)
@@ -252,6 +264,7 @@ func (c Config) Lines() []string {
 		"KLAXON_TWILIO_API_URL=" + c.TwilioAPIURL,
 		"KLAXON_FROM_NUMBER=" + phone.Redact(c.FromNumber),
 		"KLAXON_SMTP_URL=" + redactURL(string(c.SMTPURL)),
+		"KLAXON_PAYLOAD_KEYS=" + c.PayloadKeys.String(),
 		"KLAXON_EMAIL_FROM=" + c.EmailFrom,
 		"KLAXON_DEFAULT_REGION=" + c.DefaultRegion,
 		"KLAXON_SEND_RATE=" + strconv.FormatFloat(c.SendRate, 'f', -1, 64),

@@ -54,12 +54,13 @@ func TestLoad_ReportsEveryProblemAtOnce(t *testing.T) {
 		"TWILIO_ACCOUNT_SID":    "AC123",
 		"KLAXON_SMTP_URL":       "http://mail",
 		"KLAXON_LOG_LEVEL":      "loud",
+		"KLAXON_PAYLOAD_KEYS":   "c2hvcnQ=",
 	}))
 	if err == nil {
 		t.Fatal("bad configuration accepted")
 	}
 	for _, want := range []string{"KLAXON_SEND_RATE", "KLAXON_RESERVE_SIZE", "KLAXON_PUBLIC_URL", "KLAXON_FROM_NUMBER",
-		"KLAXON_DEFAULT_REGION", "TWILIO_AUTH_TOKEN", "KLAXON_SMTP_URL", "KLAXON_LOG_LEVEL"} {
+		"KLAXON_DEFAULT_REGION", "TWILIO_AUTH_TOKEN", "KLAXON_SMTP_URL", "KLAXON_LOG_LEVEL", "KLAXON_PAYLOAD_KEYS"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %s: %v", want, err)
 		}
@@ -74,12 +75,14 @@ func TestLines_MaskSecrets(t *testing.T) {
 		"KLAXON_SMTP_URL":    "smtp://u:sekrit-smtp@mail:587",
 		"DATABASE_URL":       "postgres://k:sekrit-db@db/klaxon",
 		"KLAXON_FROM_NUMBER": "+15555550100",
+		// 32 bytes of "sekrit-payload-key-0123456789abc", base64.
+		"KLAXON_PAYLOAD_KEYS": "c2Vrcml0LXBheWxvYWQta2V5LTAxMjM0NTY3ODlhYmM=",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := strings.Join(c.Lines(), "\n")
-	for _, secret := range []string{"sekrit", "+15555550100"} {
+	for _, secret := range []string{"sekrit", "+15555550100", "c2Vrcml0"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("printed configuration leaks %q:\n%s", secret, out)
 		}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/gorilla/mux"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/config"
@@ -27,10 +28,12 @@ import (
 	"github.com/klaxonhq/klaxon/store"
 )
 
-// Body size caps: Twilio webhooks are small forms; API bodies are small JSON.
+// Body size caps: Twilio webhooks are small forms; API bodies are small JSON;
+// a codec request carries payloads of up to Temporal's 2 MB blob limit.
 const (
 	maxWebhookBody = 64 << 10
 	maxAPIBody     = 1 << 20
+	maxCodecBody   = 8 << 20
 )
 
 // Deps are what the gateway's handlers use.
@@ -44,6 +47,10 @@ type Deps struct {
 	// Inbound hands durable inbound events to Temporal; nil leaves them
 	// in Postgres (for another gateway's sweep).
 	Inbound *Dispatcher
+	// Codec, when payloads are encrypted, also serves the `temporal` CLI
+	// as a codec server at /codec/encode and /codec/decode, behind the
+	// API token; nil leaves those routes out.
+	Codec converter.PayloadCodec
 	// (inbound: add here)
 	// (paging: add here)
 	// (rotations: add here)
@@ -110,6 +117,16 @@ func (g *Gateway) Handler() http.Handler {
 	tw.HandleFunc("/voice/gather", g.voiceGather).Methods(http.MethodPost)
 	// (paging: add here)
 	// (channels: add here)
+
+	if g.Codec != nil {
+		cod := r.PathPrefix("/codec").Subrouter()
+		cod.Use(g.requireToken)
+		h := converter.NewPayloadCodecHTTPHandler(g.Codec)
+		cod.Handle("/{op:encode|decode}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r.Body = http.MaxBytesReader(w, r.Body, maxCodecBody)
+			h.ServeHTTP(w, r)
+		})).Methods(http.MethodPost)
+	}
 
 	api := r.PathPrefix("/api/v1").Subrouter()
 	api.Use(g.requireToken)

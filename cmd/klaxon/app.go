@@ -16,6 +16,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/codec"
 	"github.com/klaxonhq/klaxon/config"
 	"github.com/klaxonhq/klaxon/gateway"
 	"github.com/klaxonhq/klaxon/metrics"
@@ -44,8 +45,10 @@ type app struct {
 	temporal client.Client
 	metrics  *metrics.Metrics
 	twilio   *twilio.Client
-	worker   tworker.Worker
-	gateway  *gateway.Gateway
+	// codec, if KLAXON_PAYLOAD_KEYS is set, encrypts every payload.
+	codec   *codec.Codec
+	worker  tworker.Worker
+	gateway *gateway.Gateway
 	// listener, if set, is used instead of listening on cfg.HTTPAddr.
 	listener net.Listener
 	closers  []func()
@@ -78,6 +81,16 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 		HostPort:  cfg.TemporalAddress,
 		Namespace: cfg.TemporalNamespace,
 		Logger:    log.NewStructuredLogger(logger.With("component", "temporal")),
+	}
+	if cfg.PayloadKeys != "" {
+		keys, err := codec.ParseKeys(cfg.PayloadKeys.Value())
+		if err != nil {
+			return nil, fmt.Errorf("KLAXON_PAYLOAD_KEYS: %w", err)
+		}
+		if a.codec, err = codec.New(keys); err != nil {
+			return nil, err
+		}
+		copts.DataConverter = codec.DataConverter(a.codec)
 	}
 	if r.worker {
 		// The worker cannot do anything without Temporal: wait for it.
@@ -152,6 +165,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 	if r.gateway {
 		a.gateway, err = gateway.New(gateway.Deps{
 			Config: cfg, Store: a.store, Temporal: a.temporal, Metrics: a.metrics, Logger: logger,
+			Codec: a.codec,
 			Inbound: gateway.NewDispatcher(gateway.DispatcherOptions{
 				Store: a.store, Temporal: a.temporal, TaskQueue: cfg.TaskQueue, Metrics: a.metrics, Logger: logger,
 			}),
