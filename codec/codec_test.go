@@ -19,7 +19,7 @@ type message struct {
 	Body string
 }
 
-func mustNew(t *testing.T, keys ...[]byte) *codec.Codec {
+func mustNew(t testing.TB, keys ...[]byte) *codec.Codec {
 	t.Helper()
 	c, err := codec.New(keys)
 	if err != nil {
@@ -129,7 +129,7 @@ func BenchmarkSealOpen(b *testing.B) {
 	in := message{To: "+15555550123", Body: strings.Repeat("x", 160)}
 	for name, dc := range map[string]converter.DataConverter{
 		"plain":  converter.GetDefaultDataConverter(),
-		"sealed": codec.DataConverter(mustNewB(b, key(1))),
+		"sealed": codec.DataConverter(mustNew(b, key(1))),
 	} {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
@@ -145,12 +145,4 @@ func BenchmarkSealOpen(b *testing.B) {
 			}
 		})
 	}
-}
-
-func mustNewB(b *testing.B, keys ...[]byte) *codec.Codec {
-	c, err := codec.New(keys)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return c
 }
