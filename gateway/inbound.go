@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -192,6 +193,13 @@ type Dispatcher struct {
 	pausedUntil time.Time
 	cancel      context.CancelFunc
 	wg          sync.WaitGroup
+
+	// answered is set once Temporal has taken a hand-off. Until then the
+	// shards hand off one at a time: a lazy client loads the server's
+	// capabilities on its first calls, and the SDK reads them unguarded
+	// while a concurrent first call writes them.
+	answered  atomic.Bool
+	firstCall sync.Mutex
 
 	handoffs *prometheus.CounterVec
 	lag      prometheus.Histogram
@@ -387,6 +395,15 @@ func (d *Dispatcher) handOne(ctx context.Context, ev store.InboundEvent) {
 // start starts the event's workflow; existing reports that it had been
 // started before (and may have finished).
 func (d *Dispatcher) start(ctx context.Context, ev store.InboundEvent) (existing bool, err error) {
+	if !d.answered.Load() {
+		d.firstCall.Lock()
+		defer d.firstCall.Unlock()
+		defer func() {
+			if err == nil {
+				d.answered.Store(true)
+			}
+		}()
+	}
 	sctx, cancel := context.WithTimeout(ctx, dispatchTimeout)
 	defer cancel()
 	ref := strconv.FormatInt(ev.ID, 10)

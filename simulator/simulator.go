@@ -305,8 +305,9 @@ func (s *Simulator) WaitMessage(ctx context.Context, to string, match func(Messa
 		s.mu.Lock()
 		for _, m := range s.messages {
 			if m.To == to && (match == nil || match(m.Message)) {
+				found := m.Message
 				s.mu.Unlock()
-				return m.Message, nil
+				return found, nil
 			}
 		}
 		changed := s.changed

@@ -98,6 +98,16 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 	} else {
 		// The gateway keeps taking webhooks while Temporal is down.
 		a.temporal, err = client.NewLazyClient(copts)
+		if err == nil {
+			// Have the client load the server's capabilities now, alone:
+			// the SDK reads them unguarded while concurrent first calls
+			// write them.
+			hctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			if _, herr := a.temporal.CheckHealth(hctx, &client.CheckHealthRequest{}); herr != nil {
+				logger.Warn("Temporal is not reachable yet; webhooks are kept in Postgres until it is", "error", herr)
+			}
+			cancel()
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("temporal: %w", err)
