@@ -5,6 +5,8 @@ package devstack
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -156,6 +158,16 @@ func startCluster(ctx context.Context, bin, dir string, logger *slog.Logger) (*P
 	abs, _ := filepath.Abs(dir)
 	if asUser != "" {
 		_ = exec.CommandContext(ctx, "chown", "-R", asUser, abs).Run()
+		if !reachableBy(ctx, asUser, abs) {
+			// A parent is closed to the postgres user (a checkout under
+			// /root, a private temp dir): keep the cluster in its home.
+			moved, err := homeClusterDir(asUser, abs)
+			if err != nil {
+				return nil, fmt.Errorf("start postgres: the %s user cannot reach %s, and %w; set KLAXON_DATA_DIR to a directory it can reach, or DATABASE_URL", asUser, abs, err)
+			}
+			logger.Info("the postgres user cannot reach the data directory; keeping the cluster in its home", "dir", abs, "cluster", moved)
+			abs = moved
+		}
 	}
 	run := func(name string, args ...string) error {
 		cmdArgs := append([]string{filepath.Join(bin, name)}, args...)
@@ -186,6 +198,32 @@ func startCluster(ctx context.Context, bin, dir string, logger *slog.Logger) (*P
 	return &Postgres{URL: u, Started: true, stop: func() error {
 		return run("pg_ctl", "-D", abs, "-m", "fast", "-w", "stop")
 	}}, nil
+}
+
+// reachableBy reports whether user can write in dir.
+func reachableBy(ctx context.Context, user, dir string) bool {
+	return exec.CommandContext(ctx, "runuser", "-u", user, "--", "test", "-w", dir, "-a", "-x", dir).Run() == nil
+}
+
+// homeClusterDir is where a cluster meant for dir lives instead when the
+// cluster's user cannot reach dir: under that user's home, named for dir so
+// that each checkout keeps its own data from run to run.
+func homeClusterDir(name, dir string) (string, error) {
+	u, err := user.Lookup(name)
+	if err != nil {
+		return "", fmt.Errorf("no home: %w", err)
+	}
+	sum := sha256.Sum256([]byte(dir))
+	moved := filepath.Join(u.HomeDir, "klaxon-"+hex.EncodeToString(sum[:6]))
+	if err := os.MkdirAll(moved, 0o700); err != nil {
+		return "", fmt.Errorf("cannot create %s: %w", moved, err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	if err := os.Chown(moved, uid, gid); err != nil {
+		return "", fmt.Errorf("cannot hand %s to %s: %w", moved, name, err)
+	}
+	return moved, nil
 }
 
 func clusterUser() (string, error) {
