@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -25,6 +26,14 @@ import (
 // Twilio Voice, SMTP). It returns a *klaxon.DeliveryError for every refusal.
 type Provider interface {
 	Send(ctx context.Context, m klaxon.Message) (klaxon.Receipt, error)
+}
+
+// Finder is a provider that can tell whether it already took a message: the
+// send of an earlier attempt whose worker died before recording the answer.
+// FindSent lists what it took at or after since with m's recipient, sender
+// and content, newest first.
+type Finder interface {
+	FindSent(ctx context.Context, m klaxon.Message, since time.Time) ([]klaxon.Receipt, error)
 }
 
 // Error types of the non-retryable application errors the delivery
@@ -150,6 +159,12 @@ func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, atte
 		return klaxon.Receipt{}, temporal.NewNonRetryableApplicationError(de.Error(), de.Kind, de)
 	}
 
+	if f, ok := prov.(Finder); ok && !st.Unsettled.IsZero() {
+		if r, found, err := d.findSent(ctx, f, m, lane, attempt, st.Unsettled); found || err != nil {
+			return r, err
+		}
+	}
+
 	if err := d.takeSlots(ctx, m, wait); err != nil {
 		return klaxon.Receipt{}, err
 	}
@@ -207,6 +222,62 @@ func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, atte
 		d.count(m, "transient")
 	}
 	return klaxon.Receipt{}, providerError(de)
+}
+
+// findSent asks the provider whether an earlier attempt, which began at
+// since and never recorded an outcome, got the message through; if it did,
+// that send is recorded as this attempt's and nothing is sent again. When
+// the provider cannot tell, the attempt fails (and retries, unless the
+// refusal is permanent): a text late is better than a text twice.
+func (d *Delivery) findSent(ctx context.Context, f Finder, m klaxon.Message, lane string, attempt int, since time.Time) (klaxon.Receipt, bool, error) {
+	candidates, err := f.FindSent(ctx, m, since)
+	if err == nil && len(candidates) > 0 {
+		// Another message with the same words to the same person (a
+		// repeated broadcast) is not this one's send.
+		var taken map[string]bool
+		if taken, err = d.Store.ProviderIDsInUse(ctx, receiptIDs(candidates)); err == nil {
+			candidates = slices.DeleteFunc(candidates, func(r klaxon.Receipt) bool { return taken[r.ProviderID] })
+		}
+	}
+	rctx, cancel := detach(ctx, recordTimeout)
+	defer cancel()
+	if err != nil {
+		var de *klaxon.DeliveryError
+		if !errors.As(err, &de) {
+			de = &klaxon.DeliveryError{Kind: "Unclassified", Reason: RedactNumbers(err.Error()), Err: err}
+		}
+		if ferr := d.Store.FailAttempt(rctx, m.ID, lane, attempt, de.Permanent, klaxon.StatusFailed, de); ferr != nil {
+			d.Logger.ErrorContext(ctx, "record failed attempt", "message", m.ID, "error", ferr)
+		}
+		// A refusal that is permanent (bad credentials, a bad number)
+		// would refuse the send as well.
+		if de.Permanent {
+			d.count(m, "permanent")
+		} else {
+			d.count(m, "transient")
+		}
+		return klaxon.Receipt{}, false, providerError(de)
+	}
+	if len(candidates) == 0 {
+		return klaxon.Receipt{}, false, nil
+	}
+	// The oldest is the earliest attempt's.
+	r := candidates[len(candidates)-1]
+	if err := d.Store.FinishAttempt(rctx, m.ID, lane, attempt, r); err != nil {
+		return klaxon.Receipt{}, true, fmt.Errorf("record recovered send: %w", err)
+	}
+	d.Logger.InfoContext(ctx, "an earlier attempt had sent the message; not sending it again",
+		"message", m.ID, "medium", m.Medium, "to", redact(m), "provider_id", r.ProviderID)
+	d.count(m, "recovered")
+	return r, true, nil
+}
+
+func receiptIDs(rs []klaxon.Receipt) []string {
+	ids := make([]string, len(rs))
+	for i, r := range rs {
+		ids[i] = r.ProviderID
+	}
+	return ids
 }
 
 // providerError turns a provider's refusal into the activity's failure:

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -141,6 +142,70 @@ func TestSend_CancelDuringProviderCallStillRecordsTheSend(t *testing.T) {
 	}
 	if n := len(r.sim.Inbox(m.To)); n != 1 {
 		t.Fatalf("recipient got %d texts, want exactly 1", n)
+	}
+}
+
+// A worker that dies after Twilio took a text, before it wrote Twilio's
+// answer, leaves an attempt without an outcome. The retry asks Twilio, finds
+// the text, records it, and sends nothing; when Twilio never got it — even
+// if another message with the same words went to the same person — the retry
+// sends it once.
+func TestSend_RetryAfterAWorkerDiedMidSendAsksTwilioFirst(t *testing.T) {
+	r := newRig(t, 0)
+	tw := r.d.Providers[klaxon.SMS]
+	for i, c := range []struct {
+		name       string
+		twilioTook bool
+		twin       bool // the same words went to the same person before
+	}{
+		{"Twilio took it", true, false},
+		{"Twilio never got it", false, false},
+		{"Twilio never got it but has its twin", false, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			to := "+1555555014" + strconv.Itoa(i)
+			m := sms("msg_died_"+strconv.Itoa(i), to)
+			m.From = from
+			if c.twin {
+				twin := m
+				twin.ID += "_twin"
+				if _, err := r.env.ExecuteActivity(r.d.Send, twin); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// The dead worker's first attempt: begun, maybe sent, never
+			// finished.
+			if _, err := r.db.Store.BeginAttempt(t.Context(), m, activities.LaneFirst, 1); err != nil {
+				t.Fatal(err)
+			}
+			before := len(r.sim.Inbox(to))
+			if c.twilioTook {
+				if _, err := tw.Send(t.Context(), m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := r.env.ExecuteActivity(r.d.Send, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rc klaxon.Receipt
+			if err := got.Get(&rc); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(r.sim.Inbox(to)) - before; n != 1 {
+				t.Fatalf("recipient got %d texts, want exactly 1", n)
+			}
+			rec, attempts, _, err := r.db.Store.GetMessage(t.Context(), m.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.ProviderID == "" || rec.ProviderID != rc.ProviderID {
+				t.Errorf("message records provider id %q, the send returned %q", rec.ProviderID, rc.ProviderID)
+			}
+			if len(attempts) != 2 || attempts[1].Outcome != "accepted" {
+				t.Errorf("attempts = %+v, want the dead one and an accepted retry", attempts)
+			}
+		})
 	}
 }
 

@@ -67,6 +67,10 @@ type AttemptState struct {
 	Status string
 	// OptedOut reports that the recipient texted STOP.
 	OptedOut bool
+	// Unsettled, when not zero, is when the earliest earlier attempt that
+	// never recorded an outcome began: its worker may have died after the
+	// provider took the message.
+	Unsettled time.Time
 }
 
 // BeginAttempt records the message if it is new, records the start of one
@@ -75,6 +79,7 @@ type AttemptState struct {
 func (s *Store) BeginAttempt(ctx context.Context, m klaxon.Message, lane string, attempt int) (AttemptState, error) {
 	var st AttemptState
 	var providerID *string
+	var unsettled *time.Time
 	err := s.pool.QueryRow(ctx, `
 		WITH ins AS (
 			INSERT INTO messages (id, medium, sender, recipient, subject, body, thread_key, priority, purpose, ref)
@@ -91,17 +96,40 @@ func (s *Store) BeginAttempt(ctx context.Context, m klaxon.Message, lane string,
 			UNION ALL
 			SELECT provider_id, status FROM messages WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM ins)
 		)
-		SELECT cur.provider_id, cur.status, EXISTS (SELECT 1 FROM opt_outs WHERE number = $4 AND sender IN ($3, ''))
+		SELECT cur.provider_id, cur.status, EXISTS (SELECT 1 FROM opt_outs WHERE number = $4 AND sender IN ($3, '')),
+			(SELECT min(started_at) FROM delivery_attempts
+			 WHERE message_id = $1 AND outcome = 'started' AND (lane, attempt) <> ($11, $12))
 		FROM cur`,
 		m.ID, m.Medium, m.From, m.To, m.Subject, m.Body, m.ThreadKey, int(m.Priority), m.Purpose, m.Ref,
-		lane, attempt).Scan(&providerID, &st.Status, &st.OptedOut)
+		lane, attempt).Scan(&providerID, &st.Status, &st.OptedOut, &unsettled)
 	if err != nil {
 		return st, fmt.Errorf("begin attempt: %w", err)
+	}
+	if unsettled != nil {
+		st.Unsettled = *unsettled
 	}
 	if providerID != nil {
 		st.ProviderID = *providerID
 	}
 	return st, nil
+}
+
+// ProviderIDsInUse reports which of ids are already recorded as some
+// message's provider id.
+func (s *Store) ProviderIDsInUse(ctx context.Context, ids []string) (map[string]bool, error) {
+	rows, err := s.pool.Query(ctx, `SELECT provider_id FROM messages WHERE provider_id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("provider ids in use: %w", err)
+	}
+	used, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("provider ids in use: %w", err)
+	}
+	out := make(map[string]bool, len(used))
+	for _, id := range used {
+		out[id] = true
+	}
+	return out, nil
 }
 
 // FinishAttempt records a provider's acceptance of a message: the attempt's

@@ -334,3 +334,36 @@ func TestSimulator_BuyUnavailableNumberIsPermanent(t *testing.T) {
 		t.Errorf("got %+v (%v), want permanent", de, err)
 	}
 }
+
+// FindSMS finds a text Twilio took, by recipient, sender and words, and only
+// one taken after the time asked about (give or take a minute of clock skew).
+func TestSimulator_FindSMSFindsWhatTwilioTook(t *testing.T) {
+	env := newSimEnv(t)
+	m := sms()
+	before := time.Now()
+	r, err := env.client.SMS().Send(ctxFor(t), m)
+	if err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	other := m
+	other.Body = "Page 4: something else."
+	if _, err := env.client.SMS().Send(ctxFor(t), other); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+
+	found, err := env.client.FindSMS(ctxFor(t), m, before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found) != 1 || found[0].ProviderID != r.ProviderID {
+		t.Errorf("FindSMS = %+v, want the one text %s", found, r.ProviderID)
+	}
+	if found, err := env.client.FindSMS(ctxFor(t), m, time.Now().Add(5*time.Minute)); err != nil || len(found) != 0 {
+		t.Errorf("FindSMS for a later start = %+v, %v; want nothing", found, err)
+	}
+	stranger := m
+	stranger.To = "+15555550999"
+	if found, err := env.client.FindSMS(ctxFor(t), stranger, before); err != nil || len(found) != 0 {
+		t.Errorf("FindSMS to another number = %+v, %v; want nothing", found, err)
+	}
+}

@@ -157,6 +157,45 @@ func (c *Client) SendSMS(ctx context.Context, m klaxon.Message) (klaxon.Receipt,
 	return receipt(op, msg.Sid, msg.Status, ex.status)
 }
 
+// FindSMS lists the texts among the newest from m.From (or the configured
+// number) to m.To that carry m.Body and that Twilio created at or after
+// since, newest first: candidates for the send of an earlier attempt whose
+// answer was lost with its worker. Only the newest page (50 texts) is
+// searched.
+func (c *Client) FindSMS(ctx context.Context, m klaxon.Message, since time.Time) ([]klaxon.Receipt, error) {
+	const op = "find sms"
+	from, err := c.endpoints(op, m)
+	if err != nil {
+		return nil, err
+	}
+	params := &twapi.ListMessageParams{}
+	params.SetTo(m.To).SetFrom(from).SetPageSize(50)
+	api, ex := c.api(ctx)
+	page, err := api.PageMessage(params, "", "")
+	if err != nil {
+		return nil, classify(op, err, ex.status)
+	}
+	// Twilio's clock and ours may differ by a little.
+	since = since.Add(-clockSkew)
+	var found []klaxon.Receipt
+	for _, msg := range page.Messages {
+		if msg.Body == nil || *msg.Body != m.Body || msg.DateCreated == nil {
+			continue
+		}
+		created, err := time.Parse(time.RFC1123Z, *msg.DateCreated)
+		if err != nil || created.Before(since) {
+			continue
+		}
+		if r, err := receipt(op, msg.Sid, msg.Status, ex.status); err == nil {
+			found = append(found, r)
+		}
+	}
+	return found, nil
+}
+
+// clockSkew is how far Twilio's timestamps may run behind ours.
+const clockSkew = time.Minute
+
 // Call rings m.To from m.From (or the configured number). When the call is
 // answered Twilio fetches its TwiML from PublicURL + PathVoice + "?m=" + the
 // message ID, so the gateway can render it then (and say a page is already
@@ -285,6 +324,11 @@ type SMSProvider struct{ c *Client }
 // Send sends m as an SMS.
 func (p *SMSProvider) Send(ctx context.Context, m klaxon.Message) (klaxon.Receipt, error) {
 	return p.c.SendSMS(ctx, m)
+}
+
+// FindSent lists the texts like m that Twilio took at or after since.
+func (p *SMSProvider) FindSent(ctx context.Context, m klaxon.Message, since time.Time) ([]klaxon.Receipt, error) {
+	return p.c.FindSMS(ctx, m, since)
 }
 
 // VoiceProvider delivers messages by phone call.
