@@ -56,6 +56,10 @@ type Delivery struct {
 	// PerRecipient, if set, also spaces messages to one recipient on one
 	// medium, so a loop or a flood cannot bury a handset.
 	PerRecipient *ratelimit.Limiter
+	// SlotInterval, if set, is the spacing of a sending number's texts and
+	// calls across every worker: after Limiter has picked this process's
+	// next sender (by priority), it claims the number's slot in Postgres.
+	SlotInterval time.Duration
 	Metrics      *metrics.Metrics
 	Logger       *slog.Logger
 }
@@ -354,7 +358,33 @@ func (d *Delivery) takeSlots(ctx context.Context, m klaxon.Message, wait bool) e
 			return fmt.Errorf("send: wait for rate limit: %w", err)
 		}
 	}
+	if d.SlotInterval > 0 && m.Medium != klaxon.Email {
+		return d.claimSlot(wctx, m.From, wait)
+	}
 	return nil
+}
+
+// claimSlot claims the sending number's next slot, shared by every worker,
+// waiting for it when wait is set.
+func (d *Delivery) claimSlot(ctx context.Context, from string, wait bool) error {
+	for {
+		ok, due, err := d.Store.TakeSendSlot(ctx, from, d.SlotInterval)
+		switch {
+		case err != nil:
+			return fmt.Errorf("send: %w", err)
+		case ok:
+			return nil
+		case !wait:
+			return temporal.NewApplicationError("rate limit reached; queueing", ErrTypeRateLimit)
+		}
+		t := time.NewTimer(min(due, d.SlotInterval))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("send: wait for rate limit: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
 }
 
 func (d *Delivery) count(m klaxon.Message, outcome string) {

@@ -3,9 +3,11 @@ package activities_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -206,6 +208,61 @@ func TestSend_RetryAfterAWorkerDiedMidSendAsksTwilioFirst(t *testing.T) {
 				t.Errorf("attempts = %+v, want the dead one and an accepted retry", attempts)
 			}
 		})
+	}
+}
+
+// Two workers sending from one number keep its rate between them: each
+// claims the number's slot in Postgres after its own limiter, so their texts
+// do not go out in pairs.
+func TestSend_TwoWorkersShareTheNumbersRate(t *testing.T) {
+	const rate = 5.0
+	r := newRig(t, rate)
+	interval := time.Duration(float64(time.Second) / rate)
+	r.d.SlotInterval = interval
+	other := *r.d
+	other.Limiter = ratelimit.New(rate)
+	var s testsuite.WorkflowTestSuite
+	otherEnv := s.NewTestActivityEnvironment()
+	otherEnv.RegisterActivity(&other)
+
+	const each = 5
+	errs := make(chan error, 2*each)
+	for i := range each {
+		workers := []struct {
+			env  *testsuite.TestActivityEnvironment
+			send func(context.Context, klaxon.Message) (klaxon.Receipt, error)
+		}{{r.env, r.d.Send}, {otherEnv, other.Send}}
+		for w, wk := range workers {
+			go func() {
+				m := sms(fmt.Sprintf("msg_shared_%d_%d", w, i), fmt.Sprintf("+155555502%d%d", w, i))
+				m.From = from
+				_, err := wk.env.ExecuteActivity(wk.send, m)
+				errs <- err
+			}()
+		}
+	}
+	for range 2 * each {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	var sent []time.Time
+	for _, m := range r.sim.Messages() {
+		if m.From == from {
+			sent = append(sent, m.Created)
+		}
+	}
+	slices.SortFunc(sent, time.Time.Compare)
+	if len(sent) != 2*each {
+		t.Fatalf("simulator has %d texts from the number, want %d", len(sent), 2*each)
+	}
+	// Lower bounds only: a slow machine spaces them more, never less. Half
+	// an interval leaves room for the jitter between a claim and its
+	// request; texts sent in pairs would be milliseconds apart.
+	for i := 1; i < len(sent); i++ {
+		if gap := sent[i].Sub(sent[i-1]); gap < interval/2 {
+			t.Errorf("texts %d and %d went %v apart; the number's interval is %v", i-1, i, gap, interval)
+		}
 	}
 }
 

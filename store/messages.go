@@ -114,6 +114,36 @@ func (s *Store) BeginAttempt(ctx context.Context, m klaxon.Message, lane string,
 	return st, nil
 }
 
+// TakeSendSlot claims sender's next send slot if it is due, and moves the
+// next one interval later; otherwise it reports how long until the slot is
+// due. Every worker claims here, so the rate holds across them. Times are
+// the database's, so the workers' clocks do not matter. A slot is due a
+// little early (a tenth of the interval, at most 50 ms), so that a worker
+// whose own limiter keeps the same pace is not refused for a hair; the next
+// slot still counts from this one's, so the rate holds on average.
+func (s *Store) TakeSendSlot(ctx context.Context, sender string, interval time.Duration) (granted bool, wait time.Duration, err error) {
+	var waitUS int64
+	early := min(interval/10, 50*time.Millisecond)
+	err = s.pool.QueryRow(ctx, `
+		WITH clock AS (SELECT clock_timestamp() AS now, clock_timestamp() + make_interval(secs => $3) AS due_by),
+		claim AS (
+			INSERT INTO send_slots AS s (sender, next_at)
+			SELECT $1, now + make_interval(secs => $2) FROM clock
+			ON CONFLICT (sender) DO UPDATE
+				SET next_at = GREATEST(s.next_at, (SELECT now FROM clock)) + make_interval(secs => $2)
+				WHERE s.next_at <= (SELECT due_by FROM clock)
+			RETURNING true
+		)
+		SELECT EXISTS (SELECT 1 FROM claim),
+			COALESCE((SELECT (EXTRACT(EPOCH FROM next_at - (SELECT due_by FROM clock)) * 1e6)::bigint
+			          FROM send_slots WHERE sender = $1), 0)`,
+		sender, interval.Seconds(), early.Seconds()).Scan(&granted, &waitUS)
+	if err != nil {
+		return false, 0, fmt.Errorf("take send slot: %w", err)
+	}
+	return granted, max(time.Duration(waitUS)*time.Microsecond, 0), nil
+}
+
 // ProviderIDsInUse reports which of ids are already recorded as some
 // message's provider id.
 func (s *Store) ProviderIDsInUse(ctx context.Context, ids []string) (map[string]bool, error) {

@@ -153,6 +153,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 				From:         map[klaxon.Medium]string{klaxon.SMS: cfg.FromNumber, klaxon.Voice: cfg.FromNumber, klaxon.Email: cfg.EmailFrom},
 				Limiter:      ratelimit.New(cfg.SendRate),
 				PerRecipient: ratelimit.New(cfg.RecipientRate),
+				SlotInterval: slotInterval(cfg.SendRate),
 				Metrics:      a.metrics,
 				Logger:       logger,
 			},
@@ -210,6 +211,15 @@ func dialTemporal(ctx context.Context, o client.Options, logger *slog.Logger) (c
 		case <-time.After(2 * time.Second):
 		}
 	}
+}
+
+// slotInterval is the spacing of a sending number's messages at rate per
+// second; zero (no limit) for a rate of zero.
+func slotInterval(rate float64) time.Duration {
+	if rate <= 0 {
+		return 0
+	}
+	return time.Duration(float64(time.Second) / rate)
 }
 
 // run starts the worker and the HTTP server and blocks until ctx ends, then
