@@ -221,22 +221,19 @@ func TestSend_TwoWorkersShareTheNumbersRate(t *testing.T) {
 	r.d.SlotInterval = interval
 	other := *r.d
 	other.Limiter = ratelimit.New(rate)
-	var s testsuite.WorkflowTestSuite
-	otherEnv := s.NewTestActivityEnvironment()
-	otherEnv.RegisterActivity(&other)
 
+	// A test environment runs one activity at a time: one for each send.
 	const each = 5
+	var s testsuite.WorkflowTestSuite
 	errs := make(chan error, 2*each)
 	for i := range each {
-		workers := []struct {
-			env  *testsuite.TestActivityEnvironment
-			send func(context.Context, klaxon.Message) (klaxon.Receipt, error)
-		}{{r.env, r.d.Send}, {otherEnv, other.Send}}
-		for w, wk := range workers {
+		for w, d := range []*activities.Delivery{r.d, &other} {
+			env := s.NewTestActivityEnvironment()
+			env.RegisterActivity(d)
 			go func() {
 				m := sms(fmt.Sprintf("msg_shared_%d_%d", w, i), fmt.Sprintf("+155555502%d%d", w, i))
 				m.From = from
-				_, err := wk.env.ExecuteActivity(wk.send, m)
+				_, err := env.ExecuteActivity(d.Send, m)
 				errs <- err
 			}()
 		}
