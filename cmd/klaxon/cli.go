@@ -82,11 +82,16 @@ func (c *apiClient) do(ctx context.Context, method, path string, body, out any) 
 	return nil
 }
 
-// printJSON writes v indented, for `show`-style commands.
-func printJSON(w io.Writer, v any) error {
+// show GETs path and prints the answer as indented JSON, for `show`-style
+// commands.
+func (c *apiClient) show(ctx context.Context, w io.Writer, path string) error {
+	var out any
+	if err := c.do(ctx, http.MethodGet, path, nil, &out); err != nil {
+		return err
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	return enc.Encode(out)
 }
 
 // newFlags returns a flag set that reports errors instead of exiting.
@@ -145,11 +150,7 @@ func runMessage(ctx context.Context, e env, args []string) error {
 		if len(args) != 2 {
 			return usageError{"usage: klaxon message show ID"}
 		}
-		var out any
-		if err := c.do(ctx, http.MethodGet, "/api/v1/messages/"+url.PathEscape(args[1]), nil, &out); err != nil {
-			return err
-		}
-		return printJSON(e.stdout, out)
+		return c.show(ctx, e.stdout, "/api/v1/messages/"+url.PathEscape(args[1]))
 	default:
 		return usageError{fmt.Sprintf("unknown message subcommand %q: use send or show", args[0])}
 	}

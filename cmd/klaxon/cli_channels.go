@@ -105,11 +105,7 @@ func runChannel(ctx context.Context, e env, args []string) error {
 			fmt.Fprintf(e.stdout, "deleted %s\n", args[1])
 			return nil
 		}
-		var out any
-		if err := c.do(ctx, http.MethodGet, path, nil, &out); err != nil {
-			return err
-		}
-		return printJSON(e.stdout, out)
+		return c.show(ctx, e.stdout, path)
 	default:
 		return usageError{fmt.Sprintf("unknown channel subcommand %q; %s", args[0], channelUsage)}
 	}

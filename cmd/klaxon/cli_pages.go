@@ -105,11 +105,7 @@ func showPage(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var out any
-	if err := c.do(ctx, http.MethodGet, "/api/v1/pages/"+strconv.FormatInt(id, 10), nil, &out); err != nil {
-		return err
-	}
-	return printJSON(e.stdout, out)
+	return c.show(ctx, e.stdout, "/api/v1/pages/"+strconv.FormatInt(id, 10))
 }
 
 func listPages(ctx context.Context, e env, args []string) error {
@@ -237,11 +233,7 @@ func runPolicy(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return err
 		}
-		var out any
-		if err := c.do(ctx, http.MethodGet, "/api/v1/policies/"+url.PathEscape(args[1]), nil, &out); err != nil {
-			return err
-		}
-		return printJSON(e.stdout, out)
+		return c.show(ctx, e.stdout, "/api/v1/policies/"+url.PathEscape(args[1]))
 	default:
 		return usageError{fmt.Sprintf("unknown policy subcommand %q; %s", args[0], policyUsage)}
 	}

@@ -417,11 +417,7 @@ func rotationShow(ctx context.Context, e env, name string, args []string) error 
 	}
 	path := "/api/v1/rotations/" + url.PathEscape(name) + "?shifts=" + strconv.Itoa(*shifts)
 	if *asJSON {
-		var out any
-		if err := c.do(ctx, http.MethodGet, path, nil, &out); err != nil {
-			return err
-		}
-		return printJSON(e.stdout, out)
+		return c.show(ctx, e.stdout, path)
 	}
 	var out rotationJSON
 	if err := c.do(ctx, http.MethodGet, path, nil, &out); err != nil {
@@ -670,11 +666,7 @@ func runOnCall(ctx context.Context, e env, args []string) error {
 		path += "?at=" + url.QueryEscape(t.Format(time.RFC3339))
 	}
 	if *asJSON {
-		var raw map[string]any
-		if err := c.do(ctx, http.MethodGet, path, nil, &raw); err != nil {
-			return err
-		}
-		return printJSON(e.stdout, raw)
+		return c.show(ctx, e.stdout, path)
 	}
 	var oc onCallJSON
 	if err := c.do(ctx, http.MethodGet, path, nil, &oc); err != nil {

@@ -106,11 +106,7 @@ func runUser(ctx context.Context, e env, args []string) error {
 		if len(args) != 2 {
 			return usageError{"usage: klaxon user show HANDLE"}
 		}
-		var out any
-		if err := c.do(ctx, http.MethodGet, "/api/v1/users/"+url.PathEscape(args[1]), nil, &out); err != nil {
-			return err
-		}
-		return printJSON(e.stdout, out)
+		return c.show(ctx, e.stdout, "/api/v1/users/"+url.PathEscape(args[1]))
 	default:
 		return usageError{fmt.Sprintf("unknown user subcommand %q: use add, list or show", args[0])}
 	}
