@@ -77,18 +77,28 @@ func (g *Gateway) createChannel(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// requestID is a request's idempotency key: the Idempotency-Key header,
+// else the body's request_id, else a new id with prefix.
+func requestID(r *http.Request, fromBody, prefix string) (string, error) {
+	rid := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
+	if rid == "" {
+		rid = strings.TrimSpace(fromBody)
+	}
+	if rid == "" {
+		rid = NewID(prefix)
+	}
+	if !requestIDPattern.MatchString(rid) {
+		return "", klaxon.Errorf(klaxon.EInvalid, "The request id must be 1 to 100 letters, digits, '_', '.', ':' or '-'.")
+	}
+	return rid, nil
+}
+
 // validateChannelRequest checks and normalises a channel request.
 func (g *Gateway) validateChannelRequest(r *http.Request, req createChannelRequest) (workflows.ChannelCreateInput, error) {
 	var in workflows.ChannelCreateInput
-	rid := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
-	if rid == "" {
-		rid = strings.TrimSpace(req.RequestID)
-	}
-	if rid == "" {
-		rid = NewID("chreq")
-	}
-	if !requestIDPattern.MatchString(rid) {
-		return in, klaxon.Errorf(klaxon.EInvalid, "The request id must be 1 to 100 letters, digits, '_', '.', ':' or '-'.")
+	rid, err := requestID(r, req.RequestID, "chreq")
+	if err != nil {
+		return in, err
 	}
 	in.RequestID = workflows.ChannelCreateWorkflowID(rid)
 	if len(req.Admins) == 0 {
@@ -324,15 +334,9 @@ func (g *Gateway) provisionNumbers(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EInvalid, `Field "area_code" must be 2 to 5 digits, such as "415".`))
 		return
 	}
-	rid := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
-	if rid == "" {
-		rid = strings.TrimSpace(req.RequestID)
-	}
-	if rid == "" {
-		rid = NewID("prov")
-	}
-	if !requestIDPattern.MatchString(rid) {
-		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EInvalid, "The request id must be 1 to 100 letters, digits, '_', '.', ':' or '-'."))
+	rid, err := requestID(r, req.RequestID, "prov")
+	if err != nil {
+		writeError(w, r, g.Logger, err)
 		return
 	}
 	id := workflows.ProvisionWorkflowID(rid)

@@ -197,32 +197,35 @@ func (g *Gateway) userByHandle(ctx context.Context, handle string) (store.User, 
 
 // getUser is GET /api/v1/users/{handle}: the user and their contacts.
 func (g *Gateway) getUser(w http.ResponseWriter, r *http.Request) {
-	u, err := g.userByHandle(r.Context(), mux.Vars(r)["handle"])
+	v, err := g.userView(r)
 	if err != nil {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	cs, err := g.contactViews(r.Context(), u.ID)
-	if err != nil {
-		writeError(w, r, g.Logger, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, userView{User: u, Contacts: cs})
+	writeJSON(w, http.StatusOK, v)
 }
 
 // listContacts is GET /api/v1/users/{handle}/contacts.
 func (g *Gateway) listContacts(w http.ResponseWriter, r *http.Request) {
-	u, err := g.userByHandle(r.Context(), mux.Vars(r)["handle"])
+	v, err := g.userView(r)
 	if err != nil {
 		writeError(w, r, g.Logger, err)
 		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"contacts": v.Contacts})
+}
+
+// userView loads the user the route names, with their contacts.
+func (g *Gateway) userView(r *http.Request) (userView, error) {
+	u, err := g.userByHandle(r.Context(), mux.Vars(r)["handle"])
+	if err != nil {
+		return userView{}, err
 	}
 	cs, err := g.contactViews(r.Context(), u.ID)
 	if err != nil {
-		writeError(w, r, g.Logger, err)
-		return
+		return userView{}, err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"contacts": cs})
+	return userView{User: u, Contacts: cs}, nil
 }
 
 // contactRequest is the body of POST /api/v1/users/{handle}/contacts.
