@@ -229,6 +229,15 @@ func (s *Store) RecordPageEvents(ctx context.Context, pageID int64, evs []PageEv
 		return nil
 	}
 	b := &pgx.Batch{}
+	queuePageEvents(b, pageID, evs)
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("record page events: %w", err)
+	}
+	return nil
+}
+
+// queuePageEvents queues the insert of each event, once per key.
+func queuePageEvents(b *pgx.Batch, pageID int64, evs []PageEvent) {
 	for _, e := range evs {
 		b.Queue(`
 			INSERT INTO page_events (page_id, kind, key, user_handle, medium, contact, message_id, detail, at)
@@ -236,10 +245,6 @@ func (s *Store) RecordPageEvents(ctx context.Context, pageID int64, evs []PageEv
 			ON CONFLICT (page_id, key) DO NOTHING`,
 			pageID, e.Kind, nullable(e.Key), e.User, string(e.Medium), e.Contact, e.MessageID, e.Detail, nullableTime(e.At))
 	}
-	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("record page events: %w", err)
-	}
-	return nil
 }
 
 // RecordNotification writes a notification's timeline entries (each once
@@ -248,13 +253,7 @@ func (s *Store) RecordPageEvents(ctx context.Context, pageID int64, evs []PageEv
 // round trip and one transaction.
 func (s *Store) RecordNotification(ctx context.Context, pageID int64, evs []PageEvent, phone, providerID string) ([]StatusEvent, error) {
 	b := &pgx.Batch{}
-	for _, e := range evs {
-		b.Queue(`
-			INSERT INTO page_events (page_id, kind, key, user_handle, medium, contact, message_id, detail, at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, COALESCE($9, now()))
-			ON CONFLICT (page_id, key) DO NOTHING`,
-			pageID, e.Kind, nullable(e.Key), e.User, string(e.Medium), e.Contact, e.MessageID, e.Detail, nullableTime(e.At))
-	}
+	queuePageEvents(b, pageID, evs)
 	if phone != "" {
 		b.Queue(`UPDATE page_reply_codes SET notified_at = now() WHERE page_id = $1 AND phone = $2`, pageID, phone)
 	}
