@@ -339,7 +339,7 @@ func actor(a activities.PageAction) string {
 // record is written: the answer to the update says it is durable.
 func (p *pager) settle(ctx workflow.Context, status, by, via string) (activities.PageActionResult, error) {
 	_ = workflow.UpsertTypedSearchAttributes(ctx, SearchPageStatus.ValueSet(status))
-	lctx := workflow.WithLocalActivityOptions(ctx, recordOptions())
+	lctx := workflow.WithLocalActivityOptions(ctx, untilWrittenOptions())
 	var pg store.Page
 	err := workflow.ExecuteLocalActivity(lctx, ActivityPageSetStatus,
 		activities.PageStatusInput{PageID: p.in.PageID, Status: status, By: by, Via: via}).Get(ctx, &pg)
@@ -490,7 +490,7 @@ func (p *pager) plan(ctx workflow.Context) ([]step, int, bool) {
 	if t.Kind != store.TargetPolicy {
 		return []step{{targets: []string{t.String()}}}, implicitRepeats, true
 	}
-	lctx := workflow.WithLocalActivityOptions(ctx, stepOptions())
+	lctx := workflow.WithLocalActivityOptions(ctx, untilWrittenOptions())
 	var pol store.Policy
 	if err := workflow.ExecuteLocalActivity(lctx, ActivityPagePolicy, t.Name).Get(ctx, &pol); err != nil {
 		if ctx.Err() == nil {
@@ -513,7 +513,7 @@ func (p *pager) skip(ctx workflow.Context, key, target, reason string) {
 
 // beginStep resolves a step's targets now.
 func (p *pager) beginStep(ctx workflow.Context, n int, targets []string) (activities.StepPlan, error) {
-	lctx := workflow.WithLocalActivityOptions(ctx, stepOptions())
+	lctx := workflow.WithLocalActivityOptions(ctx, untilWrittenOptions())
 	var plan activities.StepPlan
 	err := workflow.ExecuteLocalActivity(lctx, ActivityPageBeginStep,
 		activities.StepInput{PageID: p.in.PageID, Step: n, Targets: targets}).Get(ctx, &plan)
@@ -673,7 +673,7 @@ func (p *pager) onDelivery(d PageDelivery) {
 // record adds timeline entries (a failure to do so is logged, never fatal)
 // and returns the provider statuses a notification's record found.
 func (p *pager) record(ctx workflow.Context, in activities.PageEventInput) []activities.DeliveryStatus {
-	lctx := workflow.WithLocalActivityOptions(ctx, recordOptions())
+	lctx := workflow.WithLocalActivityOptions(ctx, untilWrittenOptions())
 	var early []activities.DeliveryStatus
 	if err := workflow.ExecuteLocalActivity(lctx, ActivityPageRecordEvent, in).Get(ctx, &early); err != nil {
 		workflow.GetLogger(ctx).Warn("record page events", "page", p.in.PageID, "events", len(in.Events), "error", err)
@@ -885,10 +885,11 @@ func clip(s string, n int) string {
 	return string(r[:n-3]) + "..."
 }
 
-// stepOptions are for what a step needs before it can reach anyone (its
-// policy, its people): retried until Postgres answers, however long that
-// takes — a step that gave up would reach nobody and look exhausted.
-func stepOptions() workflow.LocalActivityOptions {
+// untilWrittenOptions are for what must not be given up on: what a step
+// needs before it can reach anyone (its policy, its people) — a step that
+// gave up would reach nobody and look exhausted — and timeline entries and
+// status records. Retried until Postgres answers, however long that takes.
+func untilWrittenOptions() workflow.LocalActivityOptions {
 	return workflow.LocalActivityOptions{
 		StartToCloseTimeout: 10 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, MaximumInterval: 10 * time.Second},
@@ -902,15 +903,6 @@ func lookupOptions() workflow.LocalActivityOptions {
 		StartToCloseTimeout:    10 * time.Second,
 		ScheduleToCloseTimeout: 5 * time.Minute,
 		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, MaximumInterval: 10 * time.Second},
-	}
-}
-
-// recordOptions are for timeline entries and status records: retried until
-// they are written.
-func recordOptions() workflow.LocalActivityOptions {
-	return workflow.LocalActivityOptions{
-		StartToCloseTimeout: 10 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, MaximumInterval: 10 * time.Second},
 	}
 }
 
