@@ -164,7 +164,7 @@ func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, atte
 	}
 
 	if f, ok := prov.(Finder); ok && !st.Unsettled.IsZero() {
-		if r, found, err := d.findSent(ctx, f, m, lane, attempt, st.Unsettled); found || err != nil {
+		if r, err := d.findSent(ctx, f, m, lane, attempt, st.Unsettled); err != nil || r.ProviderID != "" {
 			return r, err
 		}
 	}
@@ -204,6 +204,13 @@ func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, atte
 		return r, nil
 	}
 
+	return klaxon.Receipt{}, d.fail(ctx, m, lane, attempt, err)
+}
+
+// fail records a failed attempt — a refused send, or a provider that could
+// not say whether it has the message — and returns the activity's failure.
+// ctx must outlive the attempt's cancellation.
+func (d *Delivery) fail(ctx context.Context, m klaxon.Message, lane string, attempt int, err error) error {
 	var de *klaxon.DeliveryError
 	if !errors.As(err, &de) {
 		de = &klaxon.DeliveryError{Kind: "Unclassified", Reason: RedactNumbers(err.Error()), Err: err}
@@ -225,15 +232,16 @@ func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, atte
 	} else {
 		d.count(m, "transient")
 	}
-	return klaxon.Receipt{}, providerError(de)
+	return providerError(de)
 }
 
 // findSent asks the provider whether an earlier attempt, which began at
-// since and never recorded an outcome, got the message through; if it did,
-// that send is recorded as this attempt's and nothing is sent again. When
-// the provider cannot tell, the attempt fails (and retries, unless the
-// refusal is permanent): a text late is better than a text twice.
-func (d *Delivery) findSent(ctx context.Context, f Finder, m klaxon.Message, lane string, attempt int, since time.Time) (klaxon.Receipt, bool, error) {
+// since and never recorded an outcome, got the message through. If it did,
+// that send is recorded and returned as this attempt's, and nothing is sent
+// again; an empty receipt means it did not. When the provider cannot tell,
+// the attempt fails (and retries, unless the refusal is permanent): a text
+// late is better than a text twice.
+func (d *Delivery) findSent(ctx context.Context, f Finder, m klaxon.Message, lane string, attempt int, since time.Time) (klaxon.Receipt, error) {
 	candidates, err := f.FindSent(ctx, m, since)
 	if err == nil && len(candidates) > 0 {
 		// Another message with the same words to the same person (a
@@ -246,34 +254,22 @@ func (d *Delivery) findSent(ctx context.Context, f Finder, m klaxon.Message, lan
 	rctx, cancel := detach(ctx, recordTimeout)
 	defer cancel()
 	if err != nil {
-		var de *klaxon.DeliveryError
-		if !errors.As(err, &de) {
-			de = &klaxon.DeliveryError{Kind: "Unclassified", Reason: RedactNumbers(err.Error()), Err: err}
-		}
-		if ferr := d.Store.FailAttempt(rctx, m.ID, lane, attempt, de.Permanent, klaxon.StatusFailed, de); ferr != nil {
-			d.Logger.ErrorContext(ctx, "record failed attempt", "message", m.ID, "error", ferr)
-		}
 		// A refusal that is permanent (bad credentials, a bad number)
 		// would refuse the send as well.
-		if de.Permanent {
-			d.count(m, "permanent")
-		} else {
-			d.count(m, "transient")
-		}
-		return klaxon.Receipt{}, false, providerError(de)
+		return klaxon.Receipt{}, d.fail(rctx, m, lane, attempt, err)
 	}
 	if len(candidates) == 0 {
-		return klaxon.Receipt{}, false, nil
+		return klaxon.Receipt{}, nil
 	}
 	// The oldest is the earliest attempt's.
 	r := candidates[len(candidates)-1]
 	if err := d.Store.FinishAttempt(rctx, m.ID, lane, attempt, r); err != nil {
-		return klaxon.Receipt{}, true, fmt.Errorf("record recovered send: %w", err)
+		return klaxon.Receipt{}, fmt.Errorf("record recovered send: %w", err)
 	}
 	d.Logger.InfoContext(ctx, "an earlier attempt had sent the message; not sending it again",
 		"message", m.ID, "medium", m.Medium, "to", redact(m), "provider_id", r.ProviderID)
 	d.count(m, "recovered")
-	return r, true, nil
+	return r, nil
 }
 
 func receiptIDs(rs []klaxon.Receipt) []string {
