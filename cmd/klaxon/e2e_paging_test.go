@@ -203,19 +203,9 @@ func TestE2E_Paging_TextRepliesAcknowledgeAndResolve(t *testing.T) {
 	if len(list.Pages) != 1 {
 		t.Errorf("%d pages, want 1: a late ack must not create one", len(list.Pages))
 	}
-	if n := countTextsContaining(h, alice, "Page 1:"); n != 1 {
+	if n := countTexts(h, alice, "Page 1:"); n != 1 {
 		t.Errorf("%d page texts, want 1", n)
 	}
-}
-
-func countTextsContaining(h *harness, to, substr string) int {
-	n := 0
-	for _, m := range h.sim.Inbox(to) {
-		if strings.Contains(m.Body, substr) {
-			n++
-		}
-	}
-	return n
 }
 
 func TestE2E_Paging_GetNowBlastsEveryContactFromAVerifiedSender(t *testing.T) {
@@ -312,7 +302,7 @@ func TestE2E_Paging_DedupKeyReturnsTheLivePage(t *testing.T) {
 	if code != http.StatusAccepted || third == first {
 		t.Fatalf("after resolve: %d page %d", code, third)
 	}
-	h.eventually("second page text", func() bool { return countTextsContaining(h, alice, "disk full") == 2 })
+	h.eventually("second page text", func() bool { return countTexts(h, alice, "disk full") == 2 })
 }
 
 func TestE2E_Paging_RefusesWhatCannotBePaged(t *testing.T) {

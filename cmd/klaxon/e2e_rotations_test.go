@@ -54,17 +54,6 @@ type rotationAnswer struct {
 	Error    string   `json:"error"`
 }
 
-// count returns how many texts to a number contain substr.
-func countTexts(h *harness, to, substr string) int {
-	n := 0
-	for _, m := range h.sim.Inbox(to) {
-		if strings.Contains(m.Body, substr) {
-			n++
-		}
-	}
-	return n
-}
-
 func onCallNow(t *testing.T, h *harness, rotation string) onCallJSON {
 	t.Helper()
 	var oc onCallJSON

@@ -295,3 +295,14 @@ func (h *harness) eventually(what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// countTexts returns how many texts to a number contain substr.
+func countTexts(h *harness, to, substr string) int {
+	n := 0
+	for _, m := range h.sim.Inbox(to) {
+		if strings.Contains(m.Body, substr) {
+			n++
+		}
+	}
+	return n
+}
