@@ -7,7 +7,7 @@ TEMPORAL  := $(BIN)/temporal
 TEMPORAL_VERSION := v1.5.1
 export KLAXON_TEMPORAL_CLI := $(TEMPORAL)
 
-.PHONY: all build run test test-short test-race lint bench fuzz tools clean
+.PHONY: all build run test test-race lint bench fuzz tools clean
 
 all: build
 
@@ -27,11 +27,12 @@ test: $(TEMPORAL)
 test-race: $(TEMPORAL)
 	$(GO) test -race -count=1 -timeout 45m ./...
 
-## lint: gofmt, vet, staticcheck and workflowcheck (pinned in go.mod).
+## lint: gofmt, vet, staticcheck, errcheck and workflowcheck (pinned in go.mod).
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
+	$(GO) tool errcheck -ignoretests -exclude .errcheck-excludes ./...
 	$(GO) tool workflowcheck ./workflows/...
 
 ## bench: the benchmarks whose figures are in BENCHMARKS.md.

@@ -19,11 +19,11 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/internal/dev/simulator"
 	"github.com/klaxonhq/klaxon/internal/testenv"
 	"github.com/klaxonhq/klaxon/metrics"
 	"github.com/klaxonhq/klaxon/providers/twilio"
 	"github.com/klaxonhq/klaxon/ratelimit"
-	"github.com/klaxonhq/klaxon/simulator"
 )
 
 const (

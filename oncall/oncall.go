@@ -228,8 +228,6 @@ func (s *schedule) member(k int64) string {
 	return s.Members[floorMod(s.anchorPos+k-s.Anchor.Shift, s.n)]
 }
 
-// MemberOf returns who the rotation schedules for shift k.
-func (r *Rotation) MemberOf(k int64) string { return r.prepare().member(k) }
 
 // segmentAt returns the segment that holds instant t.
 func (s *schedule) segmentAt(t time.Time) Segment {

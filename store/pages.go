@@ -417,16 +417,6 @@ func (s *Store) AllocateReplyCode(ctx context.Context, pageID int64, phone strin
 	return 0, errors.New("allocate reply code: too much contention for the phone's codes; try again")
 }
 
-// MarkReplyCodeNotified records that a page text just went to phone, so a
-// bare "a" from it means this page.
-func (s *Store) MarkReplyCodeNotified(ctx context.Context, pageID int64, phone string) error {
-	if _, err := s.pool.Exec(ctx, `
-		UPDATE page_reply_codes SET notified_at = now() WHERE page_id = $1 AND phone = $2`, pageID, phone); err != nil {
-		return fmt.Errorf("mark reply code notified: %w", err)
-	}
-	return nil
-}
-
 // ReplyCodeFor returns the page that code names for phone: the live page
 // with that code or, failing that, the page that freed it most recently
 // (within a week), with Freed set. Code 0 means the live page most recently

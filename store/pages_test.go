@@ -237,11 +237,15 @@ func TestReplyCodes_LowestFreePerPhoneFreedOnResolve(t *testing.T) {
 		t.Errorf("code 2: %+v %v", rc, err)
 	}
 	// A bare "a" means the page most recently texted to the phone.
-	if err := db.Store.MarkReplyCodeNotified(ctx, pages[1].ID, alice); err != nil {
+	notify := func(pageID int64) error {
+		_, err := db.Store.RecordNotification(ctx, pageID, nil, alice, "")
+		return err
+	}
+	if err := notify(pages[1].ID); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(5 * time.Millisecond)
-	if err := db.Store.MarkReplyCodeNotified(ctx, pages[2].ID, alice); err != nil {
+	if err := notify(pages[2].ID); err != nil {
 		t.Fatal(err)
 	}
 	rc, err = db.Store.ReplyCodeFor(ctx, alice, 0)

@@ -9,7 +9,7 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/klaxonhq/klaxon/devstack"
+	"github.com/klaxonhq/klaxon/internal/dev/devstack"
 	"github.com/klaxonhq/klaxon/worker"
 	"github.com/klaxonhq/klaxon/workflows"
 )

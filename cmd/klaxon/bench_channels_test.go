@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/klaxonhq/klaxon/simulator"
+	"github.com/klaxonhq/klaxon/internal/dev/simulator"
 )
 
 // BenchmarkChannels_ChannelTextToWelcome measures, one request at a time,

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/klaxonhq/klaxon/mailsink"
-	"github.com/klaxonhq/klaxon/simulator"
+	"github.com/klaxonhq/klaxon/internal/dev/mailsink"
+	"github.com/klaxonhq/klaxon/internal/dev/simulator"
 	"github.com/klaxonhq/klaxon/store"
 )
 

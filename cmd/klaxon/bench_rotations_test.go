@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/klaxonhq/klaxon/simulator"
+	"github.com/klaxonhq/klaxon/internal/dev/simulator"
 	"github.com/klaxonhq/klaxon/store"
 )
 

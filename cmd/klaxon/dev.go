@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/klaxonhq/klaxon/config"
-	"github.com/klaxonhq/klaxon/devstack"
-	"github.com/klaxonhq/klaxon/mailsink"
-	"github.com/klaxonhq/klaxon/simulator"
+	"github.com/klaxonhq/klaxon/internal/dev/devstack"
+	"github.com/klaxonhq/klaxon/internal/dev/mailsink"
+	"github.com/klaxonhq/klaxon/internal/dev/simulator"
 	"github.com/klaxonhq/klaxon/workflows"
 )
 

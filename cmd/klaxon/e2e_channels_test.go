@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/klaxonhq/klaxon/channel"
-	"github.com/klaxonhq/klaxon/simulator"
+	"github.com/klaxonhq/klaxon/internal/dev/simulator"
 )
 
 // People of the channel tests.

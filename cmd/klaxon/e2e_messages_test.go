@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/klaxonhq/klaxon/mailsink"
-	"github.com/klaxonhq/klaxon/simulator"
+	"github.com/klaxonhq/klaxon/internal/dev/mailsink"
+	"github.com/klaxonhq/klaxon/internal/dev/simulator"
 )
 
 type messageAnswer struct {

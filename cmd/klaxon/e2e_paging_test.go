@@ -10,8 +10,8 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
-	"github.com/klaxonhq/klaxon/mailsink"
-	"github.com/klaxonhq/klaxon/simulator"
+	"github.com/klaxonhq/klaxon/internal/dev/mailsink"
+	"github.com/klaxonhq/klaxon/internal/dev/simulator"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"
 )

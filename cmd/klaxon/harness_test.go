@@ -16,9 +16,9 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/klaxonhq/klaxon/config"
+	"github.com/klaxonhq/klaxon/internal/dev/mailsink"
+	"github.com/klaxonhq/klaxon/internal/dev/simulator"
 	"github.com/klaxonhq/klaxon/internal/testenv"
-	"github.com/klaxonhq/klaxon/mailsink"
-	"github.com/klaxonhq/klaxon/simulator"
 	"github.com/klaxonhq/klaxon/store"
 )
 

@@ -18,7 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 
-	"github.com/klaxonhq/klaxon/devstack"
+	"github.com/klaxonhq/klaxon/internal/dev/devstack"
 	"github.com/klaxonhq/klaxon/schema"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/klaxonhq/klaxon"
-	"github.com/klaxonhq/klaxon/mailsink"
+	"github.com/klaxonhq/klaxon/internal/dev/mailsink"
 	"github.com/klaxonhq/klaxon/providers/email"
 )
 

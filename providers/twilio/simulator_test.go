@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/internal/dev/simulator"
 	"github.com/klaxonhq/klaxon/providers/twilio"
-	"github.com/klaxonhq/klaxon/simulator"
 )
 
 // webhook is one request the fake gateway received from the simulator.

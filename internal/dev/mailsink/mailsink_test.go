@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/klaxonhq/klaxon/mailsink"
+	"github.com/klaxonhq/klaxon/internal/dev/mailsink"
 )
 
 func start(t *testing.T) (*mailsink.Sink, string) {

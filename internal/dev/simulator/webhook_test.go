@@ -6,7 +6,7 @@ import (
 
 	"github.com/twilio/twilio-go/client"
 
-	"github.com/klaxonhq/klaxon/simulator"
+	"github.com/klaxonhq/klaxon/internal/dev/simulator"
 )
 
 func TestSignature_AcceptedByTwilioValidator(t *testing.T) {

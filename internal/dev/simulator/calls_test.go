@@ -13,7 +13,7 @@ import (
 	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 
-	"github.com/klaxonhq/klaxon/simulator"
+	"github.com/klaxonhq/klaxon/internal/dev/simulator"
 )
 
 // pageTwiML is a page call: the summary, a menu, and a goodbye for when

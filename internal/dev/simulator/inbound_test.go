@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/klaxonhq/klaxon/simulator"
+	"github.com/klaxonhq/klaxon/internal/dev/simulator"
 )
 
 func TestSendSMS_PostsSignedWebhookAndRecordsTwimlReplies(t *testing.T) {
