@@ -7,7 +7,7 @@ TEMPORAL  := $(BIN)/temporal
 TEMPORAL_VERSION := v1.5.1
 export KLAXON_TEMPORAL_CLI := $(TEMPORAL)
 
-.PHONY: all build run test test-race lint bench fuzz tools clean
+.PHONY: all build run test test-race lint bench fuzz tools deps clean
 
 all: build
 
@@ -19,8 +19,9 @@ run: build $(TEMPORAL)
 	$(BIN)/klaxon dev
 
 ## test: the whole suite — unit tests and integration tests against a real
-## Postgres and a real Temporal dev server.
-test: $(TEMPORAL)
+## Postgres, a real Temporal dev server and the real chat, directory and
+## monitoring servers the bridge and integrations talk to.
+test: $(TEMPORAL) deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
 
@@ -49,7 +50,26 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; \
 	done
 
-tools: $(TEMPORAL)
+tools: $(TEMPORAL) deps
+
+# The servers the integration tests start on loopback ports of their own:
+# IRC (ngircd, InspIRCd), LDAP (slapd, ldap-utils), the console's browser
+# (chromium) and Prometheus Alertmanager. Installed from Debian when missing;
+# tests start their own instances, so the packages' own services stay off.
+DEB_PROGRAMS := /usr/sbin/ngircd:ngircd /usr/sbin/inspircd:inspircd /usr/sbin/slapd:slapd \
+	/usr/bin/ldapadd:ldap-utils /usr/bin/chromium:chromium /usr/bin/prometheus-alertmanager:prometheus-alertmanager
+deps:
+	@missing=""; for p in $(DEB_PROGRAMS); do [ -x "$${p%%:*}" ] || missing="$$missing $${p##*:}"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing$$missing (once)"; \
+			own=""; [ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; own=1; }; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends$$missing >/dev/null; \
+			rc=$$?; [ -z "$$own" ] || rm -f /usr/sbin/policy-rc.d; [ $$rc = 0 ] || { echo "could not install$$missing: run 'sudo apt-get install$$missing' and try again"; exit 1; }; \
+		else \
+			echo "the tests need$$missing: run 'sudo apt-get install$$missing' (Debian or Ubuntu) and try again"; exit 1; \
+		fi; \
+	fi
 
 # The temporal CLI embeds the dev server and its Web UI. Reuse one already
 # installed at the pinned version; otherwise build it from the module proxy.
