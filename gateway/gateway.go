@@ -128,6 +128,7 @@ func (g *Gateway) Handler() http.Handler {
 		})).Methods(http.MethodPost)
 	}
 
+	g.integrationRoutes(r) // before the API: the key, not the token, admits monitors
 	api := r.PathPrefix("/api/v1").Subrouter()
 	api.Use(g.requireToken)
 	api.HandleFunc("/messages", g.createMessage).Methods(http.MethodPost)
@@ -146,6 +147,7 @@ func (g *Gateway) Handler() http.Handler {
 	g.pageRoutes(api)
 	// (paging: add here)
 	g.rotationRoutes(api)
+	g.serviceRoutes(api)
 	// (rotations: add here)
 	// (channels: add here)
 	api.HandleFunc("/channels", g.createChannel).Methods(http.MethodPost)

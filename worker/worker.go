@@ -76,6 +76,7 @@ func Register(r tworker.Registry, d Deps) {
 	}
 	// (inbound: add here)
 	wf(workflows.Page, workflows.WorkflowPage)
+	wf(workflows.AlertResolve, workflows.WorkflowAlertResolve)
 	if p := d.Paging; p != nil {
 		act(p.LoadPolicy, workflows.ActivityPagePolicy)
 		act(p.BeginStep, workflows.ActivityPageBeginStep)
