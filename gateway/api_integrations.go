@@ -6,8 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gorilla/mux"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/api"
 	"github.com/klaxonhq/klaxon/integration"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"
@@ -25,12 +26,15 @@ import (
 const monitorBy = "alertmanager"
 
 // serviceRoutes adds the services API (behind the API token).
-func (g *Gateway) serviceRoutes(api *mux.Router) {
-	api.HandleFunc("/services", g.createService).Methods(http.MethodPost)
-	api.HandleFunc("/services", g.listServices).Methods(http.MethodGet)
-	api.HandleFunc("/services/{name}", g.getService).Methods(http.MethodGet)
-	api.HandleFunc("/services/{name}", g.deleteService).Methods(http.MethodDelete)
-	api.HandleFunc("/services/{name}/rotate-key", g.rotateServiceKey).Methods(http.MethodPost)
+func (g *Gateway) serviceRoutes(r *mux.Router) {
+	r.HandleFunc("/services", g.createService).Methods(http.MethodPost)
+	r.HandleFunc("/services", g.listServices).Methods(http.MethodGet)
+	r.HandleFunc("/services/{name}", g.getService).Methods(http.MethodGet)
+	r.HandleFunc("/services/{name}", g.deleteService).Methods(http.MethodDelete)
+	r.HandleFunc("/services/{name}/rotate-key", g.rotateServiceKey).Methods(http.MethodPost)
+	r.HandleFunc("/users/{handle}/subscriptions", g.subscribe).Methods(http.MethodPost)
+	r.HandleFunc("/users/{handle}/subscriptions", g.listSubscriptions).Methods(http.MethodGet)
+	r.HandleFunc("/users/{handle}/subscriptions/{id}", g.unsubscribe).Methods(http.MethodDelete)
 }
 
 // integrationRoutes adds the monitors' routes. They carry no bearer token:
@@ -41,27 +45,8 @@ func (g *Gateway) integrationRoutes(r *mux.Router) {
 	in.HandleFunc("/events", g.integrationEvent).Methods(http.MethodPost)
 }
 
-// serviceRequest is the body of POST /api/v1/services.
-type serviceRequest struct {
-	Name   string `json:"name"`
-	Target string `json:"target"`
-}
-
-// serviceView is a service as the API shows it; Key only when it was just
-// made (creation, rotation): it is never stored.
-type serviceView struct {
-	Name         string    `json:"name"`
-	Target       string    `json:"target"`
-	Key          string    `json:"key,omitempty"`
-	CreatedAt    time.Time `json:"created_at"`
-	KeyRotatedAt time.Time `json:"key_rotated_at"`
-	// URLs are where monitors send to, with the key when it is shown.
-	AlertmanagerURL string `json:"alertmanager_url,omitempty"`
-	EventsURL       string `json:"events_url,omitempty"`
-}
-
-func (g *Gateway) serviceView(s store.Service, key string) serviceView {
-	v := serviceView{Name: s.Name, Target: s.Target, Key: key, CreatedAt: s.CreatedAt, KeyRotatedAt: s.KeyRotatedAt}
+func (g *Gateway) serviceView(s store.Service, key string) api.Service {
+	v := api.Service{Name: s.Name, Target: s.Target, Key: key, CreatedAt: s.CreatedAt, KeyRotatedAt: s.KeyRotatedAt}
 	if key != "" {
 		base := g.Config.PublicURL + "/api/v1/integrations/" + key
 		v.AlertmanagerURL, v.EventsURL = base+"/alertmanager", base+"/events"
@@ -71,7 +56,7 @@ func (g *Gateway) serviceView(s store.Service, key string) serviceView {
 
 // createService is POST /api/v1/services: 201 with the key, shown once.
 func (g *Gateway) createService(w http.ResponseWriter, r *http.Request) {
-	var req serviceRequest
+	var req api.ServiceRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		writeError(w, r, g.Logger, err)
 		return
@@ -125,11 +110,11 @@ func (g *Gateway) listServices(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	out := make([]serviceView, 0, len(ss))
+	out := make([]api.Service, 0, len(ss))
 	for _, s := range ss {
 		out = append(out, g.serviceView(s, ""))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"services": out})
+	writeJSON(w, http.StatusOK, api.ServiceList{Services: out})
 }
 
 func (g *Gateway) getService(w http.ResponseWriter, r *http.Request) {
@@ -191,18 +176,6 @@ func (g *Gateway) keyedService(r *http.Request) (store.Service, error) {
 		return store.Service{}, unknown
 	}
 	return s, err
-}
-
-// integrationAnswer is what a monitor's request did.
-type integrationAnswer struct {
-	PageID int64 `json:"page_id,omitempty"`
-	// Status is the page's status, or "none" when there was no page to
-	// act on.
-	Status string `json:"status"`
-	// Action is what Klaxon did: opened, joined, resolving (after the
-	// quiet window), acked, resolved, or nothing.
-	Action  string `json:"action"`
-	Message string `json:"message"`
 }
 
 // alertmanager is POST /api/v1/integrations/{key}/alertmanager: a firing
@@ -277,7 +250,7 @@ func (g *Gateway) monitorTrigger(w http.ResponseWriter, r *http.Request, s store
 				writeError(w, r, g.Logger, err)
 				return
 			}
-			writeJSON(w, http.StatusOK, integrationAnswer{PageID: live.ID, Status: live.Status, Action: "joined",
+			writeJSON(w, http.StatusOK, api.IntegrationResult{PageID: live.ID, Status: live.Status, Action: "joined",
 				Message: "The alert joined its open page; nobody was paged again."})
 			return
 		case err != nil && klaxon.ErrorCodeOf(err) != klaxon.ENotFound:
@@ -285,7 +258,7 @@ func (g *Gateway) monitorTrigger(w http.ResponseWriter, r *http.Request, s store
 			return
 		}
 	}
-	pg, created, err := g.openPage(ctx, createPageRequest{Target: s.Target, Summary: summary, Details: details, DedupKey: key})
+	pg, created, err := g.openPage(ctx, api.CreatePageRequest{Target: s.Target, Summary: summary, Details: details, DedupKey: key})
 	if err != nil {
 		writeError(w, r, g.Logger, err)
 		return
@@ -294,11 +267,11 @@ func (g *Gateway) monitorTrigger(w http.ResponseWriter, r *http.Request, s store
 		g.Logger.WarnContext(ctx, "link page to service", "page", pg.ID, "service", s.Name, "error", err)
 	}
 	if !created {
-		writeJSON(w, http.StatusOK, integrationAnswer{PageID: pg.ID, Status: pg.Status, Action: "joined",
+		writeJSON(w, http.StatusOK, api.IntegrationResult{PageID: pg.ID, Status: pg.Status, Action: "joined",
 			Message: "The alert joined its open page; nobody was paged again."})
 		return
 	}
-	writeJSON(w, http.StatusAccepted, integrationAnswer{PageID: pg.ID, Status: pg.Status, Action: "opened",
+	writeJSON(w, http.StatusAccepted, api.IntegrationResult{PageID: pg.ID, Status: pg.Status, Action: "opened",
 		Message: "Page opened on " + s.Target + "."})
 }
 
@@ -327,7 +300,7 @@ func (g *Gateway) monitorResolve(w http.ResponseWriter, r *http.Request, key str
 		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnavailable, "The resolution could not be scheduled: the workflow engine is unavailable. Try again."))
 		return
 	}
-	writeJSON(w, http.StatusAccepted, integrationAnswer{PageID: pg.ID, Status: pg.Status, Action: "resolving",
+	writeJSON(w, http.StatusAccepted, api.IntegrationResult{PageID: pg.ID, Status: pg.Status, Action: "resolving",
 		Message: "The page will be resolved once its alerts have stayed resolved for " + g.Config.AlertQuiet.String() + "."})
 }
 
@@ -346,7 +319,7 @@ func (g *Gateway) livePage(w http.ResponseWriter, r *http.Request, key string) (
 	pg, err := g.Store.LatestPageByDedupKey(r.Context(), key)
 	switch {
 	case klaxon.ErrorCodeOf(err) == klaxon.ENotFound || (err == nil && pg.Status == store.PageResolved):
-		writeJSON(w, http.StatusOK, integrationAnswer{Status: "none", Action: "nothing", Message: "No open page has this key; nothing changed."})
+		writeJSON(w, http.StatusOK, api.IntegrationResult{Status: "none", Action: "nothing", Message: "No open page has this key; nothing changed."})
 		return pg, false
 	case err != nil:
 		writeError(w, r, g.Logger, err)
@@ -372,7 +345,7 @@ func (g *Gateway) monitorSettle(w http.ResponseWriter, r *http.Request, pg store
 	if !res.Changed {
 		action = "nothing"
 	}
-	writeJSON(w, http.StatusOK, integrationAnswer{PageID: pg.ID, Status: res.Status, Action: action, Message: "Page " + res.Status + "."})
+	writeJSON(w, http.StatusOK, api.IntegrationResult{PageID: pg.ID, Status: res.Status, Action: action, Message: "Page " + res.Status + "."})
 }
 
 // callOffResolve tells a pending resolution of the page that its alerts
@@ -389,4 +362,101 @@ func (g *Gateway) callOffResolve(ctx context.Context, pageID int64) {
 func digest(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:8])
+}
+
+// subscribe is POST /api/v1/users/{handle}/subscriptions: 201 with its id.
+func (g *Gateway) subscribe(w http.ResponseWriter, r *http.Request) {
+	u, err := g.userFromPath(r)
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	var req api.SubscriptionRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	sub := integration.Subscription{When: integration.When(req.When), Then: req.Then}
+	if err := sub.Check(); err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	ctx := r.Context()
+	if sub.When.Service != "" {
+		if _, err := g.Store.ServiceByName(ctx, sub.When.Service); klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
+			writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnprocessable, "There is no service %q.", sub.When.Service))
+			return
+		} else if err != nil {
+			writeError(w, r, g.Logger, err)
+			return
+		}
+	}
+	if sub.When.Target != "" {
+		t, err := g.pageTarget(ctx, sub.When.Target)
+		if err != nil {
+			writeError(w, r, g.Logger, err)
+			return
+		}
+		sub.When.Target = t.String()
+	}
+	rec, err := g.Store.CreateSubscription(ctx, store.Subscription{
+		UserID: u.ID, Service: sub.When.Service, Target: sub.When.Target, Event: sub.When.Event,
+		Contains: sub.When.Contains, Medium: sub.Medium(),
+	})
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, subscriptionView(u.Handle, rec))
+}
+
+func (g *Gateway) listSubscriptions(w http.ResponseWriter, r *http.Request) {
+	u, err := g.userFromPath(r)
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	subs, err := g.Store.Subscriptions(r.Context(), u.ID)
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	out := api.SubscriptionList{Subscriptions: make([]api.Subscription, 0, len(subs))}
+	for _, s := range subs {
+		out.Subscriptions = append(out.Subscriptions, subscriptionView(u.Handle, s))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (g *Gateway) unsubscribe(w http.ResponseWriter, r *http.Request) {
+	u, err := g.userFromPath(r)
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	raw := mux.Vars(r)["id"]
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err == nil {
+		err = g.Store.DeleteSubscription(r.Context(), u.ID, id)
+	}
+	if err != nil {
+		if _, perr := strconv.ParseInt(raw, 10, 64); perr != nil || klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
+			err = klaxon.Errorf(klaxon.ENotFound, "%s has no subscription %q.", u.Handle, truncate(raw, 20))
+		}
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// subscriptionView shows a subscription; "then" says "call" for voice.
+func subscriptionView(handle string, s store.Subscription) api.Subscription {
+	then := string(s.Medium)
+	if s.Medium == klaxon.Voice {
+		then = "call"
+	}
+	return api.Subscription{
+		ID: s.ID, User: handle, Then: then, CreatedAt: s.Created,
+		When: api.SubscriptionWhen{Service: s.Service, Target: s.Target, Event: s.Event, Contains: s.Contains},
+	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/api"
 	"github.com/klaxonhq/klaxon/phone"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"
@@ -37,15 +38,9 @@ func otpLimits() []store.Limit {
 	}
 }
 
-// otpRequest is the body of POST /api/v1/otp: a phone number or a user.
-type otpRequest struct {
-	Phone string `json:"phone"`
-	User  string `json:"user"`
-}
-
 // otpTarget resolves an OTP request to the number to text (and the user,
 // when one was named): a user's first verified SMS number.
-func (g *Gateway) otpTarget(ctx context.Context, req otpRequest) (number string, userID int64, err error) {
+func (g *Gateway) otpTarget(ctx context.Context, req api.OTPRequest) (number string, userID int64, err error) {
 	p, u := strings.TrimSpace(req.Phone), strings.TrimSpace(req.User)
 	switch {
 	case p != "" && u != "":
@@ -85,7 +80,7 @@ func (g *Gateway) otpTarget(ctx context.Context, req otpRequest) (number string,
 // throttled request is a 429 with Retry-After and changes nothing.
 func (g *Gateway) createOTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	var req otpRequest
+	var req api.OTPRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		writeError(w, r, g.Logger, err)
 		return
@@ -126,9 +121,7 @@ func (g *Gateway) createOTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnavailable, "No login code could be sent: the workflow engine is unavailable. Try again."))
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{
-		"id": id, "expires_in": int(workflows.DefaultCodeTTL / time.Second),
-	})
+	writeJSON(w, http.StatusCreated, api.OTPSent{ID: id, ExpiresIn: int(workflows.DefaultCodeTTL / time.Second)})
 }
 
 // checkOTP is POST /api/v1/otp/{id}/check {"code"}: {"valid":true} once,
@@ -141,7 +134,7 @@ func (g *Gateway) checkOTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	invalid := func() { writeJSON(w, http.StatusOK, map[string]bool{"valid": false}) }
+	invalid := func() { writeJSON(w, http.StatusOK, api.OTPCheck{Valid: false}) }
 	id := mux.Vars(r)["id"]
 	code, ok := activities.NormalizeCode(raw)
 	if !ok || !strings.HasPrefix(id, "otp_") || len(id) > 64 {
@@ -164,6 +157,6 @@ func (g *Gateway) checkOTP(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		writeError(w, r, g.Logger, err)
 	default:
-		writeJSON(w, http.StatusOK, map[string]bool{"valid": ans.Valid})
+		writeJSON(w, http.StatusOK, api.OTPCheck{Valid: ans.Valid})
 	}
 }
