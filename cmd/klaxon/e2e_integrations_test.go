@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klaxonhq/klaxon/internal/dev/mailsink"
 	"github.com/klaxonhq/klaxon/internal/testenv"
 )
 
@@ -272,5 +273,90 @@ func TestEvents_TriggerDedupAckResolve(t *testing.T) {
 	}
 	if n := countTexts(h, dave, "nightly backup failed"); n != 1 {
 		t.Errorf("dave got %d page texts, want 1", n)
+	}
+}
+
+func TestSubscriptions_FYIOfAServiceAckByEmailOnceAndOnlyWhenMatching(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	const alice, bobPhone, bobMail = "+15555550131", "+15555550132", "bob@example.com"
+	pagingPerson(t, h, "alice", alice, "")
+	pagingPerson(t, h, "bob", bobPhone, bobMail)
+	pagingPerson(t, h, "carl", "", "carl@example.com")
+
+	// Through the CLI, as an operator would.
+	out, err := h.cli("service", "add", "api", "-t", "user:alice")
+	if err != nil || !strings.Contains(out, "kxi_") || !strings.Contains(out, "/alertmanager") {
+		t.Fatalf("service add: %v\n%s", err, out)
+	}
+	key := ""
+	for _, f := range strings.Fields(out) {
+		if strings.HasPrefix(f, "kxi_") {
+			key = f
+		}
+	}
+	if out, err := h.cli("subscription", "add", "bob", "--then", "email", "--service", "api", "--event", "acked"); err != nil || strings.TrimSpace(out) == "" {
+		t.Fatalf("subscription add: %v %q", err, out)
+	}
+	var sub struct {
+		ID    int64  `json:"id"`
+		Error string `json:"error"`
+	}
+	if code := h.api(http.MethodPost, "/api/v1/users/bob/subscriptions", map[string]any{
+		"when": map[string]string{"event": "opened", "contains": "latency"}, "then": "sms"}, &sub); code != http.StatusCreated || sub.ID == 0 {
+		t.Fatalf("subscribe by API: %d %+v", code, sub)
+	}
+	// carl wants texts but has no verified number: told of nothing.
+	h.api(http.MethodPost, "/api/v1/users/carl/subscriptions", map[string]any{"then": "sms"}, nil)
+	for name, body := range map[string]any{
+		"bad medium":      map[string]any{"then": "pigeon"},
+		"bad event":       map[string]any{"when": map[string]string{"event": "exploded"}, "then": "sms"},
+		"unknown service": map[string]any{"when": map[string]string{"service": "nope"}, "then": "sms"},
+	} {
+		var e struct {
+			Error string `json:"error"`
+		}
+		if code := h.api(http.MethodPost, "/api/v1/users/bob/subscriptions", body, &e); code/100 != 4 || e.Error == "" {
+			t.Errorf("%s: %d %+v", name, code, e)
+		}
+	}
+
+	path := "/api/v1/integrations/" + key + "/events"
+	code, opened := h.monitor(t, path, `{"summary":"api latency high","dedup_key":"lat"}`)
+	if code != http.StatusAccepted {
+		t.Fatalf("trigger: %d %+v", code, opened)
+	}
+	h.waitText(alice, "api latency high")
+	fyi := h.waitText(bobPhone, "FYI")
+	if !strings.Contains(fyi.Body, fmt.Sprintf("page #%d was opened", opened.PageID)) || !strings.Contains(fyi.Body, "api latency high") {
+		t.Errorf("opened FYI = %q", fyi.Body)
+	}
+	h.monitor(t, path, `{"action":"ack","dedup_key":"lat"}`)
+	mail := h.waitMail(bobMail, func(m mailsink.Mail) bool { return strings.Contains(m.Subject, "FYI") })
+	if !strings.Contains(mail.Subject, fmt.Sprintf("page #%d was acknowledged", opened.PageID)) || !strings.Contains(mail.Body, "api latency high") {
+		t.Errorf("acked FYI mail = %q / %q", mail.Subject, mail.Body)
+	}
+	h.monitor(t, path, `{"action":"resolve","dedup_key":"lat"}`)
+	h.waitPageStatus(t, opened.PageID, "resolved")
+
+	// Another page, matching nothing bob asked for.
+	if code, _ := h.monitor(t, path, `{"summary":"disk full","dedup_key":"disk"}`); code != http.StatusAccepted {
+		t.Fatal("second trigger")
+	}
+	h.waitText(alice, "disk full")
+	time.Sleep(time.Second)
+	if n := countTexts(h, bobPhone, "FYI"); n != 1 {
+		t.Errorf("bob got %d FYI texts, want 1 (the opened latency page only)", n)
+	}
+	n := 0
+	for _, m := range h.sink.Mails() {
+		if strings.Contains(m.Subject, "FYI") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d FYI mails, want 1", n)
+	}
+	if out, err := h.cli("subscription", "list", "bob"); err != nil || !strings.Contains(out, "acked") || !strings.Contains(out, "latency") {
+		t.Errorf("subscription list: %v\n%s", err, out)
 	}
 }
