@@ -115,6 +115,7 @@ func (g *Gateway) Handler() http.Handler {
 	tw.HandleFunc("/sms", g.inboundSMS).Methods(http.MethodPost)
 	// (inbound: add here)
 	tw.HandleFunc("/voice/gather", g.voiceGather).Methods(http.MethodPost)
+	tw.HandleFunc("/voice/dialin", g.dialInGather).Methods(http.MethodPost)
 	// (paging: add here)
 	// (channels: add here)
 

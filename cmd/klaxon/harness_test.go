@@ -87,6 +87,8 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 	h.sim = simulator.New(simulator.Config{
 		AccountSID: sid, AuthToken: authToken,
 		InboundURL: h.baseURL + "/twilio/sms", Logger: testenv.Logger(t),
+		InboundVoiceURL: h.baseURL + "/twilio/voice", InboundVoiceStatusURL: h.baseURL + "/twilio/voice/status",
+		WordTime: time.Microsecond,
 	})
 	simSrv := httptest.NewServer(h.sim.Handler())
 	t.Cleanup(func() {
