@@ -63,7 +63,7 @@ type pageRig struct {
 	// FYIs each event plans.
 	fyis        []string
 	fyiMessages []klaxon.Message
-	steps     []activities.StepInput
+	steps       []activities.StepInput
 	// early are provider statuses that came back before the provider's id
 	// was known, by message id.
 	early map[string][]activities.DeliveryStatus
