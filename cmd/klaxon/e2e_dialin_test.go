@@ -115,3 +115,39 @@ func TestCallBack_TextCall3ReadsThePageInFullAndTakesTheKey(t *testing.T) {
 	h.text(carol, hPagingNumber, "3r")
 	h.waitText(carol, "There is no page 3 for this number")
 }
+
+func TestSimCLI_CallKlaxonFollowTheCallAndPressKeys(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	const dan = "+15555550143"
+	pagingPerson(t, h, "dan", dan, "")
+	id, _ := h.createPage(t, map[string]any{"target": "user:dan", "summary": "queue is stuck"})
+	h.waitText(dan, "queue is stuck")
+	sim := func(args ...string) (string, error) {
+		t.Helper()
+		env := map[string]string{"KLAXON_SIM_URL": h.simURL}
+		var out, errOut strings.Builder
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		err := run(ctx, append([]string{"sim"}, args...), func(k string) string { return env[k] }, &out, &errOut)
+		return out.String() + errOut.String(), err
+	}
+	out, err := sim("call", "--from", dan, "--to", hPagingNumber, "--press", "1")
+	if err != nil {
+		t.Fatalf("sim call: %v\n%s", err, out)
+	}
+	for _, want := range []string{"heard: Hello dan.", "queue is stuck", "is acknowledged", "call ended: completed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("sim call output lacks %q:\n%s", want, out)
+		}
+	}
+	h.waitPageStatus(t, id, "acked")
+	if out, err := sim("press", dan, "1"); err == nil || !strings.Contains(err.Error(), "no call is under way") {
+		t.Errorf("press with no call: %v %s", err, out)
+	}
+	if out, err := sim("phone", dan, "person"); err != nil || !strings.Contains(out, "rings until you answer") {
+		t.Errorf("sim phone: %v %s", err, out)
+	}
+	if out, err := sim("phone", dan, "person", "--press", "1"); err == nil {
+		t.Errorf("--press with person: no error: %s", out)
+	}
+}

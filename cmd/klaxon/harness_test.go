@@ -50,6 +50,7 @@ type harness struct {
 	cfg     config.Config
 	baseURL string
 	sim     *simulator.Simulator
+	simURL  string
 	sink    *mailsink.Sink
 	db      *testenv.DB
 	store   *store.Store
@@ -91,6 +92,7 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 		WordTime: time.Microsecond,
 	})
 	simSrv := httptest.NewServer(h.sim.Handler())
+	h.simURL = simSrv.URL
 	t.Cleanup(func() {
 		h.sim.Close()
 		simSrv.Close()
