@@ -63,6 +63,9 @@ type Config struct {
 	LogLevel string `env:"KLAXON_LOG_LEVEL"`
 	// ShutdownTimeout bounds a graceful stop.
 	ShutdownTimeout time.Duration `env:"KLAXON_SHUTDOWN_TIMEOUT"`
+	// AlertQuiet is how long a monitor's alert group must stay resolved
+	// before its page is resolved: a flapping group keeps one page.
+	AlertQuiet time.Duration `env:"KLAXON_ALERT_QUIET"`
 	// DataDir is where `klaxon dev` keeps its Postgres cluster and Temporal
 	// database, when it has to start them itself.
 	DataDir string `env:"KLAXON_DATA_DIR"`
@@ -100,6 +103,7 @@ func Defaults() Config {
 		Brand:             "Klaxon",
 		LogLevel:          "info",
 		ShutdownTimeout:   15 * time.Second,
+		AlertQuiet:        5 * time.Minute,
 		DataDir:           ".klaxon",
 	}
 }
@@ -178,6 +182,14 @@ func Load(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("KLAXON_SHUTDOWN_TIMEOUT must be a positive duration such as 15s, not %q", v))
 		} else {
 			c.ShutdownTimeout = d
+		}
+	}
+	if v := strings.TrimSpace(getenv("KLAXON_ALERT_QUIET")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			errs = append(errs, fmt.Errorf("KLAXON_ALERT_QUIET must be a duration such as 5m, 0 or more, not %q", v))
+		} else {
+			c.AlertQuiet = d
 		}
 	}
 	if err := c.Validate(); err != nil {

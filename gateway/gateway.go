@@ -115,6 +115,7 @@ func (g *Gateway) Handler() http.Handler {
 	tw.HandleFunc("/sms", g.inboundSMS).Methods(http.MethodPost)
 	// (inbound: add here)
 	tw.HandleFunc("/voice/gather", g.voiceGather).Methods(http.MethodPost)
+	tw.HandleFunc("/voice/dialin", g.dialInGather).Methods(http.MethodPost)
 	// (paging: add here)
 	// (channels: add here)
 
@@ -128,6 +129,7 @@ func (g *Gateway) Handler() http.Handler {
 		})).Methods(http.MethodPost)
 	}
 
+	g.integrationRoutes(r) // before the API: the key, not the token, admits monitors
 	api := r.PathPrefix("/api/v1").Subrouter()
 	api.Use(g.requireToken)
 	api.HandleFunc("/messages", g.createMessage).Methods(http.MethodPost)
@@ -146,6 +148,7 @@ func (g *Gateway) Handler() http.Handler {
 	g.pageRoutes(api)
 	// (paging: add here)
 	g.rotationRoutes(api)
+	g.serviceRoutes(api)
 	// (rotations: add here)
 	// (channels: add here)
 	api.HandleFunc("/channels", g.createChannel).Methods(http.MethodPost)

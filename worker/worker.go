@@ -27,6 +27,8 @@ type Deps struct {
 	Codes    *activities.Codes
 	// (inbound: add here)
 	Paging *activities.Paging
+	// Subscriptions plans the FYIs of page events.
+	Subscriptions *activities.Subscriptions
 	// (paging: add here)
 	Rotations *activities.Rotations
 	// (rotations: add here)
@@ -76,6 +78,11 @@ func Register(r tworker.Registry, d Deps) {
 	}
 	// (inbound: add here)
 	wf(workflows.Page, workflows.WorkflowPage)
+	wf(workflows.AlertResolve, workflows.WorkflowAlertResolve)
+	wf(workflows.PageFYI, workflows.WorkflowPageFYI)
+	if d.Subscriptions != nil {
+		act(d.Subscriptions.PlanFYIs, workflows.ActivityPlanFYIs)
+	}
 	if p := d.Paging; p != nil {
 		act(p.LoadPolicy, workflows.ActivityPagePolicy)
 		act(p.BeginStep, workflows.ActivityPageBeginStep)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/integration"
 	"github.com/klaxonhq/klaxon/sms"
 	"github.com/klaxonhq/klaxon/store"
 )
@@ -163,6 +164,7 @@ func Page(ctx workflow.Context, in PageInput) (PageResult, error) {
 			SearchPageStatus.ValueSet(store.PageOpen), SearchTarget.ValueSet(in.Target))
 	}
 
+	p.announce(ctx, integration.EventOpened)
 	workflow.Go(nctx, p.escalate)
 	if err := workflow.Await(ctx, func() bool { return p.state.Status == store.PageResolved }); err != nil {
 		return p.result(), fmt.Errorf("page %d: %w", in.PageID, err)
@@ -346,6 +348,7 @@ func (p *pager) settle(ctx workflow.Context, status, by, via string) (activities
 	if err != nil {
 		return activities.PageActionResult{}, fmt.Errorf("record page %s: %w", status, err)
 	}
+	p.announce(ctx, status)
 	return activities.PageActionResult{PageID: p.in.PageID, Status: status, By: by, Changed: true}, nil
 }
 

@@ -163,7 +163,8 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 			},
 			Codes: &activities.Codes{Store: a.store, Brand: cfg.Brand, Logger: logger},
 			// (inbound: add here)
-			Paging: a.pagingActivities(logger),
+			Paging:        a.pagingActivities(logger),
+			Subscriptions: &activities.Subscriptions{Store: a.store, Logger: logger},
 			// (paging: add here)
 			Rotations: &activities.Rotations{Store: a.store, Logger: logger},
 			// (rotations: add here)
