@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -28,6 +30,7 @@ const (
 	devDiagnosticsNumber = "+15555550102"
 	devMaintainer        = "+15555550199"
 	devSimAddr           = "127.0.0.1:8025"
+	devHTTPAddr          = "127.0.0.1:8080"
 	devSMTPAddr          = "127.0.0.1:2525"
 	devTemporalPort      = 7233
 	devTemporalUIPort    = 8233
@@ -39,7 +42,10 @@ func runDev(ctx context.Context, e env, args []string) error {
 	if len(args) > 0 {
 		return usageError{"dev takes no arguments; it is configured from the environment"}
 	}
-	getenv := devDefaults(e.getenv)
+	getenv, err := devDefaults(e.getenv)
+	if err != nil {
+		return err
+	}
 	cfg, err := loadConfig(env{getenv: getenv, stdout: e.stdout, stderr: e.stderr})
 	if err != nil {
 		return err
@@ -195,10 +201,24 @@ func runDev(ctx context.Context, e env, args []string) error {
 }
 
 // devDefaults fills in, for `klaxon dev` only, what production must be told:
-// an API token, the numbers the simulator owns, and a maintainer.
-func devDefaults(getenv func(string) string) func(string) string {
+// an API token (kept under the data directory, so an exported one keeps
+// working across restarts), the numbers the simulator owns, a maintainer,
+// and a gateway on loopback only.
+func devDefaults(getenv func(string) string) (func(string) string, error) {
+	dataDir := getenv("KLAXON_DATA_DIR")
+	if dataDir == "" {
+		dataDir = config.Defaults().DataDir
+	}
+	token := getenv("KLAXON_API_TOKEN")
+	if token == "" {
+		var err error
+		if token, err = devToken(dataDir); err != nil {
+			return nil, err
+		}
+	}
 	defaults := map[string]string{
-		"KLAXON_API_TOKEN":          "dev-" + randomHex(12),
+		"KLAXON_API_TOKEN":          token,
+		"KLAXON_HTTP_ADDR":          devHTTPAddr,
 		"KLAXON_FROM_NUMBER":        devFromNumber,
 		"KLAXON_SIGNUP_NUMBER":      devSignupNumber,
 		"KLAXON_DIAGNOSTICS_NUMBER": devDiagnosticsNumber,
@@ -209,7 +229,32 @@ func devDefaults(getenv func(string) string) func(string) string {
 			return v
 		}
 		return defaults[k]
+	}, nil
+}
+
+// devTokenFile is where `klaxon dev` keeps its API token, in the data
+// directory.
+const devTokenFile = "api-token"
+
+// devToken returns the dev API token kept in dataDir, making one the first
+// time.
+func devToken(dataDir string) (string, error) {
+	path := filepath.Join(dataDir, devTokenFile)
+	if b, err := os.ReadFile(path); err == nil {
+		if t := strings.TrimSpace(string(b)); t != "" {
+			return t, nil
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("read the dev API token: %w", err)
 	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return "", fmt.Errorf("data dir: %w", err)
+	}
+	t := "dev-" + randomHex(12)
+	if err := os.WriteFile(path, []byte(t+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("keep the dev API token: %w", err)
+	}
+	return t, nil
 }
 
 func listenOrFree(addr string) (net.Listener, error) {
