@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/klaxonhq/klaxon/client"
 	"github.com/klaxonhq/klaxon/config"
 	"github.com/klaxonhq/klaxon/internal/dev/devstack"
 	"github.com/klaxonhq/klaxon/internal/dev/mailsink"
@@ -36,12 +37,15 @@ const (
 	devTemporalUIPort    = 8233
 )
 
+// devOptions are `klaxon dev`'s flags.
+type devOptions struct {
+	// demo seeds something to look at once Klaxon is up.
+	demo bool
+}
+
 // runDev runs the embedded default: everything Klaxon needs on one machine,
 // with no accounts, until Ctrl-C.
-func runDev(ctx context.Context, e env, args []string) error {
-	if len(args) > 0 {
-		return usageError{"dev takes no arguments; it is configured from the environment"}
-	}
+func runDev(ctx context.Context, e env, o devOptions) error {
 	getenv, err := devDefaults(e.getenv)
 	if err != nil {
 		return err
@@ -192,8 +196,28 @@ func runDev(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(tw, "  Signup number\t%s\n", cfg.SignupNumber)
 	}
 	fmt.Fprintf(tw, "\nTry:\n  export KLAXON_API_URL=%s KLAXON_API_TOKEN=%s\n", cfg.PublicURL, cfg.APIToken.Value())
-	fmt.Fprintf(tw, "  klaxon message send --channel sms --to +15555550123 --body 'hello'\n")
+	fmt.Fprintf(tw, "  %s message send --channel sms --to +15555550123 --body 'hello'\n", selfCommand())
+	if !o.demo {
+		fmt.Fprintf(tw, "  %s dev --demo      (people, a rotation and a page escalating, to watch)\n", selfCommand())
+	}
 	_ = tw.Flush()
+
+	if o.demo {
+		go func() {
+			rctx, cancel := context.WithTimeout(ctx, time.Minute)
+			defer cancel()
+			cl, err := client.New(cfg.PublicURL, cfg.APIToken.Value())
+			if err == nil {
+				err = waitReady(rctx, cfg.PublicURL)
+			}
+			if err == nil {
+				err = seedDemo(rctx, a.store, cl, e.stdout)
+			}
+			if err != nil && ctx.Err() == nil {
+				logger.Error("seed the demo", "error", err)
+			}
+		}()
+	}
 
 	err = a.run(ctx)
 	fmt.Fprintln(e.stdout, "Klaxon stopped.")
@@ -289,4 +313,14 @@ func redactDB(u string) string {
 		}
 	}
 	return u
+}
+
+// selfCommand is how to run this binary again from the shell it was
+// started in: its path as given ("bin/klaxon"), or "klaxon" when it came
+// from PATH.
+func selfCommand() string {
+	if len(os.Args) == 0 || !strings.Contains(os.Args[0], string(filepath.Separator)) {
+		return "klaxon"
+	}
+	return os.Args[0]
 }

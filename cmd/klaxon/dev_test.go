@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/klaxonhq/klaxon/client"
 )
 
 func TestDevDefaults_TokenSurvivesRestartsAndGatewayStaysOnLoopback(t *testing.T) {
@@ -41,5 +45,37 @@ func TestDevDefaults_TokenSurvivesRestartsAndGatewayStaysOnLoopback(t *testing.T
 	}
 	if set("KLAXON_API_TOKEN") != "mine" || set("KLAXON_HTTP_ADDR") != ":9000" {
 		t.Error("the environment did not win")
+	}
+}
+
+func TestDemo_SeedsEverythingAndAPageEscalatesOnTheRotation(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	for _, n := range []string{"+15555550110", "+15555550111", "+15555550112"} {
+		h.sim.AddIncomingNumber(n, h.baseURL+"/twilio/sms")
+	}
+	cl, err := client.New(h.baseURL, hToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := seedDemo(context.Background(), h.store, cl, &out); err != nil {
+		t.Fatalf("seed: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"rotation   ops", "service    api", "key kxi_", "page #1"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+	h.waitText("+15555550123", "demo: the database is down")
+	var oncall struct {
+		User string `json:"user"`
+	}
+	if code := h.api(http.MethodGet, "/api/v1/rotations/ops/oncall", nil, &oncall); code != http.StatusOK || oncall.User != "alice" {
+		t.Errorf("on call: %d %+v", code, oncall)
+	}
+	// Seeding again adds nothing.
+	out.Reset()
+	if err := seedDemo(context.Background(), h.store, cl, &out); err != nil || !strings.Contains(out.String(), "already seeded") {
+		t.Errorf("second seed: %v %q", err, out.String())
 	}
 }
