@@ -61,7 +61,7 @@ func TestDemo_SeedsEverythingAndAPageEscalatesOnTheRotation(t *testing.T) {
 	if err := seedDemo(context.Background(), h.store, cl, &out); err != nil {
 		t.Fatalf("seed: %v\n%s", err, out.String())
 	}
-	for _, want := range []string{"rotation   ops", "service    api", "key kxi_", "page #1"} {
+	for _, want := range []string{"rotation   ops", "service    api", "key kxi_", "#1 \"demo: the database is down\""} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, out.String())
 		}
