@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/twilio/twilio-go/twiml"
 
@@ -166,10 +167,13 @@ func (g *Gateway) messageTwiML(ctx context.Context, m store.MessageRecord) []twi
 		return g.readoutTwiML(ctx, m) // "call 3": the page in full, with the dial-in's keys
 	}
 	intro := "This is " + g.Config.Brand + "."
+	body := spokenText(m.Body)
 	return []twiml.Element{
 		&twiml.VoiceSay{Message: intro},
 		&twiml.VoicePause{Length: "1"},
-		&twiml.VoiceSay{Message: m.Body, Loop: "2"},
+		&twiml.VoiceSay{Message: body},
+		&twiml.VoicePause{Length: "1"},
+		&twiml.VoiceSay{Message: "Again: " + body},
 		&twiml.VoicePause{Length: "1"},
 		&twiml.VoiceSay{Message: "Goodbye."},
 		&twiml.VoiceHangup{},
@@ -189,4 +193,16 @@ func writeTwiML(w http.ResponseWriter, verbs []twiml.Element) {
 	}
 	w.Header().Set("Content-Type", "text/xml")
 	_, _ = w.Write([]byte(doc))
+}
+
+// spokenText is a message as a person would read it aloud: whitespace
+// folded, the first letter capitalised, ending as a sentence.
+func spokenText(s string) string {
+	s = spokenSentence(s)
+	if s == "" {
+		return s
+	}
+	r := []rune(s)
+	r[0] = unicode.ToUpper(r[0])
+	return string(r)
 }

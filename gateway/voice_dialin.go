@@ -76,7 +76,7 @@ func (g *Gateway) dialIn(w http.ResponseWriter, r *http.Request, caller string) 
 // is open), 2 resolves, 3 goes on to the next page (if there is one).
 func (g *Gateway) dialInMenu(pages []store.CallerPage, i int) []twiml.Element {
 	p := pages[i]
-	text := fmt.Sprintf("Page %d: %s", p.Code, spokenSentence(p.Summary))
+	text := fmt.Sprintf("Page %d: %s", p.Code, spokenText(p.Summary))
 	if p.Status == store.PageAcked {
 		text += " It is acknowledged" + byClause(p.AckedBy) + "."
 	}
@@ -256,7 +256,7 @@ func (g *Gateway) readoutTwiML(ctx context.Context, m store.MessageRecord) []twi
 	if pg.Status == store.PageResolved {
 		return sayAndHangUp(intro + fmt.Sprintf(" Page %d is already resolved%s. Goodbye.", code, byClause(pg.ResolvedBy)))
 	}
-	text := fmt.Sprintf("Page %d: %s", code, spokenSentence(pg.Summary))
+	text := fmt.Sprintf("Page %d: %s", code, spokenText(pg.Summary))
 	if d := strings.TrimSpace(pg.Details); d != "" {
 		text += " Details: " + spokenSentence(clipSpoken(d, 1200))
 	}

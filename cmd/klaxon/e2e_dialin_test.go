@@ -44,11 +44,11 @@ func TestDialIn_KnownCallerHearsOpenPagesNewestFirstAndAcksByKey(t *testing.T) {
 	// 1 acknowledges the newest page; the call goes on to the older one,
 	// where no key is pressed.
 	c := h.dial(t, alice, "1")
-	if !heardLine(c, "You have 2 open pages, newest first.") || !heardLine(c, "derp is broken") || !heardLine(c, "is acknowledged") {
+	if !heardLine(c, "You have 2 open pages, newest first.") || !heardLine(c, "Page 2: Derp is broken.") || !heardLine(c, "is acknowledged") {
 		t.Errorf("heard %q", c.Transcript)
 	}
-	if i := slices.IndexFunc(c.Transcript, func(l string) bool { return strings.Contains(l, "derp is broken") }); i < 0 ||
-		!heardLine(c, "disk full on db-1") {
+	if i := slices.IndexFunc(c.Transcript, func(l string) bool { return strings.Contains(l, "Derp is broken") }); i < 0 ||
+		!heardLine(c, "Page 1: Disk full on db-1.") {
 		t.Errorf("the older page was not read after the ack: %q", c.Transcript)
 	}
 	p := h.waitPageStatus(t, newer, "acked")
@@ -135,7 +135,7 @@ func TestSimCLI_CallKlaxonFollowTheCallAndPressKeys(t *testing.T) {
 	if err != nil {
 		t.Fatalf("sim call: %v\n%s", err, out)
 	}
-	for _, want := range []string{"heard: Hello dan.", "queue is stuck", "is acknowledged", "call ended: completed"} {
+	for _, want := range []string{"heard: Hello dan.", "Queue is stuck.", "is acknowledged", "call ended: completed"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("sim call output lacks %q:\n%s", want, out)
 		}

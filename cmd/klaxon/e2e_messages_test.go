@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -52,8 +53,10 @@ func TestE2E_Messages_EachMediumReachesItsProvider(t *testing.T) {
 		t.Fatalf("voice: status %d, error %q", code, voice.Error)
 	}
 	call := waitCall(t, h, "+15555550124")
-	if !strings.Contains(strings.Join(call.Transcript, " "), "the database is down") {
-		t.Errorf("call transcript %q does not read the message", call.Transcript)
+	// Read as a person would say it: capitalised, a sentence, a pause and
+	// "again" before the repeat.
+	if want := []string{"This is Klaxon.", "The database is down.", "Again: The database is down.", "Goodbye."}; !slices.Equal(call.Transcript, want) {
+		t.Errorf("call transcript %q, want %q", call.Transcript, want)
 	}
 
 	var mail messageAnswer

@@ -137,7 +137,7 @@ func TestE2E_Paging_TextThenCallThenKeypressAcknowledges(t *testing.T) {
 		t.Errorf("digits = %v", call.Digits)
 	}
 	heard := strings.Join(call.Transcript, " | ")
-	if !strings.Contains(heard, "derp is broken") || !strings.Contains(heard, "press 1") || !strings.Contains(heard, "acknowledged") {
+	if !strings.Contains(heard, "| Derp is broken. |") || !strings.Contains(heard, "press 1") || !strings.Contains(heard, "acknowledged") {
 		t.Errorf("call transcript = %s", heard)
 	}
 	p := h.waitPageStatus(t, id, store.PageAcked)
