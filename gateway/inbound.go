@@ -191,8 +191,6 @@ type Dispatcher struct {
 	mu          sync.Mutex
 	inflight    map[int64]struct{}
 	pausedUntil time.Time
-	cancel      context.CancelFunc
-	wg          sync.WaitGroup
 
 	// answered is set once Temporal has taken a hand-off. Until then the
 	// shards hand off one at a time: a lazy client loads the server's
@@ -214,7 +212,7 @@ const (
 	defaultSweepEvery = 2 * time.Second
 )
 
-// NewDispatcher returns a dispatcher; Start runs it.
+// NewDispatcher returns a dispatcher; Run runs it.
 func NewDispatcher(o DispatcherOptions) *Dispatcher {
 	if o.SweepEvery <= 0 {
 		o.SweepEvery = defaultSweepEvery
@@ -257,32 +255,17 @@ func registerOrReuse[C prometheus.Collector](reg *prometheus.Registry, c C) C {
 	return c
 }
 
-// Start runs the hand-offs and the sweep until Stop.
-func (d *Dispatcher) Start() {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.cancel != nil {
-		return
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	d.cancel = cancel
+// Run runs the hand-offs and the sweep until ctx ends, then waits for
+// them. Events not handed yet stay in Postgres for the next sweep. It
+// always returns nil: a hand-off that fails waits for the next sweep.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
 	for _, ch := range d.shards {
-		d.wg.Go(func() { d.runShard(ctx, ch) })
+		wg.Go(func() { d.runShard(ctx, ch) })
 	}
-	d.wg.Go(func() { d.runSweep(ctx) })
-}
-
-// Stop stops the dispatcher and waits for it. Events not handed yet stay in
-// Postgres for the next sweep.
-func (d *Dispatcher) Stop() {
-	d.mu.Lock()
-	cancel := d.cancel
-	d.mu.Unlock()
-	if cancel == nil {
-		return
-	}
-	cancel()
-	d.wg.Wait()
+	wg.Go(func() { d.runSweep(ctx) })
+	wg.Wait()
+	return nil
 }
 
 // Hand queues an event for hand-off without blocking. When its queue is

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
+	"golang.org/x/sync/errgroup"
 	tworker "go.temporal.io/sdk/worker"
 
 	"github.com/klaxonhq/klaxon"
@@ -222,49 +223,99 @@ func slotInterval(rate float64) time.Duration {
 	return time.Duration(float64(time.Second) / rate)
 }
 
-// run starts the worker and the HTTP server and blocks until ctx ends, then
-// stops both gracefully.
-func (a *app) run(ctx context.Context) error {
+// component is one long-running part of a process: it runs until ctx ends
+// or it fails, and returns why it stopped.
+type component struct {
+	name string
+	run  func(ctx context.Context) error
+}
+
+// components lists what this process runs, for the roles openApp built.
+func (a *app) components() []component {
+	var cs []component
 	if a.worker != nil {
-		if err := a.worker.Start(); err != nil {
-			return fmt.Errorf("start worker: %w", err)
-		}
-		defer a.worker.Stop()
+		cs = append(cs, component{"worker", workerRun(a.worker)})
 	}
-	// (inbound) Hand durable inbound events to Temporal while the gateway
-	// runs; stopped before the worker.
-	if a.gateway != nil && a.gateway.Inbound != nil {
-		a.gateway.Inbound.Start()
-		defer a.gateway.Inbound.Stop()
+	if a.gateway != nil {
+		if a.gateway.Inbound != nil {
+			// Hand durable inbound events to Temporal while the gateway runs.
+			cs = append(cs, component{"inbound dispatcher", a.gateway.Inbound.Run})
+		}
+		cs = append(cs, component{"http server", a.serveHTTP})
+	}
+	return cs
+}
+
+// run runs every component under one supervisor until ctx ends or one of
+// them stops: a component that stops on its own (a worker that met a fatal
+// error, an HTTP listener that broke) stops them all and the process, so
+// that nothing keeps answering /healthz for a half-dead Klaxon.
+func (a *app) run(ctx context.Context) error {
+	return supervise(ctx, a.logger, a.components())
+}
+
+// supervise runs cs until ctx ends or one of them stops, then stops the
+// others and waits for them. It returns the first component's error;
+// nil only when ctx ended and every component stopped cleanly.
+func supervise(ctx context.Context, logger *slog.Logger, cs []component) error {
+	g, gctx := errgroup.WithContext(ctx)
+	for _, c := range cs {
+		g.Go(func() error {
+			err := c.run(gctx)
+			switch {
+			case err != nil:
+				logger.Error("component stopped; stopping klaxon", "component", c.name, "error", err)
+				return fmt.Errorf("%s: %w", c.name, err)
+			case gctx.Err() == nil:
+				logger.Error("component stopped by itself; stopping klaxon", "component", c.name)
+				return fmt.Errorf("%s stopped unexpectedly", c.name)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// workerRun adapts a Temporal worker to a component: it polls until ctx
+// ends, and returns the fatal error that made it stop on its own (its
+// namespace deleted, a client version refused).
+func workerRun(w tworker.Worker) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		stop := make(chan any)
+		unhook := context.AfterFunc(ctx, func() { close(stop) })
+		defer unhook()
+		if err := w.Run(stop); err != nil {
+			return fmt.Errorf("temporal worker: %w", err)
+		}
+		return nil
+	}
+}
+
+// serveHTTP serves the gateway until ctx ends, then shuts the server down
+// gracefully within the shutdown timeout.
+func (a *app) serveHTTP(ctx context.Context) error {
+	srv := a.gateway.Server(a.cfg.HTTPAddr)
+	ln := a.listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", a.cfg.HTTPAddr); err != nil {
+			return fmt.Errorf("listen on %s: %w", a.cfg.HTTPAddr, err)
+		}
 	}
 	errc := make(chan error, 1)
-	var srv *http.Server
-	if a.gateway != nil {
-		srv = a.gateway.Server(a.cfg.HTTPAddr)
-		ln := a.listener
-		if ln == nil {
-			var err error
-			if ln, err = net.Listen("tcp", a.cfg.HTTPAddr); err != nil {
-				return fmt.Errorf("listen on %s: %w", a.cfg.HTTPAddr, err)
-			}
-		}
-		go func() {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errc <- fmt.Errorf("http server: %w", err)
-			}
-		}()
-	}
+	go func() { errc <- srv.Serve(ln) }()
 	select {
-	case <-ctx.Done():
 	case err := <-errc:
-		return err
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
 	}
-	if srv != nil {
-		sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
-		defer cancel()
-		if err := srv.Shutdown(sctx); err != nil {
-			a.logger.Warn("http shutdown", "error", err)
-		}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		a.logger.Warn("http shutdown", "error", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
 }
