@@ -228,7 +228,6 @@ func (s *schedule) member(k int64) string {
 	return s.Members[floorMod(s.anchorPos+k-s.Anchor.Shift, s.n)]
 }
 
-
 // segmentAt returns the segment that holds instant t.
 func (s *schedule) segmentAt(t time.Time) Segment {
 	var seg Segment
