@@ -9,9 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorilla/mux"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/phone"
@@ -48,16 +45,7 @@ func (g *Gateway) createMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	_, err = g.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       workflows.MessageWorkflowID(m.ID),
-		TaskQueue:                g.Config.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		EnableEagerStart:         true,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SearchKind.ValueSet("message"), workflows.SearchRef.ValueSet(m.ID),
-			workflows.SearchStatus.ValueSet(klaxon.StatusQueued)),
-	}, workflows.WorkflowMessage, workflows.MessageInput{Message: m})
+	err = g.start.Message(ctx, workflows.MessageInput{Message: m})
 	if err != nil {
 		_ = g.Store.MarkMessage(ctx, m.ID, klaxon.StatusFailed, "NotQueued", "the workflow engine was unavailable")
 		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnavailable, "The message could not be queued: the workflow engine is unavailable. Try again."))

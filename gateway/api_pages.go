@@ -9,8 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorilla/mux"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
@@ -86,7 +84,7 @@ func (g *Gateway) createPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := pageCreated{ID: pg.ID, WorkflowID: workflows.PageWorkflowID(g.Config.TaskQueue, pg.ID), Status: pg.Status, Deduplicated: !created}
-	if err := g.startPage(ctx, pg); err != nil {
+	if err := g.start.Page(ctx, pg); err != nil {
 		if !created {
 			// The page exists and its workflow most likely too (the first
 			// request started it); say what we have.
@@ -106,24 +104,6 @@ func (g *Gateway) createPage(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusOK
 	}
 	writeJSON(w, status, out)
-}
-
-// startPage starts a page's workflow, or finds it running.
-func (g *Gateway) startPage(ctx context.Context, pg store.Page) error {
-	in := workflows.PageInput{
-		PageID: pg.ID, Target: pg.Target, Summary: pg.Summary, Details: pg.Details, Mode: pg.Mode,
-		Urgency: pg.Urgency, EscalateAfterSeconds: pg.EscalateAfterSeconds, RequestedBy: pg.RequestedBy,
-		Brand: g.Config.Brand,
-	}
-	_, err := g.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       workflows.PageWorkflowID(g.Config.TaskQueue, pg.ID),
-		TaskQueue:                g.Config.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		EnableEagerStart:         true,
-		TypedSearchAttributes:    workflows.PageSearchAttributes(in),
-	}, workflows.WorkflowPage, in)
-	return err
 }
 
 // validatePage checks a page request and that its target can be reached:

@@ -17,7 +17,6 @@ import (
 
 	"github.com/gorilla/mux"
 	"github.com/nyaruka/phonenumbers"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -333,19 +332,7 @@ func (g *Gateway) startVerification(ctx context.Context, c store.Contact) (store
 		}
 		c.ID = v.Contact.ID
 		sctx, cancel := context.WithTimeout(ctx, startTimeout)
-		_, err = g.Temporal.ExecuteWorkflow(sctx, client.StartWorkflowOptions{
-			ID:                       v.Challenge.ID,
-			TaskQueue:                g.Config.TaskQueue,
-			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-			WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-			EnableEagerStart:         true,
-			TypedSearchAttributes: temporal.NewSearchAttributes(
-				workflows.SearchKind.ValueSet("verification"),
-				workflows.SearchRef.ValueSet(strconv.FormatInt(v.Contact.ID, 10)),
-				workflows.SearchStatus.ValueSet(workflows.CodeStatusSending)),
-		}, workflows.WorkflowVerifyContact, workflows.VerifyInput{
-			ChallengeID: v.Challenge.ID, ContactID: v.Contact.ID, Options: workflows.CodeOptions{Brand: g.Config.Brand},
-		})
+		err = g.start.Verify(sctx, workflows.VerifyInput{ChallengeID: v.Challenge.ID, ContactID: v.Contact.ID})
 		cancel()
 		var already *serviceerror.WorkflowExecutionAlreadyStarted
 		switch {

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,10 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/metrics"
@@ -184,9 +180,10 @@ type DispatcherOptions struct {
 // while Temporal is down everything waits in Postgres and drains by itself
 // when it returns.
 type Dispatcher struct {
-	o      DispatcherOptions
-	shards []chan store.InboundEvent
-	poke   chan struct{}
+	o       DispatcherOptions
+	starter workflows.Starter
+	shards  []chan store.InboundEvent
+	poke    chan struct{}
 
 	mu          sync.Mutex
 	inflight    map[int64]struct{}
@@ -223,7 +220,10 @@ func NewDispatcher(o DispatcherOptions) *Dispatcher {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	d := &Dispatcher{o: o, poke: make(chan struct{}, 1), inflight: map[int64]struct{}{}}
+	d := &Dispatcher{
+		o: o, poke: make(chan struct{}, 1), inflight: map[int64]struct{}{},
+		starter: workflows.Starter{Client: o.Temporal, TaskQueue: o.TaskQueue},
+	}
 	for range o.Shards {
 		d.shards = append(d.shards, make(chan store.InboundEvent, dispatchQueue))
 	}
@@ -389,25 +389,11 @@ func (d *Dispatcher) start(ctx context.Context, ev store.InboundEvent) (existing
 	}
 	sctx, cancel := context.WithTimeout(ctx, dispatchTimeout)
 	defer cancel()
-	ref := strconv.FormatInt(ev.ID, 10)
-	_, err = d.o.Temporal.ExecuteWorkflow(sctx, client.StartWorkflowOptions{
-		ID:                       workflows.InboundWorkflowID(ev.DedupKey),
-		TaskQueue:                d.o.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		EnableEagerStart:         true,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SearchKind.ValueSet("inbound"), workflows.SearchRef.ValueSet(ref),
-			workflows.SearchStatus.ValueSet("received")),
-	}, workflows.WorkflowInbound, workflows.InboundInput{EventID: ev.ID, DedupKey: ev.DedupKey})
-	var already *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &already) {
-		return true, nil
-	}
+	existing, err = d.starter.Inbound(sctx, workflows.InboundInput{EventID: ev.ID, DedupKey: ev.DedupKey})
 	if err != nil {
-		return false, fmt.Errorf("start inbound workflow: %w", err)
+		return false, fmt.Errorf("hand inbound event: %w", err)
 	}
-	return false, nil
+	return existing, nil
 }
 
 func (d *Dispatcher) runSweep(ctx context.Context) {

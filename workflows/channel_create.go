@@ -49,9 +49,6 @@ type ChannelCreateResult struct {
 	Conflict bool `json:"conflict,omitempty"`
 }
 
-// ChannelCreateWorkflowID is the id of the workflow of a channel request.
-func ChannelCreateWorkflowID(requestID string) string { return "channel-create/" + requestID }
-
 // ChannelCreate makes a channel, each step an activity so that a crash
 // midway neither loses the request nor repeats a text (every message id is
 // derived from the workflow id): check the admins, claim a pool number,

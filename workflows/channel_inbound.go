@@ -1,8 +1,6 @@
 package workflows
 
 import (
-	"go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/klaxonhq/klaxon"
@@ -230,7 +228,7 @@ func (h *channelTextHandler) replyToHotline(hid, text string) error {
 // broadcast starts the Broadcast workflow, which outlives this one.
 func (h *channelTextHandler) broadcast(text string) error {
 	in := BroadcastInput{BroadcastID: BroadcastWorkflowID(h.t.SID), ChannelID: h.ch.ID, ChannelPhone: h.ch.Phone, Text: text}
-	return h.startChild(WorkflowBroadcast, in.BroadcastID, in)
+	return startChild(h.ctx, broadcastStart(in), in)
 }
 
 // requestChannel applies the flood limit, then starts ChannelCreate, which
@@ -245,20 +243,6 @@ func (h *channelTextHandler) requestChannel(admins []string) error {
 		h.reply(channel.TooManyRequestsText())
 		return nil
 	}
-	return h.startChild(WorkflowChannelCreate, id, ChannelCreateInput{RequestID: id, Requester: h.t.From, Admins: admins})
-}
-
-// startChild starts a workflow that goes on after this one ends, once: a
-// retried start finds it already started.
-func (h *channelTextHandler) startChild(name, id string, in any) error {
-	cctx := workflow.WithChildOptions(h.ctx, workflow.ChildWorkflowOptions{
-		WorkflowID:            id,
-		ParentClosePolicy:     enums.PARENT_CLOSE_POLICY_ABANDON,
-		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-	})
-	err := workflow.ExecuteChildWorkflow(cctx, name, in).GetChildWorkflowExecution().Get(h.ctx, nil)
-	if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
-		return nil
-	}
-	return err
+	in := ChannelCreateInput{RequestID: id, Requester: h.t.From, Admins: admins}
+	return startChild(h.ctx, channelCreateStart(in), in)
 }

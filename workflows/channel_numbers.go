@@ -34,9 +34,6 @@ type ProvisionResult struct {
 	Failed []ProvisionFailure `json:"failed,omitempty"`
 }
 
-// ProvisionWorkflowID is the workflow id of a provisioning request.
-func ProvisionWorkflowID(requestID string) string { return "numbers-provision/" + requestID }
-
 // ProvisionNumbers buys numbers through the provider's available-numbers
 // and incoming-numbers APIs, their SMS webhook pointed at Klaxon, and adds
 // them to the pool as available. Every failure is recorded (a failed number

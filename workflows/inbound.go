@@ -27,10 +27,6 @@ type InboundResult struct {
 	Outcome string
 }
 
-// InboundWorkflowID is the workflow id of an inbound event: its dedup key
-// (the MessageSid), unique across databases and Twilio's retries alike.
-func InboundWorkflowID(dedupKey string) string { return "inbound/" + dedupKey }
-
 // How long an inbound event waits for an earlier one of the same sender:
 // woken by a signal when that one is done, re-checking now and then, and
 // going ahead regardless after inboundTurnMaxWait so that one broken event
@@ -189,7 +185,7 @@ func routeInbound(ctx workflow.Context, ev activities.LoadInboundResult) (string
 		})
 		return "keypress", nil, err
 	}
-	t := InboundText{EventID: e.ID, SID: e.DedupKey, From: e.From, To: e.To, Body: e.Body, ReceivedAt: e.ReceivedAt}
+	t := InboundText{EventID: e.ID, SID: e.DedupKey, From: e.From, To: e.To, Body: e.Body, ReceivedAt: e.ReceivedAt, Brand: ev.Brand}
 	if ev.FromOwnNumber {
 		// Never answer ourselves: that way lie loops.
 		return "ignored", nil, nil

@@ -84,32 +84,6 @@ type PageDelivery struct {
 	AnsweredBy string
 }
 
-// PageWorkflowID is the workflow id of a page: "page/<id>" for the
-// deployment on the default task queue. Page ids come from one database's
-// sequence, so another deployment sharing the Temporal namespace (its own
-// KLAXON_TASK_QUEUE, as tests do), or a database restored from a backup,
-// would reuse them: a deployment on another task queue prefixes its page
-// workflow ids with the queue's name.
-func PageWorkflowID(taskQueue string, pageID int64) string {
-	id := "page/" + strconv.FormatInt(pageID, 10)
-	if taskQueue == "" || taskQueue == DefaultTaskQueue {
-		return id
-	}
-	return taskQueue + "/" + id
-}
-
-// PageSearchAttributes are the search attributes a page workflow starts
-// with: `temporal workflow list --query 'KlaxonPageStatus="open"'` finds
-// every page still waiting for someone.
-func PageSearchAttributes(in PageInput) temporal.SearchAttributes {
-	return temporal.NewSearchAttributes(
-		SearchKind.ValueSet("page"),
-		SearchPageID.ValueSet(strconv.FormatInt(in.PageID, 10)),
-		SearchPageStatus.ValueSet(store.PageOpen),
-		SearchTarget.ValueSet(in.Target),
-	)
-}
-
 // Escalation defaults.
 const (
 	// defaultStepWait is how long a user or rotation target waits after a

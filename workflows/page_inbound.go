@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -205,19 +204,8 @@ func pageRequest(ctx workflow.Context, t InboundText, cmd pageCommand) (string, 
 	}
 	pg := rp.Page
 	if pg.Status == store.PageOpen {
-		in := PageInput{
-			PageID: pg.ID, Target: pg.Target, Summary: pg.Summary, Mode: pg.Mode, Urgency: pg.Urgency,
-			EscalateAfterSeconds: pg.EscalateAfterSeconds, RequestedBy: pg.RequestedBy,
-		}
-		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-			WorkflowID:            PageWorkflowID(workflow.GetInfo(ctx).TaskQueueName, pg.ID),
-			ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
-			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-			TypedSearchAttributes: PageSearchAttributes(in),
-		})
-		var exec workflow.Execution
-		err := workflow.ExecuteChildWorkflow(cctx, WorkflowPage, in).GetChildWorkflowExecution().Get(ctx, &exec)
-		if err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+		in := NewPageInput(pg, t.Brand)
+		if err := startChild(ctx, pageStartSpec(workflow.GetInfo(ctx).TaskQueueName, in), in); err != nil {
 			workflow.GetLogger(ctx).Error("start a page from a text", "page", pg.ID, "error", err)
 			return "Sorry, the page could not be started just now; please try again in a minute.", nil
 		}

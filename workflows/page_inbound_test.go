@@ -6,7 +6,6 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/klaxonhq/klaxon/activities"
@@ -110,7 +109,8 @@ type inboundRig struct {
 func (ir *inboundRig) run(t *testing.T, fn func(workflow.Context) (string, error)) string {
 	t.Helper()
 	env := newTestEnv()
-	reg := func(f any, name string) { env.RegisterActivityWithOptions(f, activity.RegisterOptions{Name: name}) }
+	Register(env, Deps{})
+	reg := func(f any, name string) { Override(env, f, name) }
 	reg(func(_ context.Context, in activities.ReplyInput) (activities.ReplyTarget, error) {
 		return ir.target, nil
 	}, ActivityPageFindReplyTarget)
@@ -131,10 +131,10 @@ func (ir *inboundRig) run(t *testing.T, fn func(workflow.Context) (string, error
 		}
 		return activities.CallPage{}, nil
 	}, ActivityPageFindCall)
-	env.RegisterWorkflowWithOptions(func(ctx workflow.Context, in PageInput) (PageResult, error) {
+	OverrideWorkflow(env, func(ctx workflow.Context, in PageInput) (PageResult, error) {
 		ir.started = append(ir.started, in)
 		return PageResult{}, nil
-	}, workflowOpts(WorkflowPage))
+	}, WorkflowPage)
 	env.RegisterWorkflowWithOptions(fn, workflowOpts("PagingTextTest"))
 	env.ExecuteWorkflow("PagingTextTest")
 	var reply string

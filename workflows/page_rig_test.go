@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
@@ -72,8 +71,8 @@ func newPageRig(t testing.TB) *pageRig {
 		begun: map[string]bool{}, canceled: map[string]bool{}, settledAt: -1,
 	}
 	r.env.SetStartTime(pageStart)
-	r.env.RegisterWorkflowWithOptions(Page, workflowOpts(WorkflowPage))
-	reg := func(fn any, name string) { r.env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
+	Register(r.env, Deps{})
+	reg := func(fn any, name string) { Override(r.env, fn, name) }
 	reg(r.sendFirst, ActivitySendFirst)
 	reg(r.sendQueued, ActivitySend)
 	reg(func(_ context.Context, in activities.FinalizeInput) error {

@@ -83,13 +83,6 @@ type VerifyResult struct {
 	Status string
 }
 
-// VerifyWorkflowID is the workflow id of a contact method's verification:
-// the contact's id and a random part, since contact ids are only unique
-// within one database.
-func VerifyWorkflowID(contactID int64, random string) string {
-	return "verify/contact/" + strconv.FormatInt(contactID, 10) + "/" + random
-}
-
 // CodeCheck is the argument of UpdateVerify.
 type CodeCheck struct {
 	Code string `json:"code"`

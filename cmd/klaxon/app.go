@@ -27,6 +27,7 @@ import (
 	"github.com/klaxonhq/klaxon/schema"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/worker"
+	"github.com/klaxonhq/klaxon/workflows"
 )
 
 // roles says which halves of Klaxon a process runs.
@@ -147,7 +148,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 		} else {
 			logger.Warn("no KLAXON_SMTP_URL: email is disabled")
 		}
-		deps := worker.Deps{
+		deps := workflows.Deps{
 			Delivery: &activities.Delivery{
 				Store:        a.store,
 				Providers:    providers,
@@ -162,14 +163,10 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 				Store: a.store, PagingNumber: cfg.FromNumber, Brand: cfg.Brand, Logger: logger,
 				OwnNumbers: []string{cfg.FromNumber, cfg.SignupNumber, cfg.DiagnosticsNumber},
 			},
-			Codes: &activities.Codes{Store: a.store, Brand: cfg.Brand, Logger: logger},
-			// (inbound: add here)
-			Paging: a.pagingActivities(logger),
-			// (paging: add here)
+			Codes:     &activities.Codes{Store: a.store, Brand: cfg.Brand, Logger: logger},
+			Paging:    a.pagingActivities(logger),
 			Rotations: &activities.Rotations{Store: a.store, Logger: logger},
-			// (rotations: add here)
-			// (channels: add here)
-			Channels: a.channelActivities(ctx),
+			Channels:  a.channelActivities(ctx),
 		}
 		a.worker = worker.New(a.temporal, cfg.TaskQueue, cfg.ShutdownTimeout, deps)
 	}
@@ -181,10 +178,6 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 			Inbound: gateway.NewDispatcher(gateway.DispatcherOptions{
 				Store: a.store, Temporal: a.temporal, TaskQueue: cfg.TaskQueue, Metrics: a.metrics, Logger: logger,
 			}),
-			// (inbound: add here)
-			// (paging: add here)
-			// (rotations: add here)
-			// (channels: add here)
 		})
 		if err != nil {
 			return nil, err

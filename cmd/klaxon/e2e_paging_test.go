@@ -233,6 +233,32 @@ func TestE2E_Paging_GetNowBlastsEveryContactFromAVerifiedSender(t *testing.T) {
 	h.waitText("+15555550777", "only people whose phone number is verified")
 }
 
+// TestE2E_Paging_GetNowKeepsTheBrand is the regression test for pages
+// started by text losing KLAXON_BRAND: the API and the SMS path start a page
+// through the same function, so both emails name the deployment's brand.
+func TestE2E_Paging_GetNowKeepsTheBrand(t *testing.T) {
+	h := newHarness(t, harnessOptions{Env: map[string]string{"KLAXON_BRAND": "Acme Ops"}})
+	const alice, lincoln = "+15555550123", "+15555550124"
+	pagingPerson(t, h, "alice", alice, "alice@example.com")
+	pagingPerson(t, h, "alincoln", lincoln, "")
+	h.sim.SetBehaviour(alice, simulator.Behaviour{Answer: simulator.AnswerNoAnswer})
+
+	h.text(lincoln, hPagingNumber, "get alice now: derp is broken")
+	h.waitText(lincoln, "Paging alice now on every channel (page 1).")
+	m := h.waitMail("alice@example.com", func(m mailsink.Mail) bool { return strings.Contains(m.Subject, "derp is broken") })
+	if !strings.HasPrefix(m.Subject, "[Acme Ops] Page 1: ") {
+		t.Errorf("subject of a page started by text = %q, want it to name the brand", m.Subject)
+	}
+	var created struct {
+		ID int64 `json:"id"`
+	}
+	h.api(http.MethodPost, "/api/v1/pages", map[string]any{"target": "user:alice", "summary": "api page", "mode": "blast"}, &created)
+	m = h.waitMail("alice@example.com", func(m mailsink.Mail) bool { return strings.Contains(m.Subject, "api page") })
+	if want := fmt.Sprintf("[Acme Ops] Page %d: ", created.ID); !strings.HasPrefix(m.Subject, want) {
+		t.Errorf("subject of a page started by the API = %q, want prefix %q", m.Subject, want)
+	}
+}
+
 func TestE2E_Paging_APIAckResolveAndLateAck(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	pagingPerson(t, h, "alice", "+15555550123", "")

@@ -56,28 +56,24 @@ func (u usageError) Error() string { return u.msg }
 // commands is the table of every subcommand.
 func commands() map[string]command {
 	return map[string]command{
-		"dev":     {"run everything on this machine with no accounts (Temporal, Postgres, phone simulator, mail sink)", runDev, "usage: klaxon dev  (configured from the environment; see README.md)"},
-		"serve":   {"run migrations, then the webhook gateway, REST API and Temporal worker", runServe, "usage: klaxon serve  (configured from the environment; see README.md)"},
-		"worker":  {"run only the Temporal worker", runWorker, "usage: klaxon worker  (configured from the environment; see README.md)"},
-		"gateway": {"run only the webhook gateway and REST API", runGateway, "usage: klaxon gateway  (configured from the environment; see README.md)"},
-		"migrate": {"apply the Postgres schema and exit", runMigrate, "usage: klaxon migrate  (configured from the environment; see README.md)"},
-		"sim":     {"talk to the phone simulator: text Klaxon as any number, read a phone's inbox", runSim, simUsage},
-		"message": {"send a message through the pipeline, or show one: message send|show", runMessage, messageUsage},
-		"user":    {"people Klaxon can reach: user add HANDLE --name NAME [--timezone TZ] | list | show HANDLE", runUser, userUsage},
-		"contact": {"their contact methods: contact add HANDLE sms|voice|email ADDRESS | verify ID CODE | resend ID | list HANDLE", runContact, contactUsage},
-		"otp":     {"login codes for other applications: otp send --phone NUMBER | --user HANDLE | otp check ID CODE", runOTP, otpUsage},
-		// (inbound: add here)
-		"page":    {"page someone until they acknowledge, or show/list pages: page --target T --summary S | show ID | list", runPage, pageUsage},
-		"ack":     {"acknowledge a page: ack ID", runAck, ""},
-		"resolve": {"resolve a page: resolve ID", runResolve, ""},
-		"policy":  {"escalation policies: policy add NAME --step T[,T]@DELAY ... [--repeat N] | list | show NAME", runPolicy, policyUsage},
-		// (paging: add here)
+		"dev":      {"run everything on this machine with no accounts (Temporal, Postgres, phone simulator, mail sink)", runDev, "usage: klaxon dev  (configured from the environment; see README.md)"},
+		"serve":    {"run migrations, then the webhook gateway, REST API and Temporal worker", runServe, "usage: klaxon serve  (configured from the environment; see README.md)"},
+		"worker":   {"run only the Temporal worker", runWorker, "usage: klaxon worker  (configured from the environment; see README.md)"},
+		"gateway":  {"run only the webhook gateway and REST API", runGateway, "usage: klaxon gateway  (configured from the environment; see README.md)"},
+		"migrate":  {"apply the Postgres schema and exit", runMigrate, "usage: klaxon migrate  (configured from the environment; see README.md)"},
+		"sim":      {"talk to the phone simulator: text Klaxon as any number, read a phone's inbox", runSim, simUsage},
+		"message":  {"send a message through the pipeline, or show one: message send|show", runMessage, messageUsage},
+		"user":     {"people Klaxon can reach: user add HANDLE --name NAME [--timezone TZ] | list | show HANDLE", runUser, userUsage},
+		"contact":  {"their contact methods: contact add HANDLE sms|voice|email ADDRESS | verify ID CODE | resend ID | list HANDLE", runContact, contactUsage},
+		"otp":      {"login codes for other applications: otp send --phone NUMBER | --user HANDLE | otp check ID CODE", runOTP, otpUsage},
+		"page":     {"page someone until they acknowledge, or show/list pages: page --target T --summary S | show ID | list", runPage, pageUsage},
+		"ack":      {"acknowledge a page: ack ID", runAck, ""},
+		"resolve":  {"resolve a page: resolve ID", runResolve, ""},
+		"policy":   {"escalation policies: policy add NAME --step T[,T]@DELAY ... [--repeat N] | list | show NAME", runPolicy, policyUsage},
 		"rotation": {"on-call rotations: rotation add|list|show|members|set|override|calendar|replan|delete", runRotation, rotationUsage},
 		"oncall":   {"who is on call for a rotation now (or --at another time)", runOnCall, ""},
-		// (rotations: add here)
-		// (channels: add here)
-		"channel": {"SMS channels: channel create [-p PHONE] -a ADMIN[,ADMIN...] | list | show PHONE | delete PHONE", runChannel, channelUsage},
-		"number":  {"the channels' phone-number pool: number add PHONE | list | provision -n N [--area-code X]", runNumber, numberUsage},
+		"channel":  {"SMS channels: channel create [-p PHONE] -a ADMIN[,ADMIN...] | list | show PHONE | delete PHONE", runChannel, channelUsage},
+		"number":   {"the channels' phone-number pool: number add PHONE | list | provision -n N [--area-code X]", runNumber, numberUsage},
 	}
 }
 
