@@ -10,7 +10,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/klaxonhq/klaxon"
-	"github.com/klaxonhq/klaxon/phone"
+	"github.com/klaxonhq/klaxon/redact"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -113,7 +113,7 @@ func (a *Inbound) MirrorOptOut(ctx context.Context, in OptOutInput) error {
 	if err != nil {
 		return fmt.Errorf("mirror opt-out: %w", err)
 	}
-	a.Logger.InfoContext(ctx, "opt-out mirrored", "number", phone.Redact(in.Number), "keyword", in.Keyword, "opt_in", in.OptIn)
+	a.Logger.InfoContext(ctx, "opt-out mirrored", "number", redact.Number(in.Number), "keyword", in.Keyword, "opt_in", in.OptIn)
 	return nil
 }
 

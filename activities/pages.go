@@ -14,7 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/klaxonhq/klaxon"
-	"github.com/klaxonhq/klaxon/phone"
+	"github.com/klaxonhq/klaxon/redact"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -292,7 +292,7 @@ func DeliveryEvent(messageID string, medium klaxon.Medium, to, status, answeredB
 	}
 	return store.PageEvent{
 		Kind: store.EventDelivery, Key: "delivery/" + messageID + "/" + status, Medium: medium,
-		Contact: RedactContact(medium, to), MessageID: messageID, Detail: detail,
+		Contact: redact.Address(to), MessageID: messageID, Detail: detail,
 	}
 }
 
@@ -519,7 +519,7 @@ func (p *Paging) FindReplyTarget(ctx context.Context, in ReplyInput) (ReplyTarge
 	rt.By = u.Handle
 	err = p.Store.RecordPageEvent(ctx, rc.PageID, store.PageEvent{
 		Kind: store.EventReply, Key: "reply/" + strconv.FormatInt(in.EventID, 10), User: u.Handle,
-		Medium: klaxon.SMS, Contact: phone.Redact(in.From), Detail: fmt.Sprintf("%q", clipText(in.Text, 40)),
+		Medium: klaxon.SMS, Contact: redact.Number(in.From), Detail: fmt.Sprintf("%q", clipText(in.Text, 40)),
 	})
 	return rt, err
 }
@@ -626,7 +626,7 @@ func PageOfCall(ctx context.Context, st *store.Store, messageID string) (CallPag
 	if err != nil {
 		return CallPage{}, err
 	}
-	cp := CallPage{PageID: pm.PageID, By: phone.Redact(pm.To)}
+	cp := CallPage{PageID: pm.PageID, By: redact.Number(pm.To)}
 	if rc, err := st.ReplyCodeOfPage(ctx, pm.PageID, pm.To); err == nil && rc.UserID != 0 {
 		if u, err := st.UserByID(ctx, rc.UserID); err == nil {
 			cp.By = u.Handle
@@ -648,19 +648,6 @@ func (p *Paging) FindCallPage(ctx context.Context, in KeypressInput) (CallPage, 
 		return CallPage{}, nil
 	}
 	return cp, err
-}
-
-// RedactContact hides most of an address for the timeline.
-func RedactContact(m klaxon.Medium, address string) string {
-	if m != klaxon.Email {
-		return phone.Redact(address)
-	}
-	local, domain, ok := strings.Cut(address, "@")
-	if !ok || local == "" {
-		return "***"
-	}
-	r := []rune(local)
-	return string(r[:1]) + "***@" + domain
 }
 
 func clipText(s string, n int) string {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/klaxonhq/klaxon/codec"
 	"github.com/klaxonhq/klaxon/phone"
+	"github.com/klaxonhq/klaxon/redact"
 )
 
 // Config is every setting Klaxon takes. The environment variable of each field
@@ -253,7 +254,7 @@ func (c Config) TwilioConfigured() bool { return c.TwilioAccountSID != "" }
 // database password hidden.
 func (c Config) Lines() []string {
 	return []string{
-		"DATABASE_URL=" + redactURL(c.DatabaseURL),
+		"DATABASE_URL=" + redact.URL(c.DatabaseURL),
 		"TEMPORAL_ADDRESS=" + c.TemporalAddress,
 		"TEMPORAL_NAMESPACE=" + c.TemporalNamespace,
 		"KLAXON_HTTP_ADDR=" + c.HTTPAddr,
@@ -262,8 +263,8 @@ func (c Config) Lines() []string {
 		"TWILIO_ACCOUNT_SID=" + c.TwilioAccountSID,
 		"TWILIO_AUTH_TOKEN=" + c.TwilioAuthToken.String(),
 		"KLAXON_TWILIO_API_URL=" + c.TwilioAPIURL,
-		"KLAXON_FROM_NUMBER=" + phone.Redact(c.FromNumber),
-		"KLAXON_SMTP_URL=" + redactURL(string(c.SMTPURL)),
+		"KLAXON_FROM_NUMBER=" + redact.Number(c.FromNumber),
+		"KLAXON_SMTP_URL=" + redact.URL(string(c.SMTPURL)),
 		"KLAXON_PAYLOAD_KEYS=" + c.PayloadKeys.String(),
 		"KLAXON_EMAIL_FROM=" + c.EmailFrom,
 		"KLAXON_DEFAULT_REGION=" + c.DefaultRegion,
@@ -272,15 +273,4 @@ func (c Config) Lines() []string {
 		"KLAXON_RESERVE_SIZE=" + strconv.Itoa(c.ReserveSize),
 		"KLAXON_BRAND=" + c.Brand,
 	}
-}
-
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/metrics"
 	"github.com/klaxonhq/klaxon/phone"
+	"github.com/klaxonhq/klaxon/redact"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"
 )
@@ -44,7 +45,7 @@ func (g *Gateway) inboundSMS(w http.ResponseWriter, r *http.Request) {
 	_, fresh, err := g.recordInbound(r.Context(), ev)
 	if err != nil {
 		g.Metrics.Webhooks.WithLabelValues("/sms", "unavailable").Inc()
-		g.Logger.ErrorContext(r.Context(), "record inbound text", "from", phone.Redact(ev.From), "error", err)
+		g.Logger.ErrorContext(r.Context(), "record inbound text", "from", redact.Number(ev.From), "error", err)
 		// Twilio may retry a 5xx; the same MessageSid is then one event.
 		http.Error(w, "Temporarily unavailable.", http.StatusServiceUnavailable)
 		return

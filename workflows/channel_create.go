@@ -11,6 +11,7 @@ import (
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/channel"
+	"github.com/klaxonhq/klaxon/redact"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -185,7 +186,7 @@ func createChannel(ctx workflow.Context, in ChannelCreateInput, publish func(Cha
 // the error, numbers redacted, to the maintainers on the diagnostics
 // channel.
 func failRequest(ctx workflow.Context, in ChannelCreateInput, st activities.ChannelSettings, err error, publish func(ChannelCreateResult)) {
-	reason := activities.RedactNumbers(rootMessage(err))
+	reason := redact.Text(rootMessage(err))
 	workflow.GetLogger(ctx).Error("channel request failed", "request", in.RequestID, "error", reason)
 	publish(ChannelCreateResult{Outcome: OutcomeFailed, Message: channel.RequestFailedText()})
 	if in.Requester != "" && st.SignupNumber != "" {

@@ -6,7 +6,7 @@ import (
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/channel"
-	"github.com/klaxonhq/klaxon/phone"
+	"github.com/klaxonhq/klaxon/redact"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -24,7 +24,7 @@ func channelText(ctx workflow.Context, t InboundText) (handled bool, err error) 
 		return false, nil
 	}
 	if lk.FromOurs {
-		workflow.GetLogger(ctx).Warn("text from one of our own numbers ignored", "channel", lk.Channel.ID, "from", phone.Redact(t.From))
+		workflow.GetLogger(ctx).Warn("text from one of our own numbers ignored", "channel", lk.Channel.ID, "from", redact.Number(t.From))
 		return true, nil
 	}
 	h := &channelTextHandler{ctx: ctx, t: t, ch: lk.Channel, role: channel.Role(lk.Role), st: lk.Settings}
@@ -71,7 +71,7 @@ func (h *channelTextHandler) handle() error {
 	}
 	signup := h.ch.Kind == store.KindSignup
 	cmd := channel.Parse(h.t.Body, channel.Context{Role: h.role, Signup: signup})
-	logger.Info("channel text", "channel", h.ch.ID, "from", phone.Redact(h.t.From), "role", string(h.role), "command", cmd.Kind.String())
+	logger.Info("channel text", "channel", h.ch.ID, "from", redact.Number(h.t.From), "role", string(h.role), "command", cmd.Kind.String())
 	admin := h.role == channel.RoleAdmin
 	switch cmd.Kind {
 	case channel.KindHelp:

@@ -12,6 +12,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/redact"
 	"github.com/klaxonhq/klaxon/sms"
 	"github.com/klaxonhq/klaxon/store"
 )
@@ -526,7 +527,7 @@ func (p *pager) startChains(ctx workflow.Context, n int, plan activities.StepPla
 				p.notices[id] = nt
 				p.state.Notifications = append(p.state.Notifications, NotificationState{
 					MessageID: id, User: person.Handle, Medium: contact.Medium,
-					Contact: activities.RedactContact(contact.Medium, contact.Address),
+					Contact: redact.Address(contact.Address),
 					Due:     now.Add(g.offset), Status: "scheduled",
 				})
 				grp.notices = append(grp.notices, nt)
