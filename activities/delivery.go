@@ -154,7 +154,7 @@ func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, atte
 		return klaxon.Receipt{ProviderID: st.ProviderID, Status: st.Status}, nil
 	case st.Status == klaxon.StatusCanceled:
 		return klaxon.Receipt{}, temporal.NewNonRetryableApplicationError("message was canceled", ErrTypeCanceled, nil)
-	case st.OptedOut && m.Medium != klaxon.Email && !m.IgnoreOptOut:
+	case st.OptedOut && m.Medium.HasOptOuts() && !m.IgnoreOptOut:
 		de := &klaxon.DeliveryError{Permanent: true, Kind: ErrTypeOptedOut, Reason: "the recipient texted STOP"}
 		if err := d.Store.FailAttempt(ctx, m.ID, lane, attempt, true, klaxon.StatusSuppressed, de); err != nil {
 			return klaxon.Receipt{}, fmt.Errorf("send: %w", err)
@@ -321,7 +321,7 @@ func (d *Delivery) takeSlots(ctx context.Context, m klaxon.Message, wait bool) e
 		key string
 	}
 	var slots []slot
-	if m.Medium != klaxon.Email && d.Limiter != nil {
+	if m.Medium.RateLimitedPerSender() && d.Limiter != nil {
 		slots = append(slots, slot{d.Limiter, m.From})
 	}
 	if d.PerRecipient != nil {
@@ -354,7 +354,7 @@ func (d *Delivery) takeSlots(ctx context.Context, m klaxon.Message, wait bool) e
 			return fmt.Errorf("send: wait for rate limit: %w", err)
 		}
 	}
-	if d.SlotInterval > 0 && m.Medium != klaxon.Email {
+	if d.SlotInterval > 0 && m.Medium.RateLimitedPerSender() {
 		return d.claimSlot(wctx, m.From, wait)
 	}
 	return nil

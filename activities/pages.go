@@ -157,7 +157,7 @@ func (p *Paging) person(ctx context.Context, pageID int64, u store.User) (StepPe
 	codes := map[string]int{}
 	for _, c := range contacts {
 		sc := StepContact{ID: c.ID, Medium: c.Type, Address: c.Address}
-		if c.Type == klaxon.SMS || c.Type == klaxon.Voice {
+		if c.Type.IsPhone() {
 			code, ok := codes[c.Address]
 			if !ok {
 				if code, err = p.Store.AllocateReplyCode(ctx, pageID, c.Address, u.ID); err != nil {
@@ -552,7 +552,7 @@ func (p *Paging) RequestPage(ctx context.Context, in RequestPageInput) (Requeste
 		return rp, err
 	}
 	for _, c := range contacts {
-		if c.Type == klaxon.SMS || c.Type == klaxon.Voice {
+		if c.Type.IsPhone() {
 			u, err := p.Store.UserByID(ctx, c.UserID)
 			if err != nil {
 				return rp, err

@@ -147,7 +147,7 @@ func CodeMessage(brand string, ch store.Challenge, code string, send int, ttl ti
 	switch {
 	case ch.Medium == klaxon.Voice:
 		m.Body = fmt.Sprintf("Your %s %s is %s.", brand, what, strings.Join(strings.Split(code, ""), ", "))
-	case ch.Medium == klaxon.Email:
+	case ch.Medium.HasSubject():
 		m.Subject = fmt.Sprintf("Your %s %s", brand, what)
 		m.ThreadKey = ch.ID
 		if ch.Purpose == store.PurposeOTP {

@@ -81,19 +81,18 @@ func (g *Gateway) validateMessage(req createMessageRequest) (klaxon.Message, err
 	if to == "" {
 		return m, klaxon.Errorf(klaxon.EInvalid, `Field "to" is required.`)
 	}
-	switch m.Medium {
-	case klaxon.Email:
-		addr, err := mail.ParseAddress(to)
-		if err != nil || !strings.Contains(addr.Address, "@") {
-			return m, klaxon.Errorf(klaxon.EInvalid, "'%s' is not a valid email address.", truncate(to, 40))
-		}
-		m.To = addr.Address
-	default:
+	if m.Medium.IsPhone() {
 		n, err := phone.Normalize(to, g.Config.DefaultRegion)
 		if err != nil {
 			return m, err
 		}
 		m.To = n
+	} else {
+		addr, err := mail.ParseAddress(to)
+		if err != nil || !strings.Contains(addr.Address, "@") {
+			return m, klaxon.Errorf(klaxon.EInvalid, "'%s' is not a valid email address.", truncate(to, 40))
+		}
+		m.To = addr.Address
 	}
 	return m, nil
 }

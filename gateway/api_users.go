@@ -251,7 +251,7 @@ func validateContact(req contactRequest, region string) (store.Contact, error) {
 	if strings.ContainsFunc(addr, unicode.IsControl) {
 		return c, klaxon.Errorf(klaxon.EInvalid, "The address must be plain text on one line.")
 	}
-	if c.Type == klaxon.Email {
+	if !c.Type.IsPhone() {
 		a, err := mail.ParseAddress(addr)
 		if err != nil || a.Name != "" || !strings.Contains(a.Address, "@") || len(a.Address) > 254 {
 			return c, klaxon.Errorf(klaxon.EInvalid, "'%s' is not a valid email address.", truncate(addr, 40))

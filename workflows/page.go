@@ -521,7 +521,7 @@ func (p *pager) startChains(ctx workflow.Context, n int, plan activities.StepPla
 				id := fmt.Sprintf("page/%d/%d/%d/%s", p.in.PageID, n, seq, contact.Medium)
 				seq++
 				nt := &notice{msg: p.message(id, person, contact, code), chain: c, group: gi, idx: len(p.state.Notifications)}
-				if contact.Medium == klaxon.SMS {
+				if contact.Medium.TakesReplies() {
 					nt.phone = contact.Address
 				}
 				p.notices[id] = nt
@@ -756,7 +756,7 @@ func allDead(chains []*chain) bool {
 // replyCode is the reply code a person's texts name: their first phone's.
 func replyCode(person activities.StepPerson) int {
 	for _, c := range person.Contacts {
-		if c.Medium == klaxon.SMS && c.Code > 0 {
+		if c.Medium.TakesReplies() && c.Code > 0 {
 			return c.Code
 		}
 	}
