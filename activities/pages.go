@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/redact"
 	"github.com/klaxonhq/klaxon/store"
 )
@@ -77,7 +78,7 @@ type StepPerson struct {
 	UserID   int64
 	Handle   string
 	Contacts []StepContact
-	Rules    []store.NotificationRule
+	Rules    []paging.NotificationRule
 }
 
 // StepSkip is a target a step could not reach, and why.
@@ -103,12 +104,12 @@ func (p *Paging) BeginStep(ctx context.Context, in StepInput) (StepPlan, error) 
 	var plan StepPlan
 	seen := map[int64]bool{}
 	for _, raw := range in.Targets {
-		t, err := store.ParseTarget(raw)
+		t, err := paging.ParseTarget(raw)
 		if err != nil {
 			plan.Skipped = append(plan.Skipped, StepSkip{Target: raw, Reason: klaxon.ErrorMessageOf(err)})
 			continue
 		}
-		users, err := ResolveTarget(ctx, p.Store, t)
+		users, err := p.Store.ResolveTarget(ctx, t)
 		if err != nil {
 			if code := klaxon.ErrorCodeOf(err); code != klaxon.ENotFound && code != klaxon.EUnprocessable {
 				return plan, fmt.Errorf("begin step: %w", err)
@@ -170,46 +171,6 @@ func (p *Paging) person(ctx context.Context, pageID int64, u store.User) (StepPe
 		sp.Contacts = append(sp.Contacts, sc)
 	}
 	return sp, nil
-}
-
-// ResolveTarget returns the people a user or rotation target names now.
-// Unknown names are ENotFound errors; a policy is not a person.
-func ResolveTarget(ctx context.Context, st *store.Store, t store.Target) ([]store.User, error) {
-	switch t.Kind {
-	case store.TargetUser:
-		u, err := st.UserByHandle(ctx, t.Name)
-		if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
-			return nil, klaxon.Errorf(klaxon.ENotFound, "There is no user %q.", t.Name)
-		}
-		if err != nil {
-			return nil, err
-		}
-		return []store.User{u}, nil
-	case store.TargetRotation:
-		return onCallForRotation(ctx, st, t.Name)
-	default:
-		return nil, klaxon.Errorf(klaxon.EUnprocessable, "%s is a policy, not a person or rotation.", t)
-	}
-}
-
-// onCallForRotation returns whoever is on call for the rotation now — when
-// the step fires, not when the page was created: the cover of an override
-// in force, else the scheduled member (computed by store.OnCall, never
-// stored). An unknown rotation is ENotFound; one that has not started yet
-// has nobody to page, EUnprocessable.
-func onCallForRotation(ctx context.Context, st *store.Store, name string) ([]store.User, error) {
-	oc, err := st.OnCall(ctx, name, time.Now())
-	if err != nil {
-		return nil, err
-	}
-	if oc.User == "" {
-		return nil, klaxon.Errorf(klaxon.EUnprocessable, "Nobody is on call for %s yet: the rotation starts at %s.", name, oc.Until.UTC().Format(time.RFC3339))
-	}
-	u, err := st.UserByID(ctx, oc.UserID)
-	if err != nil {
-		return nil, fmt.Errorf("on call for %s: %w", name, err)
-	}
-	return []store.User{u}, nil
 }
 
 // PageEventInput is entries for a page's timeline.
@@ -299,7 +260,7 @@ func DeliveryEvent(messageID string, medium klaxon.Medium, to, status, answeredB
 // PageStatusInput acknowledges or resolves a page's record.
 type PageStatusInput struct {
 	PageID int64
-	// Status is store.PageAcked or store.PageResolved.
+	// Status is paging.StatusAcked or paging.StatusResolved.
 	Status string
 	By     string
 	Via    string
@@ -312,9 +273,9 @@ func (p *Paging) SetPageStatus(ctx context.Context, in PageStatusInput) (store.P
 	var t store.PageTransition
 	var err error
 	switch in.Status {
-	case store.PageAcked:
+	case paging.StatusAcked:
 		t, err = p.Store.AckPage(ctx, in.PageID, in.By, in.Via)
-	case store.PageResolved:
+	case paging.StatusResolved:
 		t, err = p.Store.ResolvePage(ctx, in.PageID, in.By, in.Via)
 	default:
 		return store.Page{}, temporal.NewNonRetryableApplicationError("unknown page status "+in.Status, "InvalidStatus", nil)
@@ -431,11 +392,11 @@ func ApplyPageAction(ctx context.Context, c client.Client, st *store.Store, in U
 		if err != nil {
 			return res, fmt.Errorf("apply page action: %w", err)
 		}
-		if pg.Status == store.PageResolved || pg.Status == in.Status {
+		if pg.Status == paging.StatusResolved || pg.Status == in.Status {
 			return resultOf(pg, false), nil
 		}
 		var t store.PageTransition
-		if in.Status == store.PageAcked {
+		if in.Status == paging.StatusAcked {
 			t, err = st.AckPage(ctx, in.PageID, in.Action.By, in.Action.Via)
 		} else {
 			t, err = st.ResolvePage(ctx, in.PageID, in.Action.By, in.Action.Via)
@@ -451,7 +412,7 @@ func ApplyPageAction(ctx context.Context, c client.Client, st *store.Store, in U
 
 func resultOf(pg store.Page, changed bool) PageActionResult {
 	r := PageActionResult{PageID: pg.ID, Status: pg.Status, By: pg.AckedBy, Changed: changed}
-	if pg.Status == store.PageResolved {
+	if pg.Status == paging.StatusResolved {
 		r.By = pg.ResolvedBy
 	}
 	return r
@@ -565,12 +526,12 @@ func (p *Paging) RequestPage(ctx context.Context, in RequestPageInput) (Requeste
 		rp.Refusal = "Sorry, only people whose phone number is verified in Klaxon can page others by text."
 		return rp, nil
 	}
-	t, err := store.ParseTarget("user:" + strings.ToLower(in.Handle))
+	t, err := paging.ParseTarget("user:" + strings.ToLower(in.Handle))
 	if err != nil {
 		rp.Refusal = fmt.Sprintf("Sorry, %q is not a valid handle.", clipText(in.Handle, 32))
 		return rp, nil
 	}
-	users, err := ResolveTarget(ctx, p.Store, t)
+	users, err := p.Store.ResolveTarget(ctx, t)
 	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
 		rp.Refusal = fmt.Sprintf("Sorry, there is no one called %s in Klaxon.", t.Name)
 		return rp, nil
@@ -582,12 +543,12 @@ func (p *Paging) RequestPage(ctx context.Context, in RequestPageInput) (Requeste
 	if err != nil {
 		return rp, err
 	}
-	if len(verified) == 0 {
+	if !paging.CanPage(len(verified)) {
 		rp.Refusal = fmt.Sprintf("Sorry, %s has no verified way to be reached.", t.Name)
 		return rp, nil
 	}
 	rp.Page, rp.Created, err = p.Store.CreatePage(ctx, store.Page{
-		Target: t.String(), Summary: clipText(in.Message, 1000), Mode: store.ModeBlast, Urgency: store.UrgencyHigh,
+		Target: t.String(), Summary: clipText(in.Message, 1000), Mode: paging.ModeBlast, Urgency: paging.UrgencyHigh,
 		DedupKey: "inbound/" + strconv.FormatInt(in.EventID, 10), RequestedBy: rp.Requester,
 	})
 	return rp, err
@@ -619,22 +580,6 @@ type CallPage struct {
 	By string
 }
 
-// PageOfCall returns the page whose call carried message messageID, and
-// whom it called; klaxon.ErrNotFound when the message is not a page's.
-func PageOfCall(ctx context.Context, st *store.Store, messageID string) (CallPage, error) {
-	pm, err := st.PageOfMessage(ctx, messageID)
-	if err != nil {
-		return CallPage{}, err
-	}
-	cp := CallPage{PageID: pm.PageID, By: redact.Number(pm.To)}
-	if rc, err := st.ReplyCodeOfPage(ctx, pm.PageID, pm.To); err == nil && rc.UserID != 0 {
-		if u, err := st.UserByID(ctx, rc.UserID); err == nil {
-			cp.By = u.Handle
-		}
-	}
-	return cp, nil
-}
-
 // KeypressInput names the call a key was pressed on.
 type KeypressInput struct {
 	MessageID string
@@ -643,11 +588,11 @@ type KeypressInput struct {
 // FindCallPage returns the page a call was placed for (PageID 0 when the
 // call was not a page's).
 func (p *Paging) FindCallPage(ctx context.Context, in KeypressInput) (CallPage, error) {
-	cp, err := PageOfCall(ctx, p.Store, in.MessageID)
+	cp, err := p.Store.PageOfCall(ctx, in.MessageID)
 	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
 		return CallPage{}, nil
 	}
-	return cp, err
+	return CallPage{PageID: cp.PageID, By: cp.By}, err
 }
 
 func clipText(s string, n int) string {

@@ -11,7 +11,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/klaxonhq/klaxon"
-	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/code"
 	"github.com/klaxonhq/klaxon/phone"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"
@@ -129,7 +129,7 @@ func (g *Gateway) checkOTP(w http.ResponseWriter, r *http.Request) {
 	}
 	invalid := func() { writeJSON(w, http.StatusOK, map[string]bool{"valid": false}) }
 	id := mux.Vars(r)["id"]
-	code, ok := activities.NormalizeCode(raw)
+	code, ok := code.Normalize(raw)
 	if !ok || !strings.HasPrefix(id, "otp_") || len(id) > 64 {
 		invalid()
 		return

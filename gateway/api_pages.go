@@ -12,6 +12,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"
 )
@@ -114,7 +115,7 @@ func (g *Gateway) validatePage(ctx context.Context, req createPageRequest) (stor
 	if strings.TrimSpace(req.Target) == "" {
 		return p, klaxon.Errorf(klaxon.EInvalid, `Field "target" is required: "user:HANDLE", "rotation:NAME" or "policy:NAME".`)
 	}
-	t, err := store.ParseTarget(req.Target)
+	t, err := paging.ParseTarget(req.Target)
 	if err != nil {
 		return p, err
 	}
@@ -138,21 +139,21 @@ func (g *Gateway) validatePage(ctx context.Context, req createPageRequest) (stor
 	}
 	switch p.Mode = strings.ToLower(strings.TrimSpace(req.Mode)); p.Mode {
 	case "":
-		p.Mode = store.ModeEscalate
-	case store.ModeEscalate, store.ModeBlast:
+		p.Mode = paging.ModeEscalate
+	case paging.ModeEscalate, paging.ModeBlast:
 	default:
 		return p, klaxon.Errorf(klaxon.EInvalid, `Unknown mode %q: use "escalate" or "blast".`, truncate(req.Mode, 20))
 	}
 	switch p.Urgency = strings.ToLower(strings.TrimSpace(req.Urgency)); p.Urgency {
 	case "":
-		p.Urgency = store.UrgencyHigh
-	case store.UrgencyHigh, store.UrgencyLow:
+		p.Urgency = paging.UrgencyHigh
+	case paging.UrgencyHigh, paging.UrgencyLow:
 	default:
 		return p, klaxon.Errorf(klaxon.EInvalid, `Unknown urgency %q: use "high" or "low".`, truncate(req.Urgency, 20))
 	}
 	if req.EscalateAfterSeconds != nil {
-		if s := *req.EscalateAfterSeconds; s < 1 || s > store.MaxDelaySeconds {
-			return p, klaxon.Errorf(klaxon.EInvalid, "escalate_after_seconds must be between 1 and %d.", store.MaxDelaySeconds)
+		if s := *req.EscalateAfterSeconds; s < 1 || s > paging.MaxDelaySeconds {
+			return p, klaxon.Errorf(klaxon.EInvalid, "escalate_after_seconds must be between 1 and %d.", paging.MaxDelaySeconds)
 		}
 		p.EscalateAfterSeconds = *req.EscalateAfterSeconds
 	}
@@ -160,8 +161,8 @@ func (g *Gateway) validatePage(ctx context.Context, req createPageRequest) (stor
 }
 
 // reachable checks that a page's target exists and can be reached now.
-func (g *Gateway) reachable(ctx context.Context, t store.Target) error {
-	if t.Kind == store.TargetPolicy {
+func (g *Gateway) reachable(ctx context.Context, t paging.Target) error {
+	if t.Kind == paging.TargetPolicy {
 		if _, err := g.Store.PolicyByName(ctx, t.Name); klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
 			return klaxon.Errorf(klaxon.EUnprocessable, "There is no policy %q.", t.Name)
 		} else if err != nil {
@@ -169,19 +170,19 @@ func (g *Gateway) reachable(ctx context.Context, t store.Target) error {
 		}
 		return nil
 	}
-	if t.Kind == store.TargetUser {
+	if t.Kind == paging.TargetUser {
 		u, n, err := g.Store.UserReachability(ctx, t.Name)
 		switch {
 		case klaxon.ErrorCodeOf(err) == klaxon.ENotFound:
 			return klaxon.Errorf(klaxon.EUnprocessable, "There is no user %q.", t.Name)
 		case err != nil:
 			return err
-		case n == 0:
+		case !paging.CanPage(n):
 			return klaxon.Errorf(klaxon.EUnprocessable, "%s has no verified contact method, so nobody would be paged. Add one and verify it first.", u.Handle)
 		}
 		return nil
 	}
-	users, err := activities.ResolveTarget(ctx, g.Store, t)
+	users, err := g.Store.ResolveTarget(ctx, t)
 	if err != nil {
 		if code := klaxon.ErrorCodeOf(err); code == klaxon.ENotFound || code == klaxon.EUnprocessable {
 			return klaxon.Errorf(klaxon.EUnprocessable, "%s", klaxon.ErrorMessageOf(err))
@@ -193,7 +194,7 @@ func (g *Gateway) reachable(ctx context.Context, t store.Target) error {
 		if err != nil {
 			return err
 		}
-		if len(cs) > 0 {
+		if paging.CanPage(len(cs)) {
 			return nil
 		}
 	}
@@ -246,7 +247,7 @@ func (g *Gateway) listPages(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	status := strings.ToLower(strings.TrimSpace(q.Get("status")))
 	switch status {
-	case "", store.PageOpen, store.PageAcked, store.PageResolved:
+	case "", paging.StatusOpen, paging.StatusAcked, paging.StatusResolved:
 	default:
 		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EInvalid, `Unknown status %q: use "open", "acked" or "resolved".`, truncate(status, 20)))
 		return
@@ -289,11 +290,11 @@ type pageActionView struct {
 }
 
 func (g *Gateway) ackPage(w http.ResponseWriter, r *http.Request) {
-	g.pageAction(w, r, workflows.UpdateAck, store.PageAcked)
+	g.pageAction(w, r, workflows.UpdateAck, paging.StatusAcked)
 }
 
 func (g *Gateway) resolvePage(w http.ResponseWriter, r *http.Request) {
-	g.pageAction(w, r, workflows.UpdateResolve, store.PageResolved)
+	g.pageAction(w, r, workflows.UpdateResolve, paging.StatusResolved)
 }
 
 // pageActionTimeout bounds how long the API waits for a page workflow to
@@ -324,7 +325,7 @@ func (g *Gateway) pageAction(w http.ResponseWriter, r *http.Request, update, sta
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	if pg.Status == store.PageResolved && status == store.PageAcked {
+	if pg.Status == paging.StatusResolved && status == paging.StatusAcked {
 		writeError(w, r, g.Logger, lateAck(pg.ID, pg.ResolvedBy))
 		return
 	}
@@ -339,7 +340,7 @@ func (g *Gateway) pageAction(w http.ResponseWriter, r *http.Request, update, sta
 		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnavailable, "Page %d could not be updated: the workflow engine did not answer. Try again.", pg.ID))
 		return
 	}
-	if res.Status == store.PageResolved && status == store.PageAcked {
+	if res.Status == paging.StatusResolved && status == paging.StatusAcked {
 		writeError(w, r, g.Logger, lateAck(pg.ID, res.By))
 		return
 	}
@@ -349,11 +350,11 @@ func (g *Gateway) pageAction(w http.ResponseWriter, r *http.Request, update, sta
 	}
 	v := pageActionView{ID: pg.ID, Status: res.Status, AckedBy: pg.AckedBy, ResolvedBy: pg.ResolvedBy, Changed: res.Changed}
 	switch {
-	case res.Changed && status == store.PageAcked:
+	case res.Changed && status == paging.StatusAcked:
 		v.Message = "Page acknowledged: every pending notification is canceled."
 	case res.Changed:
 		v.Message = "Page resolved."
-	case res.Status == store.PageResolved:
+	case res.Status == paging.StatusResolved:
 		v.Message = "Page was already resolved" + byClause(res.By) + "."
 	default:
 		v.Message = "Page was already acknowledged" + byClause(res.By) + "."

@@ -8,6 +8,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -41,15 +42,15 @@ func (g *Gateway) createPolicy(w http.ResponseWriter, r *http.Request) {
 func (g *Gateway) policyTargetsExist(ctx context.Context, p store.Policy) error {
 	for i, s := range p.Steps {
 		for _, raw := range s.Targets {
-			t, err := store.ParseTarget(raw)
+			t, err := paging.ParseTarget(raw)
 			if err != nil {
 				return err
 			}
 			var lookErr error
 			switch t.Kind {
-			case store.TargetUser:
+			case paging.TargetUser:
 				_, lookErr = g.Store.UserByHandle(ctx, t.Name)
-			case store.TargetRotation:
+			case paging.TargetRotation:
 				_, lookErr = g.Store.Rotation(ctx, t.Name)
 			}
 			if klaxon.ErrorCodeOf(lookErr) == klaxon.ENotFound {
@@ -93,7 +94,7 @@ func (g *Gateway) getPolicy(w http.ResponseWriter, r *http.Request) {
 // person, in seconds from their first notification of a page. An empty
 // list restores the defaults (text at once, call at 2 minutes, email at 5).
 type notificationRules struct {
-	Rules []store.NotificationRule `json:"rules"`
+	Rules []paging.NotificationRule `json:"rules"`
 }
 
 func (g *Gateway) setNotificationRules(w http.ResponseWriter, r *http.Request) {

@@ -22,7 +22,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/klaxonhq/klaxon"
-	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/code"
 	"github.com/klaxonhq/klaxon/phone"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"
@@ -415,7 +415,7 @@ func (g *Gateway) verifyContact(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, ok := contactID(r)
-	code, wellFormed := activities.NormalizeCode(raw)
+	typed, wellFormed := code.Normalize(raw)
 	if !ok || !wellFormed {
 		writeError(w, r, g.Logger, errBadCode)
 		return
@@ -433,7 +433,7 @@ func (g *Gateway) verifyContact(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"id": c.ID, "status": store.ContactVerified})
 	}
 	if c.Status == store.ContactVerified {
-		match, err := g.Store.VerifiedCodeMatches(ctx, c.ID, activities.CodeMatcher(code))
+		match, err := g.Store.VerifiedCodeMatches(ctx, c.ID, code.Matcher(typed))
 		switch {
 		case err != nil:
 			writeError(w, r, g.Logger, err)
@@ -454,7 +454,7 @@ func (g *Gateway) verifyContact(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, errBadCode)
 		return
 	}
-	ans, err := g.checkCode(ctx, ch.ID, code)
+	ans, err := g.checkCode(ctx, ch.ID, typed)
 	switch {
 	case errors.Is(err, errCodeRefused):
 		writeError(w, r, g.Logger, errBadCode)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/phone"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"
@@ -54,9 +55,9 @@ func (g *Gateway) pageTwiML(ctx context.Context, m store.MessageRecord) []twiml.
 	brand := g.Config.Brand
 	id, err := strconv.ParseInt(m.Ref, 10, 64)
 	if err == nil {
-		if pg, err := g.Store.GetPage(ctx, id); err == nil && pg.Status != store.PageOpen {
+		if pg, err := g.Store.GetPage(ctx, id); err == nil && pg.Status != paging.StatusOpen {
 			what := "acknowledged" + byClause(pg.AckedBy)
-			if pg.Status == store.PageResolved {
+			if pg.Status == paging.StatusResolved {
 				what = "resolved" + byClause(pg.ResolvedBy)
 			}
 			return []twiml.Element{
@@ -132,7 +133,7 @@ func (g *Gateway) voiceGather(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	cp, err := activities.PageOfCall(ctx, g.Store, messageID)
+	cp, err := g.Store.PageOfCall(ctx, messageID)
 	if err != nil {
 		if klaxon.ErrorCodeOf(err) != klaxon.ENotFound {
 			g.Logger.ErrorContext(ctx, "page of a call", "error", err)
@@ -164,7 +165,7 @@ func (g *Gateway) voiceGather(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	res, err := activities.ApplyPageAction(actx, g.Temporal, g.Store, activities.UpdatePageInput{
 		PageID: cp.PageID, WorkflowID: workflows.PageWorkflowID(g.Config.TaskQueue, cp.PageID),
-		Update: workflows.UpdateAck, Status: store.PageAcked,
+		Update: workflows.UpdateAck, Status: paging.StatusAcked,
 		Action: activities.PageAction{By: cp.By, Via: "call", CallSID: callSID},
 	})
 	var text, result string
@@ -177,7 +178,7 @@ func (g *Gateway) voiceGather(w http.ResponseWriter, r *http.Request) {
 		text, result = "Sorry, your acknowledgement could not be recorded. Please reply to the page's text message instead. Goodbye.", "failed"
 	case res.Changed:
 		text, result = "Thank you. The page is acknowledged, and its other notifications are canceled. Goodbye.", "acked"
-	case res.Status == store.PageResolved:
+	case res.Status == paging.StatusResolved:
 		text, result = "This page is already resolved"+byClause(res.By)+". Goodbye.", "already"
 	case res.By == cp.By:
 		text, result = "You already acknowledged this page. Goodbye.", "already"

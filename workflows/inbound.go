@@ -11,6 +11,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/code"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -255,7 +256,7 @@ func ownerOf(ev activities.LoadInboundResult) activities.NumberOwner {
 // pagingRoute handles a text to the paging number: a code texted back to
 // a verification, else a reply or command for paging.
 func pagingRoute(ctx, lctx workflow.Context, t InboundText, reply func(string, bool) *klaxon.Message) (string, *klaxon.Message, error) {
-	if code, ok := activities.NormalizeCode(t.Body); ok {
+	if code, ok := code.Normalize(t.Body); ok {
 		var challengeID string
 		if err := workflow.ExecuteLocalActivity(lctx, ActivityFindCodeReply, activities.CodeReplyQuery{
 			Number: t.From, Code: code,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/redact"
 	"github.com/klaxonhq/klaxon/sms"
 	"github.com/klaxonhq/klaxon/store"
@@ -24,9 +25,9 @@ type PageInput struct {
 	Target  string
 	Summary string
 	Details string
-	// Mode is store.ModeEscalate (the default) or store.ModeBlast.
+	// Mode is paging.ModeEscalate (the default) or paging.ModeBlast.
 	Mode string
-	// Urgency is store.UrgencyHigh (the default) or store.UrgencyLow: one
+	// Urgency is paging.UrgencyHigh (the default) or paging.UrgencyLow: one
 	// text per person, never a call.
 	Urgency string
 	// EscalateAfterSeconds, when not zero, is the wait before each next
@@ -111,17 +112,17 @@ const (
 // acknowledged page waits for its resolution; resolution ends the workflow.
 func Page(ctx workflow.Context, in PageInput) (PageResult, error) {
 	if in.Mode == "" {
-		in.Mode = store.ModeEscalate
+		in.Mode = paging.ModeEscalate
 	}
 	if in.Urgency == "" {
-		in.Urgency = store.UrgencyHigh
+		in.Urgency = paging.UrgencyHigh
 	}
 	if in.Brand == "" {
 		in.Brand = "Klaxon"
 	}
 	p := &pager{
 		in:      in,
-		state:   PageState{PageID: in.PageID, Status: store.PageOpen, Notifications: []NotificationState{}},
+		state:   PageState{PageID: in.PageID, Status: paging.StatusOpen, Notifications: []NotificationState{}},
 		notices: map[string]*notice{},
 		active:  map[int64]*chain{},
 	}
@@ -135,11 +136,11 @@ func Page(ctx workflow.Context, in PageInput) (PageResult, error) {
 		// pages with their search attributes.
 		_ = workflow.UpsertTypedSearchAttributes(ctx,
 			SearchKind.ValueSet("page"), SearchPageID.ValueSet(strconv.FormatInt(in.PageID, 10)),
-			SearchPageStatus.ValueSet(store.PageOpen), SearchTarget.ValueSet(in.Target))
+			SearchPageStatus.ValueSet(paging.StatusOpen), SearchTarget.ValueSet(in.Target))
 	}
 
 	workflow.Go(nctx, p.escalate)
-	if err := workflow.Await(ctx, func() bool { return p.state.Status == store.PageResolved }); err != nil {
+	if err := workflow.Await(ctx, func() bool { return p.state.Status == paging.StatusResolved }); err != nil {
 		return p.result(), fmt.Errorf("page %d: %w", in.PageID, err)
 	}
 	p.cancel()
@@ -254,7 +255,7 @@ func (p *pager) register(ctx workflow.Context) error {
 // refusal is a validator's answer to an update that would change nothing.
 func (p *pager) refusal(kind, what string) error {
 	res := activities.PageActionResult{PageID: p.in.PageID, Status: p.state.Status, By: p.state.AckedBy}
-	if p.state.Status == store.PageResolved {
+	if p.state.Status == paging.StatusResolved {
 		res.By = p.state.ResolvedBy
 	}
 	msg := fmt.Sprintf("page %d was already %s", p.in.PageID, what)
@@ -268,16 +269,16 @@ func (p *pager) refusal(kind, what string) error {
 
 func (p *pager) validateAck(activities.PageAction) error {
 	switch p.state.Status {
-	case store.PageAcked:
+	case paging.StatusAcked:
 		return p.refusal(activities.ErrTypePageAcked, "acknowledged")
-	case store.PageResolved:
+	case paging.StatusResolved:
 		return p.refusal(activities.ErrTypePageResolved, "resolved")
 	}
 	return nil
 }
 
 func (p *pager) validateResolve(activities.PageAction) error {
-	if p.state.Status == store.PageResolved {
+	if p.state.Status == paging.StatusResolved {
 		return p.refusal(activities.ErrTypePageResolved, "resolved")
 	}
 	return nil
@@ -287,17 +288,17 @@ func (p *pager) validateResolve(activities.PageAction) error {
 // record follows.
 func (p *pager) ack(ctx workflow.Context, a activities.PageAction) (activities.PageActionResult, error) {
 	by := actor(a)
-	p.state.Status, p.state.AckedBy = store.PageAcked, by
+	p.state.Status, p.state.AckedBy = paging.StatusAcked, by
 	p.stop(ctx, a.CallSID)
-	return p.settle(ctx, store.PageAcked, by, a.Via)
+	return p.settle(ctx, paging.StatusAcked, by, a.Via)
 }
 
 // resolve resolves the page (acknowledging it if it was open) and ends it.
 func (p *pager) resolve(ctx workflow.Context, a activities.PageAction) (activities.PageActionResult, error) {
 	by := actor(a)
-	p.state.Status, p.state.ResolvedBy = store.PageResolved, by
+	p.state.Status, p.state.ResolvedBy = paging.StatusResolved, by
 	p.stop(ctx, a.CallSID)
-	return p.settle(ctx, store.PageResolved, by, a.Via)
+	return p.settle(ctx, paging.StatusResolved, by, a.Via)
 }
 
 func actor(a activities.PageAction) string {
@@ -401,7 +402,7 @@ func (p *pager) escalate(ctx workflow.Context) {
 				p.record(dctx, activities.PageEventInput{PageID: p.in.PageID, Events: p.takeStepEvents()})
 			}
 			n++
-			if p.in.Urgency == store.UrgencyLow {
+			if p.in.Urgency == paging.UrgencyLow {
 				p.finish(ctx)
 				return
 			}
@@ -446,7 +447,7 @@ func (p *pager) finish(ctx workflow.Context) {
 	}
 	p.state.Exhausted = true
 	detail := "every step has fired and nobody has acknowledged; the page stays open"
-	if p.in.Urgency == store.UrgencyLow {
+	if p.in.Urgency == paging.UrgencyLow {
 		detail = "low urgency: one notification per person, no escalation; the page stays open"
 	}
 	p.record(ctx, activities.PageEventInput{PageID: p.in.PageID, Events: []store.PageEvent{{
@@ -457,12 +458,12 @@ func (p *pager) finish(ctx workflow.Context) {
 // plan returns the page's steps and how often they repeat. A user or
 // rotation target is one step, repeated twice; a policy is loaded now.
 func (p *pager) plan(ctx workflow.Context) ([]step, int, bool) {
-	t, err := store.ParseTarget(p.in.Target)
+	t, err := paging.ParseTarget(p.in.Target)
 	if err != nil {
 		p.skip(ctx, "plan", p.in.Target, klaxon.ErrorMessageOf(err))
 		return nil, 0, false
 	}
-	if t.Kind != store.TargetPolicy {
+	if t.Kind != paging.TargetPolicy {
 		return []step{{targets: []string{t.String()}}}, implicitRepeats, true
 	}
 	lctx := workflow.WithLocalActivityOptions(ctx, untilWrittenOptions())
@@ -678,9 +679,9 @@ func planChain(person activities.StepPerson, mode, urgency string, every time.Du
 		return out
 	}
 	switch {
-	case mode == store.ModeBlast:
+	case mode == paging.ModeBlast:
 		return []plannedGroup{{contacts: person.Contacts}}
-	case urgency == store.UrgencyLow:
+	case urgency == paging.UrgencyLow:
 		for _, m := range []klaxon.Medium{klaxon.SMS, klaxon.Email} {
 			if cs := byMedium(m); len(cs) > 0 {
 				return []plannedGroup{{contacts: cs[:1]}}
@@ -688,7 +689,7 @@ func planChain(person activities.StepPerson, mode, urgency string, every time.Du
 		}
 		return nil
 	}
-	build := func(rules []store.NotificationRule) []plannedGroup {
+	build := func(rules []paging.NotificationRule) []plannedGroup {
 		var groups []plannedGroup
 		for _, r := range rules {
 			cs := byMedium(r.Medium)
@@ -706,7 +707,7 @@ func planChain(person activities.StepPerson, mode, urgency string, every time.Du
 	}
 	groups := build(person.Rules)
 	if len(groups) == 0 {
-		groups = build(store.DefaultNotificationRules())
+		groups = build(paging.DefaultNotificationRules())
 	}
 	if every > 0 {
 		for i := range groups {

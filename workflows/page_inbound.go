@@ -11,7 +11,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/klaxonhq/klaxon/activities"
-	"github.com/klaxonhq/klaxon/store"
+	"github.com/klaxonhq/klaxon/paging"
 )
 
 // pageCommandKind is what a text to the paging number asks for.
@@ -120,19 +120,19 @@ func pageReply(ctx workflow.Context, t InboundText, cmd pageCommand) (string, er
 		return pageErrorReply(ctx, t, fmt.Sprintf(
 			"Sorry, this number is not a verified contact of anyone page %d went to, so it cannot answer that page.", rt.Code))
 	}
-	if rt.Status == store.PageResolved {
+	if rt.Status == paging.StatusResolved {
 		return fmt.Sprintf("Page %d (%s) is already resolved%s.", rt.Code, clip(oneLine(rt.Summary), 60), byWhom(rt.Settled, rt.By)), nil
 	}
-	if cmd.kind == cmdAck && rt.Status == store.PageAcked {
+	if cmd.kind == cmdAck && rt.Status == paging.StatusAcked {
 		return fmt.Sprintf("Page %d was already acknowledged%s. Reply %dc to resolve it.", rt.Code, byWhom(rt.Settled, rt.By), rt.Code), nil
 	}
 	in := activities.UpdatePageInput{
 		PageID: rt.PageID, WorkflowID: PageWorkflowID(workflow.GetInfo(ctx).TaskQueueName, rt.PageID),
-		Update: UpdateAck, Status: store.PageAcked,
+		Update: UpdateAck, Status: paging.StatusAcked,
 		Action: activities.PageAction{By: rt.By, Via: "sms"},
 	}
 	if cmd.kind == cmdResolve {
-		in.Update, in.Status = UpdateResolve, store.PageResolved
+		in.Update, in.Status = UpdateResolve, paging.StatusResolved
 	}
 	actx := workflow.WithActivityOptions(ctx, pageUpdateOptions())
 	var res activities.PageActionResult
@@ -142,11 +142,11 @@ func pageReply(ctx workflow.Context, t InboundText, cmd pageCommand) (string, er
 	}
 	summary := clip(oneLine(rt.Summary), 60)
 	switch {
-	case res.Changed && res.Status == store.PageAcked:
+	case res.Changed && res.Status == paging.StatusAcked:
 		return fmt.Sprintf("Acknowledged page %d: %s Reply %dc to resolve it.", rt.Code, sentence(summary), rt.Code), nil
 	case res.Changed:
 		return fmt.Sprintf("Resolved page %d: %s", rt.Code, sentence(summary)), nil
-	case res.Status == store.PageResolved:
+	case res.Status == paging.StatusResolved:
 		return fmt.Sprintf("Page %d (%s) is already resolved%s.", rt.Code, summary, byWhom(res.By, rt.By)), nil
 	default:
 		return fmt.Sprintf("Page %d was already acknowledged%s. Reply %dc to resolve it.", rt.Code, byWhom(res.By, rt.By), rt.Code), nil
@@ -203,14 +203,14 @@ func pageRequest(ctx workflow.Context, t InboundText, cmd pageCommand) (string, 
 		return pageErrorReply(ctx, t, rp.Refusal)
 	}
 	pg := rp.Page
-	if pg.Status == store.PageOpen {
+	if pg.Status == paging.StatusOpen {
 		in := NewPageInput(pg, t.Brand)
 		if err := startChild(ctx, pageStartSpec(workflow.GetInfo(ctx).TaskQueueName, in), in); err != nil {
 			workflow.GetLogger(ctx).Error("start a page from a text", "page", pg.ID, "error", err)
 			return "Sorry, the page could not be started just now; please try again in a minute.", nil
 		}
 	}
-	handle := strings.TrimPrefix(pg.Target, store.TargetUser+":")
+	handle := strings.TrimPrefix(pg.Target, paging.TargetUser+":")
 	return fmt.Sprintf("Paging %s now on every channel (page %d).", handle, pg.ID), nil
 }
 
@@ -247,7 +247,7 @@ func pageKeypress(ctx workflow.Context, k InboundKeypress) error {
 	}
 	actx := workflow.WithActivityOptions(ctx, pageUpdateOptions())
 	err := workflow.ExecuteActivity(actx, ActivityPageUpdate, activities.UpdatePageInput{
-		PageID: cp.PageID, WorkflowID: PageWorkflowID(workflow.GetInfo(ctx).TaskQueueName, cp.PageID), Update: UpdateAck, Status: store.PageAcked,
+		PageID: cp.PageID, WorkflowID: PageWorkflowID(workflow.GetInfo(ctx).TaskQueueName, cp.PageID), Update: UpdateAck, Status: paging.StatusAcked,
 		Action: activities.PageAction{By: cp.By, Via: "call", CallSID: k.CallSID},
 	}).Get(ctx, nil)
 	if err != nil {

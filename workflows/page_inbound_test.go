@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -83,7 +84,7 @@ func FuzzParsePageCommand(f *testing.F) {
 			if cmd.handle == "" || strings.TrimSpace(cmd.message) == "" {
 				t.Fatalf("get-now without a handle or message: %+v from %q", cmd, body)
 			}
-			if _, err := store.ParseTarget("user:" + cmd.handle); err != nil {
+			if _, err := paging.ParseTarget("user:" + cmd.handle); err != nil {
 				t.Fatalf("handle %q is not a valid name: %v", cmd.handle, err)
 			}
 			if utf8.ValidString(body) && !utf8.ValidString(cmd.message) {
@@ -151,11 +152,11 @@ func text(body string) func(workflow.Context) (string, error) {
 }
 
 func TestPagingText_AnswersEveryReply(t *testing.T) {
-	open := activities.ReplyTarget{PageID: 7, Code: 3, Summary: "derp is broken", Status: store.PageOpen, By: "alice"}
+	open := activities.ReplyTarget{PageID: 7, Code: 3, Summary: "derp is broken", Status: paging.StatusOpen, By: "alice"}
 	acked := open
-	acked.Status, acked.Settled = store.PageAcked, "bob"
+	acked.Status, acked.Settled = paging.StatusAcked, "bob"
 	resolved := open
-	resolved.Status, resolved.Settled = store.PageResolved, "bob"
+	resolved.Status, resolved.Settled = paging.StatusResolved, "bob"
 	tests := []struct {
 		name       string
 		body       string
@@ -165,13 +166,13 @@ func TestPagingText_AnswersEveryReply(t *testing.T) {
 		want       string
 		wantUpdate string
 	}{
-		{"ack by code", "3a", open, activities.PageActionResult{Status: store.PageAcked, By: "alice", Changed: true}, false,
+		{"ack by code", "3a", open, activities.PageActionResult{Status: paging.StatusAcked, By: "alice", Changed: true}, false,
 			"Acknowledged page 3: derp is broken. Reply 3c to resolve it.", UpdateAck},
-		{"resolve by code", "close 3", open, activities.PageActionResult{Status: store.PageResolved, By: "alice", Changed: true}, false,
+		{"resolve by code", "close 3", open, activities.PageActionResult{Status: paging.StatusResolved, By: "alice", Changed: true}, false,
 			"Resolved page 3: derp is broken.", UpdateResolve},
-		{"resolve an acked page", "3c", acked, activities.PageActionResult{Status: store.PageResolved, By: "alice", Changed: true}, false,
+		{"resolve an acked page", "3c", acked, activities.PageActionResult{Status: paging.StatusResolved, By: "alice", Changed: true}, false,
 			"Resolved page 3: derp is broken.", UpdateResolve},
-		{"ack raced by someone else", "ack", open, activities.PageActionResult{Status: store.PageAcked, By: "bob"}, false,
+		{"ack raced by someone else", "ack", open, activities.PageActionResult{Status: paging.StatusAcked, By: "bob"}, false,
 			"Page 3 was already acknowledged by bob. Reply 3c to resolve it.", UpdateAck},
 		{"ack an acked page", "3a", acked, activities.PageActionResult{}, false,
 			"Page 3 was already acknowledged by bob. Reply 3c to resolve it.", ""},
@@ -212,14 +213,14 @@ func TestPagingText_AnswersEveryReply(t *testing.T) {
 
 func TestPagingText_GetNowStartsABlastPage(t *testing.T) {
 	ir := &inboundRig{request: activities.RequestedPage{Created: true, Requester: "alincoln", Page: store.Page{
-		ID: 12, Target: "user:alice", Summary: "derp is broken", Mode: store.ModeBlast, Urgency: store.UrgencyHigh,
-		RequestedBy: "alincoln", Status: store.PageOpen,
+		ID: 12, Target: "user:alice", Summary: "derp is broken", Mode: paging.ModeBlast, Urgency: paging.UrgencyHigh,
+		RequestedBy: "alincoln", Status: paging.StatusOpen,
 	}}}
 	got := ir.run(t, text("get alice now: derp is broken"))
 	if got != "Paging alice now on every channel (page 12)." {
 		t.Errorf("reply = %q", got)
 	}
-	if len(ir.started) != 1 || ir.started[0].PageID != 12 || ir.started[0].Mode != store.ModeBlast || ir.started[0].RequestedBy != "alincoln" {
+	if len(ir.started) != 1 || ir.started[0].PageID != 12 || ir.started[0].Mode != paging.ModeBlast || ir.started[0].RequestedBy != "alincoln" {
 		t.Errorf("started = %+v", ir.started)
 	}
 }
@@ -245,7 +246,7 @@ func TestPageKeypress_OneAcknowledgesTheCallsPage(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ir := &inboundRig{update: activities.PageActionResult{Status: store.PageAcked, Changed: true}}
+			ir := &inboundRig{update: activities.PageActionResult{Status: paging.StatusAcked, Changed: true}}
 			ir.run(t, func(ctx workflow.Context) (string, error) {
 				return "", pageKeypress(ctx, InboundKeypress{EventID: 5, CallSID: "CA1", Digits: tc.digits, MessageID: tc.message})
 			})

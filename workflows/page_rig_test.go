@@ -15,6 +15,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -114,10 +115,10 @@ func (r *pageRig) queueWait() time.Duration {
 
 // person adds a person reachable through target with the given contacts
 // ("sms:+1555...", "voice:+1555...", "email:a@b") and rules.
-func (r *pageRig) person(target, handle string, id int64, contacts []string, rules ...store.NotificationRule) {
+func (r *pageRig) person(target, handle string, id int64, contacts []string, rules ...paging.NotificationRule) {
 	p := activities.StepPerson{UserID: id, Handle: handle, Rules: rules}
 	if len(rules) == 0 {
-		p.Rules = store.DefaultNotificationRules()
+		p.Rules = paging.DefaultNotificationRules()
 	}
 	for i, c := range contacts {
 		m, addr, _ := strings.Cut(c, ":")

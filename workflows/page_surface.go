@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -66,7 +67,7 @@ func PageSearchAttributes(in PageInput) temporal.SearchAttributes {
 	return temporal.NewSearchAttributes(
 		SearchKind.ValueSet("page"),
 		SearchPageID.ValueSet(strconv.FormatInt(in.PageID, 10)),
-		SearchPageStatus.ValueSet(store.PageOpen),
+		SearchPageStatus.ValueSet(paging.StatusOpen),
 		SearchTarget.ValueSet(in.Target),
 	)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/code"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -243,11 +244,11 @@ func (c *challenge) register(ctx workflow.Context) error {
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateVerify,
 		func(ctx workflow.Context, in CodeCheck) (CodeAnswer, error) {
-			code, _ := activities.NormalizeCode(in.Code)
+			code, _ := code.Normalize(in.Code)
 			return c.check(ctx, code)
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in CodeCheck) error {
-			if _, ok := activities.NormalizeCode(in.Code); !ok {
+			if _, ok := code.Normalize(in.Code); !ok {
 				return temporal.NewApplicationError("A code is 6 digits.", ErrTypeMalformedCode)
 			}
 			if c.final() {
@@ -368,7 +369,7 @@ func (c *challenge) answerReply(ctx workflow.Context, r CodeReply) {
 		if c.status == store.ChallengeVerified {
 			body = alreadyVerified
 		}
-	} else if code, ok := activities.NormalizeCode(r.Code); ok {
+	} else if code, ok := code.Normalize(r.Code); ok {
 		ans, err := c.check(ctx, code)
 		switch {
 		case err != nil:

@@ -21,6 +21,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
+	kcode "github.com/klaxonhq/klaxon/code"
 	"github.com/klaxonhq/klaxon/internal/testenv"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"
@@ -510,7 +511,7 @@ func TestVerifyContact_CodeIsNeverInStateOrStorageInClear(t *testing.T) {
 	if strings.Contains(rowText, code) || len(hash) != 32 || len(salt) != 16 {
 		t.Errorf("stored challenge = %s; want only a 32-byte hash under a 16-byte salt", rowText)
 	}
-	if !activities.CodeMatcher(code)(salt, hash) || activities.CodeMatcher(wrongCode(code))(salt, hash) {
+	if !kcode.Matcher(code)(salt, hash) || kcode.Matcher(wrongCode(code))(salt, hash) {
 		t.Error("the stored hash does not match the code (or matches a wrong one)")
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/internal/dev/mailsink"
 	"github.com/klaxonhq/klaxon/internal/dev/simulator"
+	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"
 )
@@ -138,7 +139,7 @@ func TestE2E_Paging_TextThenCallThenKeypressAcknowledges(t *testing.T) {
 	if !strings.Contains(heard, "derp is broken") || !strings.Contains(heard, "press 1") || !strings.Contains(heard, "acknowledged") {
 		t.Errorf("call transcript = %s", heard)
 	}
-	p := h.waitPageStatus(t, id, store.PageAcked)
+	p := h.waitPageStatus(t, id, paging.StatusAcked)
 	if p.AckedBy != "alice" {
 		t.Errorf("acked by %q", p.AckedBy)
 	}
@@ -154,7 +155,7 @@ func TestE2E_Paging_TextThenCallThenKeypressAcknowledges(t *testing.T) {
 		p = h.page(t, id)
 		return hasEvent(p, store.EventDelivery, klaxon.SMS) && hasEvent(p, store.EventDelivery, klaxon.Voice)
 	})
-	if got := h.pageSearchStatus(t, id); got != store.PageAcked {
+	if got := h.pageSearchStatus(t, id); got != paging.StatusAcked {
 		t.Errorf("KlaxonPageStatus = %q", got)
 	}
 	// The email was due at +4 s: the ack canceled it.
@@ -176,21 +177,21 @@ func TestE2E_Paging_TextRepliesAcknowledgeAndResolve(t *testing.T) {
 
 	h.text(stranger, hPagingNumber, "1a")
 	h.waitText(stranger, "no open pages")
-	if p := h.page(t, id); p.Status != store.PageOpen {
+	if p := h.page(t, id); p.Status != paging.StatusOpen {
 		t.Fatalf("a stranger's reply changed the page: %s", p.Status)
 	}
 
 	h.text(alice, hPagingNumber, "1 A")
 	h.waitText(alice, "Acknowledged page 1: disk full on db-1. Reply 1c to resolve it.")
 	p := h.page(t, id)
-	if p.Status != store.PageAcked || p.AckedBy != "alice" || !hasEvent(p, store.EventReply, klaxon.SMS) {
+	if p.Status != paging.StatusAcked || p.AckedBy != "alice" || !hasEvent(p, store.EventReply, klaxon.SMS) {
 		t.Fatalf("after 1a: %+v", p)
 	}
 	h.text(alice, hPagingNumber, "ack")
 	h.waitText(alice, "Page 1 was already acknowledged by you.")
 	h.text(alice, hPagingNumber, "close 1")
 	h.waitText(alice, "Resolved page 1: disk full on db-1.")
-	h.waitPageStatus(t, id, store.PageResolved)
+	h.waitPageStatus(t, id, paging.StatusResolved)
 	// A late ack gets a clear answer, and pages nobody.
 	h.text(alice, hPagingNumber, "1a")
 	h.waitText(alice, "Page 1 (disk full on db-1) is already resolved by you.")
@@ -225,7 +226,7 @@ func TestE2E_Paging_GetNowBlastsEveryContactFromAVerifiedSender(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := h.page(t, 1)
-	if p.Status != store.PageOpen || !hasEvent(p, store.EventCreated, "") {
+	if p.Status != paging.StatusOpen || !hasEvent(p, store.EventCreated, "") {
 		t.Errorf("page = %+v", p)
 	}
 	// A stranger cannot page anyone.
@@ -288,9 +289,9 @@ func TestE2E_Paging_APIAckResolveAndLateAck(t *testing.T) {
 	})
 	res, err := activities.ApplyPageAction(context.Background(), h.temporal, h.store, activities.UpdatePageInput{
 		PageID: id, WorkflowID: workflows.PageWorkflowID(h.cfg.TaskQueue, id), Update: workflows.UpdateAck,
-		Status: store.PageAcked, Action: activities.PageAction{By: "carol", Via: "call"},
+		Status: paging.StatusAcked, Action: activities.PageAction{By: "carol", Via: "call"},
 	})
-	if err != nil || res.Changed || res.Status != store.PageResolved {
+	if err != nil || res.Changed || res.Status != paging.StatusResolved {
 		t.Fatalf("ack of an ended page: %+v %v", res, err)
 	}
 	var list struct {
@@ -421,7 +422,7 @@ func TestE2E_Paging_PolicyStepsAndAMachineCannotAcknowledge(t *testing.T) {
 	// Step 2: bob, 2 s later (escalate_after_seconds overrides the step's 6 s).
 	h.waitText(bob, "replication stopped")
 	p := h.page(t, id)
-	if p.Status != store.PageOpen {
+	if p.Status != paging.StatusOpen {
 		t.Errorf("a machine acknowledged the page: %+v", p)
 	}
 	h.text(bob, hPagingNumber, "1a")
@@ -551,7 +552,7 @@ func TestE2E_Paging_AckHangsUpTheOtherCalls(t *testing.T) {
 	}
 	id, _ := h.createPage(t, map[string]any{"target": "policy:everyone", "summary": "all hands", "mode": "blast"})
 	start := time.Now()
-	p := h.waitPageStatus(t, id, store.PageAcked)
+	p := h.waitPageStatus(t, id, paging.StatusAcked)
 	if p.AckedBy != "alice" {
 		t.Errorf("acked by %q", p.AckedBy)
 	}
@@ -579,8 +580,8 @@ func TestE2E_Paging_NotificationRulesDecideTheOrder(t *testing.T) {
 	pagingPerson(t, h, "alice", alice, "alice@example.com")
 	h.sim.SetBehaviour(alice, simulator.Behaviour{Answer: simulator.AnswerNoAnswer})
 	var out struct {
-		Rules []store.NotificationRule `json:"rules"`
-		Error string                   `json:"error"`
+		Rules []paging.NotificationRule `json:"rules"`
+		Error string                    `json:"error"`
 	}
 	if code := h.api(http.MethodGet, "/api/v1/users/alice/notification-rules", nil, &out); code != http.StatusOK || len(out.Rules) != 3 {
 		t.Fatalf("defaults: %d %+v", code, out)
