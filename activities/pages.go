@@ -209,52 +209,11 @@ func (p *Paging) RecordPageEvent(ctx context.Context, in PageEventInput) ([]Deli
 	var timeline []store.PageEvent
 	for _, e := range evs {
 		out = append(out, DeliveryStatus{Status: e.Status, AnsweredBy: e.Detail, ErrorCode: e.ErrorCode})
-		if TimelineStatus(e.Status) {
-			timeline = append(timeline, DeliveryEvent(in.MessageID, in.Medium, in.To, e.Status, e.Detail, e.ErrorCode))
+		if paging.TimelineStatus(e.Status) {
+			timeline = append(timeline, store.DeliveryEvent(in.MessageID, in.Medium, in.To, e.Status, e.Detail, e.ErrorCode))
 		}
 	}
 	return out, p.Store.RecordPageEvents(ctx, in.PageID, timeline)
-}
-
-// TimelineStatus reports whether a provider status is worth a line in a
-// page's timeline: the ones that say whether the person was reached.
-func TimelineStatus(status string) bool {
-	switch status {
-	case klaxon.StatusRinging, klaxon.StatusAnswered, klaxon.StatusDelivered, klaxon.StatusCompleted,
-		klaxon.StatusUndelivered, klaxon.StatusNoAnswer, klaxon.StatusBusy, klaxon.StatusFailed,
-		klaxon.StatusCanceled, "read":
-		return true
-	}
-	return false
-}
-
-// NotReached reports whether a status means the person was not reached —
-// an undelivered text; a failed, busy or unanswered call; a call that ended
-// on voicemail — and must be moved to their next medium at once.
-func NotReached(status, answeredBy string) bool {
-	switch status {
-	case klaxon.StatusUndelivered, klaxon.StatusFailed, klaxon.StatusNoAnswer, klaxon.StatusBusy:
-		return true
-	case klaxon.StatusCompleted:
-		return strings.HasPrefix(answeredBy, "machine")
-	}
-	return false
-}
-
-// DeliveryEvent is the timeline entry of a provider status of a page's
-// message (once per message and status).
-func DeliveryEvent(messageID string, medium klaxon.Medium, to, status, answeredBy, errorCode string) store.PageEvent {
-	detail := status
-	if answeredBy != "" {
-		detail += " (answered by " + answeredBy + ")"
-	}
-	if errorCode != "" {
-		detail += " (error " + errorCode + ")"
-	}
-	return store.PageEvent{
-		Kind: store.EventDelivery, Key: "delivery/" + messageID + "/" + status, Medium: medium,
-		Contact: redact.Address(to), MessageID: messageID, Detail: detail,
-	}
 }
 
 // PageStatusInput acknowledges or resolves a page's record.

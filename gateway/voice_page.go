@@ -197,7 +197,7 @@ func (g *Gateway) voiceGather(w http.ResponseWriter, r *http.Request) {
 // status itself is already stored, and the workflow's own timers escalate
 // without the signal.
 func (g *Gateway) pageDeliveryStatus(ctx context.Context, messageID, status, answeredBy, errorCode string) {
-	if !activities.TimelineStatus(status) && !activities.NotReached(status, answeredBy) {
+	if !paging.TimelineStatus(status) && !paging.NotReached(status, answeredBy) {
 		return // queued, sent, initiated...: nothing to record, no query
 	}
 	pm, err := g.Store.PageOfMessage(ctx, messageID)
@@ -207,13 +207,13 @@ func (g *Gateway) pageDeliveryStatus(ctx context.Context, messageID, status, ans
 		}
 		return
 	}
-	if activities.TimelineStatus(status) {
+	if paging.TimelineStatus(status) {
 		if err := g.Store.RecordPageEvent(ctx, pm.PageID,
-			activities.DeliveryEvent(messageID, pm.Medium, pm.To, status, answeredBy, errorCode)); err != nil {
+			store.DeliveryEvent(messageID, pm.Medium, pm.To, status, answeredBy, errorCode)); err != nil {
 			g.Logger.WarnContext(ctx, "record page delivery status", "page", pm.PageID, "error", err)
 		}
 	}
-	if !activities.NotReached(status, answeredBy) {
+	if !paging.NotReached(status, answeredBy) {
 		return
 	}
 	sctx, cancel := context.WithTimeout(ctx, 2*time.Second)

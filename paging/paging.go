@@ -98,6 +98,31 @@ func DefaultNotificationRules() []NotificationRule {
 // would reach nobody, and "get HANDLE now" by text answers so, by it.
 func CanPage(verifiedContacts int) bool { return verifiedContacts > 0 }
 
+// TimelineStatus reports whether a provider status is worth a line in a
+// page's timeline: the ones that say whether the person was reached.
+func TimelineStatus(status string) bool {
+	switch status {
+	case klaxon.StatusRinging, klaxon.StatusAnswered, klaxon.StatusDelivered, klaxon.StatusCompleted,
+		klaxon.StatusUndelivered, klaxon.StatusNoAnswer, klaxon.StatusBusy, klaxon.StatusFailed,
+		klaxon.StatusCanceled, "read":
+		return true
+	}
+	return false
+}
+
+// NotReached reports whether a status means the person was not reached —
+// an undelivered text; a failed, busy or unanswered call; a call that ended
+// on voicemail — and must be moved to their next medium at once.
+func NotReached(status, answeredBy string) bool {
+	switch status {
+	case klaxon.StatusUndelivered, klaxon.StatusFailed, klaxon.StatusNoAnswer, klaxon.StatusBusy:
+		return true
+	case klaxon.StatusCompleted:
+		return strings.HasPrefix(answeredBy, "machine")
+	}
+	return false
+}
+
 // clip shortens s for an error message.
 func clip(s string, n int) string {
 	r := []rune(s)

@@ -641,7 +641,7 @@ func (p *pager) onDelivery(d PageDelivery) {
 	if nt.machine {
 		answeredBy = "machine"
 	}
-	if activities.NotReached(d.Status, answeredBy) && !nt.failed && !p.stopped {
+	if paging.NotReached(d.Status, answeredBy) && !nt.failed && !p.stopped {
 		p.failed(nt)
 	}
 }

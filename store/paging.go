@@ -72,3 +72,19 @@ func (s *Store) PageOfCall(ctx context.Context, messageID string) (CallPage, err
 	}
 	return cp, nil
 }
+
+// DeliveryEvent is the timeline entry of a provider status of a page's
+// message (once per message and status).
+func DeliveryEvent(messageID string, medium klaxon.Medium, to, status, answeredBy, errorCode string) PageEvent {
+	detail := status
+	if answeredBy != "" {
+		detail += " (answered by " + answeredBy + ")"
+	}
+	if errorCode != "" {
+		detail += " (error " + errorCode + ")"
+	}
+	return PageEvent{
+		Kind: EventDelivery, Key: "delivery/" + messageID + "/" + status, Medium: medium,
+		Contact: redact.Address(to), MessageID: messageID, Detail: detail,
+	}
+}
