@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/api"
 	"github.com/klaxonhq/klaxon/channel"
 	"github.com/klaxonhq/klaxon/phone"
 	"github.com/klaxonhq/klaxon/store"
@@ -29,19 +30,11 @@ var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,100}$`)
 // areaCodePattern is an area code for provisioning.
 var areaCodePattern = regexp.MustCompile(`^[0-9]{2,5}$`)
 
-// createChannelRequest is the body of POST /api/v1/channels.
-type createChannelRequest struct {
-	Phone  string   `json:"phone"`
-	Admins []string `json:"admins"`
-	// RequestID makes the request idempotent (also: Idempotency-Key).
-	RequestID string `json:"request_id"`
-}
-
 // createChannel runs the same ChannelCreate workflow as a CHANNEL text and
 // answers with the channel's number: 201 {"phone"}. The workflow id comes
 // from the request id, so a retried request gets the same channel.
 func (g *Gateway) createChannel(w http.ResponseWriter, r *http.Request) {
-	var req createChannelRequest
+	var req api.CreateChannelRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		writeError(w, r, g.Logger, err)
 		return
@@ -62,7 +55,7 @@ func (g *Gateway) createChannel(w http.ResponseWriter, r *http.Request) {
 	}
 	switch res.Outcome {
 	case workflows.OutcomeCreated:
-		writeJSON(w, http.StatusCreated, map[string]any{"phone": res.Phone, "id": res.ChannelID, "request_id": in.RequestID})
+		writeJSON(w, http.StatusCreated, api.ChannelCreated{Phone: res.Phone, ID: res.ChannelID, RequestID: in.RequestID})
 	case workflows.OutcomeRefused:
 		code := klaxon.EInvalid
 		if res.Conflict {
@@ -91,7 +84,7 @@ func requestID(r *http.Request, fromBody, prefix string) (string, error) {
 }
 
 // validateChannelRequest checks and normalises a channel request.
-func (g *Gateway) validateChannelRequest(r *http.Request, req createChannelRequest) (workflows.ChannelCreateInput, error) {
+func (g *Gateway) validateChannelRequest(r *http.Request, req api.CreateChannelRequest) (workflows.ChannelCreateInput, error) {
 	var in workflows.ChannelCreateInput
 	rid, err := requestID(r, req.RequestID, "chreq")
 	if err != nil {
@@ -137,12 +130,6 @@ func (g *Gateway) apiNumber(raw string) (string, error) {
 	return phone.Normalize(raw, g.Config.DefaultRegion)
 }
 
-// channelView is a channel as maintainers see it: counts, never members.
-type channelView struct {
-	store.Channel
-	Broadcasts []store.Broadcast `json:"broadcasts,omitempty"`
-}
-
 // listChannels is GET /api/v1/channels.
 func (g *Gateway) listChannels(w http.ResponseWriter, r *http.Request) {
 	cs, err := g.Store.ListChannels(r.Context())
@@ -150,10 +137,11 @@ func (g *Gateway) listChannels(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	if cs == nil {
-		cs = []store.Channel{}
+	out := api.ChannelList{Channels: make([]api.Channel, 0, len(cs))}
+	for _, c := range cs {
+		out.Channels = append(out.Channels, channelOf(c))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"channels": cs})
+	writeJSON(w, http.StatusOK, out)
 }
 
 // getChannel is GET /api/v1/channels/{phone}: counts and the latest
@@ -169,10 +157,11 @@ func (g *Gateway) getChannel(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	if bs == nil {
-		bs = []store.Broadcast{}
+	v := api.ChannelDetail{Channel: channelOf(ch), Broadcasts: make([]api.Broadcast, 0, len(bs))}
+	for _, b := range bs {
+		v.Broadcasts = append(v.Broadcasts, broadcastOf(b))
 	}
-	writeJSON(w, http.StatusOK, channelView{Channel: ch, Broadcasts: bs})
+	writeJSON(w, http.StatusOK, v)
 }
 
 // deleteChannel is DELETE /api/v1/channels/{phone}.
@@ -206,28 +195,21 @@ func (g *Gateway) channelFromPath(r *http.Request) (store.Channel, error) {
 	return ch, err
 }
 
-// numberView is a pool number with its state in words.
-type numberView struct {
-	store.Number
-	// State is "available", "in use" or "failed".
-	State string `json:"state"`
-}
-
-func viewNumber(n store.Number) numberView {
+// viewNumber is a pool number with its state in words.
+func viewNumber(n store.Number) api.Number {
 	state := n.Status
 	if state == store.NumberInUse {
 		state = "in use"
 	}
-	return numberView{Number: n, State: state}
+	return api.Number{ID: n.ID, Phone: n.Phone, Status: n.Status, Source: n.Source, Error: n.Error,
+		ChannelID: n.ChannelID, CreatedAt: n.CreatedAt, State: state}
 }
 
 // addNumber is POST /api/v1/numbers {"phone"}: a number the maintainers
 // own, its SMS webhook already pointing at KLAXON_PUBLIC_URL/twilio/sms,
 // joins the pool ready for a channel.
 func (g *Gateway) addNumber(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Phone string `json:"phone"`
-	}
+	var req api.AddNumberRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		writeError(w, r, g.Logger, err)
 		return
@@ -260,7 +242,7 @@ func (g *Gateway) listNumbers(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	out := make([]numberView, 0, len(ns))
+	out := make([]api.Number, 0, len(ns))
 	for _, n := range ns {
 		out = append(out, viewNumber(n))
 	}
@@ -269,19 +251,13 @@ func (g *Gateway) listNumbers(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"numbers": out, "available": avail, "active_channels": active, "reserve_size": g.Config.ReserveSize,
-	})
+	writeJSON(w, http.StatusOK, api.NumberList{Numbers: out, Available: avail, ActiveChannels: active, ReserveSize: g.Config.ReserveSize})
 }
 
 // provisionNumbers is POST /api/v1/numbers/provision {"count","area_code"?}:
 // buys numbers through the provider and adds them to the pool.
 func (g *Gateway) provisionNumbers(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Count     int    `json:"count"`
-		AreaCode  string `json:"area_code"`
-		RequestID string `json:"request_id"`
-	}
+	var req api.ProvisionRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		writeError(w, r, g.Logger, err)
 		return
@@ -313,5 +289,5 @@ func (g *Gateway) provisionNumbers(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnavailable, "No number could be provisioned: %s.", strings.TrimSuffix(res.Failed[0].Reason, ".")))
 		return
 	}
-	writeJSON(w, http.StatusCreated, res)
+	writeJSON(w, http.StatusCreated, provisionOf(res))
 }

@@ -11,23 +11,15 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/api"
 	"github.com/klaxonhq/klaxon/phone"
-	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"
 )
-
-// createMessageRequest is the body of POST /api/v1/messages.
-type createMessageRequest struct {
-	Channel string `json:"channel"`
-	To      string `json:"to"`
-	Body    string `json:"body"`
-	Subject string `json:"subject"`
-}
 
 // createMessage queues one message through the delivery pipeline: 202 with
 // its id as soon as the record exists and its workflow has started.
 func (g *Gateway) createMessage(w http.ResponseWriter, r *http.Request) {
-	var req createMessageRequest
+	var req api.CreateMessageRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		writeError(w, r, g.Logger, err)
 		return
@@ -51,13 +43,11 @@ func (g *Gateway) createMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnavailable, "The message could not be queued: the workflow engine is unavailable. Try again."))
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]string{
-		"id": m.ID, "status": klaxon.StatusQueued, "workflow_id": workflows.MessageWorkflowID(m.ID),
-	})
+	writeJSON(w, http.StatusAccepted, api.MessageCreated{ID: m.ID, Status: klaxon.StatusQueued, WorkflowID: workflows.MessageWorkflowID(m.ID)})
 }
 
 // validateMessage checks a message request and normalises its address.
-func (g *Gateway) validateMessage(req createMessageRequest) (klaxon.Message, error) {
+func (g *Gateway) validateMessage(req api.CreateMessageRequest) (klaxon.Message, error) {
 	m := klaxon.Message{Medium: klaxon.Medium(strings.ToLower(strings.TrimSpace(req.Channel))), Body: req.Body, Subject: strings.TrimSpace(req.Subject)}
 	if !m.Medium.Valid() {
 		if req.Channel == "" {
@@ -97,14 +87,6 @@ func (g *Gateway) validateMessage(req createMessageRequest) (klaxon.Message, err
 	return m, nil
 }
 
-// messageView is GET /api/v1/messages/{id}.
-type messageView struct {
-	store.MessageRecord
-	Channel  klaxon.Medium       `json:"channel"`
-	Attempts []store.Attempt     `json:"attempts"`
-	Events   []store.StatusEvent `json:"events"`
-}
-
 func (g *Gateway) getMessage(w http.ResponseWriter, r *http.Request) {
 	id := mux.Vars(r)["id"]
 	m, attempts, events, err := g.Store.GetMessage(r.Context(), id)
@@ -115,13 +97,7 @@ func (g *Gateway) getMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	if attempts == nil {
-		attempts = []store.Attempt{}
-	}
-	if events == nil {
-		events = []store.StatusEvent{}
-	}
-	writeJSON(w, http.StatusOK, messageView{MessageRecord: m, Channel: m.Medium, Attempts: attempts, Events: events})
+	writeJSON(w, http.StatusOK, messageOf(m, attempts, events))
 }
 
 // NewID returns a random, URL-safe id with a prefix naming its kind.

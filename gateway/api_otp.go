@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/api"
 	"github.com/klaxonhq/klaxon/code"
 	"github.com/klaxonhq/klaxon/phone"
 	"github.com/klaxonhq/klaxon/store"
@@ -34,15 +35,9 @@ func otpLimits() []store.Limit {
 	}
 }
 
-// otpRequest is the body of POST /api/v1/otp: a phone number or a user.
-type otpRequest struct {
-	Phone string `json:"phone"`
-	User  string `json:"user"`
-}
-
 // otpTarget resolves an OTP request to the number to text (and the user,
 // when one was named): a user's first verified SMS number.
-func (g *Gateway) otpTarget(ctx context.Context, req otpRequest) (number string, userID int64, err error) {
+func (g *Gateway) otpTarget(ctx context.Context, req api.OTPRequest) (number string, userID int64, err error) {
 	p, u := strings.TrimSpace(req.Phone), strings.TrimSpace(req.User)
 	switch {
 	case p != "" && u != "":
@@ -82,7 +77,7 @@ func (g *Gateway) otpTarget(ctx context.Context, req otpRequest) (number string,
 // throttled request is a 429 with Retry-After and changes nothing.
 func (g *Gateway) createOTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	var req otpRequest
+	var req api.OTPRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		writeError(w, r, g.Logger, err)
 		return
@@ -112,9 +107,7 @@ func (g *Gateway) createOTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnavailable, "No login code could be sent: the workflow engine is unavailable. Try again."))
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{
-		"id": id, "expires_in": int(workflows.DefaultCodeTTL / time.Second),
-	})
+	writeJSON(w, http.StatusCreated, api.OTPSent{ID: id, ExpiresIn: int(workflows.DefaultCodeTTL / time.Second)})
 }
 
 // checkOTP is POST /api/v1/otp/{id}/check {"code"}: {"valid":true} once,
@@ -127,7 +120,7 @@ func (g *Gateway) checkOTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	invalid := func() { writeJSON(w, http.StatusOK, map[string]bool{"valid": false}) }
+	invalid := func() { writeJSON(w, http.StatusOK, api.OTPCheck{Valid: false}) }
 	id := mux.Vars(r)["id"]
 	code, ok := code.Normalize(raw)
 	if !ok || !strings.HasPrefix(id, "otp_") || len(id) > 64 {
@@ -150,6 +143,6 @@ func (g *Gateway) checkOTP(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		writeError(w, r, g.Logger, err)
 	default:
-		writeJSON(w, http.StatusOK, map[string]bool{"valid": ans.Valid})
+		writeJSON(w, http.StatusOK, api.OTPCheck{Valid: ans.Valid})
 	}
 }

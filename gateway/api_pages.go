@@ -12,6 +12,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/api"
 	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"
@@ -40,35 +41,12 @@ const (
 	maxByLen       = 64
 )
 
-// createPageRequest is the body of POST /api/v1/pages.
-type createPageRequest struct {
-	Target   string `json:"target"`
-	Summary  string `json:"summary"`
-	Details  string `json:"details"`
-	DedupKey string `json:"dedup_key"`
-	Mode     string `json:"mode"`
-	// Urgency is "high" (the default: escalates) or "low" (one text per
-	// person, never a call).
-	Urgency              string `json:"urgency"`
-	EscalateAfterSeconds *int   `json:"escalate_after_seconds"`
-}
-
-// pageCreated is the answer to POST /api/v1/pages.
-type pageCreated struct {
-	ID         int64  `json:"id"`
-	WorkflowID string `json:"workflow_id"`
-	Status     string `json:"status"`
-	// Deduplicated reports that a live page with the same dedup key was
-	// returned instead of a new one.
-	Deduplicated bool `json:"deduplicated"`
-}
-
 // createPage creates a page and starts its workflow: 202 with its id as
 // soon as the record exists and the workflow has started (eagerly, so the
 // first text leaves within milliseconds). The same dedup key while a page
 // with it is open or acknowledged returns that page with 200.
 func (g *Gateway) createPage(w http.ResponseWriter, r *http.Request) {
-	var req createPageRequest
+	var req api.CreatePageRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		writeError(w, r, g.Logger, err)
 		return
@@ -84,7 +62,7 @@ func (g *Gateway) createPage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	out := pageCreated{ID: pg.ID, WorkflowID: workflows.PageWorkflowID(g.Config.TaskQueue, pg.ID), Status: pg.Status, Deduplicated: !created}
+	out := api.PageCreated{ID: pg.ID, WorkflowID: workflows.PageWorkflowID(g.Config.TaskQueue, pg.ID), Status: pg.Status, Deduplicated: !created}
 	if err := g.start.Page(ctx, pg); err != nil {
 		if !created {
 			// The page exists and its workflow most likely too (the first
@@ -110,7 +88,7 @@ func (g *Gateway) createPage(w http.ResponseWriter, r *http.Request) {
 // validatePage checks a page request and that its target can be reached:
 // a user must exist and have a verified contact method, a rotation must
 // have someone on call who has one, a policy must exist.
-func (g *Gateway) validatePage(ctx context.Context, req createPageRequest) (store.Page, error) {
+func (g *Gateway) validatePage(ctx context.Context, req api.CreatePageRequest) (store.Page, error) {
 	var p store.Page
 	if strings.TrimSpace(req.Target) == "" {
 		return p, klaxon.Errorf(klaxon.EInvalid, `Field "target" is required: "user:HANDLE", "rotation:NAME" or "policy:NAME".`)
@@ -204,13 +182,6 @@ func (g *Gateway) reachable(ctx context.Context, t paging.Target) error {
 	return klaxon.Errorf(klaxon.EUnprocessable, "Nobody %s names has a verified contact method, so nobody would be paged.", t)
 }
 
-// pageView is GET /api/v1/pages/{id}: the page and its timeline.
-type pageView struct {
-	store.Page
-	WorkflowID string            `json:"workflow_id"`
-	Events     []store.PageEvent `json:"events"`
-}
-
 func (g *Gateway) getPage(w http.ResponseWriter, r *http.Request) {
 	pg, err := g.pageFromPath(r)
 	if err != nil {
@@ -222,10 +193,7 @@ func (g *Gateway) getPage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	if evs == nil {
-		evs = []store.PageEvent{}
-	}
-	writeJSON(w, http.StatusOK, pageView{Page: pg, WorkflowID: workflows.PageWorkflowID(g.Config.TaskQueue, pg.ID), Events: evs})
+	writeJSON(w, http.StatusOK, api.PageDetail{Page: pageOf(pg), WorkflowID: workflows.PageWorkflowID(g.Config.TaskQueue, pg.ID), Events: pageEventsOf(evs)})
 }
 
 // pageFromPath loads the page named by the {id} in the path.
@@ -266,27 +234,11 @@ func (g *Gateway) listPages(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	if pages == nil {
-		pages = []store.Page{}
+	out := api.PageList{Pages: make([]api.Page, 0, len(pages))}
+	for _, p := range pages {
+		out.Pages = append(out.Pages, pageOf(p))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"pages": pages})
-}
-
-// pageActionRequest is the body of POST /api/v1/pages/{id}/ack and /resolve.
-type pageActionRequest struct {
-	By string `json:"by"`
-}
-
-// pageActionView answers an acknowledgement or resolution.
-type pageActionView struct {
-	ID      int64  `json:"id"`
-	Status  string `json:"status"`
-	AckedBy string `json:"acked_by,omitempty"`
-	// ResolvedBy is set once resolved.
-	ResolvedBy string `json:"resolved_by,omitempty"`
-	// Changed is false when the page was already in that state.
-	Changed bool   `json:"changed"`
-	Message string `json:"message"`
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (g *Gateway) ackPage(w http.ResponseWriter, r *http.Request) {
@@ -305,7 +257,7 @@ const pageActionTimeout = 10 * time.Second
 // stops every pending notification before it answers. An acknowledgement
 // after the page was resolved is a 409 that says so, and changes nothing.
 func (g *Gateway) pageAction(w http.ResponseWriter, r *http.Request, update, status string) {
-	var req pageActionRequest
+	var req api.PageActionRequest
 	if r.ContentLength != 0 {
 		if err := decodeJSON(w, r, &req); err != nil {
 			writeError(w, r, g.Logger, err)
@@ -348,7 +300,7 @@ func (g *Gateway) pageAction(w http.ResponseWriter, r *http.Request, update, sta
 	if cur, err := g.Store.GetPage(r.Context(), pg.ID); err == nil {
 		pg = cur
 	}
-	v := pageActionView{ID: pg.ID, Status: res.Status, AckedBy: pg.AckedBy, ResolvedBy: pg.ResolvedBy, Changed: res.Changed}
+	v := api.PageAction{ID: pg.ID, Status: res.Status, AckedBy: pg.AckedBy, ResolvedBy: pg.ResolvedBy, Changed: res.Changed}
 	switch {
 	case res.Changed && status == paging.StatusAcked:
 		v.Message = "Page acknowledged: every pending notification is canceled."

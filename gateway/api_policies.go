@@ -8,6 +8,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/api"
 	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/store"
 )
@@ -16,11 +17,12 @@ import (
 // [{"targets": ["user:alice", "rotation:ops"], "delay_seconds": 300}]} →
 // 201 with the policy. Every user and rotation it names must exist.
 func (g *Gateway) createPolicy(w http.ResponseWriter, r *http.Request) {
-	var p store.Policy
-	if err := decodeJSON(w, r, &p); err != nil {
+	var req api.PolicyRequest
+	if err := decodeJSON(w, r, &req); err != nil {
 		writeError(w, r, g.Logger, err)
 		return
 	}
+	p := policyFrom(req)
 	if err := p.Validate(); err != nil {
 		writeError(w, r, g.Logger, err)
 		return
@@ -34,7 +36,7 @@ func (g *Gateway) createPolicy(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, created)
+	writeJSON(w, http.StatusCreated, policyOf(created))
 }
 
 // policyTargetsExist checks that every user and rotation a policy names
@@ -70,10 +72,11 @@ func (g *Gateway) listPolicies(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	if ps == nil {
-		ps = []store.Policy{}
+	out := api.PolicyList{Policies: make([]api.Policy, 0, len(ps))}
+	for _, p := range ps {
+		out.Policies = append(out.Policies, policyOf(p))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"policies": ps})
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (g *Gateway) getPolicy(w http.ResponseWriter, r *http.Request) {
@@ -86,19 +89,11 @@ func (g *Gateway) getPolicy(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, p)
-}
-
-// notificationRules is the body of PUT and the answer of GET
-// /api/v1/users/{handle}/notification-rules: when each medium reaches the
-// person, in seconds from their first notification of a page. An empty
-// list restores the defaults (text at once, call at 2 minutes, email at 5).
-type notificationRules struct {
-	Rules []paging.NotificationRule `json:"rules"`
+	writeJSON(w, http.StatusOK, policyOf(p))
 }
 
 func (g *Gateway) setNotificationRules(w http.ResponseWriter, r *http.Request) {
-	var req notificationRules
+	var req api.NotificationRules
 	if err := decodeJSON(w, r, &req); err != nil {
 		writeError(w, r, g.Logger, err)
 		return
@@ -112,7 +107,7 @@ func (g *Gateway) setNotificationRules(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	if err := g.Store.SetNotificationRules(r.Context(), u.ID, req.Rules); err != nil {
+	if err := g.Store.SetNotificationRules(r.Context(), u.ID, rulesFrom(req)); err != nil {
 		writeError(w, r, g.Logger, err)
 		return
 	}
@@ -130,7 +125,7 @@ func (g *Gateway) getNotificationRules(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, notificationRules{Rules: rules})
+	writeJSON(w, http.StatusOK, rulesOf(rules))
 }
 
 // userFromPath loads the user named by {handle}.

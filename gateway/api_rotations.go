@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/api"
 	"github.com/klaxonhq/klaxon/oncall"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"
@@ -38,88 +39,8 @@ func (g *Gateway) rotationRoutes(api *mux.Router) {
 	api.HandleFunc("/rotations/{name}/replan", g.replanRotationRequest).Methods(http.MethodPost)
 }
 
-// createRotationRequest is the body of POST /api/v1/rotations. The shift
-// length is given once, in hours, days or weeks.
-type createRotationRequest struct {
-	Name       string   `json:"name"`
-	Timezone   string   `json:"timezone"`
-	Members    []string `json:"members"`
-	ShiftHours *int     `json:"shift_hours"`
-	ShiftDays  *int     `json:"shift_days"`
-	ShiftWeeks *int     `json:"shift_weeks"`
-	// Start is RFC 3339; empty means now.
-	Start string `json:"start"`
-	// HandoffTime ("09:00") and HandoffWeekday ("monday") align handoffs;
-	// by default they are start's.
-	HandoffTime    string `json:"handoff_time"`
-	HandoffWeekday string `json:"handoff_weekday"`
-	// ReminderMinutes before each shift the incoming person is reminded;
-	// absent means 60, 0 turns reminders off.
-	ReminderMinutes *int `json:"reminder_minutes"`
-}
-
-// onCallView is who is on call: GET /api/v1/rotations/{name}/oncall. Times
-// are RFC 3339 in the rotation's timezone; user and until are null when
-// nobody is on call, or nobody will take over.
-type onCallView struct {
-	Rotation      string     `json:"rotation"`
-	Timezone      string     `json:"timezone"`
-	User          *string    `json:"user"`
-	Until         *time.Time `json:"until"`
-	ScheduledUser *string    `json:"scheduled_user"`
-	OverrideID    int64      `json:"override_id,omitempty"`
-	At            time.Time  `json:"at"`
-}
-
-// shiftView is one stretch of an upcoming schedule.
-type shiftView struct {
-	User          string     `json:"user"`
-	ScheduledUser string     `json:"scheduled_user,omitempty"`
-	OverrideID    int64      `json:"override_id,omitempty"`
-	Start         time.Time  `json:"start"`
-	End           *time.Time `json:"end"`
-}
-
-// rotationView is a rotation as the API shows it.
-type rotationView struct {
-	Name            string     `json:"name"`
-	Timezone        string     `json:"timezone"`
-	ShiftHours      int        `json:"shift_hours"`
-	Shift           string     `json:"shift"`
-	HandoffTime     string     `json:"handoff_time"`
-	HandoffWeekday  string     `json:"handoff_weekday,omitempty"`
-	Start           time.Time  `json:"start"`
-	ReminderMinutes int        `json:"reminder_minutes"`
-	Members         []string   `json:"members"`
-	OnCall          onCallView `json:"oncall"`
-	// Upcoming is the schedule ahead, overrides included (single rotation
-	// only).
-	Upcoming []shiftView `json:"upcoming,omitempty"`
-	// Handoffs is the state of the rotation's handoff workflow (single
-	// rotation only).
-	Handoffs *handoffsView `json:"handoffs,omitempty"`
-	Warnings []string      `json:"warnings,omitempty"`
-}
-
-// handoffsView is what the rotation's workflow says about itself.
-type handoffsView struct {
-	WorkflowID string `json:"workflow_id"`
-	// Status is the workflow's ("running", "not running", "unknown") and,
-	// when running, its own state.
-	Status string                   `json:"status"`
-	State  *workflows.RotationState `json:"state,omitempty"`
-}
-
-// overrideView is an override as the API shows it.
-type overrideView struct {
-	store.RotationOverride
-	// Covers lists who the override stands in for, in order.
-	Covers   []string `json:"covers,omitempty"`
-	Warnings []string `json:"warnings,omitempty"`
-}
-
 func (g *Gateway) createRotation(w http.ResponseWriter, r *http.Request) {
-	var req createRotationRequest
+	var req api.CreateRotationRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		writeError(w, r, g.Logger, err)
 		return
@@ -147,7 +68,7 @@ func (g *Gateway) createRotation(w http.ResponseWriter, r *http.Request) {
 }
 
 // newRotation checks a create request and turns it into a store.NewRotation.
-func (g *Gateway) newRotation(req createRotationRequest) (store.NewRotation, error) {
+func (g *Gateway) newRotation(req api.CreateRotationRequest) (store.NewRotation, error) {
 	nr := store.NewRotation{Name: strings.TrimSpace(req.Name), Reminder: store.DefaultReminder}
 	if err := store.CheckRotationName(nr.Name); err != nil {
 		return nr, err
@@ -190,7 +111,7 @@ func (g *Gateway) newRotation(req createRotationRequest) (store.NewRotation, err
 }
 
 // rotationShiftHours reads the one shift length of a create request.
-func rotationShiftHours(req createRotationRequest) (int, error) {
+func rotationShiftHours(req api.CreateRotationRequest) (int, error) {
 	type unit struct {
 		field string
 		v     *int
@@ -252,14 +173,14 @@ func parseRotationTime(field, s string) (time.Time, error) {
 
 // rotationView builds the view of one rotation at instant now, with the
 // next shifts when upcoming > 0.
-func (g *Gateway) rotationView(ctx context.Context, name string, now time.Time, upcoming int) (rotationView, error) {
+func (g *Gateway) rotationView(ctx context.Context, name string, now time.Time, upcoming int) (api.Rotation, error) {
 	rs, err := g.Store.RotationSchedule(ctx, name, now)
 	if err != nil {
-		return rotationView{}, err
+		return api.Rotation{}, err
 	}
 	v := g.rotationViewOf(rs, now)
 	if upcoming > 0 {
-		v.Upcoming = []shiftView{}
+		v.Upcoming = []api.Shift{}
 		for _, s := range rs.Schedule.Segments(now, now.AddDate(1, 0, 0), upcoming) {
 			v.Upcoming = append(v.Upcoming, shiftViewOf(s, rs.Schedule.Location))
 		}
@@ -274,10 +195,10 @@ func (g *Gateway) rotationView(ctx context.Context, name string, now time.Time, 
 	return v, nil
 }
 
-func (g *Gateway) rotationViewOf(rs store.RotationSchedule, now time.Time) rotationView {
+func (g *Gateway) rotationViewOf(rs store.RotationSchedule, now time.Time) api.Rotation {
 	rot, sched := rs.Rotation, rs.Schedule
 	loc := sched.Location
-	v := rotationView{
+	v := api.Rotation{
 		Name: rot.Name, Timezone: rot.Timezone, ShiftHours: rot.ShiftHours, Shift: oncall.ShiftString(rot.ShiftHours),
 		HandoffTime: sched.HandoffTime().String(), Start: rot.Start.In(loc),
 		ReminderMinutes: int(rot.Reminder / time.Minute), Members: rot.Handles(),
@@ -289,8 +210,8 @@ func (g *Gateway) rotationViewOf(rs store.RotationSchedule, now time.Time) rotat
 	return v
 }
 
-func onCallViewOf(oc store.OnCall, at time.Time, loc *time.Location) onCallView {
-	v := onCallView{Rotation: oc.Rotation, Timezone: loc.String(), OverrideID: oc.OverrideID, At: at.In(loc).Truncate(time.Second)}
+func onCallViewOf(oc store.OnCall, at time.Time, loc *time.Location) api.OnCall {
+	v := api.OnCall{Rotation: oc.Rotation, Timezone: loc.String(), OverrideID: oc.OverrideID, At: at.In(loc).Truncate(time.Second)}
 	if oc.User != "" {
 		v.User = &oc.User
 	}
@@ -304,8 +225,8 @@ func onCallViewOf(oc store.OnCall, at time.Time, loc *time.Location) onCallView 
 	return v
 }
 
-func shiftViewOf(s oncall.Segment, loc *time.Location) shiftView {
-	v := shiftView{User: s.User, OverrideID: s.Override, Start: s.Start.In(loc)}
+func shiftViewOf(s oncall.Segment, loc *time.Location) api.Shift {
+	v := api.Shift{User: s.User, OverrideID: s.Override, Start: s.Start.In(loc)}
 	if s.Scheduled != s.User {
 		v.ScheduledUser = s.Scheduled
 	}
@@ -324,7 +245,7 @@ func (g *Gateway) listRotations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := g.Clock.Now()
-	views := make([]rotationView, 0, len(rots))
+	views := make([]api.Rotation, 0, len(rots))
 	for _, rot := range rots {
 		rs, err := g.Store.RotationSchedule(ctx, rot.Name, now)
 		if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
@@ -336,7 +257,7 @@ func (g *Gateway) listRotations(w http.ResponseWriter, r *http.Request) {
 		}
 		views = append(views, g.rotationViewOf(rs, now))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"rotations": views})
+	writeJSON(w, http.StatusOK, api.RotationList{Rotations: views})
 }
 
 func (g *Gateway) getRotation(w http.ResponseWriter, r *http.Request) {
@@ -358,11 +279,11 @@ func (g *Gateway) getRotation(w http.ResponseWriter, r *http.Request) {
 
 // handoffsOf asks the rotation's workflow for its state; a Temporal that
 // does not answer is reported, not an error.
-func (g *Gateway) handoffsOf(ctx context.Context, name string) *handoffsView {
+func (g *Gateway) handoffsOf(ctx context.Context, name string) *api.Handoffs {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	id := workflows.RotationWorkflowID(g.Config.TaskQueue, name)
-	v := &handoffsView{WorkflowID: id, Status: "unknown"}
+	v := &api.Handoffs{WorkflowID: id, Status: "unknown"}
 	d, err := g.Temporal.DescribeWorkflowExecution(ctx, id, "")
 	if err != nil {
 		var nf *serviceerror.NotFound
@@ -379,19 +300,14 @@ func (g *Gateway) handoffsOf(ctx context.Context, name string) *handoffsView {
 	if q, err := g.Temporal.QueryWorkflow(ctx, id, "", workflows.QueryState); err == nil {
 		var st workflows.RotationState
 		if q.Get(&st) == nil {
-			v.State = &st
+			v.State = handoffsStateOf(st)
 		}
 	}
 	return v
 }
 
-// updateRotationRequest is PATCH /api/v1/rotations/{name}.
-type updateRotationRequest struct {
-	ReminderMinutes *int `json:"reminder_minutes"`
-}
-
 func (g *Gateway) updateRotation(w http.ResponseWriter, r *http.Request) {
-	var req updateRotationRequest
+	var req api.UpdateRotationRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		writeError(w, r, g.Logger, err)
 		return
@@ -440,19 +356,11 @@ func (g *Gateway) deleteRotation(w http.ResponseWriter, r *http.Request) {
 	if err != nil && !errors.As(err, &nf) {
 		g.Logger.WarnContext(ctx, "signal deleted rotation", "rotation", name, "error", err)
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"deleted": name})
-}
-
-// membersRequest is PUT (members) or PATCH (add, remove) on
-// /api/v1/rotations/{name}/members.
-type membersRequest struct {
-	Members []string `json:"members"`
-	Add     []string `json:"add"`
-	Remove  []string `json:"remove"`
+	writeJSON(w, http.StatusOK, api.RotationDeleted{Deleted: name})
 }
 
 func (g *Gateway) setRotationMembers(w http.ResponseWriter, r *http.Request) {
-	var req membersRequest
+	var req api.MembersRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		writeError(w, r, g.Logger, err)
 		return
@@ -471,7 +379,7 @@ func (g *Gateway) setRotationMembers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (g *Gateway) editRotationMembers(w http.ResponseWriter, r *http.Request) {
-	var req membersRequest
+	var req api.MembersRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		writeError(w, r, g.Logger, err)
 		return
@@ -549,16 +457,8 @@ func (g *Gateway) rotationOnCall(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, onCallViewOf(rs.OnCall(at), at, rs.Schedule.Location))
 }
 
-// overrideRequest is POST /api/v1/rotations/{name}/overrides.
-type overrideRequest struct {
-	User string `json:"user"`
-	// Start is RFC 3339; empty means now.
-	Start string `json:"start"`
-	End   string `json:"end"`
-}
-
 func (g *Gateway) addOverride(w http.ResponseWriter, r *http.Request) {
-	var req overrideRequest
+	var req api.OverrideRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		writeError(w, r, g.Logger, err)
 		return
@@ -591,7 +491,7 @@ func (g *Gateway) addOverride(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	v := overrideView{RotationOverride: o}
+	v := overrideOf(o)
 	if rs, err := g.Store.RotationSchedule(ctx, name, o.Start); err == nil {
 		seen := map[string]bool{}
 		for _, s := range rs.Schedule.Segments(o.Start, o.End, 1000) {
@@ -600,7 +500,7 @@ func (g *Gateway) addOverride(w http.ResponseWriter, r *http.Request) {
 				v.Covers = append(v.Covers, s.Scheduled)
 			}
 		}
-		v.localize(rs.Schedule.Location)
+		localize(&v, rs.Schedule.Location)
 	}
 	if un, err := g.Store.Unreachable(ctx, []string{o.User}); err == nil && len(un) > 0 {
 		v.Warnings = append(v.Warnings, fmt.Sprintf("%s has no verified contact method: Klaxon can neither page them nor tell them about this cover.", o.User))
@@ -609,7 +509,7 @@ func (g *Gateway) addOverride(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, v)
 }
 
-func (v *overrideView) localize(loc *time.Location) {
+func localize(v *api.Override, loc *time.Location) {
 	v.Start, v.End = v.Start.In(loc), v.End.In(loc)
 }
 
@@ -629,14 +529,14 @@ func (g *Gateway) listOverrides(w http.ResponseWriter, r *http.Request) {
 	if rot, err := g.Store.Rotation(ctx, name); err == nil {
 		loc, _ = oncall.LoadLocation(rot.Timezone)
 	}
-	out := make([]overrideView, len(ovs))
+	out := make([]api.Override, len(ovs))
 	for i, o := range ovs {
-		out[i] = overrideView{RotationOverride: o}
+		out[i] = overrideOf(o)
 		if loc != nil {
-			out[i].localize(loc)
+			localize(&out[i], loc)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"overrides": out})
+	writeJSON(w, http.StatusOK, api.OverrideList{Overrides: out})
 }
 
 func (g *Gateway) deleteOverride(w http.ResponseWriter, r *http.Request) {
@@ -652,7 +552,8 @@ func (g *Gateway) deleteOverride(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	v := overrideView{RotationOverride: o, Warnings: g.replanRotation(ctx, vars["name"], "override removed")}
+	v := overrideOf(o)
+	v.Warnings = g.replanRotation(ctx, vars["name"], "override removed")
 	writeJSON(w, http.StatusOK, v)
 }
 
@@ -669,7 +570,7 @@ func (g *Gateway) replanRotationRequest(w http.ResponseWriter, r *http.Request) 
 		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnavailable, "%s", warn[0]))
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"workflow_id": workflows.RotationWorkflowID(g.Config.TaskQueue, name)})
+	writeJSON(w, http.StatusAccepted, api.Replanned{WorkflowID: workflows.RotationWorkflowID(g.Config.TaskQueue, name)})
 }
 
 // replanRotation tells the rotation's handoff workflow that the rotation

@@ -22,6 +22,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/api"
 	"github.com/klaxonhq/klaxon/code"
 	"github.com/klaxonhq/klaxon/phone"
 	"github.com/klaxonhq/klaxon/store"
@@ -60,16 +61,9 @@ func verifyLimits() []store.Limit {
 	}
 }
 
-// userRequest is the body of POST /api/v1/users.
-type userRequest struct {
-	Handle   string `json:"handle"`
-	Name     string `json:"name"`
-	Timezone string `json:"timezone"`
-}
-
 // validateUser checks a new user: a handle as the schema allows it, a
 // name, and an IANA timezone (UTC when empty).
-func validateUser(req userRequest) (store.User, error) {
+func validateUser(req api.UserRequest) (store.User, error) {
 	u := store.User{Handle: strings.TrimSpace(req.Handle), Name: strings.TrimSpace(req.Name), Timezone: strings.TrimSpace(req.Timezone)}
 	if u.Handle == "" {
 		return u, klaxon.Errorf(klaxon.EInvalid, `Field "handle" is required.`)
@@ -103,7 +97,7 @@ func validateUser(req userRequest) (store.User, error) {
 
 // createUser is POST /api/v1/users: 201 with the user.
 func (g *Gateway) createUser(w http.ResponseWriter, r *http.Request) {
-	var req userRequest
+	var req api.UserRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		writeError(w, r, g.Logger, err)
 		return
@@ -118,7 +112,7 @@ func (g *Gateway) createUser(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, userView{User: u, Contacts: []contactView{}})
+	writeJSON(w, http.StatusCreated, api.UserDetail{User: userOf(u), Contacts: []api.Contact{}})
 }
 
 // listUsers is GET /api/v1/users.
@@ -128,44 +122,25 @@ func (g *Gateway) listUsers(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	if users == nil {
-		users = []store.User{}
+	out := api.UserList{Users: make([]api.User, 0, len(users))}
+	for _, u := range users {
+		out.Users = append(out.Users, userOf(u))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"users": users})
+	writeJSON(w, http.StatusOK, out)
 }
 
-// userView is a user with their contact methods.
-type userView struct {
-	store.User
-	Contacts []contactView `json:"contacts"`
-}
-
-// contactView is a contact method with its verification under way or last
-// ended.
-type contactView struct {
-	store.Contact
-	Verification *verificationView `json:"verification,omitempty"`
-}
-
-// verificationView shows a verification without its code.
-type verificationView struct {
-	ID           string     `json:"id"`
-	Status       string     `json:"status"`
-	Sends        int        `json:"sends"`
-	AttemptsLeft int        `json:"attempts_left"`
-	ExpiresAt    *time.Time `json:"expires_at,omitempty"`
-}
-
-func newVerificationView(ch store.Challenge) *verificationView {
+// newVerificationView shows a verification without its code; none when the
+// contact has had none.
+func newVerificationView(ch store.Challenge) *api.Verification {
 	if ch.ID == "" {
 		return nil
 	}
-	return &verificationView{ID: ch.ID, Status: ch.Status, Sends: ch.Sends,
+	return &api.Verification{ID: ch.ID, Status: ch.Status, Sends: ch.Sends,
 		AttemptsLeft: max(ch.MaxAttempts-ch.Attempts, 0), ExpiresAt: ch.ExpiresAt}
 }
 
 // contactViews returns a user's contact methods with their verifications.
-func (g *Gateway) contactViews(ctx context.Context, userID int64) ([]contactView, error) {
+func (g *Gateway) contactViews(ctx context.Context, userID int64) ([]api.Contact, error) {
 	cs, err := g.Store.Contacts(ctx, userID, false)
 	if err != nil {
 		return nil, err
@@ -178,9 +153,9 @@ func (g *Gateway) contactViews(ctx context.Context, userID int64) ([]contactView
 	if err != nil {
 		return nil, err
 	}
-	out := make([]contactView, 0, len(cs))
+	out := make([]api.Contact, 0, len(cs))
 	for _, c := range cs {
-		out = append(out, contactView{Contact: c, Verification: newVerificationView(chs[c.ID])})
+		out = append(out, contactOf(c, chs[c.ID]))
 	}
 	return out, nil
 }
@@ -211,32 +186,26 @@ func (g *Gateway) listContacts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"contacts": v.Contacts})
+	writeJSON(w, http.StatusOK, api.ContactList{Contacts: v.Contacts})
 }
 
 // userView loads the user the route names, with their contacts.
-func (g *Gateway) userView(r *http.Request) (userView, error) {
+func (g *Gateway) userView(r *http.Request) (api.UserDetail, error) {
 	u, err := g.userByHandle(r.Context(), mux.Vars(r)["handle"])
 	if err != nil {
-		return userView{}, err
+		return api.UserDetail{}, err
 	}
 	cs, err := g.contactViews(r.Context(), u.ID)
 	if err != nil {
-		return userView{}, err
+		return api.UserDetail{}, err
 	}
-	return userView{User: u, Contacts: cs}, nil
-}
-
-// contactRequest is the body of POST /api/v1/users/{handle}/contacts.
-type contactRequest struct {
-	Type    string `json:"type"`
-	Address string `json:"address"`
+	return api.UserDetail{User: userOf(u), Contacts: cs}, nil
 }
 
 // validateContact checks a contact method: its type, and its address as a
 // phone number in E.164 (numbers without a country code take the default
 // region; premium-rate numbers are refused) or an email address.
-func validateContact(req contactRequest, region string) (store.Contact, error) {
+func validateContact(req api.ContactRequest, region string) (store.Contact, error) {
 	c := store.Contact{Type: klaxon.Medium(strings.ToLower(strings.TrimSpace(req.Type)))}
 	if !c.Type.Valid() {
 		if strings.TrimSpace(req.Type) == "" {
@@ -297,7 +266,7 @@ func (g *Gateway) addContact(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	var req contactRequest
+	var req api.ContactRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		writeError(w, r, g.Logger, err)
 		return
@@ -317,7 +286,7 @@ func (g *Gateway) addContact(w http.ResponseWriter, r *http.Request) {
 	if v.New {
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, contactView{Contact: v.Contact, Verification: newVerificationView(v.Challenge)})
+	writeJSON(w, status, contactOf(v.Contact, v.Challenge))
 }
 
 // startVerification creates (or finds) a contact method's verification and
@@ -382,18 +351,13 @@ func (g *Gateway) getContact(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, contactView{Contact: c, Verification: newVerificationView(chs[c.ID])})
-}
-
-// codeRequest is the body of the code-checking routes.
-type codeRequest struct {
-	Code *string `json:"code"`
+	writeJSON(w, http.StatusOK, contactOf(c, chs[c.ID]))
 }
 
 // readCode decodes {"code"}: a missing field is a 400; the code itself is
 // returned as given.
 func readCode(w http.ResponseWriter, r *http.Request) (string, error) {
-	var req codeRequest
+	var req api.CodeRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		return "", err
 	}
@@ -430,7 +394,7 @@ func (g *Gateway) verifyContact(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	verified := func() {
-		writeJSON(w, http.StatusOK, map[string]any{"id": c.ID, "status": store.ContactVerified})
+		writeJSON(w, http.StatusOK, api.ContactVerified{ID: c.ID, Status: store.ContactVerified})
 	}
 	if c.Status == store.ContactVerified {
 		match, err := g.Store.VerifiedCodeMatches(ctx, c.ID, code.Matcher(typed))
@@ -549,7 +513,7 @@ func (g *Gateway) resendCode(w http.ResponseWriter, r *http.Request) {
 				writeError(w, r, g.Logger, err)
 				return
 			}
-			writeJSON(w, http.StatusAccepted, contactView{Contact: c, Verification: newVerificationView(ch)})
+			writeJSON(w, http.StatusAccepted, contactOf(c, ch))
 			return
 		}
 		if rerr := resendRefusal(err, ch); rerr != nil {
@@ -568,7 +532,7 @@ func (g *Gateway) resendCode(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, contactView{Contact: v.Contact, Verification: newVerificationView(v.Challenge)})
+	writeJSON(w, http.StatusAccepted, contactOf(v.Contact, v.Challenge))
 }
 
 // resendRefusal turns the workflow's refusal of a resend into a 429 with

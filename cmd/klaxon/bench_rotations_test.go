@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klaxonhq/klaxon/api"
 	"github.com/klaxonhq/klaxon/internal/dev/simulator"
 	"github.com/klaxonhq/klaxon/store"
 )
@@ -68,7 +69,7 @@ func BenchmarkRotations_APIOnCall(b *testing.B) {
 	for b.Loop() {
 		at := first.Add(time.Duration(rng.Int64N(int64(span)))).UTC().Format(time.RFC3339)
 		t0 := time.Now()
-		var oc onCallJSON
+		var oc api.OnCall
 		if code := h.api(http.MethodGet, "/api/v1/rotations/big/oncall?at="+at, nil, &oc); code != http.StatusOK || oc.User == nil {
 			b.Fatalf("oncall: %d %+v", code, oc)
 		}

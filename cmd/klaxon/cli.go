@@ -1,157 +1,183 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/klaxonhq/klaxon/client"
 )
 
-// apiClient is the maintainer CLI's client of the REST API at
-// KLAXON_API_URL, authenticated with KLAXON_API_TOKEN.
-type apiClient struct {
-	base  string
-	token string
-	http  *http.Client
+// cli is the whole command line: one field per `klaxon` command.
+type cli struct {
+	Dev     devCmd     `cmd:"" help:"Run everything on this machine with no accounts (Temporal, Postgres, phone simulator, mail sink)."`
+	Serve   serveCmd   `cmd:"" help:"Run migrations, then the webhook gateway, REST API and Temporal worker."`
+	Worker  workerCmd  `cmd:"" help:"Run only the Temporal worker."`
+	Gateway gatewayCmd `cmd:"" help:"Run only the webhook gateway and REST API."`
+	Migrate migrateCmd `cmd:"" help:"Apply the Postgres schema and exit."`
+	Sim     simCmd     `cmd:"" help:"Talk to the phone simulator: text Klaxon as any number, read a phone's inbox."`
+
+	Message messageCmd `cmd:"" help:"Send a message through the pipeline, or show one."`
+	User    userCmd    `cmd:"" help:"People Klaxon can reach."`
+	Contact contactCmd `cmd:"" help:"Their contact methods: add, verify, resend, list."`
+	OTP     otpCmd     `cmd:"" name:"otp" help:"Login codes for other applications: send, check."`
+
+	Page    pageCmd    `cmd:"" help:"Page someone until they acknowledge, or show or list pages."`
+	Ack     ackCmd     `cmd:"" help:"Acknowledge a page."`
+	Resolve resolveCmd `cmd:"" help:"Resolve a page."`
+	Policy  policyCmd  `cmd:"" help:"Escalation policies: add, list, show."`
+
+	Rotation rotationCmd `cmd:"" help:"On-call rotations: add, list, show, members, set, override, calendar, replan, delete."`
+	OnCall   onCallCmd   `cmd:"" name:"oncall" help:"Who is on call for a rotation now (or --at another time)."`
+
+	Channel channelCmd `cmd:"" help:"SMS channels: create, list, show, delete."`
+	Number  numberCmd  `cmd:"" help:"The channels' phone-number pool: add, list, provision."`
 }
 
-func newAPIClient(e env) (*apiClient, error) {
-	base := strings.TrimRight(e.getenv("KLAXON_API_URL"), "/")
+// cmdEnv is what every command's Run gets: the process's context and
+// environment.
+type cmdEnv struct {
+	ctx context.Context
+	env
+}
+
+// client returns a client of the REST API at KLAXON_API_URL, authenticated
+// with KLAXON_API_TOKEN.
+func (e *cmdEnv) client() (*client.Client, error) {
+	base := e.getenv("KLAXON_API_URL")
 	if base == "" {
 		base = "http://localhost:8080"
-	}
-	if u, err := url.Parse(base); err != nil || u.Host == "" {
-		return nil, fmt.Errorf("KLAXON_API_URL %q is not a URL", base)
 	}
 	token := e.getenv("KLAXON_API_TOKEN")
 	if token == "" {
 		return nil, errors.New("KLAXON_API_TOKEN is not set (klaxon dev prints it at start)")
 	}
-	return &apiClient{base: base, token: token, http: &http.Client{Timeout: 30 * time.Second}}, nil
+	c, err := client.New(base, token)
+	if err != nil {
+		return nil, fmt.Errorf("KLAXON_API_URL: %w", err)
+	}
+	return c, nil
 }
 
-// do sends a JSON request and decodes a JSON answer into out. A non-2xx
-// answer becomes an error holding the API's one clear sentence.
-func (c *apiClient) do(ctx context.Context, method, path string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("cannot reach the Klaxon API at %s: %w", c.base, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return fmt.Errorf("read API answer: %w", err)
-	}
-	if resp.StatusCode >= 300 {
-		var e struct {
-			Error string `json:"error"`
-		}
-		if json.Unmarshal(data, &e) == nil && e.Error != "" {
-			return errors.New(e.Error)
-		}
-		return fmt.Errorf("the API answered %s", resp.Status)
-	}
-	if out != nil && len(data) > 0 {
-		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("decode API answer: %w", err)
-		}
-	}
-	return nil
+// jsonFlag is the --json flag of `show` commands: the API's answer for
+// scripts instead of text for people.
+type jsonFlag struct {
+	JSON bool `name:"json" help:"Print the API's JSON instead of text."`
 }
 
-// show GETs path and prints the answer as indented JSON, for `show`-style
-// commands.
-func (c *apiClient) show(ctx context.Context, w io.Writer, path string) error {
-	var out any
-	if err := c.do(ctx, http.MethodGet, path, nil, &out); err != nil {
-		return err
-	}
+// printJSON writes v as indented JSON.
+func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return enc.Encode(v)
 }
 
-// newFlags returns a flag set that reports errors instead of exiting.
-func newFlags(name string, e env) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	return fs
+// humanDuration says a duration as a person would: "5 minutes", "1 hour 30
+// minutes", "2 days".
+func humanDuration(d time.Duration) string {
+	if d == 0 {
+		return "0 seconds"
+	}
+	neg := d < 0
+	if neg {
+		d = -d
+	}
+	units := []struct {
+		name string
+		size time.Duration
+	}{{"day", 24 * time.Hour}, {"hour", time.Hour}, {"minute", time.Minute}, {"second", time.Second}}
+	var parts []string
+	for _, u := range units {
+		if n := d / u.size; n > 0 {
+			parts = append(parts, plural(int64(n), u.name))
+			d -= n * u.size
+		}
+	}
+	if len(parts) == 0 {
+		parts = []string{d.String()}
+	}
+	s := strings.Join(parts, " ")
+	if neg {
+		s = "minus " + s
+	}
+	return s
 }
 
-// parseFlags parses args, turning a bad command line into a usage error.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			// The flag set has printed its flags: that was the answer.
-			return err
-		}
-		return usageError{err.Error()}
+// compactDuration writes a duration as a flag takes it, without Go's zero
+// units: "5m", "1m30s", "2h", not "5m0s".
+func compactDuration(d time.Duration) string {
+	if d == 0 {
+		return "0s"
 	}
-	return nil
+	var b strings.Builder
+	if d < 0 {
+		b.WriteByte('-')
+		d = -d
+	}
+	for _, u := range []struct {
+		suffix string
+		size   time.Duration
+	}{{"h", time.Hour}, {"m", time.Minute}, {"s", time.Second}} {
+		if n := d / u.size; n > 0 {
+			fmt.Fprintf(&b, "%d%s", n, u.suffix)
+			d -= n * u.size
+		}
+	}
+	if d > 0 {
+		b.WriteString(d.String())
+	}
+	return b.String()
 }
 
-// runMessage is `klaxon message send|show`.
-const messageUsage = "usage: klaxon message send --channel sms|voice|email --to ADDRESS --body TEXT [--subject S] | klaxon message show ID"
+func plural(n int64, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.FormatInt(n, 10) + " " + unit + "s"
+}
 
-func runMessage(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 {
-		return usageError{messageUsage}
+// whenLayout is how the CLI shows instants outside rotations.
+const whenLayout = "2006-01-02 15:04:05 MST"
+
+func when(t time.Time) string { return t.Local().Format(whenLayout) }
+
+func clipLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
 	}
-	c, err := newAPIClient(e)
-	if err != nil {
-		return err
+	return s
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
 	}
-	switch args[0] {
-	case "send":
-		fs := newFlags("message send", e)
-		channel := fs.String("channel", "sms", "sms, voice or email")
-		to := fs.String("to", "", "phone number or email address")
-		body := fs.String("body", "", "the message")
-		subject := fs.String("subject", "", "email subject")
-		if err := parseFlags(fs, args[1:]); err != nil {
-			return err
-		}
-		var out struct {
-			ID string `json:"id"`
-		}
-		req := map[string]string{"channel": *channel, "to": *to, "body": *body}
-		if *subject != "" {
-			req["subject"] = *subject
-		}
-		if err := c.do(ctx, http.MethodPost, "/api/v1/messages", req, &out); err != nil {
-			return err
-		}
-		fmt.Fprintln(e.stdout, out.ID)
-		return nil
-	case "show":
-		if len(args) != 2 {
-			return usageError{"usage: klaxon message show ID"}
-		}
-		return c.show(ctx, e.stdout, "/api/v1/messages/"+url.PathEscape(args[1]))
-	default:
-		return usageError{fmt.Sprintf("unknown message subcommand %q: use send or show", args[0])}
+	return out
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
 	}
+	return s
+}
+
+// joinNonEmpty joins the parts that say something with ": ".
+func joinNonEmpty(parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ": ")
 }

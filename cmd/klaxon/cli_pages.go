@@ -1,17 +1,16 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/api"
 )
 
 // pagingActivities builds the paging feature's activities: calls are hung
@@ -24,57 +23,42 @@ func (a *app) pagingActivities(logger *slog.Logger) *activities.Paging {
 	return p
 }
 
-const pageUsage = "usage: klaxon page --target user:HANDLE|rotation:NAME|policy:NAME --summary TEXT [--details TEXT] [--mode escalate|blast] [--urgency high|low] [--dedup-key K] [--escalate-after 1m] | klaxon page show ID | klaxon page list [--status open|acked|resolved]"
+// pageCmd is `klaxon page`: page someone (the default), or show or list
+// pages.
+type pageCmd struct {
+	Create pageCreateCmd `cmd:"" default:"withargs" help:"Page someone until they acknowledge; prints the page's id. The default: klaxon page --target T --summary S."`
+	Show   pageShowCmd   `cmd:"" help:"Show a page and its timeline, in time order."`
+	List   pageListCmd   `cmd:"" help:"List pages, newest first."`
+}
 
-// runPage is `klaxon page`: page someone, or show or list pages.
-func runPage(ctx context.Context, e env, args []string) error {
-	if len(args) > 0 {
-		switch args[0] {
-		case "show":
-			return showPage(ctx, e, args[1:])
-		case "list":
-			return listPages(ctx, e, args[1:])
-		}
+type pageCreateCmd struct {
+	Target        string        `required:"" placeholder:"user:HANDLE|rotation:NAME|policy:NAME" help:"Whom to page."`
+	Summary       string        `required:"" placeholder:"TEXT" help:"What is wrong, in a line (texts are shortened to fit one SMS)."`
+	Details       string        `placeholder:"TEXT" help:"More, for the email."`
+	Mode          string        `placeholder:"escalate|blast" help:"escalate (default: text, then call, then email) or blast (every contact at once)."`
+	Urgency       string        `placeholder:"high|low" help:"high (default) or low (one text, never a call)."`
+	DedupKey      string        `name:"dedup-key" placeholder:"K" help:"The same key while the page is open returns the same page."`
+	EscalateAfter time.Duration `name:"escalate-after" placeholder:"1m" help:"Wait before each next medium or step, overriding the rules."`
+}
+
+func (c *pageCreateCmd) Run(e *cmdEnv) error {
+	if strings.TrimSpace(c.Summary) == "" {
+		return usageError{"--summary must say what is wrong"}
 	}
-	fs := newFlags("page", e)
-	target := fs.String("target", "", "whom to page: user:HANDLE, rotation:NAME or policy:NAME")
-	summary := fs.String("summary", "", "what is wrong, in a line (texts are shortened to fit one SMS)")
-	details := fs.String("details", "", "more, for the email")
-	mode := fs.String("mode", "", "escalate (default: text, then call, then email) or blast (every contact at once)")
-	urgency := fs.String("urgency", "", "high (default) or low (one text, never a call)")
-	dedup := fs.String("dedup-key", "", "the same key while the page is open returns the same page")
-	after := fs.Duration("escalate-after", 0, "wait before each next medium or step, overriding the rules (e.g. 1m)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q; %s", fs.Arg(0), pageUsage)}
-	}
-	if *target == "" || strings.TrimSpace(*summary) == "" {
-		return usageError{pageUsage}
-	}
-	req := map[string]any{"target": *target, "summary": *summary}
-	for k, v := range map[string]string{"details": *details, "mode": *mode, "urgency": *urgency, "dedup_key": *dedup} {
-		if v != "" {
-			req[k] = v
-		}
-	}
-	if *after != 0 {
-		if *after < time.Second || *after%time.Second != 0 {
+	req := api.CreatePageRequest{Target: c.Target, Summary: c.Summary, Details: c.Details, Mode: c.Mode, Urgency: c.Urgency, DedupKey: c.DedupKey}
+	if c.EscalateAfter != 0 {
+		if c.EscalateAfter < time.Second || c.EscalateAfter%time.Second != 0 {
 			return usageError{"--escalate-after must be a whole number of seconds, at least 1s"}
 		}
-		req["escalate_after_seconds"] = int(*after / time.Second)
+		s := int(c.EscalateAfter / time.Second)
+		req.EscalateAfterSeconds = &s
 	}
-	c, err := newAPIClient(e)
+	cl, err := e.client()
 	if err != nil {
 		return err
 	}
-	var out struct {
-		ID           int64  `json:"id"`
-		Status       string `json:"status"`
-		Deduplicated bool   `json:"deduplicated"`
-	}
-	if err := c.do(ctx, http.MethodPost, "/api/v1/pages", req, &out); err != nil {
+	out, err := cl.CreatePage(e.ctx, req)
+	if err != nil {
 		return err
 	}
 	fmt.Fprintln(e.stdout, out.ID)
@@ -84,61 +68,105 @@ func runPage(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
-// pageID reads a page id argument.
-func pageID(s string) (int64, error) {
-	id, err := strconv.ParseInt(strings.TrimPrefix(s, "#"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, usageError{fmt.Sprintf("%q is not a page id (a positive number)", s)}
+// pageID is a page's id on the command line: "2" or "#2".
+type pageID int64
+
+// UnmarshalText refuses anything but a positive number, in one sentence.
+func (id *pageID) UnmarshalText(b []byte) error {
+	n, err := strconv.ParseInt(strings.TrimPrefix(string(b), "#"), 10, 64)
+	if err != nil || n <= 0 {
+		return fmt.Errorf("%q is not a page id (a positive number)", string(b))
 	}
-	return id, nil
+	*id = pageID(n)
+	return nil
 }
 
-func showPage(ctx context.Context, e env, args []string) error {
-	if len(args) != 1 {
-		return usageError{"usage: klaxon page show ID"}
-	}
-	id, err := pageID(args[0])
-	if err != nil {
-		return err
-	}
-	c, err := newAPIClient(e)
-	if err != nil {
-		return err
-	}
-	return c.show(ctx, e.stdout, "/api/v1/pages/"+strconv.FormatInt(id, 10))
+type pageShowCmd struct {
+	ID pageID `arg:""`
+	jsonFlag
 }
 
-func listPages(ctx context.Context, e env, args []string) error {
-	fs := newFlags("page list", e)
-	status := fs.String("status", "", "open, acked or resolved (default: all)")
-	limit := fs.Int("limit", 50, "how many, newest first")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	c, err := newAPIClient(e)
+func (c *pageShowCmd) Run(e *cmdEnv) error {
+	cl, err := e.client()
 	if err != nil {
 		return err
 	}
-	q := url.Values{"limit": {strconv.Itoa(*limit)}}
-	if *status != "" {
-		q.Set("status", *status)
+	p, err := cl.Page(e.ctx, int64(c.ID))
+	if err != nil {
+		return err
 	}
-	var out struct {
-		Pages []struct {
-			ID        int64     `json:"id"`
-			Status    string    `json:"status"`
-			Target    string    `json:"target"`
-			Summary   string    `json:"summary"`
-			CreatedAt time.Time `json:"created_at"`
-			AckedBy   string    `json:"acked_by"`
-		} `json:"pages"`
+	// The timeline in the order things happened, whatever order they were
+	// recorded in.
+	sort.SliceStable(p.Events, func(i, j int) bool { return p.Events[i].At.Before(p.Events[j].At) })
+	if c.JSON {
+		return printJSON(e.stdout, p)
 	}
-	if err := c.do(ctx, http.MethodGet, "/api/v1/pages?"+q.Encode(), nil, &out); err != nil {
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "Page\t#%d\n", p.ID)
+	fmt.Fprintf(tw, "Status\t%s\n", p.Status)
+	fmt.Fprintf(tw, "Target\t%s\n", p.Target)
+	fmt.Fprintf(tw, "Summary\t%s\n", p.Summary)
+	if p.Details != "" {
+		fmt.Fprintf(tw, "Details\t%s\n", clipLine(p.Details, 200))
+	}
+	how := p.Mode + ", urgency " + p.Urgency
+	if p.EscalateAfterSeconds > 0 {
+		how += ", escalating after " + humanDuration(time.Duration(p.EscalateAfterSeconds)*time.Second)
+	}
+	fmt.Fprintf(tw, "Mode\t%s\n", how)
+	if p.DedupKey != "" {
+		fmt.Fprintf(tw, "Dedup key\t%s\n", p.DedupKey)
+	}
+	created := when(p.CreatedAt)
+	if p.RequestedBy != "" {
+		created += " by " + p.RequestedBy
+	}
+	fmt.Fprintf(tw, "Created\t%s\n", created)
+	if p.AckedAt != nil {
+		fmt.Fprintf(tw, "Acknowledged\t%s by %s, after %s\n", when(*p.AckedAt), orDash(p.AckedBy), humanDuration(p.AckedAt.Sub(p.CreatedAt).Round(time.Second)))
+	}
+	if p.ResolvedAt != nil {
+		fmt.Fprintf(tw, "Resolved\t%s by %s, after %s\n", when(*p.ResolvedAt), orDash(p.ResolvedBy), humanDuration(p.ResolvedAt.Sub(p.CreatedAt).Round(time.Second)))
+	}
+	fmt.Fprintf(tw, "Workflow\t%s\n", p.WorkflowID)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(p.Events) == 0 {
+		return nil
+	}
+	fmt.Fprintln(e.stdout, "\nTimeline:")
+	tw = tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	for _, ev := range p.Events {
+		who := ev.User
+		if ev.Medium != "" {
+			who = joinNonEmpty(who, string(ev.Medium))
+			if ev.Contact != "" {
+				who += " " + ev.Contact
+			}
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", ev.At.Local().Format("15:04:05.000"), ev.Kind, orDash(who), ev.Detail)
+	}
+	return tw.Flush()
+}
+
+type pageListCmd struct {
+	Status string `placeholder:"open|acked|resolved" help:"Only pages with this status (default: all)."`
+	Limit  int    `default:"50" help:"How many, newest first."`
+}
+
+func (c *pageListCmd) Run(e *cmdEnv) error {
+	cl, err := e.client()
+	if err != nil {
+		return err
+	}
+	pages, err := cl.Pages(e.ctx, c.Status, c.Limit)
+	if err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATUS\tTARGET\tCREATED\tSUMMARY")
-	for _, p := range out.Pages {
+	for _, p := range pages {
 		st := p.Status
 		if p.AckedBy != "" {
 			st += " (" + p.AckedBy + ")"
@@ -148,114 +176,68 @@ func listPages(ctx context.Context, e env, args []string) error {
 	return tw.Flush()
 }
 
-func clipLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
+// ackCmd is `klaxon ack ID [--by NAME]`.
+type ackCmd struct {
+	pageActionArgs
 }
 
-// runAck is `klaxon ack ID [--by NAME]`.
-func runAck(ctx context.Context, e env, args []string) error {
-	return pageAction(ctx, e, "ack", args)
+func (c *ackCmd) Run(e *cmdEnv) error { return c.run(e, "ack") }
+
+// resolveCmd is `klaxon resolve ID [--by NAME]`.
+type resolveCmd struct {
+	pageActionArgs
 }
 
-// runResolve is `klaxon resolve ID [--by NAME]`.
-func runResolve(ctx context.Context, e env, args []string) error {
-	return pageAction(ctx, e, "resolve", args)
+func (c *resolveCmd) Run(e *cmdEnv) error { return c.run(e, "resolve") }
+
+type pageActionArgs struct {
+	ID pageID `arg:""`
+	By string `placeholder:"NAME" help:"Who is acting (default: your user name, for the page's timeline)."`
 }
 
-func pageAction(ctx context.Context, e env, action string, args []string) error {
-	usage := fmt.Sprintf("usage: klaxon %s ID [--by NAME]", action)
-	var idArg string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		idArg, args = args[0], args[1:]
-	}
-	fs := newFlags(action, e)
-	by := fs.String("by", "", "who is acting (default: the API's name for it)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if idArg == "" && fs.NArg() == 1 {
-		idArg = fs.Arg(0)
-	} else if fs.NArg() > 0 {
-		return usageError{usage}
-	}
-	if idArg == "" {
-		return usageError{usage}
-	}
-	id, err := pageID(idArg)
-	if err != nil {
-		return err
-	}
-	c, err := newAPIClient(e)
-	if err != nil {
-		return err
-	}
-	req := map[string]string{"by": *by}
-	if req["by"] == "" {
+func (c *pageActionArgs) run(e *cmdEnv, action string) error {
+	by := c.By
+	if by == "" {
 		// Who ran the command, for the page's timeline.
-		req["by"] = "cli"
+		by = "cli"
 		if u := e.getenv("USER"); u != "" {
-			req["by"] = u + " (cli)"
+			by = u + " (cli)"
 		}
 	}
-	var out struct {
-		Status  string `json:"status"`
-		Changed bool   `json:"changed"`
-		Message string `json:"message"`
-	}
-	if err := c.do(ctx, http.MethodPost, "/api/v1/pages/"+strconv.FormatInt(id, 10)+"/"+action, req, &out); err != nil {
+	cl, err := e.client()
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "page %d: %s\n", id, out.Message)
+	act := cl.Ack
+	if action == "resolve" {
+		act = cl.Resolve
+	}
+	out, err := act(e.ctx, int64(c.ID), by)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "page %d: %s\n", c.ID, out.Message)
 	return nil
 }
 
-const policyUsage = "usage: klaxon policy add NAME --step TARGET[,TARGET...][@DELAY] [--step ...] [--repeat N] | klaxon policy list | klaxon policy show NAME"
-
-// runPolicy is `klaxon policy add|list|show`.
-func runPolicy(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 {
-		return usageError{policyUsage}
-	}
-	switch args[0] {
-	case "add":
-		return addPolicy(ctx, e, args[1:])
-	case "list":
-		return listPolicies(ctx, e, args[1:])
-	case "show":
-		if len(args) != 2 {
-			return usageError{"usage: klaxon policy show NAME"}
-		}
-		c, err := newAPIClient(e)
-		if err != nil {
-			return err
-		}
-		return c.show(ctx, e.stdout, "/api/v1/policies/"+url.PathEscape(args[1]))
-	default:
-		return usageError{fmt.Sprintf("unknown policy subcommand %q; %s", args[0], policyUsage)}
-	}
+// policyCmd is `klaxon policy add|list|show`.
+type policyCmd struct {
+	Add  policyAddCmd  `cmd:"" help:"Add an escalation policy."`
+	List policyListCmd `cmd:"" help:"List the escalation policies."`
+	Show policyShowCmd `cmd:"" help:"Show an escalation policy."`
 }
 
-// stepFlags collects repeated --step flags.
-type stepFlags []string
-
-func (s *stepFlags) String() string     { return strings.Join(*s, " ") }
-func (s *stepFlags) Set(v string) error { *s = append(*s, v); return nil }
-
-// policyStep is one step as the API takes it.
-type policyStep struct {
-	Targets      []string `json:"targets"`
-	DelaySeconds int      `json:"delay_seconds"`
+type policyAddCmd struct {
+	Name   string   `arg:""`
+	Step   []string `required:"" sep:"none" placeholder:"TARGET[,TARGET...][@DELAY]" help:"A step, e.g. user:alice@5m: whom to page, then how long to wait before the next step (default 5m). Repeatable, in order."`
+	Repeat int      `help:"How many more times to run the steps when nobody acknowledges."`
 }
 
 // parseStep reads "user:alice,rotation:ops@5m": targets, then the wait
 // before the next step (default 5 minutes).
-func parseStep(s string) (policyStep, error) {
+func parseStep(s string) (api.PolicyStep, error) {
 	targets, delay, hasDelay := strings.Cut(s, "@")
-	st := policyStep{DelaySeconds: 300}
+	st := api.PolicyStep{DelaySeconds: 300}
 	if hasDelay {
 		d, err := time.ParseDuration(strings.TrimSpace(delay))
 		if err != nil || d < time.Second || d%time.Second != 0 {
@@ -263,84 +245,87 @@ func parseStep(s string) (policyStep, error) {
 		}
 		st.DelaySeconds = int(d / time.Second)
 	}
-	for _, t := range strings.Split(targets, ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			st.Targets = append(st.Targets, t)
-		}
-	}
+	st.Targets = splitList(targets)
 	if len(st.Targets) == 0 {
 		return st, usageError{fmt.Sprintf("step %q names nobody: use user:HANDLE or rotation:NAME", s)}
 	}
 	return st, nil
 }
 
-func addPolicy(ctx context.Context, e env, args []string) error {
-	var name string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		name, args = args[0], args[1:]
-	}
-	fs := newFlags("policy add", e)
-	var steps stepFlags
-	fs.Var(&steps, "step", "a step: TARGET[,TARGET...][@DELAY], e.g. user:alice@5m (repeatable, in order)")
-	repeat := fs.Int("repeat", 0, "how many more times to run the steps when nobody acknowledges")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if name == "" && fs.NArg() == 1 {
-		name = fs.Arg(0)
-	}
-	if name == "" || len(steps) == 0 {
-		return usageError{policyUsage}
-	}
-	req := struct {
-		Name   string       `json:"name"`
-		Repeat int          `json:"repeat"`
-		Steps  []policyStep `json:"steps"`
-	}{Name: name, Repeat: *repeat}
-	for _, s := range steps {
+func (c *policyAddCmd) Run(e *cmdEnv) error {
+	req := api.PolicyRequest{Name: c.Name, Repeat: c.Repeat}
+	for _, s := range c.Step {
 		st, err := parseStep(s)
 		if err != nil {
 			return err
 		}
 		req.Steps = append(req.Steps, st)
 	}
-	c, err := newAPIClient(e)
+	cl, err := e.client()
 	if err != nil {
 		return err
 	}
-	if err := c.do(ctx, http.MethodPost, "/api/v1/policies", req, nil); err != nil {
+	if _, err := cl.CreatePolicy(e.ctx, req); err != nil {
 		return err
 	}
-	fmt.Fprintln(e.stdout, name)
+	fmt.Fprintln(e.stdout, c.Name)
 	return nil
 }
 
-func listPolicies(ctx context.Context, e env, args []string) error {
-	if len(args) != 0 {
-		return usageError{"usage: klaxon policy list"}
+// describeSteps writes a policy's steps in a line, each as --step takes it
+// (TARGET[,TARGET...]@DELAY), so that a listed policy can be typed again.
+func describeSteps(steps []api.PolicyStep) string {
+	parts := make([]string, 0, len(steps))
+	for _, s := range steps {
+		parts = append(parts, strings.Join(s.Targets, ",")+"@"+compactDuration(time.Duration(s.DelaySeconds)*time.Second))
 	}
-	c, err := newAPIClient(e)
+	return strings.Join(parts, " → ")
+}
+
+type policyListCmd struct{}
+
+func (c *policyListCmd) Run(e *cmdEnv) error {
+	cl, err := e.client()
 	if err != nil {
 		return err
 	}
-	var out struct {
-		Policies []struct {
-			Name   string       `json:"name"`
-			Repeat int          `json:"repeat"`
-			Steps  []policyStep `json:"steps"`
-		} `json:"policies"`
-	}
-	if err := c.do(ctx, http.MethodGet, "/api/v1/policies", nil, &out); err != nil {
+	ps, err := cl.Policies(e.ctx)
+	if err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tREPEAT\tSTEPS")
-	for _, p := range out.Policies {
-		parts := make([]string, 0, len(p.Steps))
-		for _, s := range p.Steps {
-			parts = append(parts, strings.Join(s.Targets, ",")+"@"+(time.Duration(s.DelaySeconds)*time.Second).String())
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\n", p.Name, p.Repeat, strings.Join(parts, " → "))
+	for _, p := range ps {
+		fmt.Fprintf(tw, "%s\t%d\t%s\n", p.Name, p.Repeat, describeSteps(p.Steps))
+	}
+	return tw.Flush()
+}
+
+type policyShowCmd struct {
+	Name string `arg:""`
+	jsonFlag
+}
+
+func (c *policyShowCmd) Run(e *cmdEnv) error {
+	cl, err := e.client()
+	if err != nil {
+		return err
+	}
+	p, err := cl.Policy(e.ctx, c.Name)
+	if err != nil {
+		return err
+	}
+	if c.JSON {
+		return printJSON(e.stdout, p)
+	}
+	repeat := "once"
+	if p.Repeat > 0 {
+		repeat = fmt.Sprintf("%d more times when nobody acknowledges", p.Repeat)
+	}
+	fmt.Fprintf(e.stdout, "Policy %s: the steps run %s.\n", p.Name, repeat)
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	for i, s := range p.Steps {
+		fmt.Fprintf(tw, "  %d.\tpage %s,\tthen wait %s\n", i+1, strings.Join(s.Targets, ", "), humanDuration(time.Duration(s.DelaySeconds)*time.Second))
 	}
 	return tw.Flush()
 }

@@ -1,227 +1,81 @@
 package main
 
 import (
-	"context"
-	"flag"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/klaxonhq/klaxon/api"
 )
 
-const rotationUsage = `usage:
-  klaxon rotation add NAME --timezone TZ --members A,B,C --shift 1w|3d|12h [--start TIME] [--handoff-time 09:00] [--handoff-weekday mon] [--reminder 1h|0]
-  klaxon rotation list
-  klaxon rotation show NAME [--shifts N] [--json]
-  klaxon rotation members NAME A,B,C            (replace the list, in order)
-  klaxon rotation members NAME --add D --remove B
-  klaxon rotation set NAME --reminder 30m
-  klaxon rotation override add NAME --user U --end TIME [--start TIME]
-  klaxon rotation override list NAME [--all]
-  klaxon rotation override remove NAME ID
-  klaxon rotation calendar NAME [--weeks N]      (iCalendar on stdout)
-  klaxon rotation replan NAME
-  klaxon rotation delete NAME
-TIME is RFC 3339 ("2026-03-02T09:00:00+01:00"), "now", "+2h30m" from now, or
-"2026-03-02 09:00" in the rotation's timezone.`
+// rotationTimeHelp says how the CLI reads times.
+const rotationTimeHelp = `TIME is RFC 3339 ("2026-03-02T09:00:00+01:00"), "now", "+2h30m" from now, or "2026-03-02 09:00" in the rotation's timezone.`
 
 // rotationTimeLayout is how the CLI shows instants: in the rotation's zone.
 const rotationTimeLayout = "Mon 2 Jan 2006 15:04 MST"
 
-// rotationJSON is the API's view of a rotation, as far as the CLI shows it.
-type rotationJSON struct {
-	Name            string     `json:"name"`
-	Timezone        string     `json:"timezone"`
-	Shift           string     `json:"shift"`
-	HandoffTime     string     `json:"handoff_time"`
-	HandoffWeekday  string     `json:"handoff_weekday"`
-	Start           time.Time  `json:"start"`
-	ReminderMinutes int        `json:"reminder_minutes"`
-	Members         []string   `json:"members"`
-	OnCall          onCallJSON `json:"oncall"`
-	Upcoming        []struct {
-		User          string     `json:"user"`
-		ScheduledUser string     `json:"scheduled_user"`
-		OverrideID    int64      `json:"override_id"`
-		Start         time.Time  `json:"start"`
-		End           *time.Time `json:"end"`
-	} `json:"upcoming"`
-	Handoffs *struct {
-		WorkflowID string `json:"workflow_id"`
-		Status     string `json:"status"`
-		State      *struct {
-			Status      string     `json:"status"`
-			NextHandoff *time.Time `json:"next_handoff"`
-			Incoming    string     `json:"incoming"`
-		} `json:"state"`
-	} `json:"handoffs"`
-	Warnings []string `json:"warnings"`
+// rotationCmd is `klaxon rotation …`: on-call rotations over the REST API.
+type rotationCmd struct {
+	Add      rotationAddCmd      `cmd:"" aliases:"create" help:"Add a rotation. ${rotation_time}"`
+	List     rotationListCmd     `cmd:"" help:"List the rotations and who is on call."`
+	Show     rotationShowCmd     `cmd:"" help:"Show a rotation: its settings, who is on call, the next shifts and its handoffs."`
+	Members  rotationMembersCmd  `cmd:"" help:"Replace the members (NAME A,B,C, in order) or edit them (--add D --remove B)."`
+	Set      rotationSetCmd      `cmd:"" help:"Change a rotation's settings."`
+	Override rotationOverrideCmd `cmd:"" help:"Overrides: someone covers the rotation for a while."`
+	Calendar rotationCalendarCmd `cmd:"" help:"The next weeks of shifts as iCalendar, on stdout."`
+	Replan   rotationReplanCmd   `cmd:"" help:"(Re)start the rotation's handoff workflow."`
+	Delete   rotationDeleteCmd   `cmd:"" aliases:"remove" help:"Delete a rotation."`
 }
 
-// onCallJSON is GET /api/v1/rotations/{name}/oncall.
-type onCallJSON struct {
-	Rotation      string     `json:"rotation"`
-	Timezone      string     `json:"timezone"`
-	User          *string    `json:"user"`
-	Until         *time.Time `json:"until"`
-	ScheduledUser *string    `json:"scheduled_user"`
-	OverrideID    int64      `json:"override_id"`
+type rotationAddCmd struct {
+	Name           string `arg:""`
+	Timezone       string `required:"" placeholder:"TZ" help:"IANA timezone of the handoffs, e.g. Europe/Berlin."`
+	Members        string `required:"" placeholder:"A,B,C" help:"Comma-separated handles, in order."`
+	Shift          string `required:"" placeholder:"1w|3d|12h" help:"Shift length."`
+	Start          string `placeholder:"TIME" help:"When the first member's first shift begins (default now)."`
+	HandoffTime    string `name:"handoff-time" placeholder:"09:00" help:"Local time of day of every handoff."`
+	HandoffWeekday string `name:"handoff-weekday" placeholder:"mon" help:"Weekday of every handoff (weekly shifts)."`
+	Reminder       string `placeholder:"1h|0" help:"Remind the incoming person this long before a shift (default 1h; 0 is off)."`
 }
 
-type overrideJSON struct {
-	ID       int64     `json:"id"`
-	Rotation string    `json:"rotation"`
-	User     string    `json:"user"`
-	Start    time.Time `json:"start"`
-	End      time.Time `json:"end"`
-	Covers   []string  `json:"covers"`
-	Warnings []string  `json:"warnings"`
-}
-
-// runRotation is `klaxon rotation …`: on-call rotations over the REST API.
-func runRotation(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 {
-		return usageError{rotationUsage}
-	}
-	sub, rest := args[0], args[1:]
-	if sub == "list" {
-		if len(rest) != 0 {
-			return usageError{"usage: klaxon rotation list"}
-		}
-		return rotationList(ctx, e)
-	}
-	if sub == "override" {
-		return runOverride(ctx, e, rest)
-	}
-	if sub == "help" || sub == "-h" || sub == "--help" {
-		fmt.Fprintln(e.stdout, rotationUsage)
-		return nil
-	}
-	name, flags, err := rotationName(sub, rest)
+func (c *rotationAddCmd) Run(e *cmdEnv) error {
+	req := api.CreateRotationRequest{Name: c.Name, Timezone: c.Timezone, Members: splitList(c.Members),
+		HandoffTime: c.HandoffTime, HandoffWeekday: c.HandoffWeekday}
+	unit, n, err := parseShift(c.Shift)
 	if err != nil {
 		return err
 	}
-	switch sub {
-	case "add", "create":
-		return rotationAdd(ctx, e, name, flags)
-	case "show":
-		return rotationShow(ctx, e, name, flags)
-	case "members":
-		return rotationMembers(ctx, e, name, flags)
-	case "set":
-		return rotationSet(ctx, e, name, flags)
-	case "calendar":
-		return rotationCalendar(ctx, e, name, flags)
-	case "replan":
-		return rotationSimple(ctx, e, http.MethodPost, name, "/replan", flags, "handoffs re-planned for "+name)
-	case "delete", "remove":
-		return rotationSimple(ctx, e, http.MethodDelete, name, "", flags, "deleted rotation "+name)
+	switch unit {
+	case "w":
+		req.ShiftWeeks = &n
+	case "d":
+		req.ShiftDays = &n
 	default:
-		return usageError{fmt.Sprintf("unknown rotation subcommand %q\n%s", sub, rotationUsage)}
+		req.ShiftHours = &n
 	}
-}
-
-// rotationName takes the first positional argument after a subcommand as
-// the rotation's NAME, so that flags may come before or after it.
-func rotationName(sub string, rest []string) (string, []string, error) {
-	for i := 0; i < len(rest); i++ {
-		a := rest[i]
-		if !strings.HasPrefix(a, "-") || a == "-" {
-			others := append(append([]string{}, rest[:i]...), rest[i+1:]...)
-			return a, others, nil
-		}
-		if !strings.Contains(a, "=") && !isBoolFlag(a) {
-			i++ // the flag's value
-		}
-	}
-	return "", nil, usageError{fmt.Sprintf("klaxon rotation %s needs a rotation NAME\n%s", sub, rotationUsage)}
-}
-
-// isBoolFlag reports whether a is one of the CLI's boolean flags, which
-// take no separate value.
-func isBoolFlag(a string) bool {
-	switch strings.TrimLeft(a, "-") {
-	case "json", "all":
-		return true
-	}
-	return false
-}
-
-// parseAll parses flags that may be interleaved with positional arguments,
-// returning the positional ones.
-func parseAll(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := parseFlags(fs, args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-}
-
-func rotationAdd(ctx context.Context, e env, name string, args []string) error {
-	fs := newFlags("rotation add", e)
-	tz := fs.String("timezone", "", "IANA timezone of the handoffs, e.g. Europe/Berlin (required)")
-	members := fs.String("members", "", "comma-separated handles, in order (required)")
-	shift := fs.String("shift", "", "shift length: 1w, 2d, 12h... (required)")
-	start := fs.String("start", "", "when the first member's first shift begins (default now)")
-	handoffTime := fs.String("handoff-time", "", "local time of day of every handoff, HH:MM")
-	handoffWeekday := fs.String("handoff-weekday", "", "weekday of every handoff (weekly shifts)")
-	reminder := fs.String("reminder", "", "remind the incoming person this long before a shift (default 1h; 0 is off)")
-	pos, err := parseAll(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q\n%s", pos[0], rotationUsage)}
-	}
-	if *tz == "" || *members == "" || *shift == "" {
-		return usageError{"rotation add needs --timezone, --members and --shift\n" + rotationUsage}
-	}
-	req := map[string]any{"name": name, "timezone": *tz, "members": splitList(*members)}
-	field, n, err := parseShift(*shift)
-	if err != nil {
-		return err
-	}
-	req[field] = n
-	if *start != "" {
-		loc, err := time.LoadLocation(*tz)
-		if err != nil {
-			loc = time.UTC // the API names the bad timezone
-		}
-		t, err := parseCLITime(*start, loc, time.Now())
+	if c.Start != "" {
+		t, err := parseCLITime(c.Start, locationOf(c.Timezone), time.Now())
 		if err != nil {
 			return err
 		}
-		req["start"] = t.Format(time.RFC3339)
+		req.Start = t.Format(time.RFC3339)
 	}
-	if *handoffTime != "" {
-		req["handoff_time"] = *handoffTime
-	}
-	if *handoffWeekday != "" {
-		req["handoff_weekday"] = *handoffWeekday
-	}
-	if *reminder != "" {
-		m, err := parseReminder(*reminder)
+	if c.Reminder != "" {
+		m, err := parseReminder(c.Reminder)
 		if err != nil {
 			return err
 		}
-		req["reminder_minutes"] = m
+		req.ReminderMinutes = &m
 	}
-	c, err := newAPIClient(e)
+	cl, err := e.client()
 	if err != nil {
 		return err
 	}
-	var out rotationJSON
-	if err := c.do(ctx, http.MethodPost, "/api/v1/rotations", req, &out); err != nil {
+	out, err := cl.CreateRotation(e.ctx, req)
+	if err != nil {
 		return err
 	}
 	printRotation(e.stdout, out)
@@ -229,16 +83,16 @@ func rotationAdd(ctx context.Context, e env, name string, args []string) error {
 	return nil
 }
 
-// parseShift reads "1w", "3d", "12h" (or a bare number of hours) as the
-// API field and its value.
+// parseShift reads "1w", "3d", "12h" (or a bare number of hours) as its
+// unit ("w", "d" or "h") and count.
 func parseShift(s string) (string, int, error) {
 	s = strings.ToLower(strings.TrimSpace(s))
-	field := "shift_hours"
+	unit := "h"
 	switch {
 	case strings.HasSuffix(s, "w"):
-		field, s = "shift_weeks", strings.TrimSuffix(s, "w")
+		unit, s = "w", strings.TrimSuffix(s, "w")
 	case strings.HasSuffix(s, "d"):
-		field, s = "shift_days", strings.TrimSuffix(s, "d")
+		unit, s = "d", strings.TrimSuffix(s, "d")
 	case strings.HasSuffix(s, "h"):
 		s = strings.TrimSuffix(s, "h")
 	}
@@ -246,7 +100,7 @@ func parseShift(s string) (string, int, error) {
 	if err != nil {
 		return "", 0, usageError{fmt.Sprintf("--shift %q: write a length such as 1w, 2d or 12h", s)}
 	}
-	return field, n, nil
+	return unit, n, nil
 }
 
 // parseReminder reads "1h", "30m" or "0" as minutes.
@@ -286,24 +140,14 @@ func parseCLITime(s string, loc *time.Location, now time.Time) (time.Time, error
 	return time.Time{}, usageError{fmt.Sprintf("%q is not a time: use RFC 3339, \"now\", \"+2h\" or \"2026-03-02 09:00\"", s)}
 }
 
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-func warn(e env, warnings []string) {
+func warn(e *cmdEnv, warnings []string) {
 	for _, w := range warnings {
 		fmt.Fprintln(e.stderr, "warning: "+w)
 	}
 }
 
 // describeOnCall says who is on call in one line.
-func describeOnCall(oc onCallJSON, loc *time.Location) string {
+func describeOnCall(oc api.OnCall, loc *time.Location) string {
 	if oc.User == nil {
 		if oc.Until != nil {
 			return fmt.Sprintf("Nobody is on call for %s yet; the rotation starts %s.", oc.Rotation, oc.Until.In(loc).Format(rotationTimeLayout))
@@ -320,6 +164,8 @@ func describeOnCall(oc onCallJSON, loc *time.Location) string {
 	return s + "."
 }
 
+// locationOf loads a timezone, falling back to UTC (the API names a bad
+// timezone itself).
 func locationOf(tz string) *time.Location {
 	if loc, err := time.LoadLocation(tz); err == nil {
 		return loc
@@ -327,7 +173,7 @@ func locationOf(tz string) *time.Location {
 	return time.UTC
 }
 
-func printRotation(w io.Writer, r rotationJSON) {
+func printRotation(w io.Writer, r api.Rotation) {
 	loc := locationOf(r.Timezone)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	handoff := r.HandoffTime
@@ -340,7 +186,7 @@ func printRotation(w io.Writer, r rotationJSON) {
 	fmt.Fprintf(tw, "Members\t%s\n", strings.Join(r.Members, ", "))
 	reminder := "off"
 	if r.ReminderMinutes > 0 {
-		reminder = (time.Duration(r.ReminderMinutes) * time.Minute).String() + " before each shift"
+		reminder = humanDuration(time.Duration(r.ReminderMinutes)*time.Minute) + " before each shift"
 	}
 	fmt.Fprintf(tw, "Reminder\t%s\n", reminder)
 	fmt.Fprintf(tw, "On call\t%s\n", describeOnCall(r.OnCall, loc))
@@ -374,24 +220,24 @@ func printRotation(w io.Writer, r rotationJSON) {
 	}
 }
 
-func rotationList(ctx context.Context, e env) error {
-	c, err := newAPIClient(e)
+type rotationListCmd struct{}
+
+func (c *rotationListCmd) Run(e *cmdEnv) error {
+	cl, err := e.client()
 	if err != nil {
 		return err
 	}
-	var out struct {
-		Rotations []rotationJSON `json:"rotations"`
-	}
-	if err := c.do(ctx, http.MethodGet, "/api/v1/rotations", nil, &out); err != nil {
+	rots, err := cl.Rotations(e.ctx)
+	if err != nil {
 		return err
 	}
-	if len(out.Rotations) == 0 {
+	if len(rots) == 0 {
 		fmt.Fprintln(e.stdout, "No rotations yet; create one with `klaxon rotation add`.")
 		return nil
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tTIMEZONE\tSHIFT\tMEMBERS\tON CALL\tUNTIL")
-	for _, r := range out.Rotations {
+	for _, r := range rots {
 		who, until := "nobody", "—"
 		if r.OnCall.User != nil {
 			who = *r.OnCall.User
@@ -404,49 +250,47 @@ func rotationList(ctx context.Context, e env) error {
 	return tw.Flush()
 }
 
-func rotationShow(ctx context.Context, e env, name string, args []string) error {
-	fs := newFlags("rotation show", e)
-	shifts := fs.Int("shifts", 10, "how many upcoming shifts to list")
-	asJSON := fs.Bool("json", false, "print the API's JSON")
-	if _, err := parseAll(fs, args); err != nil {
-		return err
-	}
-	c, err := newAPIClient(e)
+type rotationShowCmd struct {
+	Name   string `arg:""`
+	Shifts int    `default:"10" help:"How many upcoming shifts to list."`
+	jsonFlag
+}
+
+func (c *rotationShowCmd) Run(e *cmdEnv) error {
+	cl, err := e.client()
 	if err != nil {
 		return err
 	}
-	path := "/api/v1/rotations/" + url.PathEscape(name) + "?shifts=" + strconv.Itoa(*shifts)
-	if *asJSON {
-		return c.show(ctx, e.stdout, path)
-	}
-	var out rotationJSON
-	if err := c.do(ctx, http.MethodGet, path, nil, &out); err != nil {
+	r, err := cl.Rotation(e.ctx, c.Name, c.Shifts)
+	if err != nil {
 		return err
 	}
-	printRotation(e.stdout, out)
-	warn(e, out.Warnings)
+	if c.JSON {
+		return printJSON(e.stdout, r)
+	}
+	printRotation(e.stdout, r)
+	warn(e, r.Warnings)
 	return nil
 }
 
-func rotationMembers(ctx context.Context, e env, name string, args []string) error {
-	fs := newFlags("rotation members", e)
-	add := fs.String("add", "", "comma-separated handles to append")
-	remove := fs.String("remove", "", "comma-separated handles to remove")
-	pos, err := parseAll(fs, args)
+type rotationMembersCmd struct {
+	Name    string `arg:""`
+	Members string `arg:"" optional:"" placeholder:"A,B,C" help:"The new members, in order."`
+	Add     string `placeholder:"D,E" help:"Comma-separated handles to append."`
+	Remove  string `placeholder:"B" help:"Comma-separated handles to remove."`
+}
+
+func (c *rotationMembersCmd) Run(e *cmdEnv) error {
+	cl, err := e.client()
 	if err != nil {
 		return err
 	}
-	c, err := newAPIClient(e)
-	if err != nil {
-		return err
-	}
-	var out rotationJSON
-	path := "/api/v1/rotations/" + url.PathEscape(name) + "/members"
+	var out api.Rotation
 	switch {
-	case len(pos) == 1 && *add == "" && *remove == "":
-		err = c.do(ctx, http.MethodPut, path, map[string]any{"members": splitList(pos[0])}, &out)
-	case len(pos) == 0 && (*add != "" || *remove != ""):
-		err = c.do(ctx, http.MethodPatch, path, map[string]any{"add": splitList(*add), "remove": splitList(*remove)}, &out)
+	case c.Members != "" && c.Add == "" && c.Remove == "":
+		out, err = cl.SetMembers(e.ctx, c.Name, splitList(c.Members))
+	case c.Members == "" && (c.Add != "" || c.Remove != ""):
+		out, err = cl.EditMembers(e.ctx, c.Name, splitList(c.Add), splitList(c.Remove))
 	default:
 		return usageError{"usage: klaxon rotation members NAME A,B,C | klaxon rotation members NAME [--add D] [--remove B]"}
 	}
@@ -458,25 +302,22 @@ func rotationMembers(ctx context.Context, e env, name string, args []string) err
 	return nil
 }
 
-func rotationSet(ctx context.Context, e env, name string, args []string) error {
-	fs := newFlags("rotation set", e)
-	reminder := fs.String("reminder", "", "remind the incoming person this long before a shift (0 is off)")
-	if _, err := parseAll(fs, args); err != nil {
-		return err
-	}
-	if *reminder == "" {
-		return usageError{"usage: klaxon rotation set NAME --reminder 30m"}
-	}
-	m, err := parseReminder(*reminder)
+type rotationSetCmd struct {
+	Name     string `arg:""`
+	Reminder string `required:"" placeholder:"30m|0" help:"Remind the incoming person this long before a shift (0 is off)."`
+}
+
+func (c *rotationSetCmd) Run(e *cmdEnv) error {
+	m, err := parseReminder(c.Reminder)
 	if err != nil {
 		return err
 	}
-	c, err := newAPIClient(e)
+	cl, err := e.client()
 	if err != nil {
 		return err
 	}
-	var out rotationJSON
-	if err := c.do(ctx, http.MethodPatch, "/api/v1/rotations/"+url.PathEscape(name), map[string]any{"reminder_minutes": m}, &out); err != nil {
+	out, err := cl.UpdateRotation(e.ctx, c.Name, api.UpdateRotationRequest{ReminderMinutes: &m})
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "Reminder for %s: %d minutes before each shift.\n", out.Name, out.ReminderMinutes)
@@ -484,194 +325,190 @@ func rotationSet(ctx context.Context, e env, name string, args []string) error {
 	return nil
 }
 
-// rotationSimple runs a call whose answer needs no more than one line.
-func rotationSimple(ctx context.Context, e env, method, name, suffix string, args []string, done string) error {
-	if len(args) != 0 {
-		return usageError{rotationUsage}
-	}
-	c, err := newAPIClient(e)
+type rotationCalendarCmd struct {
+	Name  string `arg:""`
+	Weeks int    `default:"8" help:"How many weeks ahead."`
+}
+
+func (c *rotationCalendarCmd) Run(e *cmdEnv) error {
+	cl, err := e.client()
 	if err != nil {
 		return err
 	}
-	if err := c.do(ctx, method, "/api/v1/rotations/"+url.PathEscape(name)+suffix, nil, nil); err != nil {
+	return cl.Calendar(e.ctx, c.Name, c.Weeks, e.stdout)
+}
+
+type rotationReplanCmd struct {
+	Name string `arg:""`
+}
+
+func (c *rotationReplanCmd) Run(e *cmdEnv) error {
+	cl, err := e.client()
+	if err != nil {
 		return err
 	}
-	fmt.Fprintln(e.stdout, done)
+	if _, err := cl.Replan(e.ctx, c.Name); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, "handoffs re-planned for "+c.Name)
 	return nil
 }
 
-func rotationCalendar(ctx context.Context, e env, name string, args []string) error {
-	fs := newFlags("rotation calendar", e)
-	weeks := fs.Int("weeks", 8, "how many weeks ahead")
-	if _, err := parseAll(fs, args); err != nil {
-		return err
-	}
-	c, err := newAPIClient(e)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/api/v1/rotations/"+url.PathEscape(name)+".ics?weeks="+strconv.Itoa(*weeks), nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("cannot reach the Klaxon API at %s: %w", c.base, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		// Let the JSON error path say what went wrong.
-		return c.do(ctx, http.MethodGet, "/api/v1/rotations/"+url.PathEscape(name)+".ics?weeks="+strconv.Itoa(*weeks), nil, nil)
-	}
-	_, err = io.Copy(e.stdout, resp.Body)
-	return err
+type rotationDeleteCmd struct {
+	Name string `arg:""`
 }
 
-// runOverride is `klaxon rotation override add|list|remove`.
-func runOverride(ctx context.Context, e env, args []string) error {
-	const usage = "usage: klaxon rotation override add NAME --user U --end TIME [--start TIME] | list NAME [--all] | remove NAME ID"
-	if len(args) == 0 {
-		return usageError{usage}
-	}
-	sub := args[0]
-	name, rest, err := rotationName("override "+sub, args[1:])
-	if err != nil {
-		return usageError{usage}
-	}
-	c, err := newAPIClient(e)
+func (c *rotationDeleteCmd) Run(e *cmdEnv) error {
+	cl, err := e.client()
 	if err != nil {
 		return err
 	}
-	base := "/api/v1/rotations/" + url.PathEscape(name)
-	switch sub {
-	case "add":
-		fs := newFlags("rotation override add", e)
-		user := fs.String("user", "", "handle of who covers (required)")
-		start := fs.String("start", "now", "when the cover starts")
-		end := fs.String("end", "", "when the cover ends (required)")
-		pos, err := parseAll(fs, rest)
-		if err != nil {
-			return err
-		}
-		if *user == "" || *end == "" || len(pos) > 0 {
-			return usageError{usage}
-		}
-		var rot rotationJSON
-		if err := c.do(ctx, http.MethodGet, base+"?shifts=0", nil, &rot); err != nil {
-			return err
-		}
-		loc, now := locationOf(rot.Timezone), time.Now()
-		st, err := parseCLITime(*start, loc, now)
-		if err != nil {
-			return err
-		}
-		en, err := parseCLITime(*end, loc, now)
-		if err != nil {
-			return err
-		}
-		var out overrideJSON
-		req := map[string]string{"user": *user, "start": st.Format(time.RFC3339), "end": en.Format(time.RFC3339)}
-		if err := c.do(ctx, http.MethodPost, base+"/overrides", req, &out); err != nil {
-			return err
-		}
-		s := fmt.Sprintf("Override %d: %s covers %s from %s to %s", out.ID, out.User, name,
-			out.Start.In(loc).Format(rotationTimeLayout), out.End.In(loc).Format(rotationTimeLayout))
-		if len(out.Covers) > 0 {
-			s += " (for " + strings.Join(out.Covers, ", ") + ")"
-		}
-		fmt.Fprintln(e.stdout, s+".")
-		warn(e, out.Warnings)
-		return nil
-	case "list":
-		fs := newFlags("rotation override list", e)
-		all := fs.Bool("all", false, "include overrides that are over")
-		if _, err := parseAll(fs, rest); err != nil {
-			return err
-		}
-		path := base + "/overrides"
-		if *all {
-			path += "?all=true"
-		}
-		var out struct {
-			Overrides []overrideJSON `json:"overrides"`
-		}
-		if err := c.do(ctx, http.MethodGet, path, nil, &out); err != nil {
-			return err
-		}
-		if len(out.Overrides) == 0 {
-			fmt.Fprintf(e.stdout, "No overrides for %s.\n", name)
-			return nil
-		}
-		var rot rotationJSON
-		if err := c.do(ctx, http.MethodGet, base+"?shifts=0", nil, &rot); err != nil {
-			return err
-		}
-		loc := locationOf(rot.Timezone)
-		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tUSER\tFROM\tTO")
-		for _, o := range out.Overrides {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", o.ID, o.User, o.Start.In(loc).Format(rotationTimeLayout), o.End.In(loc).Format(rotationTimeLayout))
-		}
-		return tw.Flush()
-	case "remove", "delete":
-		if len(rest) != 1 {
-			return usageError{usage}
-		}
-		id, err := strconv.ParseInt(rest[0], 10, 64)
-		if err != nil {
-			return usageError{fmt.Sprintf("override id %q is not a number", rest[0])}
-		}
-		var out overrideJSON
-		if err := c.do(ctx, http.MethodDelete, base+"/overrides/"+strconv.FormatInt(id, 10), nil, &out); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "Removed override %d (%s).\n", out.ID, out.User)
-		warn(e, out.Warnings)
-		return nil
-	default:
-		return usageError{usage}
+	if err := cl.DeleteRotation(e.ctx, c.Name); err != nil {
+		return err
 	}
+	fmt.Fprintln(e.stdout, "deleted rotation "+c.Name)
+	return nil
 }
 
-// runOnCall is `klaxon oncall NAME [--at TIME] [--json]`: who is on call.
-func runOnCall(ctx context.Context, e env, args []string) error {
-	fs := newFlags("oncall", e)
-	at := fs.String("at", "", "ask about another time (RFC 3339, +2h, 2026-03-02 09:00)")
-	asJSON := fs.Bool("json", false, "print the API's JSON")
-	pos, err := parseAll(fs, args)
+// rotationOverrideCmd is `klaxon rotation override add|list|remove`.
+type rotationOverrideCmd struct {
+	Add    overrideAddCmd    `cmd:"" help:"Have someone cover the rotation from --start to --end. ${rotation_time}"`
+	List   overrideListCmd   `cmd:"" help:"List the rotation's overrides that are not over yet."`
+	Remove overrideRemoveCmd `cmd:"" aliases:"delete" help:"Remove an override."`
+}
+
+type overrideAddCmd struct {
+	Name  string `arg:""`
+	User  string `required:"" placeholder:"HANDLE" help:"Who covers."`
+	Start string `default:"now" placeholder:"TIME" help:"When the cover starts."`
+	End   string `required:"" placeholder:"TIME" help:"When the cover ends."`
+}
+
+func (c *overrideAddCmd) Run(e *cmdEnv) error {
+	cl, err := e.client()
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usageError{"usage: klaxon oncall NAME [--at TIME] [--json]"}
-	}
-	name := pos[0]
-	c, err := newAPIClient(e)
+	rot, err := cl.Rotation(e.ctx, c.Name, 0)
 	if err != nil {
 		return err
 	}
-	path := "/api/v1/rotations/" + url.PathEscape(name) + "/oncall"
-	var loc *time.Location = time.UTC
-	if *at != "" {
-		var rot rotationJSON
-		if err := c.do(ctx, http.MethodGet, "/api/v1/rotations/"+url.PathEscape(name)+"?shifts=0", nil, &rot); err != nil {
-			return err
-		}
-		loc = locationOf(rot.Timezone)
-		t, err := parseCLITime(*at, loc, time.Now())
+	loc, now := locationOf(rot.Timezone), time.Now()
+	st, err := parseCLITime(c.Start, loc, now)
+	if err != nil {
+		return err
+	}
+	en, err := parseCLITime(c.End, loc, now)
+	if err != nil {
+		return err
+	}
+	out, err := cl.AddOverride(e.ctx, c.Name, api.OverrideRequest{User: c.User, Start: st.Format(time.RFC3339), End: en.Format(time.RFC3339)})
+	if err != nil {
+		return err
+	}
+	s := fmt.Sprintf("Override %d: %s covers %s from %s to %s", out.ID, out.User, c.Name,
+		out.Start.In(loc).Format(rotationTimeLayout), out.End.In(loc).Format(rotationTimeLayout))
+	if len(out.Covers) > 0 {
+		s += " (for " + strings.Join(out.Covers, ", ") + ")"
+	}
+	fmt.Fprintln(e.stdout, s+".")
+	warn(e, out.Warnings)
+	return nil
+}
+
+type overrideListCmd struct {
+	Name string `arg:""`
+	All  bool   `help:"Include overrides that are over."`
+}
+
+func (c *overrideListCmd) Run(e *cmdEnv) error {
+	cl, err := e.client()
+	if err != nil {
+		return err
+	}
+	ovs, err := cl.Overrides(e.ctx, c.Name, c.All)
+	if err != nil {
+		return err
+	}
+	if len(ovs) == 0 {
+		fmt.Fprintf(e.stdout, "No overrides for %s.\n", c.Name)
+		return nil
+	}
+	rot, err := cl.Rotation(e.ctx, c.Name, 0)
+	if err != nil {
+		return err
+	}
+	loc := locationOf(rot.Timezone)
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tUSER\tFROM\tTO")
+	for _, o := range ovs {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", o.ID, o.User, o.Start.In(loc).Format(rotationTimeLayout), o.End.In(loc).Format(rotationTimeLayout))
+	}
+	return tw.Flush()
+}
+
+// overrideID is an override's id on the command line.
+type overrideID int64
+
+// UnmarshalText refuses anything but a number, in one sentence.
+func (id *overrideID) UnmarshalText(b []byte) error {
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		return fmt.Errorf("override id %q is not a number", string(b))
+	}
+	*id = overrideID(n)
+	return nil
+}
+
+type overrideRemoveCmd struct {
+	Name string     `arg:""`
+	ID   overrideID `arg:""`
+}
+
+func (c *overrideRemoveCmd) Run(e *cmdEnv) error {
+	cl, err := e.client()
+	if err != nil {
+		return err
+	}
+	out, err := cl.RemoveOverride(e.ctx, c.Name, int64(c.ID))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Removed override %d (%s).\n", out.ID, out.User)
+	warn(e, out.Warnings)
+	return nil
+}
+
+// onCallCmd is `klaxon oncall NAME [--at TIME] [--json]`: who is on call.
+type onCallCmd struct {
+	Name string `arg:"" help:"The rotation."`
+	At   string `placeholder:"TIME" help:"Ask about another time. ${rotation_time}"`
+	jsonFlag
+}
+
+func (c *onCallCmd) Run(e *cmdEnv) error {
+	cl, err := e.client()
+	if err != nil {
+		return err
+	}
+	var at time.Time
+	if c.At != "" {
+		rot, err := cl.Rotation(e.ctx, c.Name, 0)
 		if err != nil {
 			return err
 		}
-		path += "?at=" + url.QueryEscape(t.Format(time.RFC3339))
+		if at, err = parseCLITime(c.At, locationOf(rot.Timezone), time.Now()); err != nil {
+			return err
+		}
 	}
-	if *asJSON {
-		return c.show(ctx, e.stdout, path)
-	}
-	var oc onCallJSON
-	if err := c.do(ctx, http.MethodGet, path, nil, &oc); err != nil {
+	oc, err := cl.OnCall(e.ctx, c.Name, at)
+	if err != nil {
 		return err
 	}
+	if c.JSON {
+		return printJSON(e.stdout, oc)
+	}
+	loc := time.UTC
 	if oc.Timezone != "" {
 		loc = locationOf(oc.Timezone)
 	}

@@ -1,258 +1,244 @@
 package main
 
 import (
-	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"net/http"
-	"net/url"
-	"strconv"
-	"strings"
 	"text/tabwriter"
-	"time"
+
+	"github.com/klaxonhq/klaxon/api"
 )
 
-// parseInterleaved parses flags that may come before, between or after the
-// positional arguments (`user add alice --name Alice`), and returns the
-// positional ones.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := parseFlags(fs, args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
+// userCmd is `klaxon user add|list|show`.
+type userCmd struct {
+	Add  userAddCmd  `cmd:"" help:"Add a person Klaxon can reach."`
+	List userListCmd `cmd:"" help:"List the users."`
+	Show userShowCmd `cmd:"" help:"Show a user and their contact methods."`
 }
 
-// userJSON is a user as the API shows it.
-type userJSON struct {
-	ID       int64         `json:"id"`
-	Handle   string        `json:"handle"`
-	Name     string        `json:"name"`
-	Timezone string        `json:"timezone"`
-	Contacts []contactJSON `json:"contacts"`
+type userAddCmd struct {
+	Handle   string `arg:"" help:"Lowercase handle, e.g. alice."`
+	Name     string `required:"" help:"The person's name."`
+	Timezone string `default:"UTC" placeholder:"TZ" help:"IANA timezone, e.g. Europe/Berlin."`
 }
 
-// contactJSON is a contact method as the API shows it.
-type contactJSON struct {
-	ID           int64  `json:"id"`
-	Type         string `json:"type"`
-	Address      string `json:"address"`
-	Status       string `json:"status"`
-	Verification *struct {
-		Status       string     `json:"status"`
-		Sends        int        `json:"sends"`
-		AttemptsLeft int        `json:"attempts_left"`
-		ExpiresAt    *time.Time `json:"expires_at"`
-	} `json:"verification"`
-}
-
-const userUsage = "usage: klaxon user add HANDLE --name NAME [--timezone TZ] | klaxon user list | klaxon user show HANDLE"
-
-// runUser is `klaxon user add|list|show`.
-func runUser(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 {
-		return usageError{userUsage}
-	}
-	c, err := newAPIClient(e)
+func (c *userAddCmd) Run(e *cmdEnv) error {
+	cl, err := e.client()
 	if err != nil {
 		return err
 	}
-	switch args[0] {
-	case "add":
-		fs := newFlags("user add", e)
-		name := fs.String("name", "", "the person's name (required)")
-		tz := fs.String("timezone", "UTC", "IANA timezone, e.g. Europe/Berlin")
-		pos, err := parseInterleaved(fs, args[1:])
-		if err != nil {
-			return err
-		}
-		if len(pos) != 1 {
-			return usageError{"usage: klaxon user add HANDLE --name NAME [--timezone TZ]"}
-		}
-		var u userJSON
-		if err := c.do(ctx, http.MethodPost, "/api/v1/users", map[string]string{"handle": pos[0], "name": *name, "timezone": *tz}, &u); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "user %s added (%s, %s)\n", u.Handle, u.Name, u.Timezone)
-		return nil
-	case "list":
-		if len(args) != 1 {
-			return usageError{"usage: klaxon user list"}
-		}
-		var out struct {
-			Users []userJSON `json:"users"`
-		}
-		if err := c.do(ctx, http.MethodGet, "/api/v1/users", nil, &out); err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "HANDLE\tNAME\tTIMEZONE")
-		for _, u := range out.Users {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", u.Handle, u.Name, u.Timezone)
-		}
-		return tw.Flush()
-	case "show":
-		if len(args) != 2 {
-			return usageError{"usage: klaxon user show HANDLE"}
-		}
-		return c.show(ctx, e.stdout, "/api/v1/users/"+url.PathEscape(args[1]))
-	default:
-		return usageError{fmt.Sprintf("unknown user subcommand %q: use add, list or show", args[0])}
-	}
-}
-
-const contactUsage = "usage: klaxon contact add HANDLE sms|voice|email ADDRESS | verify ID CODE | resend ID | list HANDLE"
-
-// runContact is `klaxon contact add|verify|resend|list`.
-func runContact(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 {
-		return usageError{contactUsage}
-	}
-	c, err := newAPIClient(e)
+	u, err := cl.CreateUser(e.ctx, api.UserRequest{Handle: c.Handle, Name: c.Name, Timezone: c.Timezone})
 	if err != nil {
 		return err
 	}
-	switch args[0] {
-	case "add":
-		if len(args) != 4 {
-			return usageError{"usage: klaxon contact add HANDLE sms|voice|email ADDRESS"}
-		}
-		var out contactJSON
-		body := map[string]string{"type": args[2], "address": args[3]}
-		if err := c.do(ctx, http.MethodPost, "/api/v1/users/"+url.PathEscape(args[1])+"/contacts", body, &out); err != nil {
-			return err
-		}
-		if out.Status == "verified" {
-			fmt.Fprintf(e.stdout, "contact %d (%s %s) is already verified\n", out.ID, out.Type, out.Address)
-			return nil
-		}
-		fmt.Fprintf(e.stdout, "contact %d (%s %s) is pending: a code is on its way.\nVerify it with: klaxon contact verify %d CODE\n",
-			out.ID, out.Type, out.Address, out.ID)
+	fmt.Fprintf(e.stdout, "user %s added (%s, %s)\n", u.Handle, u.Name, u.Timezone)
+	return nil
+}
+
+type userListCmd struct{}
+
+func (c *userListCmd) Run(e *cmdEnv) error {
+	cl, err := e.client()
+	if err != nil {
+		return err
+	}
+	users, err := cl.Users(e.ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "HANDLE\tNAME\tTIMEZONE")
+	for _, u := range users {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", u.Handle, u.Name, u.Timezone)
+	}
+	return tw.Flush()
+}
+
+type userShowCmd struct {
+	Handle string `arg:""`
+	jsonFlag
+}
+
+func (c *userShowCmd) Run(e *cmdEnv) error {
+	cl, err := e.client()
+	if err != nil {
+		return err
+	}
+	u, err := cl.User(e.ctx, c.Handle)
+	if err != nil {
+		return err
+	}
+	if c.JSON {
+		return printJSON(e.stdout, u)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "User\t%s\n", u.Handle)
+	fmt.Fprintf(tw, "Name\t%s\n", u.Name)
+	fmt.Fprintf(tw, "Timezone\t%s\n", u.Timezone)
+	fmt.Fprintf(tw, "Added\t%s\n", when(u.CreatedAt))
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(u.Contacts) == 0 {
+		fmt.Fprintf(e.stdout, "\nNo contact methods yet; add one with `klaxon contact add %s sms|voice|email ADDRESS`.\n", u.Handle)
 		return nil
-	case "verify":
-		if len(args) != 3 {
-			return usageError{"usage: klaxon contact verify ID CODE"}
-		}
-		id, err := contactArg(args[1])
-		if err != nil {
-			return err
-		}
-		if err := c.do(ctx, http.MethodPost, "/api/v1/contacts/"+id+"/verify", map[string]string{"code": args[2]}, nil); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "contact %s verified\n", id)
-		return nil
-	case "resend":
-		if len(args) != 2 {
-			return usageError{"usage: klaxon contact resend ID"}
-		}
-		id, err := contactArg(args[1])
-		if err != nil {
-			return err
-		}
-		var out contactJSON
-		if err := c.do(ctx, http.MethodPost, "/api/v1/contacts/"+id+"/resend", struct{}{}, &out); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "a new code is on its way to contact %s (%s %s)\n", id, out.Type, out.Address)
-		return nil
-	case "list":
-		if len(args) != 2 {
-			return usageError{"usage: klaxon contact list HANDLE"}
-		}
-		var out struct {
-			Contacts []contactJSON `json:"contacts"`
-		}
-		if err := c.do(ctx, http.MethodGet, "/api/v1/users/"+url.PathEscape(args[1])+"/contacts", nil, &out); err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tTYPE\tADDRESS\tSTATUS\tVERIFICATION")
-		for _, ct := range out.Contacts {
-			v := "-"
-			if ct.Verification != nil {
-				v = ct.Verification.Status
-				if ct.Verification.Status == "pending" && ct.Verification.ExpiresAt != nil {
-					v += fmt.Sprintf(" (code expires %s, %d tries left)", ct.Verification.ExpiresAt.Local().Format("15:04:05"), ct.Verification.AttemptsLeft)
-				}
+	}
+	fmt.Fprintln(e.stdout, "\nContacts:")
+	return printContacts(e, u.Contacts, "  ")
+}
+
+func printContacts(e *cmdEnv, cs []api.Contact, indent string) error {
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, indent+"ID\tTYPE\tADDRESS\tSTATUS\tVERIFICATION")
+	for _, ct := range cs {
+		v := "-"
+		if ct.Verification != nil {
+			v = ct.Verification.Status
+			if ct.Verification.Status == "pending" && ct.Verification.ExpiresAt != nil {
+				v += fmt.Sprintf(" (code expires %s, %d tries left)", ct.Verification.ExpiresAt.Local().Format("15:04:05"), ct.Verification.AttemptsLeft)
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", ct.ID, ct.Type, ct.Address, ct.Status, v)
 		}
-		return tw.Flush()
-	default:
-		return usageError{fmt.Sprintf("unknown contact subcommand %q: use add, verify, resend or list", args[0])}
+		fmt.Fprintf(tw, "%s%d\t%s\t%s\t%s\t%s\n", indent, ct.ID, ct.Type, ct.Address, ct.Status, v)
 	}
+	return tw.Flush()
 }
 
-func contactArg(s string) (string, error) {
-	if n, err := strconv.ParseInt(s, 10, 64); err != nil || n <= 0 {
-		return "", usageError{fmt.Sprintf("%q is not a contact id (a number; see klaxon contact list HANDLE)", s)}
-	}
-	return s, nil
+// contactCmd is `klaxon contact add|verify|resend|list`.
+type contactCmd struct {
+	Add    contactAddCmd    `cmd:"" help:"Add a contact method to a user; a verification code is sent to it."`
+	Verify contactVerifyCmd `cmd:"" help:"Verify a contact method with the code it received."`
+	Resend contactResendCmd `cmd:"" help:"Send a contact method a new code."`
+	List   contactListCmd   `cmd:"" help:"List a user's contact methods."`
 }
 
-const otpUsage = "usage: klaxon otp send --phone NUMBER | --user HANDLE | klaxon otp check ID CODE"
+type contactAddCmd struct {
+	Handle  string `arg:""`
+	Type    string `arg:"" help:"sms, voice or email."`
+	Address string `arg:"" help:"Phone number or email address."`
+}
 
-// runOTP is `klaxon otp send|check`: login codes, as another application
-// would ask for them.
-func runOTP(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 {
-		return usageError{otpUsage}
-	}
-	c, err := newAPIClient(e)
+func (c *contactAddCmd) Run(e *cmdEnv) error {
+	cl, err := e.client()
 	if err != nil {
 		return err
 	}
-	switch args[0] {
-	case "send":
-		fs := newFlags("otp send", e)
-		phoneNumber := fs.String("phone", "", "the number to text the code to")
-		user := fs.String("user", "", "the user whose verified SMS number gets the code")
-		if err := parseFlags(fs, args[1:]); err != nil {
-			return err
-		}
-		body := map[string]string{}
-		if *phoneNumber != "" {
-			body["phone"] = *phoneNumber
-		}
-		if *user != "" {
-			body["user"] = *user
-		}
-		var out struct {
-			ID string `json:"id"`
-		}
-		if err := c.do(ctx, http.MethodPost, "/api/v1/otp", body, &out); err != nil {
-			return err
-		}
-		fmt.Fprintln(e.stdout, out.ID)
-		return nil
-	case "check":
-		if len(args) != 3 {
-			return usageError{"usage: klaxon otp check ID CODE"}
-		}
-		var out struct {
-			Valid bool `json:"valid"`
-		}
-		if err := c.do(ctx, http.MethodPost, "/api/v1/otp/"+url.PathEscape(args[1])+"/check", map[string]string{"code": args[2]}, &out); err != nil {
-			return err
-		}
-		if !out.Valid {
-			return errors.New("that code is not valid")
-		}
-		fmt.Fprintln(e.stdout, "valid")
-		return nil
-	default:
-		return usageError{fmt.Sprintf("unknown otp subcommand %q: use send or check", strings.TrimSpace(args[0]))}
+	out, err := cl.AddContact(e.ctx, c.Handle, api.ContactRequest{Type: c.Type, Address: c.Address})
+	if err != nil {
+		return err
 	}
+	if out.Status == "verified" {
+		fmt.Fprintf(e.stdout, "contact %d (%s %s) is already verified\n", out.ID, out.Type, out.Address)
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "contact %d (%s %s) is pending: a code is on its way.\nVerify it with: klaxon contact verify %d CODE\n",
+		out.ID, out.Type, out.Address, out.ID)
+	return nil
+}
+
+// contactID is a contact method's id on the command line.
+type contactID int64
+
+// UnmarshalText refuses anything but a positive number, in one sentence.
+func (id *contactID) UnmarshalText(b []byte) error {
+	var n int64
+	if _, err := fmt.Sscan(string(b), &n); err != nil || n <= 0 || fmt.Sprint(n) != string(b) {
+		return fmt.Errorf("%q is not a contact id (a number; see klaxon contact list HANDLE)", string(b))
+	}
+	*id = contactID(n)
+	return nil
+}
+
+type contactVerifyCmd struct {
+	ID   contactID `arg:""`
+	Code string    `arg:""`
+}
+
+func (c *contactVerifyCmd) Run(e *cmdEnv) error {
+	cl, err := e.client()
+	if err != nil {
+		return err
+	}
+	if _, err := cl.VerifyContact(e.ctx, int64(c.ID), c.Code); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "contact %d verified\n", c.ID)
+	return nil
+}
+
+type contactResendCmd struct {
+	ID contactID `arg:""`
+}
+
+func (c *contactResendCmd) Run(e *cmdEnv) error {
+	cl, err := e.client()
+	if err != nil {
+		return err
+	}
+	out, err := cl.ResendCode(e.ctx, int64(c.ID))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "a new code is on its way to contact %d (%s %s)\n", c.ID, out.Type, out.Address)
+	return nil
+}
+
+type contactListCmd struct {
+	Handle string `arg:""`
+}
+
+func (c *contactListCmd) Run(e *cmdEnv) error {
+	cl, err := e.client()
+	if err != nil {
+		return err
+	}
+	cs, err := cl.Contacts(e.ctx, c.Handle)
+	if err != nil {
+		return err
+	}
+	return printContacts(e, cs, "")
+}
+
+// otpCmd is `klaxon otp send|check`: login codes, as another application
+// would ask for them.
+type otpCmd struct {
+	Send  otpSendCmd  `cmd:"" help:"Text a login code to a number or a user; prints the code's id."`
+	Check otpCheckCmd `cmd:"" help:"Check a login code; exits 0 and prints valid only if it is."`
+}
+
+type otpSendCmd struct {
+	Phone string `xor:"to" required:"" placeholder:"NUMBER" help:"The number to text the code to."`
+	User  string `xor:"to" required:"" placeholder:"HANDLE" help:"The user whose verified SMS number gets the code."`
+}
+
+func (c *otpSendCmd) Run(e *cmdEnv) error {
+	cl, err := e.client()
+	if err != nil {
+		return err
+	}
+	out, err := cl.SendOTP(e.ctx, api.OTPRequest{Phone: c.Phone, User: c.User})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, out.ID)
+	return nil
+}
+
+type otpCheckCmd struct {
+	ID   string `arg:""`
+	Code string `arg:""`
+}
+
+func (c *otpCheckCmd) Run(e *cmdEnv) error {
+	cl, err := e.client()
+	if err != nil {
+		return err
+	}
+	out, err := cl.CheckOTP(e.ctx, c.ID, c.Code)
+	if err != nil {
+		return err
+	}
+	if !out.Valid {
+		return errors.New("that code is not valid")
+	}
+	fmt.Fprintln(e.stdout, "valid")
+	return nil
 }

@@ -116,15 +116,33 @@ func runDev(ctx context.Context, e env, args []string) error {
 	if !cfg.TwilioConfigured() {
 		cfg.TwilioAccountSID = "AC" + strings.Repeat("0", 32)
 		cfg.TwilioAuthToken = config.Secret(randomHex(16))
+		links := []simulator.Link{{Name: "Klaxon", URL: cfg.PublicURL}}
+		if sink != nil {
+			links = append(links, simulator.Link{Name: "Mail sink", URL: "/mail/"})
+		}
+		if temporalUI != "" {
+			links = append(links, simulator.Link{Name: "Temporal Web UI", URL: temporalUI})
+		}
 		sim := simulator.New(simulator.Config{
 			AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken.Value(),
-			InboundURL: cfg.PublicURL + "/twilio/sms",
-			Logger:     logger.With("component", "simulator"),
+			InboundURL:            cfg.PublicURL + "/twilio/sms",
+			InboundVoiceURL:       cfg.PublicURL + "/twilio/voice",
+			InboundVoiceStatusURL: cfg.PublicURL + "/twilio/voice/status",
+			// A person follows each call: it rings until they answer on
+			// the page (or `klaxon sim answer`), and menus wait for keys.
+			DefaultAnswer: simulator.AnswerPerson,
+			Links:         links,
+			Logger:        logger.With("component", "simulator"),
 		})
 		defer sim.Close()
-		for _, n := range []string{cfg.FromNumber, cfg.SignupNumber, cfg.DiagnosticsNumber} {
-			if n != "" {
-				sim.AddIncomingNumber(n, cfg.PublicURL+"/twilio/sms")
+		for _, n := range []struct{ phone, label string }{
+			{cfg.FromNumber, "paging number: pages, codes and replies"},
+			{cfg.SignupNumber, "signup number: text REQUEST for a channel"},
+			{cfg.DiagnosticsNumber, "diagnostics number"},
+		} {
+			if n.phone != "" {
+				sim.AddIncomingNumber(n.phone, cfg.PublicURL+"/twilio/sms")
+				sim.SetNumberLabel(n.phone, n.label)
 			}
 		}
 		ln, err := listenOrFree(devSimAddr)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -510,8 +512,21 @@ func TestE2E_Paging_CLI(t *testing.T) {
 	if err != nil || strings.TrimSpace(out) != "1" {
 		t.Fatalf("page: %q %v", out, err)
 	}
-	if out, err = h.cli("page", "show", "1"); err != nil || !strings.Contains(out, `"status": "open"`) || !strings.Contains(out, `"events"`) {
+	if out, err = h.cli("page", "show", "1", "--json"); err != nil || !strings.Contains(out, `"status": "open"`) || !strings.Contains(out, `"events"`) {
+		t.Fatalf("page show --json: %q %v", out, err)
+	}
+	// For people: text, the timeline in the order things happened.
+	if out, err = h.cli("page", "show", "1"); err != nil || !regexp.MustCompile(`(?m)^Page +#1$`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^Status +open$`).MatchString(out) || !strings.Contains(out, "Timeline:") || strings.Contains(out, "{") {
 		t.Fatalf("page show: %q %v", out, err)
+	}
+	_, timeline, _ := strings.Cut(out, "Timeline:\n")
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(timeline), "\n") {
+		lines = append(lines, strings.TrimSpace(l))
+	}
+	if !slices.IsSorted(lines) || !strings.Contains(lines[0], " created ") {
+		t.Fatalf("page show timeline out of order: %q", timeline)
 	}
 	if out, err = h.cli("page", "list", "--status", "open"); err != nil || !strings.Contains(out, "cli page") {
 		t.Fatalf("page list: %q %v", out, err)

@@ -13,6 +13,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/api"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"
 )
@@ -42,7 +43,7 @@ type rotationAnswer struct {
 	Name     string     `json:"name"`
 	Members  []string   `json:"members"`
 	Shift    string     `json:"shift"`
-	OnCall   onCallJSON `json:"oncall"`
+	OnCall   api.OnCall `json:"oncall"`
 	Upcoming []struct {
 		User  string    `json:"user"`
 		Start time.Time `json:"start"`
@@ -54,16 +55,16 @@ type rotationAnswer struct {
 	Error    string   `json:"error"`
 }
 
-func onCallNow(t *testing.T, h *harness, rotation string) onCallJSON {
+func onCallNow(t *testing.T, h *harness, rotation string) api.OnCall {
 	t.Helper()
-	var oc onCallJSON
+	var oc api.OnCall
 	if code := h.api(http.MethodGet, "/api/v1/rotations/"+rotation+"/oncall", nil, &oc); code != http.StatusOK {
 		t.Fatalf("oncall: status %d", code)
 	}
 	return oc
 }
 
-func userOf(oc onCallJSON) string {
+func userOf(oc api.OnCall) string {
 	if oc.User == nil {
 		return ""
 	}
@@ -417,7 +418,7 @@ func TestE2E_Rotations_CLI(t *testing.T) {
 		wantWarn string
 	}{
 		{args: []string{"rotation", "add", "db", "--timezone", "Europe/Berlin", "--members", "alice,bob,carol", "--shift", "1w", "--start", "2026-01-05 09:00", "--handoff-weekday", "mon", "--reminder", "30m"},
-			want: []string{"Rotation  db", "1 week, handing off monday 09:00 Europe/Berlin", "Members   alice, bob, carol", "30m0s before each shift"}, wantWarn: "carol has no verified contact method"},
+			want: []string{"Rotation  db", "1 week, handing off monday 09:00 Europe/Berlin", "Members   alice, bob, carol", "30 minutes before each shift"}, wantWarn: "carol has no verified contact method"},
 		{args: []string{"rotation", "list"}, want: []string{"NAME", "db", "Europe/Berlin", "1 week", "alice,bob,carol"}},
 		{args: []string{"oncall", "db", "--at", "2026-01-06 12:00"}, want: []string{"alice is on call for db until Mon 12 Jan 2026 09:00 CET."}},
 		{args: []string{"oncall", "db", "--at", "2026-01-13 12:00"}, want: []string{"bob is on call for db until Mon 19 Jan 2026 09:00 CET."}},

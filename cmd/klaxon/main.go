@@ -6,27 +6,26 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/alecthomas/kong"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
-	if err != nil && !errors.Is(err, flag.ErrHelp) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "klaxon: "+err.Error())
 		var ue usageError
 		if errors.As(err, &ue) {
-			fmt.Fprintln(os.Stderr, "klaxon: "+err.Error())
 			os.Exit(2)
 		}
-		fmt.Fprintln(os.Stderr, "klaxon: "+err.Error())
 		os.Exit(1)
 	}
 }
@@ -39,80 +38,120 @@ type env struct {
 	stderr io.Writer
 }
 
-// command is one `klaxon` subcommand.
-type command struct {
-	summary string
-	run     func(ctx context.Context, e env, args []string) error
-	// usage, if set, is what `klaxon NAME --help` prints; otherwise the
-	// command's flag set answers --help with its flags.
-	usage string
-}
-
 // usageError is a mistake in the command line; main exits 2 for it.
 type usageError struct{ msg string }
 
 func (u usageError) Error() string { return u.msg }
 
-// commands is the table of every subcommand.
-func commands() map[string]command {
-	return map[string]command{
-		"dev":      {"run everything on this machine with no accounts (Temporal, Postgres, phone simulator, mail sink)", runDev, "usage: klaxon dev  (configured from the environment; see README.md)"},
-		"serve":    {"run migrations, then the webhook gateway, REST API and Temporal worker", runServe, "usage: klaxon serve  (configured from the environment; see README.md)"},
-		"worker":   {"run only the Temporal worker", runWorker, "usage: klaxon worker  (configured from the environment; see README.md)"},
-		"gateway":  {"run only the webhook gateway and REST API", runGateway, "usage: klaxon gateway  (configured from the environment; see README.md)"},
-		"migrate":  {"apply the Postgres schema and exit", runMigrate, "usage: klaxon migrate  (configured from the environment; see README.md)"},
-		"sim":      {"talk to the phone simulator: text Klaxon as any number, read a phone's inbox", runSim, simUsage},
-		"message":  {"send a message through the pipeline, or show one: message send|show", runMessage, messageUsage},
-		"user":     {"people Klaxon can reach: user add HANDLE --name NAME [--timezone TZ] | list | show HANDLE", runUser, userUsage},
-		"contact":  {"their contact methods: contact add HANDLE sms|voice|email ADDRESS | verify ID CODE | resend ID | list HANDLE", runContact, contactUsage},
-		"otp":      {"login codes for other applications: otp send --phone NUMBER | --user HANDLE | otp check ID CODE", runOTP, otpUsage},
-		"page":     {"page someone until they acknowledge, or show/list pages: page --target T --summary S | show ID | list", runPage, pageUsage},
-		"ack":      {"acknowledge a page: ack ID", runAck, ""},
-		"resolve":  {"resolve a page: resolve ID", runResolve, ""},
-		"policy":   {"escalation policies: policy add NAME --step T[,T]@DELAY ... [--repeat N] | list | show NAME", runPolicy, policyUsage},
-		"rotation": {"on-call rotations: rotation add|list|show|members|set|override|calendar|replan|delete", runRotation, rotationUsage},
-		"oncall":   {"who is on call for a rotation now (or --at another time)", runOnCall, ""},
-		"channel":  {"SMS channels: channel create [-p PHONE] -a ADMIN[,ADMIN...] | list | show PHONE | delete PHONE", runChannel, channelUsage},
-		"number":   {"the channels' phone-number pool: number add PHONE | list | provision -n N [--area-code X]", runNumber, numberUsage},
-	}
-}
+// exitRequest is how the command-line parser's exit (after printing help)
+// unwinds to run instead of ending the process.
+type exitRequest struct{ code int }
 
+// run parses args and runs the command they name. Help (`--help`, `-h`, or
+// `help` in a command's place) prints to stdout and returns nil.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	e := env{getenv: getenv, stdout: stdout, stderr: stderr}
-	cmds := commands()
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		printUsage(stdout, cmds)
+	var grammar cli
+	parser, err := newParser(&grammar, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	args = helpWords(parser.Model.Node, args)
+	if len(args) == 0 {
+		args = []string{"--help"}
+	}
+	kctx, helped, err := parse(parser, args)
+	if helped {
 		return nil
 	}
-	c, ok := cmds[args[0]]
-	if !ok {
-		return usageError{fmt.Sprintf("unknown command %q; run `klaxon help` for the list", args[0])}
-	}
-	if len(args) == 2 && isHelp(args[1]) {
-		if c.usage != "" {
-			fmt.Fprintln(stdout, c.usage)
-			return nil
+	if err != nil {
+		var pe *kong.ParseError
+		if errors.As(err, &pe) && pe.Context != nil && pe.Context.Selected() != nil {
+			return usageError{fmt.Sprintf("%v; see `%s --help`", err, commandPath(pe.Context.Selected()))}
 		}
-		args = []string{args[0], "--help"}
+		return usageError{fmt.Sprintf("%v; see `klaxon --help`", err)}
 	}
-	return c.run(ctx, e, args[1:])
+	return kctx.Run(&cmdEnv{ctx: ctx, env: e})
 }
 
-func isHelp(arg string) bool {
-	return arg == "help" || arg == "-h" || arg == "--help"
+// newParser builds the command-line parser over grammar, writing help to
+// stdout.
+func newParser(grammar *cli, stdout, stderr io.Writer) (*kong.Kong, error) {
+	p, err := kong.New(grammar,
+		kong.Name("klaxon"),
+		kong.Description("Klaxon reaches people by text, phone and email, durably. Configuration comes from the environment; see README.md."),
+		kong.Writers(stdout, stderr),
+		kong.Vars{"rotation_time": rotationTimeHelp, "sim_to": devFromNumber},
+		kong.Exit(func(code int) { panic(exitRequest{code}) }),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("build the command line: %w", err)
+	}
+	return p, nil
 }
 
-func printUsage(w io.Writer, cmds map[string]command) {
-	names := make([]string, 0, len(cmds))
-	for n := range cmds {
-		names = append(names, n)
+// parse parses args, reporting whether the parser printed help (and would
+// have exited) instead.
+func parse(p *kong.Kong, args []string) (kctx *kong.Context, helped bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			ex, ok := r.(exitRequest)
+			if !ok {
+				panic(r)
+			}
+			kctx, helped, err = nil, ex.code == 0, nil
+			if ex.code != 0 {
+				err = usageError{"invalid command line"}
+			}
+		}
+	}()
+	kctx, err = p.Parse(args)
+	return kctx, false, err
+}
+
+// helpWords turns `help` in a command's place into --help: `klaxon help`,
+// `klaxon help user` and `klaxon user help` all ask for help. A `help`
+// anywhere else (a message body, say) is left alone.
+func helpWords(root *kong.Node, args []string) []string {
+	out := append([]string(nil), args...)
+	if len(out) > 0 && out[0] == "help" {
+		return append(out[1:], "--help")
 	}
-	sort.Strings(names)
-	var b strings.Builder
-	b.WriteString("Klaxon reaches people by text, phone and email, durably.\n\nUsage: klaxon COMMAND [flags]\n\nCommands:\n")
-	for _, n := range names {
-		fmt.Fprintf(&b, "  %-10s %s\n", n, cmds[n].summary)
+	node := root
+	for i, a := range out {
+		if a == "help" {
+			out[i] = "--help"
+			return out
+		}
+		next := childNamed(node, a)
+		if next == nil {
+			return out
+		}
+		node = next
 	}
-	b.WriteString("\nConfiguration comes from the environment; see README.md.\n")
-	fmt.Fprint(w, b.String())
+	return out
+}
+
+func childNamed(n *kong.Node, name string) *kong.Node {
+	for _, c := range n.Children {
+		if c.Name == name {
+			return c
+		}
+		for _, a := range c.Aliases {
+			if a == name {
+				return c
+			}
+		}
+	}
+	return nil
+}
+
+// commandPath is how a command is typed: "klaxon rotation add".
+func commandPath(n *kong.Node) string {
+	var parts []string
+	for ; n != nil; n = n.Parent {
+		parts = append([]string{n.Name}, parts...)
+	}
+	return strings.Join(parts, " ")
 }

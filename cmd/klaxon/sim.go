@@ -11,89 +11,120 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/klaxonhq/klaxon/internal/dev/simulator"
 )
 
-// runSim is `klaxon sim`: text Klaxon as any phone, or read what a phone
-// received, through the phone simulator that `klaxon dev` runs.
-const simUsage = "usage: klaxon sim send --from +1... --to +1... TEXT | klaxon sim inbox +1... | klaxon sim calls +1... | klaxon sim press +1... DIGITS  (KLAXON_SIM_URL, default http://" + devSimAddr + ")"
+// simCmd is `klaxon sim`: text Klaxon as any phone, or read what a phone
+// received, through the phone simulator that `klaxon dev` runs
+// (KLAXON_SIM_URL, default http://127.0.0.1:8025).
+type simCmd struct {
+	Send  simSendCmd  `cmd:"" help:"Text Klaxon as any phone; prints the text's id."`
+	Inbox simInboxCmd `cmd:"" help:"The texts a phone sent and received."`
+	Calls simCallsCmd `cmd:"" help:"The calls a phone received: what it heard and pressed."`
+	Press simPressCmd `cmd:"" help:"Have calls to a phone press DIGITS at the first menu."`
+}
 
-func runSim(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 {
-		return usageError{simUsage}
+type simSendCmd struct {
+	From string   `default:"+15555550123" placeholder:"+1..." help:"The phone that texts."`
+	To   string   `default:"${sim_to}" placeholder:"+1..." help:"The Klaxon number it texts."`
+	Text []string `arg:"" help:"The text."`
+}
+
+func (c *simSendCmd) Run(e *cmdEnv) error {
+	var out struct {
+		SID string `json:"sid"`
 	}
+	body := map[string]string{"from": c.From, "to": c.To, "body": strings.Join(c.Text, " ")}
+	if err := simCall(e, http.MethodPost, "/sim/api/sms", body, &out); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, out.SID)
+	return nil
+}
+
+type simInboxCmd struct {
+	Number string `arg:"" placeholder:"+1..."`
+}
+
+func (c *simInboxCmd) Run(e *cmdEnv) error {
+	var out []simulator.Message
+	if err := simCall(e, http.MethodGet, "/sim/api/messages?number="+url.QueryEscape(c.Number), nil, &out); err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	for _, m := range out {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Created.Format(time.RFC3339), m.From, m.Direction, m.Body)
+	}
+	return tw.Flush()
+}
+
+type simCallsCmd struct {
+	Number string `arg:"" placeholder:"+1..."`
+}
+
+func (c *simCallsCmd) Run(e *cmdEnv) error {
+	var out []simulator.Call
+	if err := simCall(e, http.MethodGet, "/sim/api/calls?number="+url.QueryEscape(c.Number), nil, &out); err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	for _, m := range out {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%v\n", m.Created.Format(time.RFC3339), m.From, m.Status, m.Digits, m.Transcript)
+	}
+	return tw.Flush()
+}
+
+type simPressCmd struct {
+	Number string `arg:"" placeholder:"+1..."`
+	Digits string `arg:""`
+}
+
+func (c *simPressCmd) Run(e *cmdEnv) error {
+	if err := simCall(e, http.MethodPost, "/sim/api/behaviour", map[string]string{"number": c.Number, "Press": c.Digits}, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "calls to %s will press %s at the first menu\n", c.Number, c.Digits)
+	return nil
+}
+
+// simCall is one request to the phone simulator's API.
+func simCall(e *cmdEnv, method, path string, body, out any) error {
 	base := strings.TrimRight(e.getenv("KLAXON_SIM_URL"), "/")
 	if base == "" {
 		base = "http://" + devSimAddr
 	}
-	hc := &http.Client{Timeout: 20 * time.Second}
-	call := func(method, path string, body, out any) error {
-		var rd io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			rd = bytes.NewReader(b)
-		}
-		req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
+	ctx, cancel := context.WithTimeout(e.ctx, 20*time.Second)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
 		if err != nil {
-			return err
+			return fmt.Errorf("encode simulator request: %w", err)
 		}
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := hc.Do(req)
-		if err != nil {
-			return fmt.Errorf("cannot reach the phone simulator at %s (is `klaxon dev` running?): %w", base, err)
-		}
-		defer resp.Body.Close()
-		data, _ := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-		if resp.StatusCode >= 300 {
-			return fmt.Errorf("simulator: %s: %s", resp.Status, strings.TrimSpace(string(data)))
-		}
-		if out != nil {
-			return json.Unmarshal(data, out)
-		}
-		return nil
+		rd = bytes.NewReader(b)
 	}
-	switch args[0] {
-	case "send":
-		fs := newFlags("sim send", e)
-		from := fs.String("from", "+15555550123", "the phone that texts")
-		to := fs.String("to", devFromNumber, "the Klaxon number it texts")
-		if err := parseFlags(fs, args[1:]); err != nil {
-			return err
-		}
-		text := strings.Join(fs.Args(), " ")
-		if text == "" {
-			return usageError{simUsage}
-		}
-		var out struct {
-			SID string `json:"sid"`
-		}
-		if err := call(http.MethodPost, "/sim/api/sms", map[string]string{"from": *from, "to": *to, "body": text}, &out); err != nil {
-			return err
-		}
-		fmt.Fprintln(e.stdout, out.SID)
-		return nil
-	case "inbox", "calls":
-		if len(args) != 2 {
-			return usageError{simUsage}
-		}
-		var out []map[string]any
-		if err := call(http.MethodGet, "/sim/api/"+map[string]string{"inbox": "messages", "calls": "calls"}[args[0]]+"?number="+url.QueryEscape(args[1]), nil, &out); err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-		for _, m := range out {
-			if args[0] == "inbox" {
-				fmt.Fprintf(tw, "%v\t%v\t%v\t%v\n", m["created"], m["from"], m["direction"], m["body"])
-			} else {
-				fmt.Fprintf(tw, "%v\t%v\t%v\t%v\t%v\n", m["created"], m["from"], m["status"], m["digits"], m["transcript"])
-			}
-		}
-		return tw.Flush()
-	case "press":
-		if len(args) != 3 {
-			return usageError{simUsage}
-		}
-		return call(http.MethodPost, "/sim/api/behaviour", map[string]string{"number": args[1], "Press": args[2]}, nil)
-	default:
-		return usageError{simUsage}
+	req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
+	if err != nil {
+		return fmt.Errorf("simulator request: %w", err)
 	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := (&http.Client{}).Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach the phone simulator at %s (is `klaxon dev` running?): %w", base, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return fmt.Errorf("read simulator answer: %w", err)
+	}
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("simulator: %s: %s", resp.Status, strings.TrimSpace(string(data)))
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			return fmt.Errorf("decode simulator answer: %w", err)
+		}
+	}
+	return nil
 }

@@ -2,6 +2,8 @@ package simulator
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -14,7 +16,8 @@ import (
 	"github.com/klaxonhq/klaxon/redact"
 )
 
-// call is the simulator's record of an outbound call.
+// call is the simulator's record of a call: placed by Klaxon through the
+// REST API, or dialled by a phone to one of Klaxon's numbers.
 type call struct {
 	Call
 	account              string
@@ -31,11 +34,24 @@ type call struct {
 	hungUp   bool
 	finished bool // final status recorded and its callback sent
 	seq      int  // SequenceNumber of the next status callback
+
+	// A live call is one a person follows: it rings until they answer
+	// (AnswerPerson), or they dialled it themselves, and each menu waits
+	// for the keys they press. pickUp is closed when they answer; keys
+	// carries what they type on the keypad.
+	live   bool
+	pickUp chan struct{}
+	keys   chan string
 }
+
+// keypadBuffer is how many key presses a live call holds before a menu
+// reads them.
+const keypadBuffer = 16
 
 // snapshot copies the public view of c. s.mu must be held.
 func (c *call) snapshot() Call {
 	out := c.Call
+	out.Live = c.live && !c.finished
 	out.Transcript = slices.Clone(c.Transcript)
 	out.Digits = slices.Clone(c.Digits)
 	return out
@@ -90,7 +106,7 @@ func (c *call) toAPI() apiCall {
 		APIVersion:    apiVersion,
 		DateCreated:   formatTime(c.Created),
 		DateUpdated:   formatTime(c.updated),
-		Direction:     "outbound-api",
+		Direction:     c.Direction,
 		EndTime:       formatTime(c.ended),
 		From:          c.From,
 		FromFormatted: formatNumber(c.From),
@@ -216,6 +232,7 @@ func (s *Simulator) createCall(w http.ResponseWriter, r *http.Request) {
 			From:       from,
 			To:         to,
 			Status:     "queued",
+			Direction:  directionOutboundAPI,
 			Transcript: []string{},
 			Digits:     []string{},
 			Created:    now,
@@ -231,6 +248,8 @@ func (s *Simulator) createCall(w http.ResponseWriter, r *http.Request) {
 		timeout:              timeout,
 		updated:              now,
 		hangup:               make(chan struct{}),
+		pickUp:               make(chan struct{}),
+		keys:                 make(chan string, keypadBuffer),
 	}
 	if twiml != "" {
 		c.url = "" // inline TwiML wins, as on Twilio
@@ -365,8 +384,17 @@ func (s *Simulator) runCall(ctx context.Context, c *call) {
 		return
 	}
 	ring, outcome := b.RingDelay, ""
-	if b.Answer == AnswerNoAnswer {
+	switch {
+	case b.Answer == AnswerNoAnswer:
 		outcome = "no-answer"
+	case b.Answer == AnswerPerson:
+		// It rings until the person answers, or for as long as Klaxon
+		// lets it ring.
+		s.mu.Lock()
+		c.live = true
+		s.notifyLocked()
+		s.mu.Unlock()
+		ring, outcome = c.timeout, "no-answer"
 	}
 	if ring > c.timeout {
 		ring, outcome = c.timeout, "no-answer"
@@ -375,6 +403,9 @@ func (s *Simulator) runCall(ctx context.Context, c *call) {
 		t := time.NewTimer(ring)
 		select {
 		case <-t.C:
+		case <-c.pickUp:
+			t.Stop()
+			outcome = ""
 		case <-c.hangup:
 			t.Stop()
 		case <-ctx.Done():
@@ -407,12 +438,121 @@ func (s *Simulator) runCall(ctx context.Context, c *call) {
 		return
 	}
 	press := b.Press
-	if machine {
+	if machine || c.live {
 		press = ""
 	}
 	v := &voiceSession{s: s, c: c, press: press}
 	v.run(ctx)
 	s.endCall(ctx, c, "completed")
+}
+
+// Errors of the live-call controls.
+var (
+	// ErrNoCall means no call has that SID.
+	ErrNoCall = errors.New("no such call")
+	// ErrCallEnded means the call has already ended.
+	ErrCallEnded = errors.New("the call has ended")
+	// ErrNotRinging means the call is not waiting for a person to answer.
+	ErrNotRinging = errors.New("the call is not ringing for a person to answer")
+	// ErrNotLive means the call is not one a person follows, so nobody is
+	// there to press keys (set the phone to answer as a person first).
+	ErrNotLive = errors.New("the call is not answered by a person")
+	// ErrKeypadFull means keys were pressed faster than the call reads them.
+	ErrKeypadFull = errors.New("too many keys pressed at once")
+)
+
+// liveCall finds the call sid names that is still going. s.mu must be held.
+func (s *Simulator) liveCallLocked(sid string) (*call, error) {
+	c := s.callBySID[sid]
+	switch {
+	case c == nil:
+		return nil, ErrNoCall
+	case c.finished || c.hungUp || finalCallStatus(c.Status):
+		return nil, ErrCallEnded
+	}
+	return c, nil
+}
+
+// Answer picks up a call that is ringing on a phone set to answer as a
+// person (AnswerPerson).
+func (s *Simulator) Answer(sid string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.liveCallLocked(sid)
+	if err != nil {
+		return fmt.Errorf("answer: %w", err)
+	}
+	if !c.live || c.Status != "ringing" {
+		return fmt.Errorf("answer: %w", ErrNotRinging)
+	}
+	select {
+	case <-c.pickUp:
+		return fmt.Errorf("answer: %w", ErrNotRinging) // answered already
+	default:
+		close(c.pickUp)
+	}
+	return nil
+}
+
+// Press types digits (0-9, * and #) on the keypad of a live call: the menu
+// it is at, or the next one, reads them.
+func (s *Simulator) Press(sid, digits string) error {
+	if digits == "" || len(digits) > 32 || !validKeys(digits) {
+		return errors.New("press: keys are the digits 0-9, * and #")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.liveCallLocked(sid)
+	if err != nil {
+		return fmt.Errorf("press: %w", err)
+	}
+	if !c.live {
+		return fmt.Errorf("press: %w", ErrNotLive)
+	}
+	select {
+	case c.keys <- digits:
+		return nil
+	default:
+		return fmt.Errorf("press: %w", ErrKeypadFull)
+	}
+}
+
+// HangUp ends a live call from the phone's side, as a person putting the
+// phone down: a call still ringing is declined (no-answer), an answered one
+// ends completed.
+func (s *Simulator) HangUp(sid string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.liveCallLocked(sid)
+	if err != nil {
+		return fmt.Errorf("hang up: %w", err)
+	}
+	if !c.live {
+		return fmt.Errorf("hang up: %w", ErrNotLive)
+	}
+	c.hungUp = true
+	if c.Status == "in-progress" {
+		c.Status = "completed"
+	} else {
+		c.Status = "no-answer"
+	}
+	c.updated = time.Now().UTC()
+	close(c.hangup)
+	s.notifyLocked()
+	return nil
+}
+
+// LiveCalls returns the calls a person is following now, oldest first.
+func (s *Simulator) LiveCalls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Call
+	for _, c := range s.calls {
+		if c.live && !c.finished {
+			out = append(out, c.snapshot())
+		}
+	}
+	return out
 }
 
 // params are the fields of every request Twilio makes about a call.
@@ -426,7 +566,7 @@ func (c *call) params(status string) url.Values {
 		"Caller":     {c.From},
 		"Called":     {c.To},
 		"CallStatus": {status},
-		"Direction":  {"outbound-api"},
+		"Direction":  {c.Direction},
 		"ApiVersion": {apiVersion},
 	}
 	if c.AnsweredBy != "" {

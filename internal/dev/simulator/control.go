@@ -39,8 +39,12 @@ func (s *Simulator) controlRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /sim/api/numbers", s.apiNumbers)
 	mux.HandleFunc("POST /sim/api/numbers", s.apiAddNumber)
 	mux.HandleFunc("POST /sim/api/fail", s.apiFail)
+	mux.HandleFunc("POST /sim/api/calls", s.apiDial)
+	mux.HandleFunc("POST /sim/api/calls/{sid}/{action}", s.apiCallAction)
 	mux.HandleFunc("POST /sim/ui/sms", s.formSMS)
 	mux.HandleFunc("POST /sim/ui/behaviour", s.formBehaviour)
+	mux.HandleFunc("POST /sim/ui/dial", s.formDial)
+	mux.HandleFunc("POST /sim/ui/calls/{sid}/{action}", s.formCallAction)
 	mux.HandleFunc("/sim/", func(w http.ResponseWriter, r *http.Request) {
 		writeControlError(w, http.StatusNotFound, "No such simulator route.")
 	})
@@ -279,4 +283,85 @@ func (s *Simulator) apiFail(w http.ResponseWriter, r *http.Request) {
 	}
 	s.FailNext(in.Count, in.HTTPStatus, in.Code)
 	writeJSON(w, http.StatusOK, in)
+}
+
+// dialRequest is the body of POST /sim/api/calls.
+type dialRequest struct {
+	From  string   `json:"from"`
+	To    string   `json:"to"`
+	Press []string `json:"press,omitempty"`
+}
+
+// apiDial serves POST /sim/api/calls: a phone calls Klaxon, as Dial.
+func (s *Simulator) apiDial(w http.ResponseWriter, r *http.Request) {
+	var req dialRequest
+	if !decodeControl(w, r, &req) {
+		return
+	}
+	sid, err := s.Dial(strings.TrimSpace(req.From), strings.TrimSpace(req.To), DialOptions{Press: req.Press})
+	if err != nil {
+		writeControlError(w, http.StatusBadRequest, sentence(err))
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]string{"sid": sid})
+}
+
+// pressRequest is the body of POST /sim/api/calls/{sid}/press.
+type pressRequest struct {
+	Digits string `json:"digits"`
+}
+
+// apiCallAction serves POST /sim/api/calls/{sid}/answer, …/press and
+// …/hangup: a person on a live call.
+func (s *Simulator) apiCallAction(w http.ResponseWriter, r *http.Request) {
+	var req pressRequest
+	if r.PathValue("action") == "press" && !decodeControl(w, r, &req) {
+		return
+	}
+	status, err := s.callAction(r.PathValue("sid"), r.PathValue("action"), req.Digits)
+	if err != nil {
+		writeControlError(w, status, sentence(err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"sid": r.PathValue("sid")})
+}
+
+// callAction applies a person's action on a live call and, on failure,
+// returns the HTTP status that fits.
+func (s *Simulator) callAction(sid, action, digits string) (int, error) {
+	var err error
+	switch action {
+	case "answer":
+		err = s.Answer(sid)
+	case "press":
+		err = s.Press(sid, digits)
+	case "hangup":
+		err = s.HangUp(sid)
+	default:
+		return http.StatusNotFound, errors.New("no such call action: use answer, press or hangup")
+	}
+	switch {
+	case err == nil:
+		return http.StatusOK, nil
+	case errors.Is(err, ErrNoCall):
+		return http.StatusNotFound, err
+	case errors.Is(err, ErrCallEnded), errors.Is(err, ErrNotRinging), errors.Is(err, ErrNotLive):
+		return http.StatusConflict, err
+	default:
+		return http.StatusBadRequest, err
+	}
+}
+
+// sentence makes an error a sentence for a person: capitalised, with a full
+// stop.
+func sentence(err error) string {
+	msg := err.Error()
+	if msg == "" {
+		return msg
+	}
+	msg = strings.ToUpper(msg[:1]) + msg[1:]
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return msg
 }

@@ -134,7 +134,15 @@ func TestPage_ShowsPhonesEscaped(t *testing.T) {
 		t.Error("page lacks the escaped message body")
 	}
 	text := html.UnescapeString(page)
-	for _, want := range []string{"<h2>" + alice, "<h2>" + klaxonNum + ` <span class="meta">Klaxon's number`, "<h2>+15555550177", "calls: busy", `action="/sim/ui/sms"`} {
+	// Klaxon's own numbers are listed as Klaxon's, not as people's phones,
+	// and a text between them shows once, in the person's timeline.
+	if n := strings.Count(page, "&lt;script&gt;alert"); n != 1 {
+		t.Errorf("the message is shown %d times, want once", n)
+	}
+	if strings.Contains(text, "<h2>"+klaxonNum) {
+		t.Error("Klaxon's number is listed as a person's phone")
+	}
+	for _, want := range []string{"<h2>" + alice, "<h2>Klaxon's numbers</h2>", "<strong>" + klaxonNum + "</strong>", "<h2>+15555550177", "calls: busy", `action="/sim/ui/sms"`, `action="/sim/ui/dial"`} {
 		if !strings.Contains(text, want) {
 			t.Errorf("page lacks %q", want)
 		}

@@ -33,6 +33,21 @@ type Config struct {
 	// InboundURL receives inbound SMS webhooks for numbers that have no
 	// SmsUrl of their own, e.g. "http://localhost:8080/twilio/sms".
 	InboundURL string
+	// InboundVoiceURL receives the voice webhook of calls phones place to
+	// numbers that have no VoiceUrl of their own, e.g.
+	// "http://localhost:8080/twilio/voice", and InboundVoiceStatusURL
+	// their status callbacks (empty: none).
+	InboundVoiceURL, InboundVoiceStatusURL string
+	// WordTime is how long a live call takes to say one word, so a person
+	// can follow it; zero means 250 ms. Tests set it tiny.
+	WordTime time.Duration
+	// DefaultAnswer is how phones with no behaviour of their own take
+	// calls; empty means AnswerHuman (at once, by themselves). `klaxon
+	// dev` sets AnswerPerson, so a person can follow a call.
+	DefaultAnswer string
+	// Links are shown at the top of the page (the mail sink, the console,
+	// Temporal's UI).
+	Links []Link
 	// Logger receives the simulator's logs; nil discards them.
 	Logger *slog.Logger
 	// HTTPClient sends webhooks; nil means a client with a 10 s timeout.
@@ -145,12 +160,18 @@ type Message struct {
 	ErrorCode int `json:"error_code,omitempty"`
 }
 
-// Call is an outbound voice call as the simulator recorded it.
+// Call is a voice call as the simulator recorded it.
 type Call struct {
 	SID    string `json:"sid"`
 	From   string `json:"from"`
 	To     string `json:"to"`
 	Status string `json:"status"`
+	// Direction is "outbound-api" (Klaxon called the phone) or "inbound"
+	// (the phone called Klaxon).
+	Direction string `json:"direction"`
+	// Live reports a call a person is following now: it rings until they
+	// answer, and its menus wait for the keys they press.
+	Live bool `json:"live,omitempty"`
 	// AnsweredBy is what answering machine detection found ("human",
 	// "machine_start", "machine_end_beep"); empty when it was not requested.
 	AnsweredBy string `json:"answered_by,omitempty"`
@@ -161,13 +182,20 @@ type Call struct {
 	Created time.Time `json:"created"`
 }
 
+// Link is a named URL the page shows.
+type Link struct{ Name, URL string }
+
 // Behaviour says how a phone acts when Klaxon texts or calls it.
 type Behaviour struct {
-	// Answer is how calls end or who picks up: "human" (the default),
+	// Answer is how calls end or who picks up: "human" (the default: the
+	// phone answers at once by itself and presses Press), "person" (it
+	// rings until a person answers on the simulator's page or with
+	// `klaxon sim answer`, and each menu waits for the keys they press),
 	// "machine", "no-answer", "busy" or "fail".
 	Answer string
-	// Press is the digits a human presses at the first <Gather> of a call;
-	// empty presses nothing. A machine never presses.
+	// Press is the digits an auto-answering phone ("human") presses at the
+	// first <Gather> of a call; empty presses nothing. A machine never
+	// presses, and a person presses keys live.
 	Press string
 	// SMSStatus is the final status of texts to this phone: "delivered"
 	// (the default), "undelivered" or "failed".
@@ -179,6 +207,7 @@ type Behaviour struct {
 // The answers a phone can give.
 const (
 	AnswerHuman    = "human"
+	AnswerPerson   = "person"
 	AnswerMachine  = "machine"
 	AnswerNoAnswer = "no-answer"
 	AnswerBusy     = "busy"
@@ -197,8 +226,16 @@ func (s *Simulator) SetBehaviour(number string, b Behaviour) {
 // behaviour returns the phone's behaviour with defaults filled in.
 func (s *Simulator) behaviour(number string) Behaviour {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.behaviourLocked(number)
+}
+
+// behaviourLocked is behaviour with s.mu held.
+func (s *Simulator) behaviourLocked(number string) Behaviour {
 	b := s.behaviours[number]
-	s.mu.Unlock()
+	if b.Answer == "" {
+		b.Answer = s.cfg.DefaultAnswer
+	}
 	if b.Answer == "" {
 		b.Answer = AnswerHuman
 	}
@@ -284,13 +321,13 @@ func (s *Simulator) Inbox(number string) []Message {
 	return out
 }
 
-// Calls returns the calls placed to number, in order.
+// Calls returns the calls Klaxon placed to number, in order.
 func (s *Simulator) Calls(number string) []Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []Call
 	for _, c := range s.calls {
-		if c.To == number {
+		if c.To == number && c.Direction == directionOutboundAPI {
 			out = append(out, c.snapshot())
 		}
 	}
@@ -358,6 +395,17 @@ func (s *Simulator) AddIncomingNumber(number, smsURL string) {
 		return
 	}
 	s.addNumberLocked(&owned{phone: number, smsURL: smsURL})
+}
+
+// SetNumberLabel names what one of Klaxon's numbers is for ("paging
+// number"), as its friendly name; the page shows it.
+func (s *Simulator) SetNumberLabel(number, label string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n := s.numberByPhoneLocked(number); n != nil {
+		n.friendlyName = label
+		s.notifyLocked()
+	}
 }
 
 // phonesLocked lists every phone number the simulator has seen, sorted.

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // maxDocuments caps the TwiML documents one call fetches, so that a
@@ -117,7 +118,19 @@ type voiceSession struct {
 	c       *call
 	press   string // digits to press at the first <Gather>
 	gathers int
+	// pending is what a person typed while the call was speaking, before
+	// the menu that reads it (barge-in, as on Twilio).
+	pending string
 }
+
+// Speech pace of a live call: a person follows the call as it is read, so
+// its words take about the time they would take aloud.
+const (
+	wordTime    = 250 * time.Millisecond
+	maxSayTime  = 20 * time.Second
+	gatherWait  = 5 * time.Second // Twilio's default <Gather timeout>
+	maxGatherTo = 60 * time.Second
+)
 
 // run fetches and interprets TwiML until the call ends.
 func (v *voiceSession) run(ctx context.Context) {
@@ -161,7 +174,7 @@ func (v *voiceSession) fail(ctx context.Context, err error) {
 	}
 	v.s.log.LogAttrs(ctx, slog.LevelWarn, "simulator call got no usable twiml",
 		slog.String("sid", v.c.SID), slog.Any("error", err))
-	v.say(applicationError)
+	v.say(applicationError, false)
 }
 
 // fetch gets and parses a TwiML document.
@@ -186,29 +199,92 @@ func (v *voiceSession) hungUp() bool {
 	return v.c.hungUp
 }
 
-// say records text as heard.
-func (v *voiceSession) say(text string) {
+// say records text as heard. On a live call it then takes the time the
+// words take aloud, or less when the person presses a key meanwhile and
+// interrupts is set (speech inside a <Gather>).
+func (v *voiceSession) say(text string, interrupts bool) {
 	if text == "" {
 		return
 	}
 	v.s.mu.Lock()
-	defer v.s.mu.Unlock()
 	if v.c.hungUp {
+		v.s.mu.Unlock()
 		return
 	}
 	v.c.Transcript = append(v.c.Transcript, text)
 	v.s.notifyLocked()
+	v.s.mu.Unlock()
+	if !v.c.live {
+		return
+	}
+	per := v.s.cfg.WordTime
+	if per <= 0 {
+		per = wordTime
+	}
+	d := min(time.Duration(len(strings.Fields(text)))*per, maxSayTime)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		var keys <-chan string
+		if interrupts {
+			keys = v.c.keys
+		}
+		select {
+		case <-t.C:
+			return
+		case k := <-keys:
+			v.pending += k
+			return
+		case <-v.c.hangup:
+			return
+		case <-v.s.stop.Done():
+			return
+		}
+	}
 }
 
-// sayVerb acts out <Say>, honouring loop.
-func (v *voiceSession) sayVerb(n *node) {
+// readKeys waits for what a person types at a menu: keys already typed
+// during its speech, then each press, until numDigits digits or the finish
+// key, or until timeout passes with no key pressed.
+func (v *voiceSession) readKeys(numDigits int, finishOnKey string, timeout time.Duration) string {
+	typed := v.pending
+	v.pending = ""
+	done := func() bool {
+		d, k := keypad(typed, numDigits, finishOnKey)
+		return k != "" || (numDigits > 0 && len(d) >= numDigits)
+	}
+	for !done() {
+		t := time.NewTimer(timeout)
+		select {
+		case k := <-v.c.keys:
+			typed += k
+		case <-t.C:
+			return typed
+		case <-v.c.hangup:
+			t.Stop()
+			return ""
+		case <-v.s.stop.Done():
+			t.Stop()
+			return ""
+		}
+		t.Stop()
+	}
+	return typed
+}
+
+// sayVerb acts out <Say>, honouring loop; interrupts is set inside a
+// <Gather>, where a key press cuts the speech short.
+func (v *voiceSession) sayVerb(n *node, interrupts bool) {
 	loops, err := strconv.Atoi(n.attrs["loop"])
 	if err != nil || loops <= 0 {
 		loops = 1 // loop="0" repeats until hang-up; hear it once
 	}
 	text := n.content()
 	for range min(loops, maxSayLoop) {
-		v.say(text)
+		v.say(text, interrupts)
+		if interrupts && v.pending != "" {
+			return
+		}
 	}
 }
 
@@ -222,7 +298,7 @@ func (v *voiceSession) execute(doc *node, base string) (*request, error) {
 		}
 		switch verb.name {
 		case "Say":
-			v.sayVerb(verb)
+			v.sayVerb(verb, false)
 		case "Gather":
 			if next, err := v.gather(verb, base); next != nil || err != nil {
 				return next, err
@@ -243,22 +319,46 @@ func (v *voiceSession) execute(doc *node, base string) (*request, error) {
 }
 
 // gather acts out <Gather>: its nested <Say>s are heard, then the phone's
-// owner presses keys at the first one (a machine never does). It returns the
-// action to post, or nil to carry on with the next verb.
+// owner presses keys: an auto-answering phone its configured keys at the
+// first menu (a machine never does), a person whatever they type, live. It
+// returns the action to post, or nil to carry on with the next verb.
 func (v *voiceSession) gather(n *node, base string) (*request, error) {
 	for _, child := range n.elements() {
-		if v.hungUp() {
-			return nil, nil
+		if v.hungUp() || v.pending != "" {
+			break
 		}
 		if child.name == "Say" {
-			v.sayVerb(child)
+			v.sayVerb(child, true)
 		}
+	}
+	if v.hungUp() {
+		return nil, nil
 	}
 	first := v.gathers == 0
 	v.gathers++
 	input := n.attrs["input"]
 	dtmf := input == "" || strings.Contains(input, "dtmf")
-	pressed := first && dtmf && v.press != ""
+	finish := "#"
+	if key, ok := n.attrs["finishOnKey"]; ok {
+		finish = key
+	}
+	numDigits, _ := strconv.Atoi(n.attrs["numDigits"])
+	typed := ""
+	switch {
+	case !dtmf:
+	case v.c.live:
+		wait := gatherWait
+		if secs, err := strconv.Atoi(n.attrs["timeout"]); err == nil && secs > 0 {
+			wait = min(time.Duration(secs)*time.Second, maxGatherTo)
+		}
+		typed = v.readKeys(numDigits, finish, wait)
+		if v.hungUp() {
+			return nil, nil
+		}
+	case first:
+		typed = v.press
+	}
+	pressed := typed != ""
 	if !pressed && n.attrs["actionOnEmptyResult"] != "true" {
 		return nil, nil
 	}
@@ -268,12 +368,7 @@ func (v *voiceSession) gather(n *node, base string) (*request, error) {
 	}
 	req := &request{url: action, method: n.attrs["method"], extra: url.Values{"msg": {"Gather End"}}}
 	if pressed {
-		finish := "#"
-		if key, ok := n.attrs["finishOnKey"]; ok {
-			finish = key
-		}
-		numDigits, _ := strconv.Atoi(n.attrs["numDigits"])
-		digits, key := keypad(v.press, numDigits, finish)
+		digits, key := keypad(typed, numDigits, finish)
 		req.extra.Set("Digits", digits)
 		req.extra.Set("FinishedOnKey", key)
 		v.s.mu.Lock()
