@@ -186,6 +186,43 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 	return a, nil
 }
 
+// pagingActivities builds the paging feature's activities: calls are hung
+// up through Twilio (or the simulator) when one is configured.
+func (a *app) pagingActivities(logger *slog.Logger) *activities.Paging {
+	p := &activities.Paging{Store: a.store, Temporal: a.temporal, Logger: logger}
+	if a.twilio != nil {
+		p.Calls = a.twilio
+	}
+	return p
+}
+
+// channelActivities builds the SMS channels' activities and, at start,
+// makes sure the signup channel (KLAXON_SIGNUP_NUMBER) and the diagnostics
+// channel (KLAXON_DIAGNOSTICS_NUMBER) exist with KLAXON_MAINTAINERS as their
+// admins. A failure there is logged, not fatal: the rest of Klaxon works
+// without them, and the next start tries again.
+func (a *app) channelActivities(ctx context.Context) *activities.Channels {
+	c := &activities.Channels{
+		Store: a.store,
+		Settings: activities.ChannelSettings{
+			Brand:             a.cfg.Brand,
+			SignupNumber:      a.cfg.SignupNumber,
+			DiagnosticsNumber: a.cfg.DiagnosticsNumber,
+			PagingNumber:      a.cfg.FromNumber,
+			ReserveSize:       a.cfg.ReserveSize,
+			Region:            a.cfg.DefaultRegion,
+		},
+		Logger: a.logger,
+	}
+	if a.twilio != nil {
+		c.Numbers = a.twilio
+	}
+	if err := a.store.EnsureSystemChannels(ctx, a.cfg.SignupNumber, a.cfg.DiagnosticsNumber, a.cfg.Maintainers); err != nil {
+		a.logger.Error("system channels not set up", "error", err)
+	}
+	return c
+}
+
 // dialTemporal connects to Temporal, retrying for up to a minute so that a
 // worker started alongside its server does not give up at once.
 func dialTemporal(ctx context.Context, o client.Options, logger *slog.Logger) (client.Client, error) {
