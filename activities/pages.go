@@ -9,11 +9,11 @@ import (
 	"strings"
 	"time"
 
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/pager"
 	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/redact"
 	"github.com/klaxonhq/klaxon/store"
@@ -36,13 +36,6 @@ type Paging struct {
 	Temporal client.Client
 	Logger   *slog.Logger
 }
-
-// Error types of the page workflow's update validators: an acknowledgement
-// or resolution that changes nothing. Their details carry a PageActionResult.
-const (
-	ErrTypePageAcked    = "PageAlreadyAcked"
-	ErrTypePageResolved = "PageAlreadyResolved"
-)
 
 // Error type of a page whose policy no longer exists.
 const ErrTypeNoPolicy = "NoSuchPolicy"
@@ -278,25 +271,6 @@ func (p *Paging) HangUpCalls(ctx context.Context, in HangUpInput) (int, error) {
 	return n, nil
 }
 
-// PageAction is who acknowledges or resolves a page, and how.
-type PageAction struct {
-	By string `json:"by"`
-	// Via is how: "sms", "call", "api", "cli".
-	Via string `json:"via"`
-	// CallSID is the call whose keypress it was; that call is not hung up.
-	CallSID string `json:"call_sid,omitempty"`
-}
-
-// PageActionResult is a page after an acknowledgement or resolution.
-type PageActionResult struct {
-	PageID int64  `json:"id"`
-	Status string `json:"status"`
-	// By is who acknowledged (or resolved, once resolved) it, on record.
-	By string `json:"by,omitempty"`
-	// Changed is false when the page was already in that state or past it.
-	Changed bool `json:"changed"`
-}
-
 // UpdatePageInput is an acknowledgement or resolution to deliver to a page
 // workflow.
 type UpdatePageInput struct {
@@ -304,77 +278,17 @@ type UpdatePageInput struct {
 	WorkflowID string
 	// Update is the update's name (ack or resolve).
 	Update string
-	Action PageAction
+	Action paging.Action
 	// Status is the page status the update leads to.
 	Status string
 }
 
 // UpdatePage delivers an acknowledgement or resolution to the page's
 // workflow and waits for its answer.
-func (p *Paging) UpdatePage(ctx context.Context, in UpdatePageInput) (PageActionResult, error) {
-	return ApplyPageAction(ctx, p.Temporal, p.Store, in)
-}
-
-// ApplyPageAction acknowledges or resolves a page through its workflow (a
-// Temporal update, validated there), and answers from the page's record
-// when the workflow refuses (already acknowledged or resolved) or has
-// ended. A page whose workflow is gone while its record is still live is
-// changed in the record alone, so an acknowledgement is never lost.
-func ApplyPageAction(ctx context.Context, c client.Client, st *store.Store, in UpdatePageInput) (PageActionResult, error) {
-	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:   in.WorkflowID,
-		UpdateName:   in.Update,
-		Args:         []any{in.Action},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
+func (p *Paging) UpdatePage(ctx context.Context, in UpdatePageInput) (paging.ActionResult, error) {
+	return pager.Apply(ctx, p.Temporal, p.Store, pager.Update{
+		PageID: in.PageID, WorkflowID: in.WorkflowID, Name: in.Update, Action: in.Action, Status: in.Status,
 	})
-	var res PageActionResult
-	if err == nil {
-		err = h.Get(ctx, &res)
-		if err == nil {
-			return res, nil
-		}
-	}
-	var ae *temporal.ApplicationError
-	var nf *serviceerror.NotFound
-	switch {
-	case errors.As(err, &ae) && (ae.Type() == ErrTypePageAcked || ae.Type() == ErrTypePageResolved):
-		if ae.HasDetails() && ae.Details(&res) == nil && res.Status != "" {
-			return res, nil
-		}
-		pg, err := st.GetPage(ctx, in.PageID)
-		if err != nil {
-			return res, fmt.Errorf("apply page action: %w", err)
-		}
-		return resultOf(pg, false), nil
-	case errors.As(err, &nf):
-		pg, err := st.GetPage(ctx, in.PageID)
-		if err != nil {
-			return res, fmt.Errorf("apply page action: %w", err)
-		}
-		if pg.Status == paging.StatusResolved || pg.Status == in.Status {
-			return resultOf(pg, false), nil
-		}
-		var t store.PageTransition
-		if in.Status == paging.StatusAcked {
-			t, err = st.AckPage(ctx, in.PageID, in.Action.By, in.Action.Via)
-		} else {
-			t, err = st.ResolvePage(ctx, in.PageID, in.Action.By, in.Action.Via)
-		}
-		if err != nil {
-			return res, fmt.Errorf("apply page action: %w", err)
-		}
-		return resultOf(t.Page, t.Changed), nil
-	default:
-		return res, fmt.Errorf("apply page action: %w", err)
-	}
-}
-
-func resultOf(pg store.Page, changed bool) PageActionResult {
-	r := PageActionResult{PageID: pg.ID, Status: pg.Status, By: pg.AckedBy, Changed: changed}
-	if pg.Status == paging.StatusResolved {
-		r.By = pg.ResolvedBy
-	}
-	return r
 }
 
 // ReplyInput is a text that answers a page: "3a", "ack", "close 3".
@@ -427,7 +341,7 @@ func (p *Paging) FindReplyTarget(ctx context.Context, in ReplyInput) (ReplyTarge
 		return rt, err
 	}
 	rt.Summary, rt.Status = pg.Summary, pg.Status
-	rt.Settled = resultOf(pg, false).By
+	rt.Settled = pg.SettledBy()
 	u, err := p.Store.PageRecipient(ctx, rc.PageID, in.From)
 	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
 		rt.Refusal = "stranger"

@@ -11,8 +11,8 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/klaxonhq/klaxon"
-	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/api"
+	"github.com/klaxonhq/klaxon/pager"
 	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"
@@ -283,9 +283,9 @@ func (g *Gateway) pageAction(w http.ResponseWriter, r *http.Request, update, sta
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), pageActionTimeout)
 	defer cancel()
-	res, err := activities.ApplyPageAction(ctx, g.Temporal, g.Store, activities.UpdatePageInput{
-		PageID: pg.ID, WorkflowID: workflows.PageWorkflowID(g.Config.TaskQueue, pg.ID), Update: update, Status: status,
-		Action: activities.PageAction{By: by, Via: "api"},
+	res, err := pager.Apply(ctx, g.Temporal, g.Store, pager.Update{
+		PageID: pg.ID, WorkflowID: workflows.PageWorkflowID(g.Config.TaskQueue, pg.ID), Name: update, Status: status,
+		Action: paging.Action{By: by, Via: "api"},
 	})
 	if err != nil {
 		g.Logger.ErrorContext(r.Context(), "page action", "page", pg.ID, "update", update, "error", err)

@@ -14,7 +14,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/klaxonhq/klaxon"
-	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/pager"
 	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/phone"
 	"github.com/klaxonhq/klaxon/store"
@@ -163,10 +163,10 @@ func (g *Gateway) voiceGather(w http.ResponseWriter, r *http.Request) {
 	// Then straight to the page, for an answer the caller hears now.
 	actx, cancel := context.WithTimeout(ctx, gatherTimeout)
 	defer cancel()
-	res, err := activities.ApplyPageAction(actx, g.Temporal, g.Store, activities.UpdatePageInput{
+	res, err := pager.Apply(actx, g.Temporal, g.Store, pager.Update{
 		PageID: cp.PageID, WorkflowID: workflows.PageWorkflowID(g.Config.TaskQueue, cp.PageID),
-		Update: workflows.UpdateAck, Status: paging.StatusAcked,
-		Action: activities.PageAction{By: cp.By, Via: "call", CallSID: callSID},
+		Name: workflows.UpdateAck, Status: paging.StatusAcked,
+		Action: paging.Action{By: cp.By, Via: "call", CallSID: callSID},
 	})
 	var text, result string
 	switch {

@@ -123,6 +123,35 @@ func NotReached(status, answeredBy string) bool {
 	return false
 }
 
+// Error types of the page workflow's update validators: an acknowledgement
+// or resolution that changes nothing. Their details carry an ActionResult.
+// They are a persisted API: never rename one.
+const (
+	ErrTypeAcked    = "PageAlreadyAcked"
+	ErrTypeResolved = "PageAlreadyResolved"
+)
+
+// Action is who acknowledges or resolves a page, and how. Its JSON form is
+// the one recorded in workflow histories; keep it.
+type Action struct {
+	By string `json:"by"`
+	// Via is how: "sms", "call", "api", "cli".
+	Via string `json:"via"`
+	// CallSID is the call whose keypress it was; that call is not hung up.
+	CallSID string `json:"call_sid,omitempty"`
+}
+
+// ActionResult is a page after an acknowledgement or resolution. Its JSON
+// form is the one recorded in workflow histories; keep it.
+type ActionResult struct {
+	PageID int64  `json:"id"`
+	Status string `json:"status"`
+	// By is who acknowledged (or resolved, once resolved) it, on record.
+	By string `json:"by,omitempty"`
+	// Changed is false when the page was already in that state or past it.
+	Changed bool `json:"changed"`
+}
+
 // clip shortens s for an error message.
 func clip(s string, n int) string {
 	r := []rune(s)

@@ -38,6 +38,15 @@ type Page struct {
 	ResolvedBy           string     `json:"resolved_by,omitempty"`
 }
 
+// SettledBy is who acknowledged the page or, once it is resolved, who
+// resolved it; "" while nobody has.
+func (p Page) SettledBy() string {
+	if p.Status == paging.StatusResolved {
+		return p.ResolvedBy
+	}
+	return p.AckedBy
+}
+
 // Kinds of page event.
 const (
 	EventCreated   = "created"

@@ -254,7 +254,7 @@ func (p *pager) register(ctx workflow.Context) error {
 
 // refusal is a validator's answer to an update that would change nothing.
 func (p *pager) refusal(kind, what string) error {
-	res := activities.PageActionResult{PageID: p.in.PageID, Status: p.state.Status, By: p.state.AckedBy}
+	res := paging.ActionResult{PageID: p.in.PageID, Status: p.state.Status, By: p.state.AckedBy}
 	if p.state.Status == paging.StatusResolved {
 		res.By = p.state.ResolvedBy
 	}
@@ -267,26 +267,26 @@ func (p *pager) refusal(kind, what string) error {
 	})
 }
 
-func (p *pager) validateAck(activities.PageAction) error {
+func (p *pager) validateAck(paging.Action) error {
 	switch p.state.Status {
 	case paging.StatusAcked:
-		return p.refusal(activities.ErrTypePageAcked, "acknowledged")
+		return p.refusal(paging.ErrTypeAcked, "acknowledged")
 	case paging.StatusResolved:
-		return p.refusal(activities.ErrTypePageResolved, "resolved")
+		return p.refusal(paging.ErrTypeResolved, "resolved")
 	}
 	return nil
 }
 
-func (p *pager) validateResolve(activities.PageAction) error {
+func (p *pager) validateResolve(paging.Action) error {
 	if p.state.Status == paging.StatusResolved {
-		return p.refusal(activities.ErrTypePageResolved, "resolved")
+		return p.refusal(paging.ErrTypeResolved, "resolved")
 	}
 	return nil
 }
 
 // ack acknowledges the page: every pending notification stops now, then the
 // record follows.
-func (p *pager) ack(ctx workflow.Context, a activities.PageAction) (activities.PageActionResult, error) {
+func (p *pager) ack(ctx workflow.Context, a paging.Action) (paging.ActionResult, error) {
 	by := actor(a)
 	p.state.Status, p.state.AckedBy = paging.StatusAcked, by
 	p.stop(ctx, a.CallSID)
@@ -294,14 +294,14 @@ func (p *pager) ack(ctx workflow.Context, a activities.PageAction) (activities.P
 }
 
 // resolve resolves the page (acknowledging it if it was open) and ends it.
-func (p *pager) resolve(ctx workflow.Context, a activities.PageAction) (activities.PageActionResult, error) {
+func (p *pager) resolve(ctx workflow.Context, a paging.Action) (paging.ActionResult, error) {
 	by := actor(a)
 	p.state.Status, p.state.ResolvedBy = paging.StatusResolved, by
 	p.stop(ctx, a.CallSID)
 	return p.settle(ctx, paging.StatusResolved, by, a.Via)
 }
 
-func actor(a activities.PageAction) string {
+func actor(a paging.Action) string {
 	if by := strings.TrimSpace(a.By); by != "" {
 		return by
 	}
@@ -313,16 +313,16 @@ func actor(a activities.PageAction) string {
 
 // settle records an acknowledgement or resolution. It retries until the
 // record is written: the answer to the update says it is durable.
-func (p *pager) settle(ctx workflow.Context, status, by, via string) (activities.PageActionResult, error) {
+func (p *pager) settle(ctx workflow.Context, status, by, via string) (paging.ActionResult, error) {
 	_ = workflow.UpsertTypedSearchAttributes(ctx, SearchPageStatus.ValueSet(status))
 	lctx := workflow.WithLocalActivityOptions(ctx, untilWrittenOptions())
 	var pg store.Page
 	err := workflow.ExecuteLocalActivity(lctx, ActivityPageSetStatus,
 		activities.PageStatusInput{PageID: p.in.PageID, Status: status, By: by, Via: via}).Get(ctx, &pg)
 	if err != nil {
-		return activities.PageActionResult{}, fmt.Errorf("record page %s: %w", status, err)
+		return paging.ActionResult{}, fmt.Errorf("record page %s: %w", status, err)
 	}
-	return activities.PageActionResult{PageID: p.in.PageID, Status: status, By: by, Changed: true}, nil
+	return paging.ActionResult{PageID: p.in.PageID, Status: status, By: by, Changed: true}, nil
 }
 
 // stop cancels every notification not yet handed to a provider — timers,

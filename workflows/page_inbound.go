@@ -129,13 +129,13 @@ func pageReply(ctx workflow.Context, t InboundText, cmd pageCommand) (string, er
 	in := activities.UpdatePageInput{
 		PageID: rt.PageID, WorkflowID: PageWorkflowID(workflow.GetInfo(ctx).TaskQueueName, rt.PageID),
 		Update: UpdateAck, Status: paging.StatusAcked,
-		Action: activities.PageAction{By: rt.By, Via: "sms"},
+		Action: paging.Action{By: rt.By, Via: "sms"},
 	}
 	if cmd.kind == cmdResolve {
 		in.Update, in.Status = UpdateResolve, paging.StatusResolved
 	}
 	actx := workflow.WithActivityOptions(ctx, pageUpdateOptions())
-	var res activities.PageActionResult
+	var res paging.ActionResult
 	if err := workflow.ExecuteActivity(actx, ActivityPageUpdate, in).Get(ctx, &res); err != nil {
 		workflow.GetLogger(ctx).Error("update page from a reply", "page", rt.PageID, "error", err)
 		return fmt.Sprintf("Sorry, page %d could not be updated just now; please try again in a minute.", rt.Code), nil
@@ -248,7 +248,7 @@ func pageKeypress(ctx workflow.Context, k InboundKeypress) error {
 	actx := workflow.WithActivityOptions(ctx, pageUpdateOptions())
 	err := workflow.ExecuteActivity(actx, ActivityPageUpdate, activities.UpdatePageInput{
 		PageID: cp.PageID, WorkflowID: PageWorkflowID(workflow.GetInfo(ctx).TaskQueueName, cp.PageID), Update: UpdateAck, Status: paging.StatusAcked,
-		Action: activities.PageAction{By: cp.By, Via: "call", CallSID: k.CallSID},
+		Action: paging.Action{By: cp.By, Via: "call", CallSID: k.CallSID},
 	}).Get(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("page keypress: %w", err)

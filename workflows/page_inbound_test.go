@@ -98,7 +98,7 @@ func FuzzParsePageCommand(f *testing.F) {
 // fakes of the paging activities.
 type inboundRig struct {
 	target   activities.ReplyTarget
-	update   activities.PageActionResult
+	update   paging.ActionResult
 	request  activities.RequestedPage
 	allowErr bool
 
@@ -115,7 +115,7 @@ func (ir *inboundRig) run(t *testing.T, fn func(workflow.Context) (string, error
 	reg(func(_ context.Context, in activities.ReplyInput) (activities.ReplyTarget, error) {
 		return ir.target, nil
 	}, ActivityPageFindReplyTarget)
-	reg(func(_ context.Context, in activities.UpdatePageInput) (activities.PageActionResult, error) {
+	reg(func(_ context.Context, in activities.UpdatePageInput) (paging.ActionResult, error) {
 		ir.updates = append(ir.updates, in)
 		return ir.update, nil
 	}, ActivityPageUpdate)
@@ -161,32 +161,32 @@ func TestPagingText_AnswersEveryReply(t *testing.T) {
 		name       string
 		body       string
 		target     activities.ReplyTarget
-		update     activities.PageActionResult
+		update     paging.ActionResult
 		allowErr   bool
 		want       string
 		wantUpdate string
 	}{
-		{"ack by code", "3a", open, activities.PageActionResult{Status: paging.StatusAcked, By: "alice", Changed: true}, false,
+		{"ack by code", "3a", open, paging.ActionResult{Status: paging.StatusAcked, By: "alice", Changed: true}, false,
 			"Acknowledged page 3: derp is broken. Reply 3c to resolve it.", UpdateAck},
-		{"resolve by code", "close 3", open, activities.PageActionResult{Status: paging.StatusResolved, By: "alice", Changed: true}, false,
+		{"resolve by code", "close 3", open, paging.ActionResult{Status: paging.StatusResolved, By: "alice", Changed: true}, false,
 			"Resolved page 3: derp is broken.", UpdateResolve},
-		{"resolve an acked page", "3c", acked, activities.PageActionResult{Status: paging.StatusResolved, By: "alice", Changed: true}, false,
+		{"resolve an acked page", "3c", acked, paging.ActionResult{Status: paging.StatusResolved, By: "alice", Changed: true}, false,
 			"Resolved page 3: derp is broken.", UpdateResolve},
-		{"ack raced by someone else", "ack", open, activities.PageActionResult{Status: paging.StatusAcked, By: "bob"}, false,
+		{"ack raced by someone else", "ack", open, paging.ActionResult{Status: paging.StatusAcked, By: "bob"}, false,
 			"Page 3 was already acknowledged by bob. Reply 3c to resolve it.", UpdateAck},
-		{"ack an acked page", "3a", acked, activities.PageActionResult{}, false,
+		{"ack an acked page", "3a", acked, paging.ActionResult{}, false,
 			"Page 3 was already acknowledged by bob. Reply 3c to resolve it.", ""},
-		{"late ack after resolve", "3a", resolved, activities.PageActionResult{}, false,
+		{"late ack after resolve", "3a", resolved, paging.ActionResult{}, false,
 			"Page 3 (derp is broken) is already resolved by bob.", ""},
-		{"no open pages", "a", activities.ReplyTarget{Refusal: "nopage"}, activities.PageActionResult{}, true,
+		{"no open pages", "a", activities.ReplyTarget{Refusal: "nopage"}, paging.ActionResult{}, true,
 			"You have no open pages.", ""},
-		{"unknown code lists the open ones", "9a", activities.ReplyTarget{Code: 9, Refusal: "nopage", OpenCodes: []int{3, 5}}, activities.PageActionResult{}, true,
+		{"unknown code lists the open ones", "9a", activities.ReplyTarget{Code: 9, Refusal: "nopage", OpenCodes: []int{3, 5}}, paging.ActionResult{}, true,
 			"There is no page 9 for this number. Your open pages are 3, 5.", ""},
-		{"stranger refused politely", "3a", activities.ReplyTarget{PageID: 7, Code: 3, Refusal: "stranger"}, activities.PageActionResult{}, true,
+		{"stranger refused politely", "3a", activities.ReplyTarget{PageID: 7, Code: 3, Refusal: "stranger"}, paging.ActionResult{}, true,
 			"Sorry, this number is not a verified contact of anyone page 3 went to, so it cannot answer that page.", ""},
-		{"gibberish gets help", "what is going on", open, activities.PageActionResult{}, true,
+		{"gibberish gets help", "what is going on", open, paging.ActionResult{}, true,
 			"Sorry, I did not understand that. " + pageHelp, ""},
-		{"gibberish past the limit gets silence", "what is going on", open, activities.PageActionResult{}, false, "", ""},
+		{"gibberish past the limit gets silence", "what is going on", open, paging.ActionResult{}, false, "", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -246,7 +246,7 @@ func TestPageKeypress_OneAcknowledgesTheCallsPage(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ir := &inboundRig{update: activities.PageActionResult{Status: paging.StatusAcked, Changed: true}}
+			ir := &inboundRig{update: paging.ActionResult{Status: paging.StatusAcked, Changed: true}}
 			ir.run(t, func(ctx workflow.Context) (string, error) {
 				return "", pageKeypress(ctx, InboundKeypress{EventID: 5, CallSID: "CA1", Digits: tc.digits, MessageID: tc.message})
 			})

@@ -223,7 +223,7 @@ func page(target string) PageInput {
 func (r *pageRig) at(d time.Duration, fn func()) { r.env.RegisterDelayedCallback(fn, d) }
 
 // update sends an update and returns its outcome through the pointers.
-func (r *pageRig) update(name string, a activities.PageAction, res *activities.PageActionResult, rejected *error) {
+func (r *pageRig) update(name string, a paging.Action, res *paging.ActionResult, rejected *error) {
 	r.env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
 		OnAccept: func() {},
 		OnReject: func(err error) {
@@ -237,7 +237,7 @@ func (r *pageRig) update(name string, a activities.PageAction, res *activities.P
 				return
 			}
 			if res != nil {
-				if out, ok := v.(activities.PageActionResult); ok {
+				if out, ok := v.(paging.ActionResult); ok {
 					*res = out
 				}
 			}
@@ -251,7 +251,7 @@ func (r *pageRig) run(in PageInput, resolveAt time.Duration) PageResult {
 	r.t.Helper()
 	r.at(resolveAt, func() {
 		if !r.env.IsWorkflowCompleted() {
-			r.update(UpdateResolve, activities.PageAction{By: "test", Via: "api"}, nil, nil)
+			r.update(UpdateResolve, paging.Action{By: "test", Via: "api"}, nil, nil)
 		}
 	})
 	r.env.ExecuteWorkflow(WorkflowPage, in)

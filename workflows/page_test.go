@@ -51,8 +51,8 @@ func TestPage_EscalatesTextThenCallThenEmailAndRepeats(t *testing.T) {
 func TestPage_AckStopsEveryPendingNotification(t *testing.T) {
 	r := newPageRig(t)
 	r.person("user:alice", "alice", 1, alice)
-	var res activities.PageActionResult
-	r.at(90*time.Second, func() { r.update(UpdateAck, activities.PageAction{By: "alice", Via: "sms"}, &res, nil) })
+	var res paging.ActionResult
+	r.at(90*time.Second, func() { r.update(UpdateAck, paging.Action{By: "alice", Via: "sms"}, &res, nil) })
 	var state PageState
 	r.at(100*time.Second, func() {
 		v, err := r.env.QueryWorkflow(QueryState)
@@ -93,7 +93,7 @@ func TestPage_AckCancelsATextQueuedForTheRateLimit(t *testing.T) {
 		return temporal.NewApplicationError("sending number is at its rate limit", activities.ErrTypeRateLimit)
 	}
 	r.queue = func(klaxon.Message) time.Duration { return 30 * time.Second }
-	r.at(10*time.Second, func() { r.update(UpdateAck, activities.PageAction{By: "alice"}, nil, nil) })
+	r.at(10*time.Second, func() { r.update(UpdateAck, paging.Action{By: "alice"}, nil, nil) })
 	r.run(page("user:alice"), time.Hour)
 	if got := r.sentSummary(); len(got) != 0 {
 		t.Errorf("notifications = %v, want none: the text was still queued at the ack", got)
@@ -226,7 +226,7 @@ func TestPage_BlastReachesEveryContactAtOnce(t *testing.T) {
 	r.person("user:alice", "alice", 1, alice)
 	in := page("user:alice")
 	in.Mode, in.RequestedBy = paging.ModeBlast, "alincoln"
-	r.at(time.Minute, func() { r.update(UpdateAck, activities.PageAction{By: "alice"}, nil, nil) })
+	r.at(time.Minute, func() { r.update(UpdateAck, paging.Action{By: "alice"}, nil, nil) })
 	r.run(in, time.Hour)
 	if got := r.sentSummary(); !equalStrings(got, []string{"sms@0s", "voice@0s", "email@0s"}) {
 		t.Errorf("notifications = %v", got)
@@ -283,7 +283,7 @@ func TestPage_NotificationRulesOverrideTheDefaults(t *testing.T) {
 		paging.NotificationRule{Medium: klaxon.Voice, DelaySeconds: 0},
 		paging.NotificationRule{Medium: klaxon.SMS, DelaySeconds: 60},
 		paging.NotificationRule{Medium: klaxon.Email, DelaySeconds: 60})
-	r.at(5*time.Minute, func() { r.update(UpdateAck, activities.PageAction{By: "alice"}, nil, nil) })
+	r.at(5*time.Minute, func() { r.update(UpdateAck, paging.Action{By: "alice"}, nil, nil) })
 	r.run(page("user:alice"), time.Hour)
 	if got := r.sentSummary(); !equalStrings(got, []string{"voice@0s", "sms@1m0s", "email@1m0s"}) {
 		t.Errorf("notifications = %v", got)
@@ -294,22 +294,22 @@ func TestPage_LateAcksAreRefusedWithTheirReason(t *testing.T) {
 	r := newPageRig(t)
 	r.person("user:alice", "alice", 1, alice)
 	var second, afterResolve error
-	var resolved activities.PageActionResult
-	r.at(10*time.Second, func() { r.update(UpdateAck, activities.PageAction{By: "alice"}, nil, nil) })
-	r.at(20*time.Second, func() { r.update(UpdateAck, activities.PageAction{By: "bob"}, nil, &second) })
+	var resolved paging.ActionResult
+	r.at(10*time.Second, func() { r.update(UpdateAck, paging.Action{By: "alice"}, nil, nil) })
+	r.at(20*time.Second, func() { r.update(UpdateAck, paging.Action{By: "bob"}, nil, &second) })
 	r.at(30*time.Second, func() {
-		r.update(UpdateResolve, activities.PageAction{By: "bob"}, &resolved, nil)
-		r.update(UpdateAck, activities.PageAction{By: "carol"}, nil, &afterResolve)
+		r.update(UpdateResolve, paging.Action{By: "bob"}, &resolved, nil)
+		r.update(UpdateAck, paging.Action{By: "carol"}, nil, &afterResolve)
 	})
 	out := r.run(page("user:alice"), time.Hour)
 	var ae *temporal.ApplicationError
-	if !errors.As(second, &ae) || ae.Type() != activities.ErrTypePageAcked || !strings.Contains(ae.Error(), "alice") {
+	if !errors.As(second, &ae) || ae.Type() != paging.ErrTypeAcked || !strings.Contains(ae.Error(), "alice") {
 		t.Errorf("second ack: %v, want refused as already acknowledged by alice", second)
 	}
-	if !errors.As(afterResolve, &ae) || ae.Type() != activities.ErrTypePageResolved {
+	if !errors.As(afterResolve, &ae) || ae.Type() != paging.ErrTypeResolved {
 		t.Errorf("ack after resolve: %v, want refused as resolved", afterResolve)
 	}
-	var details activities.PageActionResult
+	var details paging.ActionResult
 	if ae != nil && (ae.Details(&details) != nil || details.Status != paging.StatusResolved || details.By != "bob") {
 		t.Errorf("refusal details = %+v", details)
 	}
@@ -363,7 +363,7 @@ func TestPage_NoNotificationAfterAckAcrossRandomTimings(t *testing.T) {
 			return nil
 		}
 		r.queue = func(klaxon.Message) time.Duration { return queue }
-		r.at(ackAt, func() { r.update(UpdateAck, activities.PageAction{By: "alice"}, nil, nil) })
+		r.at(ackAt, func() { r.update(UpdateAck, paging.Action{By: "alice"}, nil, nil) })
 		in := page("user:alice")
 		if blast {
 			in.Mode = paging.ModeBlast

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/klaxonhq/klaxon"
-	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/internal/dev/mailsink"
 	"github.com/klaxonhq/klaxon/internal/dev/simulator"
+	"github.com/klaxonhq/klaxon/pager"
 	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"
@@ -289,9 +289,9 @@ func TestE2E_Paging_APIAckResolveAndLateAck(t *testing.T) {
 		d, err := h.temporal.DescribeWorkflowExecution(context.Background(), workflows.PageWorkflowID(h.cfg.TaskQueue, id), "")
 		return err == nil && d.GetWorkflowExecutionInfo().GetCloseTime() != nil
 	})
-	res, err := activities.ApplyPageAction(context.Background(), h.temporal, h.store, activities.UpdatePageInput{
-		PageID: id, WorkflowID: workflows.PageWorkflowID(h.cfg.TaskQueue, id), Update: workflows.UpdateAck,
-		Status: paging.StatusAcked, Action: activities.PageAction{By: "carol", Via: "call"},
+	res, err := pager.Apply(context.Background(), h.temporal, h.store, pager.Update{
+		PageID: id, WorkflowID: workflows.PageWorkflowID(h.cfg.TaskQueue, id), Name: workflows.UpdateAck,
+		Status: paging.StatusAcked, Action: paging.Action{By: "carol", Via: "call"},
 	})
 	if err != nil || res.Changed || res.Status != paging.StatusResolved {
 		t.Fatalf("ack of an ended page: %+v %v", res, err)
