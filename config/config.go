@@ -68,6 +68,9 @@ type Config struct {
 	LogLevel string `env:"KLAXON_LOG_LEVEL" default:"info"`
 	// ShutdownTimeout bounds a graceful stop.
 	ShutdownTimeout time.Duration `env:"KLAXON_SHUTDOWN_TIMEOUT" default:"15s" want:"a positive duration such as 15s"`
+	// AlertQuiet is how long a monitor's alert group must stay resolved
+	// before its page is resolved: a flapping group keeps one page.
+	AlertQuiet time.Duration `env:"KLAXON_ALERT_QUIET" default:"5m" want:"a duration such as 5m, 0 or more" zero:"ok"`
 	// DataDir is where `klaxon dev` keeps its Postgres cluster and Temporal
 	// database, when it has to start them itself.
 	DataDir string `env:"KLAXON_DATA_DIR" default:".klaxon"`
@@ -138,19 +141,20 @@ func (c *Config) read(getenv func(string) string) error {
 		if key == "" || raw == "" {
 			continue
 		}
-		if err := set(v.FieldByIndex(f.Index), raw); err != nil {
+		if err := set(v.FieldByIndex(f.Index), raw, f.Tag.Get("zero") == "ok"); err != nil {
 			errs = append(errs, fmt.Errorf("%s must be %s, not %q", key, f.Tag.Get("want"), raw))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// set parses raw into dst by dst's type.
-func set(dst reflect.Value, raw string) error {
+// set parses raw into dst by dst's type; a duration must be positive
+// unless zeroOK.
+func set(dst reflect.Value, raw string, zeroOK bool) error {
 	switch dst.Interface().(type) {
 	case time.Duration:
 		d, err := time.ParseDuration(raw)
-		if err != nil || d <= 0 {
+		if err != nil || d < 0 || (d == 0 && !zeroOK) {
 			return errBadValue
 		}
 		dst.SetInt(int64(d))

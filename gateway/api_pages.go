@@ -51,38 +51,46 @@ func (g *Gateway) createPage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	ctx := r.Context()
-	p, err := g.validatePage(ctx, req)
-	if err != nil {
-		writeError(w, r, g.Logger, err)
-		return
-	}
-	pg, created, err := g.Store.CreatePage(ctx, p)
+	pg, created, err := g.openPage(r.Context(), req)
 	if err != nil {
 		writeError(w, r, g.Logger, err)
 		return
 	}
 	out := api.PageCreated{ID: pg.ID, WorkflowID: workflows.PageWorkflowID(g.Config.TaskQueue, pg.ID), Status: pg.Status, Deduplicated: !created}
-	if err := g.start.Page(ctx, pg); err != nil {
-		if !created {
-			// The page exists and its workflow most likely too (the first
-			// request started it); say what we have.
-			g.Logger.WarnContext(ctx, "page workflow not confirmed for a deduplicated page", "page", pg.ID, "error", err)
-			writeJSON(w, http.StatusOK, out)
-			return
-		}
-		if derr := g.Store.DeletePage(context.WithoutCancel(ctx), pg.ID); derr != nil {
-			g.Logger.ErrorContext(ctx, "delete unstarted page", "page", pg.ID, "error", derr)
-		}
-		g.Logger.ErrorContext(ctx, "start page workflow", "page", pg.ID, "error", err)
-		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnavailable, "The page could not be started: the workflow engine is unavailable. Nobody was paged; try again."))
-		return
-	}
 	status := http.StatusAccepted
 	if !created {
 		status = http.StatusOK
 	}
 	writeJSON(w, status, out)
+}
+
+// openPage validates a page request, records the page (or finds the live
+// one with its dedup key) and starts its workflow: the API's and the
+// monitors' one way to page. A page whose workflow cannot be started is
+// deleted again, and the error says nobody was paged.
+func (g *Gateway) openPage(ctx context.Context, req api.CreatePageRequest) (store.Page, bool, error) {
+	p, err := g.validatePage(ctx, req)
+	if err != nil {
+		return p, false, err
+	}
+	pg, created, err := g.Store.CreatePage(ctx, p)
+	if err != nil {
+		return pg, false, err
+	}
+	if err := g.start.Page(ctx, pg); err != nil {
+		if !created {
+			// The page exists and its workflow most likely too (the first
+			// request started it); say what we have.
+			g.Logger.WarnContext(ctx, "page workflow not confirmed for a deduplicated page", "page", pg.ID, "error", err)
+			return pg, false, nil
+		}
+		if derr := g.Store.DeletePage(context.WithoutCancel(ctx), pg.ID); derr != nil {
+			g.Logger.ErrorContext(ctx, "delete unstarted page", "page", pg.ID, "error", derr)
+		}
+		g.Logger.ErrorContext(ctx, "start page workflow", "page", pg.ID, "error", err)
+		return pg, false, klaxon.Errorf(klaxon.EUnavailable, "The page could not be started: the workflow engine is unavailable. Nobody was paged; try again.")
+	}
+	return pg, created, nil
 }
 
 // validatePage checks a page request and that its target can be reached:

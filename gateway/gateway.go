@@ -113,6 +113,7 @@ func (g *Gateway) Handler() http.Handler {
 	tw.HandleFunc("/voice", g.voice).Methods(http.MethodPost)
 	tw.HandleFunc("/sms", g.inboundSMS).Methods(http.MethodPost)
 	tw.HandleFunc("/voice/gather", g.voiceGather).Methods(http.MethodPost)
+	tw.HandleFunc("/voice/dialin", g.dialInGather).Methods(http.MethodPost)
 
 	if g.Codec != nil {
 		cod := r.PathPrefix("/codec").Subrouter()
@@ -124,6 +125,7 @@ func (g *Gateway) Handler() http.Handler {
 		})).Methods(http.MethodPost)
 	}
 
+	g.integrationRoutes(r) // before the API: the key, not the token, admits monitors
 	api := r.PathPrefix("/api/v1").Subrouter()
 	api.Use(g.requireToken)
 	api.HandleFunc("/messages", g.createMessage).Methods(http.MethodPost)
@@ -140,6 +142,7 @@ func (g *Gateway) Handler() http.Handler {
 	api.HandleFunc("/otp/{id}/check", g.checkOTP).Methods(http.MethodPost)
 	g.pageRoutes(api)
 	g.rotationRoutes(api)
+	g.serviceRoutes(api)
 	api.HandleFunc("/channels", g.createChannel).Methods(http.MethodPost)
 	api.HandleFunc("/channels", g.listChannels).Methods(http.MethodGet)
 	api.HandleFunc("/channels/{phone}", g.getChannel).Methods(http.MethodGet)

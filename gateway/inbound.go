@@ -150,10 +150,12 @@ func validSID(s string) bool {
 // voice webhook without a message): a short spoken message, then hang up.
 func (g *Gateway) inboundCall(w http.ResponseWriter, r *http.Request) {
 	to, _ := phone.Normalize(r.PostForm.Get("To"), g.Config.DefaultRegion)
-	text := fmt.Sprintf("You have reached %s. This number takes text messages only. Goodbye.", g.Config.Brand)
 	if to != "" && to == g.Config.FromNumber {
-		text = fmt.Sprintf("You have reached the %s paging number. It takes text messages only: to acknowledge a page, reply to its text. Goodbye.", g.Config.Brand)
+		caller, _ := phone.Normalize(r.PostForm.Get("From"), g.Config.DefaultRegion)
+		g.dialIn(w, r, caller)
+		return
 	}
+	text := fmt.Sprintf("You have reached %s. This number takes text messages only. Goodbye.", g.Config.Brand)
 	g.Metrics.Webhooks.WithLabelValues("/voice", "inbound_call").Inc()
 	writeTwiML(w, sayAndHangUp(text))
 }

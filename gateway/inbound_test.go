@@ -282,7 +282,9 @@ func TestInboundCall_ShortSpokenMessageThenHangUp(t *testing.T) {
 		to   string
 		want string
 	}{
-		{inbPaging, "You have reached the Klaxon paging number. It takes text messages only"},
+		// A caller the paging number does not know (dial-in reads known
+		// callers their pages).
+		{inbPaging, "You have reached the Klaxon paging number. It does not know the number you are calling from"},
 		{"+15555550177", "You have reached Klaxon. This number takes text messages only."},
 	}
 	for _, tt := range tests {
@@ -450,4 +452,14 @@ func runDispatcher(tb testing.TB, d *gateway.Dispatcher) {
 			tb.Errorf("dispatcher stopped with: %v", err)
 		}
 	})
+}
+
+func TestDialIn_DatabaseDownGetsASpokenApologyNotSilence(t *testing.T) {
+	ig := newInbGateway(t, nil, nil)
+	ig.db.Pool.Close() // Postgres is gone
+	form := url.Values{"CallSid": {"CA2"}, "From": {"+15555550123"}, "To": {inbPaging}, "Direction": {"inbound"}, "CallStatus": {"ringing"}}
+	a := ig.send(t, "/twilio/voice", form, inbToken)
+	if a.status != http.StatusOK || !strings.Contains(a.body, "cannot read your pages right now") || !strings.Contains(a.body, "<Hangup") {
+		t.Errorf("dial-in with the database down answered %+v", a)
+	}
 }

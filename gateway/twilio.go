@@ -159,8 +159,11 @@ func (g *Gateway) voice(w http.ResponseWriter, r *http.Request) {
 // messageTwiML is what a person hears when they answer a call that carries
 // message m.
 func (g *Gateway) messageTwiML(ctx context.Context, m store.MessageRecord) []twiml.Element {
-	if m.Purpose == store.PurposePage {
+	switch m.Purpose {
+	case store.PurposePage:
 		return g.pageTwiML(ctx, m) // (paging) a page's call takes a keypress to acknowledge
+	case store.PurposeReadout:
+		return g.readoutTwiML(ctx, m) // "call 3": the page in full, with the dial-in's keys
 	}
 	intro := "This is " + g.Config.Brand + "."
 	return []twiml.Element{

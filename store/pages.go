@@ -17,6 +17,10 @@ import (
 // page id in decimal.
 const PurposePage = "page"
 
+// PurposeReadout is the Purpose of a call that reads one page to a person
+// who asked for it ("call 3"); its Ref is the page's id.
+const PurposeReadout = "readout"
+
 // Page is something someone must look at now, and how far it has got.
 type Page struct {
 	ID       int64  `json:"id"`

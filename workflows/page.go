@@ -12,6 +12,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/integration"
 	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/redact"
 	"github.com/klaxonhq/klaxon/sms"
@@ -139,6 +140,7 @@ func Page(ctx workflow.Context, in PageInput) (PageResult, error) {
 			SearchPageStatus.ValueSet(paging.StatusOpen), SearchTarget.ValueSet(in.Target))
 	}
 
+	p.announce(ctx, integration.EventOpened)
 	workflow.Go(nctx, p.escalate)
 	if err := workflow.Await(ctx, func() bool { return p.state.Status == paging.StatusResolved }); err != nil {
 		return p.result(), fmt.Errorf("page %d: %w", in.PageID, err)
@@ -322,6 +324,7 @@ func (p *pager) settle(ctx workflow.Context, status, by, via string) (paging.Act
 	if err != nil {
 		return paging.ActionResult{}, fmt.Errorf("record page %s: %w", status, err)
 	}
+	p.announce(ctx, status)
 	return paging.ActionResult{PageID: p.in.PageID, Status: status, By: by, Changed: true}, nil
 }
 

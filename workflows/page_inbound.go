@@ -10,8 +10,10 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/paging"
+	"github.com/klaxonhq/klaxon/store"
 )
 
 // pageCommandKind is what a text to the paging number asks for.
@@ -23,6 +25,8 @@ const (
 	cmdResolve
 	cmdGetNow
 	cmdHelp
+	// cmdCall is "call 3" or "3r": call me and read page 3.
+	cmdCall
 )
 
 // pageCommand is a text to the paging number, understood.
@@ -39,8 +43,8 @@ type pageCommand struct {
 // "3c", "close 3"; also "3 ack", "resolve 3", a bare "close", "#3a".
 // Case and surrounding punctuation do not matter.
 var (
-	codeFirst = regexp.MustCompile(`^#?(\d{1,4})\s*(a|ack|acknowledge|c|close|resolve)$`)
-	wordFirst = regexp.MustCompile(`^(a|ack|acknowledge|c|close|resolve)(?:\s*#?\s*(\d{1,4}))?$`)
+	codeFirst = regexp.MustCompile(`^#?(\d{1,4})\s*(a|ack|acknowledge|c|close|resolve|r)$`)
+	wordFirst = regexp.MustCompile(`^(a|ack|acknowledge|c|close|resolve|call)(?:\s*#?\s*(\d{1,4}))?$`)
 	getNow    = regexp.MustCompile(`(?is)^\s*get\s+@?([a-z0-9][a-z0-9_.-]{0,63})\s+now\b\s*[:,-]?\s*(.*?)\s*$`)
 )
 
@@ -68,8 +72,11 @@ func parsePageCommand(body string) pageCommand {
 		return pageCommand{kind: cmdUnknown}
 	}
 	cmd := pageCommand{kind: cmdAck}
-	if word == "c" || word == "close" || word == "resolve" {
+	switch word {
+	case "c", "close", "resolve":
 		cmd.kind = cmdResolve
+	case "r", "call":
+		cmd.kind = cmdCall
 	}
 	if digits != "" {
 		n, _ := strconv.Atoi(digits)
@@ -82,7 +89,7 @@ func parsePageCommand(body string) pageCommand {
 }
 
 // pageHelp is the answer to HELP, and the hint in every error.
-const pageHelp = `Reply with a page's code and "a" to acknowledge it (e.g. 3a), "c" to resolve it (3c), just "a" for your latest page, or "get HANDLE now: MESSAGE" to page someone.`
+const pageHelp = `Reply with a page's code and "a" to acknowledge it (e.g. 3a), "c" to resolve it (3c), "r" to be called and hear it (3r), just "a" for your latest page, or "get HANDLE now: MESSAGE" to page someone.`
 
 // pagingText handles a text sent to the paging number that was not a
 // verification code: page acknowledgements and resolutions ("3a", "close
@@ -92,6 +99,11 @@ const pageHelp = `Reply with a page's code and "a" to acknowledge it (e.g. 3a), 
 func pagingText(ctx workflow.Context, t InboundText) (reply string, err error) {
 	cmd := parsePageCommand(t.Body)
 	switch cmd.kind {
+	case cmdCall:
+		if workflow.GetVersion(ctx, versionCallBack, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			return pageErrorReply(ctx, t, "Sorry, I did not understand that. "+pageHelp)
+		}
+		fallthrough
 	case cmdAck, cmdResolve:
 		return pageReply(ctx, t, cmd)
 	case cmdGetNow:
@@ -123,6 +135,9 @@ func pageReply(ctx workflow.Context, t InboundText, cmd pageCommand) (string, er
 	if rt.Status == paging.StatusResolved {
 		return fmt.Sprintf("Page %d (%s) is already resolved%s.", rt.Code, clip(oneLine(rt.Summary), 60), byWhom(rt.Settled, rt.By)), nil
 	}
+	if cmd.kind == cmdCall {
+		return pageCallBack(ctx, t, rt)
+	}
 	if cmd.kind == cmdAck && rt.Status == paging.StatusAcked {
 		return fmt.Sprintf("Page %d was already acknowledged%s. Reply %dc to resolve it.", rt.Code, byWhom(rt.Settled, rt.By), rt.Code), nil
 	}
@@ -151,6 +166,25 @@ func pageReply(ctx workflow.Context, t InboundText, cmd pageCommand) (string, er
 	default:
 		return fmt.Sprintf("Page %d was already acknowledged%s. Reply %dc to resolve it.", rt.Code, byWhom(res.By, rt.By), rt.Code), nil
 	}
+}
+
+// versionCallBack marks inbound workflows that understand "call 3".
+const versionCallBack = "sms-call-back"
+
+// pageCallBack calls the sender back to read a page in full, with the
+// dial-in's keys (1 acknowledges, 2 resolves), through the one delivery
+// pipeline.
+func pageCallBack(ctx workflow.Context, t InboundText, rt activities.ReplyTarget) (string, error) {
+	m := klaxon.Message{
+		ID: fmt.Sprintf("readout/%d/%d", rt.PageID, t.EventID), Medium: klaxon.Voice, To: t.From,
+		Body: rt.Summary, Priority: klaxon.Urgent, Purpose: store.PurposeReadout, Ref: strconv.FormatInt(rt.PageID, 10),
+	}
+	// The call is placed (the provider has it) before the reply goes.
+	if _, err := deliver(ctx, m, DeliverOptions{GiveUpAfter: 5 * time.Minute}); err != nil {
+		workflow.GetLogger(ctx).Warn("call back for a page", "page", rt.PageID, "error", err)
+		return fmt.Sprintf("Sorry, I could not call you to read page %d just now; reply %da to acknowledge it.", rt.Code, rt.Code), nil
+	}
+	return fmt.Sprintf("Calling you now to read page %d. Press 1 during the call to acknowledge it, 2 to resolve it.", rt.Code), nil
 }
 
 // byWhom says who did something, or "by you".

@@ -59,7 +59,11 @@ type pageRig struct {
 	events    []store.PageEvent
 	finalized []activities.FinalizeInput
 	hangups   int
-	steps     []activities.StepInput
+	// fyis are the page events announced to subscribers; fyiMessages the
+	// FYIs each event plans.
+	fyis        []string
+	fyiMessages []klaxon.Message
+	steps       []activities.StepInput
 	// early are provider statuses that came back before the provider's id
 	// was known, by message id.
 	early map[string][]activities.DeliveryStatus
@@ -91,6 +95,17 @@ func newPageRig(t testing.TB) *pageRig {
 		return r.early[in.MessageID], nil
 	}, ActivityPageRecordEvent)
 	reg(r.setStatus, ActivityPageSetStatus)
+	reg(func(_ context.Context, in activities.FYIPlanInput) ([]klaxon.Message, error) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.fyis = append(r.fyis, in.Event)
+		var out []klaxon.Message
+		for _, m := range r.fyiMessages {
+			m.ID += "-" + in.Event
+			out = append(out, m)
+		}
+		return out, nil
+	}, ActivityPlanFYIs)
 	reg(func(context.Context, activities.HangUpInput) (int, error) {
 		r.mu.Lock()
 		defer r.mu.Unlock()

@@ -101,9 +101,13 @@ func (s Starter) Page(ctx context.Context, pg store.Page) error {
 	return err
 }
 
-// registerPaging registers paging on r.
-func registerPaging(r worker.Registry, p *activities.Paging) {
+// registerPaging registers paging on r: pages, the resolution of a
+// monitor's page, and the FYIs of page events.
+func registerPaging(r worker.Registry, p *activities.Paging, subs *activities.Subscriptions) {
 	registerWorkflow(r, Page, WorkflowPage)
+	registerWorkflow(r, AlertResolve, WorkflowAlertResolve)
+	registerWorkflow(r, PageFYI, WorkflowPageFYI)
+	registerActivity(r, subs.PlanFYIs, ActivityPlanFYIs)
 	registerActivity(r, p.LoadPolicy, ActivityPagePolicy)
 	registerActivity(r, p.BeginStep, ActivityPageBeginStep)
 	registerActivity(r, p.RecordPageEvent, ActivityPageRecordEvent)

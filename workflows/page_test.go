@@ -86,6 +86,30 @@ func TestPage_AckStopsEveryPendingNotification(t *testing.T) {
 	}
 }
 
+func TestPage_TellsSubscribersOfEachEventOnceWithoutCancelingTheirFYIs(t *testing.T) {
+	r := newPageRig(t)
+	r.person("user:alice", "alice", 1, alice)
+	r.fyiMessages = []klaxon.Message{{ID: "fyi-1-1", Medium: klaxon.SMS, To: "+15555550177", Body: "FYI", Priority: klaxon.Normal, Purpose: "fyi"}}
+	r.at(90*time.Second, func() { r.update(UpdateAck, paging.Action{By: "alice", Via: "sms"}, nil, nil) })
+	r.run(page("user:alice"), time.Hour)
+	if !equalStrings(r.fyis, []string{"opened", "acked", "resolved"}) {
+		t.Errorf("announced %v, want opened, acked, resolved", r.fyis)
+	}
+	// The FYIs went out though the ack canceled the page's own
+	// notifications: they are not part of the escalation.
+	sent := map[string]bool{}
+	r.mu.Lock()
+	for _, n := range r.sent {
+		sent[n.ID] = true
+	}
+	r.mu.Unlock()
+	for _, id := range []string{"fyi-1-1-opened", "fyi-1-1-acked", "fyi-1-1-resolved"} {
+		if !sent[id] {
+			t.Errorf("FYI %s was not sent; sent %v", id, sent)
+		}
+	}
+}
+
 func TestPage_AckCancelsATextQueuedForTheRateLimit(t *testing.T) {
 	r := newPageRig(t)
 	r.person("user:alice", "alice", 1, alice)

@@ -11,12 +11,14 @@ import (
 // Deps are the activity implementations Klaxon's workflows call, one
 // struct per feature.
 type Deps struct {
-	Delivery  *activities.Delivery
-	Inbound   *activities.Inbound
-	Codes     *activities.Codes
-	Paging    *activities.Paging
-	Rotations *activities.Rotations
-	Channels  *activities.Channels
+	Delivery *activities.Delivery
+	Inbound  *activities.Inbound
+	Codes    *activities.Codes
+	Paging   *activities.Paging
+	// Subscriptions plans the FYIs of page events.
+	Subscriptions *activities.Subscriptions
+	Rotations     *activities.Rotations
+	Channels      *activities.Channels
 }
 
 // Register registers every workflow and activity on r under its persisted
@@ -28,7 +30,7 @@ func Register(r worker.Registry, d Deps) {
 	registerDelivery(r, d.Delivery)
 	registerInbound(r, d.Inbound)
 	registerCodes(r, d.Codes)
-	registerPaging(r, d.Paging)
+	registerPaging(r, d.Paging, d.Subscriptions)
 	registerRotations(r, d.Rotations)
 	registerChannels(r, d.Channels)
 }

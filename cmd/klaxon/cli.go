@@ -35,6 +35,9 @@ type cli struct {
 	Rotation rotationCmd `cmd:"" help:"On-call rotations: add, list, show, members, set, override, calendar, replan, delete."`
 	OnCall   onCallCmd   `cmd:"" name:"oncall" help:"Who is on call for a rotation now (or --at another time)."`
 
+	Service      serviceCmd      `cmd:"" help:"Monitored services and their integration keys: add, list, show, rotate-key, delete."`
+	Subscription subscriptionCmd `cmd:"" help:"\"Send me an SMS when …\": FYIs of page events, by SMS, email or call."`
+
 	Channel channelCmd `cmd:"" help:"SMS channels: create, list, show, delete."`
 	Number  numberCmd  `cmd:"" help:"The channels' phone-number pool: add, list, provision."`
 }

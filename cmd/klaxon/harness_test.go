@@ -50,6 +50,7 @@ type harness struct {
 	cfg     config.Config
 	baseURL string
 	sim     *simulator.Simulator
+	simURL  string
 	sink    *mailsink.Sink
 	db      *testenv.DB
 	store   *store.Store
@@ -87,8 +88,11 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 	h.sim = simulator.New(simulator.Config{
 		AccountSID: sid, AuthToken: authToken,
 		InboundURL: h.baseURL + "/twilio/sms", Logger: testenv.Logger(t),
+		InboundVoiceURL: h.baseURL + "/twilio/voice", InboundVoiceStatusURL: h.baseURL + "/twilio/voice/status",
+		WordTime: time.Microsecond,
 	})
 	simSrv := httptest.NewServer(h.sim.Handler())
+	h.simURL = simSrv.URL
 	t.Cleanup(func() {
 		h.sim.Close()
 		simSrv.Close()

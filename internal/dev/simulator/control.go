@@ -167,9 +167,9 @@ func parseBehaviour(in behaviourJSON) (string, Behaviour, error) {
 	}
 	b := Behaviour{Answer: in.Answer, Press: strings.TrimSpace(in.Press), SMSStatus: in.SMSStatus}
 	switch b.Answer {
-	case "", AnswerHuman, AnswerMachine, AnswerNoAnswer, AnswerBusy, AnswerFail:
+	case "", AnswerHuman, AnswerPerson, AnswerMachine, AnswerNoAnswer, AnswerBusy, AnswerFail:
 	default:
-		return "", Behaviour{}, errors.New("answer must be human, machine, no-answer, busy or fail")
+		return "", Behaviour{}, errors.New("answer must be person, human (auto-answer), machine, no-answer, busy or fail")
 	}
 	switch b.SMSStatus {
 	case "", "delivered", "undelivered", "failed":
