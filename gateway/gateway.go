@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -195,11 +196,26 @@ func (g *Gateway) requireToken(next http.Handler) http.Handler {
 		got := []byte(r.Header.Get("Authorization"))
 		if subtle.ConstantTimeCompare(got, want) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="klaxon"`)
-			writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnauthorized, "A valid API token is required: send Authorization: Bearer <KLAXON_API_TOKEN>."))
+			writeError(w, r, g.Logger, tokenRefused(string(got), g.Config.DataDir))
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// tokenRefused says why a request's token was refused: none was sent, or
+// it is not this server's (a dev token, from an earlier `klaxon dev` or
+// another checkout, is told where the current one is kept).
+func tokenRefused(authorization, dataDir string) error {
+	switch {
+	case authorization == "":
+		return klaxon.Errorf(klaxon.EUnauthorized, "A valid API token is required: send Authorization: Bearer <KLAXON_API_TOKEN>.")
+	case strings.HasPrefix(authorization, "Bearer dev-"):
+		return klaxon.Errorf(klaxon.EUnauthorized, "This API token is not this server's: klaxon dev prints its token at start and keeps it in %s; export KLAXON_API_TOKEN=$(cat %s).",
+			filepath.Join(dataDir, "api-token"), filepath.Join(dataDir, "api-token"))
+	default:
+		return klaxon.Errorf(klaxon.EUnauthorized, "This API token is not this server's KLAXON_API_TOKEN.")
+	}
 }
 
 // healthz answers 200 when Postgres and Temporal both answer.

@@ -463,3 +463,26 @@ func TestDialIn_DatabaseDownGetsASpokenApologyNotSilence(t *testing.T) {
 		t.Errorf("dial-in with the database down answered %+v", a)
 	}
 }
+
+func TestAPIToken_WrongDevTokenSaysWhereTheCurrentOneIs(t *testing.T) {
+	ig := newInbGateway(t, nil, nil)
+	for _, tc := range []struct{ auth, want string }{
+		{"", "A valid API token is required"},
+		{"Bearer dev-0123", "api-token"},
+		{"Bearer nope", "is not this server's KLAXON_API_TOKEN"},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, ig.srv.URL+"/api/v1/users", nil)
+		if tc.auth != "" {
+			req.Header.Set("Authorization", tc.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), tc.want) {
+			t.Errorf("%q: %d %s, want 401 saying %q", tc.auth, resp.StatusCode, body, tc.want)
+		}
+	}
+}

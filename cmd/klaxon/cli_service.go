@@ -3,9 +3,11 @@ package main
 // The service commands take no arguments: they are configured from the
 // environment (see README.md).
 
-type devCmd struct{}
+type devCmd struct {
+	Demo bool `help:"Seed people, a rotation, a policy, a service, a channel and an escalating page, so there is something to watch."`
+}
 
-func (devCmd) Run(e *cmdEnv) error { return runDev(e.ctx, e.env, nil) }
+func (c devCmd) Run(e *cmdEnv) error { return runDev(e.ctx, e.env, devOptions{demo: c.Demo}) }
 
 type serveCmd struct{}
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -13,6 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/klaxonhq/klaxon/client"
 	"github.com/klaxonhq/klaxon/config"
 	"github.com/klaxonhq/klaxon/internal/dev/devstack"
 	"github.com/klaxonhq/klaxon/internal/dev/mailsink"
@@ -29,18 +32,25 @@ const (
 	devDiagnosticsNumber = "+15555550102"
 	devMaintainer        = "+15555550199"
 	devSimAddr           = "127.0.0.1:8025"
+	devHTTPAddr          = "127.0.0.1:8080"
 	devSMTPAddr          = "127.0.0.1:2525"
 	devTemporalPort      = 7233
 	devTemporalUIPort    = 8233
 )
 
+// devOptions are `klaxon dev`'s flags.
+type devOptions struct {
+	// demo seeds something to look at once Klaxon is up.
+	demo bool
+}
+
 // runDev runs the embedded default: everything Klaxon needs on one machine,
 // with no accounts, until Ctrl-C.
-func runDev(ctx context.Context, e env, args []string) error {
-	if len(args) > 0 {
-		return usageError{"dev takes no arguments; it is configured from the environment"}
+func runDev(ctx context.Context, e env, o devOptions) error {
+	getenv, err := devDefaults(e.getenv)
+	if err != nil {
+		return err
 	}
-	getenv := devDefaults(e.getenv)
 	cfg, err := loadConfig(env{getenv: getenv, stdout: e.stdout, stderr: e.stderr})
 	if err != nil {
 		return err
@@ -187,8 +197,28 @@ func runDev(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(tw, "  Signup number\t%s\n", cfg.SignupNumber)
 	}
 	fmt.Fprintf(tw, "\nTry:\n  export KLAXON_API_URL=%s KLAXON_API_TOKEN=%s\n", cfg.PublicURL, cfg.APIToken.Value())
-	fmt.Fprintf(tw, "  klaxon message send --channel sms --to +15555550123 --body 'hello'\n")
+	fmt.Fprintf(tw, "  %s message send --channel sms --to +15555550123 --body 'hello'\n", selfCommand())
+	if !o.demo {
+		fmt.Fprintf(tw, "  %s dev --demo      (people, a rotation and a page escalating, to watch)\n", selfCommand())
+	}
 	_ = tw.Flush()
+
+	if o.demo {
+		go func() {
+			rctx, cancel := context.WithTimeout(ctx, time.Minute)
+			defer cancel()
+			cl, err := client.New(cfg.PublicURL, cfg.APIToken.Value())
+			if err == nil {
+				err = waitReady(rctx, cfg.PublicURL)
+			}
+			if err == nil {
+				err = seedDemo(rctx, a.store, cl, e.stdout)
+			}
+			if err != nil && ctx.Err() == nil {
+				logger.Error("seed the demo", "error", err)
+			}
+		}()
+	}
 
 	err = a.run(ctx)
 	fmt.Fprintln(e.stdout, "Klaxon stopped.")
@@ -196,10 +226,24 @@ func runDev(ctx context.Context, e env, args []string) error {
 }
 
 // devDefaults fills in, for `klaxon dev` only, what production must be told:
-// an API token, the numbers the simulator owns, and a maintainer.
-func devDefaults(getenv func(string) string) func(string) string {
+// an API token (kept under the data directory, so an exported one keeps
+// working across restarts), the numbers the simulator owns, a maintainer,
+// and a gateway on loopback only.
+func devDefaults(getenv func(string) string) (func(string) string, error) {
+	dataDir := getenv("KLAXON_DATA_DIR")
+	if dataDir == "" {
+		dataDir = config.Defaults().DataDir
+	}
+	token := getenv("KLAXON_API_TOKEN")
+	if token == "" {
+		var err error
+		if token, err = devToken(dataDir); err != nil {
+			return nil, err
+		}
+	}
 	defaults := map[string]string{
-		"KLAXON_API_TOKEN":          "dev-" + randomHex(12),
+		"KLAXON_API_TOKEN":          token,
+		"KLAXON_HTTP_ADDR":          devHTTPAddr,
 		"KLAXON_FROM_NUMBER":        devFromNumber,
 		"KLAXON_SIGNUP_NUMBER":      devSignupNumber,
 		"KLAXON_DIAGNOSTICS_NUMBER": devDiagnosticsNumber,
@@ -210,7 +254,32 @@ func devDefaults(getenv func(string) string) func(string) string {
 			return v
 		}
 		return defaults[k]
+	}, nil
+}
+
+// devTokenFile is where `klaxon dev` keeps its API token, in the data
+// directory.
+const devTokenFile = "api-token"
+
+// devToken returns the dev API token kept in dataDir, making one the first
+// time.
+func devToken(dataDir string) (string, error) {
+	path := filepath.Join(dataDir, devTokenFile)
+	if b, err := os.ReadFile(path); err == nil {
+		if t := strings.TrimSpace(string(b)); t != "" {
+			return t, nil
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("read the dev API token: %w", err)
 	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return "", fmt.Errorf("data dir: %w", err)
+	}
+	t := "dev-" + randomHex(12)
+	if err := os.WriteFile(path, []byte(t+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("keep the dev API token: %w", err)
+	}
+	return t, nil
 }
 
 func listenOrFree(addr string) (net.Listener, error) {
@@ -234,4 +303,14 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// selfCommand is how to run this binary again from the shell it was
+// started in: its path as given ("bin/klaxon"), or "klaxon" when it came
+// from PATH.
+func selfCommand() string {
+	if len(os.Args) == 0 || !strings.Contains(os.Args[0], string(filepath.Separator)) {
+		return "klaxon"
+	}
+	return os.Args[0]
 }
