@@ -16,8 +16,58 @@ const (
 	Email Medium = "email"
 )
 
+// capabilities are what a medium can do. Code that treats media
+// differently asks for a capability, never for a medium by name, so a new
+// medium (a chat bridge) is one more case in Medium.capabilities.
+type capabilities struct {
+	known bool
+	// phone: addresses and senders are E.164 numbers.
+	phone bool
+	// optOuts: a recipient can opt out of a sender (STOP), and nothing but
+	// the confirmation reaches them afterwards.
+	optOuts bool
+	// perSender: the provider limits each sending number's rate.
+	perSender bool
+	// replies: the recipient can answer a message (a page's reply codes).
+	replies bool
+	// subject: messages have a subject line and threads.
+	subject bool
+}
+
+func (m Medium) capabilities() capabilities {
+	switch m {
+	case SMS:
+		return capabilities{known: true, phone: true, optOuts: true, perSender: true, replies: true}
+	case Voice:
+		return capabilities{known: true, phone: true, optOuts: true, perSender: true}
+	case Email:
+		return capabilities{known: true, subject: true}
+	default:
+		return capabilities{}
+	}
+}
+
 // Valid reports whether m is a medium Klaxon knows.
-func (m Medium) Valid() bool { return m == SMS || m == Voice || m == Email }
+func (m Medium) Valid() bool { return m.capabilities().known }
+
+// IsPhone reports whether m's addresses and senders are E.164 numbers
+// (SMS, voice): they are normalised, verified and redacted as numbers.
+func (m Medium) IsPhone() bool { return m.capabilities().phone }
+
+// HasOptOuts reports whether a recipient can opt out of m's messages from a
+// sender by texting STOP to it.
+func (m Medium) HasOptOuts() bool { return m.capabilities().optOuts }
+
+// RateLimitedPerSender reports whether m's provider limits the rate of each
+// sending number, so messages wait for their sender's slot.
+func (m Medium) RateLimitedPerSender() bool { return m.capabilities().perSender }
+
+// TakesReplies reports whether a recipient can answer m's messages, so a
+// page's message carries its reply code.
+func (m Medium) TakesReplies() bool { return m.capabilities().replies }
+
+// HasSubject reports whether m's messages have a subject line and threads.
+func (m Medium) HasSubject() bool { return m.capabilities().subject }
 
 // Priority orders messages that wait for the same sending number's rate
 // limit: pages and codes go ahead of broadcasts.

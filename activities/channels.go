@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/klaxonhq/klaxon"
-	"github.com/klaxonhq/klaxon/phone"
+	"github.com/klaxonhq/klaxon/redact"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -397,7 +396,7 @@ func (c *Channels) BuyNumber(ctx context.Context, number string) (string, error)
 	}
 	sid, err := c.Numbers.BuyNumber(ctx, number)
 	if err != nil {
-		c.Logger.WarnContext(ctx, "buy number failed", "number", phone.Redact(number), "error", err)
+		c.Logger.WarnContext(ctx, "buy number failed", "number", redact.Number(number), "error", err)
 	}
 	return sid, classify(err)
 }
@@ -427,23 +426,4 @@ func classify(err error) error {
 		return providerError(de)
 	}
 	return err
-}
-
-var numberish = regexp.MustCompile(`\+?[0-9][0-9 ().-]{6,}[0-9]`)
-
-// RedactNumbers hides anything that looks like a phone number in s, so an
-// error text can go to the maintainers and the logs.
-func RedactNumbers(s string) string {
-	return numberish.ReplaceAllStringFunc(s, func(m string) string {
-		digits := make([]byte, 0, len(m))
-		for i := 0; i < len(m); i++ {
-			if m[i] >= '0' && m[i] <= '9' {
-				digits = append(digits, m[i])
-			}
-		}
-		if len(digits) < 7 {
-			return m
-		}
-		return phone.Redact("+" + string(digits))
-	})
 }

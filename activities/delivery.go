@@ -17,8 +17,8 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/metrics"
-	"github.com/klaxonhq/klaxon/phone"
 	"github.com/klaxonhq/klaxon/ratelimit"
+	"github.com/klaxonhq/klaxon/redact"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -154,7 +154,7 @@ func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, atte
 		return klaxon.Receipt{ProviderID: st.ProviderID, Status: st.Status}, nil
 	case st.Status == klaxon.StatusCanceled:
 		return klaxon.Receipt{}, temporal.NewNonRetryableApplicationError("message was canceled", ErrTypeCanceled, nil)
-	case st.OptedOut && m.Medium != klaxon.Email && !m.IgnoreOptOut:
+	case st.OptedOut && m.Medium.HasOptOuts() && !m.IgnoreOptOut:
 		de := &klaxon.DeliveryError{Permanent: true, Kind: ErrTypeOptedOut, Reason: "the recipient texted STOP"}
 		if err := d.Store.FailAttempt(ctx, m.ID, lane, attempt, true, klaxon.StatusSuppressed, de); err != nil {
 			return klaxon.Receipt{}, fmt.Errorf("send: %w", err)
@@ -213,13 +213,13 @@ func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, atte
 func (d *Delivery) fail(ctx context.Context, m klaxon.Message, lane string, attempt int, err error) error {
 	var de *klaxon.DeliveryError
 	if !errors.As(err, &de) {
-		de = &klaxon.DeliveryError{Kind: "Unclassified", Reason: RedactNumbers(err.Error()), Err: err}
+		de = &klaxon.DeliveryError{Kind: "Unclassified", Reason: redact.Text(err.Error()), Err: err}
 	}
 	if ferr := d.Store.FailAttempt(ctx, m.ID, lane, attempt, de.Permanent, klaxon.StatusFailed, de); ferr != nil {
 		d.Logger.ErrorContext(ctx, "record failed attempt", "message", m.ID, "error", ferr)
 	}
 	d.Logger.WarnContext(ctx, "delivery attempt failed", "message", m.ID, "medium", m.Medium,
-		"to", redact(m), "lane", lane, "attempt", attempt, "kind", de.Kind, "code", de.Code, "permanent", de.Permanent)
+		"to", redact.Address(m.To), "lane", lane, "attempt", attempt, "kind", de.Kind, "code", de.Code, "permanent", de.Permanent)
 	if de.Kind == ErrTypeOptedOut {
 		// The carrier says the recipient opted out: mirror it, so nothing
 		// else is attempted until they text START.
@@ -267,7 +267,7 @@ func (d *Delivery) findSent(ctx context.Context, f Finder, m klaxon.Message, lan
 		return klaxon.Receipt{}, fmt.Errorf("record recovered send: %w", err)
 	}
 	d.Logger.InfoContext(ctx, "an earlier attempt had sent the message; not sending it again",
-		"message", m.ID, "medium", m.Medium, "to", redact(m), "provider_id", r.ProviderID)
+		"message", m.ID, "medium", m.Medium, "to", redact.Address(m.To), "provider_id", r.ProviderID)
 	d.count(m, "recovered")
 	return r, nil
 }
@@ -288,7 +288,7 @@ func receiptIDs(rs []klaxon.Receipt) []string {
 func providerError(de *klaxon.DeliveryError) error {
 	cause := *de
 	cause.Err = nil
-	cause.Reason = RedactNumbers(cause.Reason)
+	cause.Reason = redact.Text(cause.Reason)
 	if de.Permanent {
 		return temporal.NewNonRetryableApplicationError(cause.Error(), de.Kind, &cause)
 	}
@@ -321,7 +321,7 @@ func (d *Delivery) takeSlots(ctx context.Context, m klaxon.Message, wait bool) e
 		key string
 	}
 	var slots []slot
-	if m.Medium != klaxon.Email && d.Limiter != nil {
+	if m.Medium.RateLimitedPerSender() && d.Limiter != nil {
 		slots = append(slots, slot{d.Limiter, m.From})
 	}
 	if d.PerRecipient != nil {
@@ -354,7 +354,7 @@ func (d *Delivery) takeSlots(ctx context.Context, m klaxon.Message, wait bool) e
 			return fmt.Errorf("send: wait for rate limit: %w", err)
 		}
 	}
-	if d.SlotInterval > 0 && m.Medium != klaxon.Email {
+	if d.SlotInterval > 0 && m.Medium.RateLimitedPerSender() {
 		return d.claimSlot(wctx, m.From, wait)
 	}
 	return nil
@@ -385,11 +385,4 @@ func (d *Delivery) claimSlot(ctx context.Context, from string, wait bool) error 
 
 func (d *Delivery) count(m klaxon.Message, outcome string) {
 	d.Metrics.Deliveries.WithLabelValues(string(m.Medium), outcome).Inc()
-}
-
-func redact(m klaxon.Message) string {
-	if m.Medium == klaxon.Email {
-		return "***@***"
-	}
-	return phone.Redact(m.To)
 }

@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -10,7 +11,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/klaxonhq/klaxon"
-	"github.com/klaxonhq/klaxon/phone"
+	"github.com/klaxonhq/klaxon/redact"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -45,13 +46,51 @@ type LoadInboundResult struct {
 	Before string
 	// ToPaging reports that the event reached the paging number.
 	ToPaging bool
+	// Owner is who owns the number the text reached; the workflow routes
+	// the text to it. Empty in histories recorded before owners existed.
+	Owner NumberOwner
 	// FromOwnNumber reports that the sender is one of our own numbers.
 	FromOwnNumber bool
 	// Brand names Klaxon in replies.
 	Brand string
 }
 
-// LoadInbound loads an inbound event and whether it is its turn.
+// NumberOwner is who owns one of our numbers: the feature a text to it
+// goes to.
+type NumberOwner string
+
+// The owners of our numbers. A new one (the chat bridge) is one more
+// constant, one more case in ownerOf and one more route in the workflow.
+const (
+	// OwnerPaging is KLAXON_FROM_NUMBER: replies to pages, commands and
+	// codes texted back.
+	OwnerPaging NumberOwner = "paging"
+	// OwnerChannel is an SMS channel's number, the signup and diagnostics
+	// channels' included.
+	OwnerChannel NumberOwner = "channel"
+	// OwnerNobody is a number of ours that belongs to nothing (a pool
+	// number not yet given to a channel, a number released).
+	OwnerNobody NumberOwner = "nobody"
+)
+
+// ownerOf finds who owns our number to.
+func (a *Inbound) ownerOf(ctx context.Context, to string) (NumberOwner, error) {
+	if a.PagingNumber != "" && to == a.PagingNumber {
+		return OwnerPaging, nil
+	}
+	_, err := a.Store.ChannelByPhone(ctx, to)
+	switch {
+	case err == nil:
+		return OwnerChannel, nil
+	case errors.Is(err, klaxon.ErrNotFound):
+		return OwnerNobody, nil
+	default:
+		return "", fmt.Errorf("owner of %s: %w", redact.Number(to), err)
+	}
+}
+
+// LoadInbound loads an inbound event, whether it is its turn, and who owns
+// the number it reached.
 func (a *Inbound) LoadInbound(ctx context.Context, eventID int64) (LoadInboundResult, error) {
 	e, before, err := a.Store.BeginInbound(ctx, eventID)
 	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
@@ -61,11 +100,16 @@ func (a *Inbound) LoadInbound(ctx context.Context, eventID int64) (LoadInboundRe
 	if err != nil {
 		return LoadInboundResult{}, fmt.Errorf("load inbound: %w", err)
 	}
+	owner, err := a.ownerOf(ctx, e.To)
+	if err != nil {
+		return LoadInboundResult{}, fmt.Errorf("load inbound: %w", err)
+	}
 	return LoadInboundResult{
 		Event:         e,
 		Processed:     e.ProcessedAt != nil,
 		Before:        before.DedupKey,
-		ToPaging:      a.PagingNumber != "" && e.To == a.PagingNumber,
+		ToPaging:      owner == OwnerPaging,
+		Owner:         owner,
 		FromOwnNumber: slices.Contains(a.OwnNumbers, e.From),
 		Brand:         a.Brand,
 	}, nil
@@ -113,7 +157,7 @@ func (a *Inbound) MirrorOptOut(ctx context.Context, in OptOutInput) error {
 	if err != nil {
 		return fmt.Errorf("mirror opt-out: %w", err)
 	}
-	a.Logger.InfoContext(ctx, "opt-out mirrored", "number", phone.Redact(in.Number), "keyword", in.Keyword, "opt_in", in.OptIn)
+	a.Logger.InfoContext(ctx, "opt-out mirrored", "number", redact.Number(in.Number), "keyword", in.Keyword, "opt_in", in.OptIn)
 	return nil
 }
 

@@ -9,12 +9,13 @@ import (
 	"strings"
 	"time"
 
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/klaxonhq/klaxon"
-	"github.com/klaxonhq/klaxon/phone"
+	"github.com/klaxonhq/klaxon/pager"
+	"github.com/klaxonhq/klaxon/paging"
+	"github.com/klaxonhq/klaxon/redact"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -35,13 +36,6 @@ type Paging struct {
 	Temporal client.Client
 	Logger   *slog.Logger
 }
-
-// Error types of the page workflow's update validators: an acknowledgement
-// or resolution that changes nothing. Their details carry a PageActionResult.
-const (
-	ErrTypePageAcked    = "PageAlreadyAcked"
-	ErrTypePageResolved = "PageAlreadyResolved"
-)
 
 // Error type of a page whose policy no longer exists.
 const ErrTypeNoPolicy = "NoSuchPolicy"
@@ -77,7 +71,7 @@ type StepPerson struct {
 	UserID   int64
 	Handle   string
 	Contacts []StepContact
-	Rules    []store.NotificationRule
+	Rules    []paging.NotificationRule
 }
 
 // StepSkip is a target a step could not reach, and why.
@@ -103,12 +97,12 @@ func (p *Paging) BeginStep(ctx context.Context, in StepInput) (StepPlan, error) 
 	var plan StepPlan
 	seen := map[int64]bool{}
 	for _, raw := range in.Targets {
-		t, err := store.ParseTarget(raw)
+		t, err := paging.ParseTarget(raw)
 		if err != nil {
 			plan.Skipped = append(plan.Skipped, StepSkip{Target: raw, Reason: klaxon.ErrorMessageOf(err)})
 			continue
 		}
-		users, err := ResolveTarget(ctx, p.Store, t)
+		users, err := p.Store.ResolveTarget(ctx, t)
 		if err != nil {
 			if code := klaxon.ErrorCodeOf(err); code != klaxon.ENotFound && code != klaxon.EUnprocessable {
 				return plan, fmt.Errorf("begin step: %w", err)
@@ -157,7 +151,7 @@ func (p *Paging) person(ctx context.Context, pageID int64, u store.User) (StepPe
 	codes := map[string]int{}
 	for _, c := range contacts {
 		sc := StepContact{ID: c.ID, Medium: c.Type, Address: c.Address}
-		if c.Type == klaxon.SMS || c.Type == klaxon.Voice {
+		if c.Type.IsPhone() {
 			code, ok := codes[c.Address]
 			if !ok {
 				if code, err = p.Store.AllocateReplyCode(ctx, pageID, c.Address, u.ID); err != nil {
@@ -170,46 +164,6 @@ func (p *Paging) person(ctx context.Context, pageID int64, u store.User) (StepPe
 		sp.Contacts = append(sp.Contacts, sc)
 	}
 	return sp, nil
-}
-
-// ResolveTarget returns the people a user or rotation target names now.
-// Unknown names are ENotFound errors; a policy is not a person.
-func ResolveTarget(ctx context.Context, st *store.Store, t store.Target) ([]store.User, error) {
-	switch t.Kind {
-	case store.TargetUser:
-		u, err := st.UserByHandle(ctx, t.Name)
-		if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
-			return nil, klaxon.Errorf(klaxon.ENotFound, "There is no user %q.", t.Name)
-		}
-		if err != nil {
-			return nil, err
-		}
-		return []store.User{u}, nil
-	case store.TargetRotation:
-		return onCallForRotation(ctx, st, t.Name)
-	default:
-		return nil, klaxon.Errorf(klaxon.EUnprocessable, "%s is a policy, not a person or rotation.", t)
-	}
-}
-
-// onCallForRotation returns whoever is on call for the rotation now — when
-// the step fires, not when the page was created: the cover of an override
-// in force, else the scheduled member (computed by store.OnCall, never
-// stored). An unknown rotation is ENotFound; one that has not started yet
-// has nobody to page, EUnprocessable.
-func onCallForRotation(ctx context.Context, st *store.Store, name string) ([]store.User, error) {
-	oc, err := st.OnCall(ctx, name, time.Now())
-	if err != nil {
-		return nil, err
-	}
-	if oc.User == "" {
-		return nil, klaxon.Errorf(klaxon.EUnprocessable, "Nobody is on call for %s yet: the rotation starts at %s.", name, oc.Until.UTC().Format(time.RFC3339))
-	}
-	u, err := st.UserByID(ctx, oc.UserID)
-	if err != nil {
-		return nil, fmt.Errorf("on call for %s: %w", name, err)
-	}
-	return []store.User{u}, nil
 }
 
 // PageEventInput is entries for a page's timeline.
@@ -248,58 +202,17 @@ func (p *Paging) RecordPageEvent(ctx context.Context, in PageEventInput) ([]Deli
 	var timeline []store.PageEvent
 	for _, e := range evs {
 		out = append(out, DeliveryStatus{Status: e.Status, AnsweredBy: e.Detail, ErrorCode: e.ErrorCode})
-		if TimelineStatus(e.Status) {
-			timeline = append(timeline, DeliveryEvent(in.MessageID, in.Medium, in.To, e.Status, e.Detail, e.ErrorCode))
+		if paging.TimelineStatus(e.Status) {
+			timeline = append(timeline, store.DeliveryEvent(in.MessageID, in.Medium, in.To, e.Status, e.Detail, e.ErrorCode))
 		}
 	}
 	return out, p.Store.RecordPageEvents(ctx, in.PageID, timeline)
 }
 
-// TimelineStatus reports whether a provider status is worth a line in a
-// page's timeline: the ones that say whether the person was reached.
-func TimelineStatus(status string) bool {
-	switch status {
-	case klaxon.StatusRinging, klaxon.StatusAnswered, klaxon.StatusDelivered, klaxon.StatusCompleted,
-		klaxon.StatusUndelivered, klaxon.StatusNoAnswer, klaxon.StatusBusy, klaxon.StatusFailed,
-		klaxon.StatusCanceled, "read":
-		return true
-	}
-	return false
-}
-
-// NotReached reports whether a status means the person was not reached —
-// an undelivered text; a failed, busy or unanswered call; a call that ended
-// on voicemail — and must be moved to their next medium at once.
-func NotReached(status, answeredBy string) bool {
-	switch status {
-	case klaxon.StatusUndelivered, klaxon.StatusFailed, klaxon.StatusNoAnswer, klaxon.StatusBusy:
-		return true
-	case klaxon.StatusCompleted:
-		return strings.HasPrefix(answeredBy, "machine")
-	}
-	return false
-}
-
-// DeliveryEvent is the timeline entry of a provider status of a page's
-// message (once per message and status).
-func DeliveryEvent(messageID string, medium klaxon.Medium, to, status, answeredBy, errorCode string) store.PageEvent {
-	detail := status
-	if answeredBy != "" {
-		detail += " (answered by " + answeredBy + ")"
-	}
-	if errorCode != "" {
-		detail += " (error " + errorCode + ")"
-	}
-	return store.PageEvent{
-		Kind: store.EventDelivery, Key: "delivery/" + messageID + "/" + status, Medium: medium,
-		Contact: RedactContact(medium, to), MessageID: messageID, Detail: detail,
-	}
-}
-
 // PageStatusInput acknowledges or resolves a page's record.
 type PageStatusInput struct {
 	PageID int64
-	// Status is store.PageAcked or store.PageResolved.
+	// Status is paging.StatusAcked or paging.StatusResolved.
 	Status string
 	By     string
 	Via    string
@@ -312,9 +225,9 @@ func (p *Paging) SetPageStatus(ctx context.Context, in PageStatusInput) (store.P
 	var t store.PageTransition
 	var err error
 	switch in.Status {
-	case store.PageAcked:
+	case paging.StatusAcked:
 		t, err = p.Store.AckPage(ctx, in.PageID, in.By, in.Via)
-	case store.PageResolved:
+	case paging.StatusResolved:
 		t, err = p.Store.ResolvePage(ctx, in.PageID, in.By, in.Via)
 	default:
 		return store.Page{}, temporal.NewNonRetryableApplicationError("unknown page status "+in.Status, "InvalidStatus", nil)
@@ -358,25 +271,6 @@ func (p *Paging) HangUpCalls(ctx context.Context, in HangUpInput) (int, error) {
 	return n, nil
 }
 
-// PageAction is who acknowledges or resolves a page, and how.
-type PageAction struct {
-	By string `json:"by"`
-	// Via is how: "sms", "call", "api", "cli".
-	Via string `json:"via"`
-	// CallSID is the call whose keypress it was; that call is not hung up.
-	CallSID string `json:"call_sid,omitempty"`
-}
-
-// PageActionResult is a page after an acknowledgement or resolution.
-type PageActionResult struct {
-	PageID int64  `json:"id"`
-	Status string `json:"status"`
-	// By is who acknowledged (or resolved, once resolved) it, on record.
-	By string `json:"by,omitempty"`
-	// Changed is false when the page was already in that state or past it.
-	Changed bool `json:"changed"`
-}
-
 // UpdatePageInput is an acknowledgement or resolution to deliver to a page
 // workflow.
 type UpdatePageInput struct {
@@ -384,77 +278,17 @@ type UpdatePageInput struct {
 	WorkflowID string
 	// Update is the update's name (ack or resolve).
 	Update string
-	Action PageAction
+	Action paging.Action
 	// Status is the page status the update leads to.
 	Status string
 }
 
 // UpdatePage delivers an acknowledgement or resolution to the page's
 // workflow and waits for its answer.
-func (p *Paging) UpdatePage(ctx context.Context, in UpdatePageInput) (PageActionResult, error) {
-	return ApplyPageAction(ctx, p.Temporal, p.Store, in)
-}
-
-// ApplyPageAction acknowledges or resolves a page through its workflow (a
-// Temporal update, validated there), and answers from the page's record
-// when the workflow refuses (already acknowledged or resolved) or has
-// ended. A page whose workflow is gone while its record is still live is
-// changed in the record alone, so an acknowledgement is never lost.
-func ApplyPageAction(ctx context.Context, c client.Client, st *store.Store, in UpdatePageInput) (PageActionResult, error) {
-	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:   in.WorkflowID,
-		UpdateName:   in.Update,
-		Args:         []any{in.Action},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
+func (p *Paging) UpdatePage(ctx context.Context, in UpdatePageInput) (paging.ActionResult, error) {
+	return pager.Apply(ctx, p.Temporal, p.Store, pager.Update{
+		PageID: in.PageID, WorkflowID: in.WorkflowID, Name: in.Update, Action: in.Action, Status: in.Status,
 	})
-	var res PageActionResult
-	if err == nil {
-		err = h.Get(ctx, &res)
-		if err == nil {
-			return res, nil
-		}
-	}
-	var ae *temporal.ApplicationError
-	var nf *serviceerror.NotFound
-	switch {
-	case errors.As(err, &ae) && (ae.Type() == ErrTypePageAcked || ae.Type() == ErrTypePageResolved):
-		if ae.HasDetails() && ae.Details(&res) == nil && res.Status != "" {
-			return res, nil
-		}
-		pg, err := st.GetPage(ctx, in.PageID)
-		if err != nil {
-			return res, fmt.Errorf("apply page action: %w", err)
-		}
-		return resultOf(pg, false), nil
-	case errors.As(err, &nf):
-		pg, err := st.GetPage(ctx, in.PageID)
-		if err != nil {
-			return res, fmt.Errorf("apply page action: %w", err)
-		}
-		if pg.Status == store.PageResolved || pg.Status == in.Status {
-			return resultOf(pg, false), nil
-		}
-		var t store.PageTransition
-		if in.Status == store.PageAcked {
-			t, err = st.AckPage(ctx, in.PageID, in.Action.By, in.Action.Via)
-		} else {
-			t, err = st.ResolvePage(ctx, in.PageID, in.Action.By, in.Action.Via)
-		}
-		if err != nil {
-			return res, fmt.Errorf("apply page action: %w", err)
-		}
-		return resultOf(t.Page, t.Changed), nil
-	default:
-		return res, fmt.Errorf("apply page action: %w", err)
-	}
-}
-
-func resultOf(pg store.Page, changed bool) PageActionResult {
-	r := PageActionResult{PageID: pg.ID, Status: pg.Status, By: pg.AckedBy, Changed: changed}
-	if pg.Status == store.PageResolved {
-		r.By = pg.ResolvedBy
-	}
-	return r
 }
 
 // ReplyInput is a text that answers a page: "3a", "ack", "close 3".
@@ -507,7 +341,7 @@ func (p *Paging) FindReplyTarget(ctx context.Context, in ReplyInput) (ReplyTarge
 		return rt, err
 	}
 	rt.Summary, rt.Status = pg.Summary, pg.Status
-	rt.Settled = resultOf(pg, false).By
+	rt.Settled = pg.SettledBy()
 	u, err := p.Store.PageRecipient(ctx, rc.PageID, in.From)
 	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
 		rt.Refusal = "stranger"
@@ -519,7 +353,7 @@ func (p *Paging) FindReplyTarget(ctx context.Context, in ReplyInput) (ReplyTarge
 	rt.By = u.Handle
 	err = p.Store.RecordPageEvent(ctx, rc.PageID, store.PageEvent{
 		Kind: store.EventReply, Key: "reply/" + strconv.FormatInt(in.EventID, 10), User: u.Handle,
-		Medium: klaxon.SMS, Contact: phone.Redact(in.From), Detail: fmt.Sprintf("%q", clipText(in.Text, 40)),
+		Medium: klaxon.SMS, Contact: redact.Number(in.From), Detail: fmt.Sprintf("%q", clipText(in.Text, 40)),
 	})
 	return rt, err
 }
@@ -552,7 +386,7 @@ func (p *Paging) RequestPage(ctx context.Context, in RequestPageInput) (Requeste
 		return rp, err
 	}
 	for _, c := range contacts {
-		if c.Type == klaxon.SMS || c.Type == klaxon.Voice {
+		if c.Type.IsPhone() {
 			u, err := p.Store.UserByID(ctx, c.UserID)
 			if err != nil {
 				return rp, err
@@ -565,12 +399,12 @@ func (p *Paging) RequestPage(ctx context.Context, in RequestPageInput) (Requeste
 		rp.Refusal = "Sorry, only people whose phone number is verified in Klaxon can page others by text."
 		return rp, nil
 	}
-	t, err := store.ParseTarget("user:" + strings.ToLower(in.Handle))
+	t, err := paging.ParseTarget("user:" + strings.ToLower(in.Handle))
 	if err != nil {
 		rp.Refusal = fmt.Sprintf("Sorry, %q is not a valid handle.", clipText(in.Handle, 32))
 		return rp, nil
 	}
-	users, err := ResolveTarget(ctx, p.Store, t)
+	users, err := p.Store.ResolveTarget(ctx, t)
 	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
 		rp.Refusal = fmt.Sprintf("Sorry, there is no one called %s in Klaxon.", t.Name)
 		return rp, nil
@@ -582,12 +416,12 @@ func (p *Paging) RequestPage(ctx context.Context, in RequestPageInput) (Requeste
 	if err != nil {
 		return rp, err
 	}
-	if len(verified) == 0 {
+	if !paging.CanPage(len(verified)) {
 		rp.Refusal = fmt.Sprintf("Sorry, %s has no verified way to be reached.", t.Name)
 		return rp, nil
 	}
 	rp.Page, rp.Created, err = p.Store.CreatePage(ctx, store.Page{
-		Target: t.String(), Summary: clipText(in.Message, 1000), Mode: store.ModeBlast, Urgency: store.UrgencyHigh,
+		Target: t.String(), Summary: clipText(in.Message, 1000), Mode: paging.ModeBlast, Urgency: paging.UrgencyHigh,
 		DedupKey: "inbound/" + strconv.FormatInt(in.EventID, 10), RequestedBy: rp.Requester,
 	})
 	return rp, err
@@ -619,22 +453,6 @@ type CallPage struct {
 	By string
 }
 
-// PageOfCall returns the page whose call carried message messageID, and
-// whom it called; klaxon.ErrNotFound when the message is not a page's.
-func PageOfCall(ctx context.Context, st *store.Store, messageID string) (CallPage, error) {
-	pm, err := st.PageOfMessage(ctx, messageID)
-	if err != nil {
-		return CallPage{}, err
-	}
-	cp := CallPage{PageID: pm.PageID, By: phone.Redact(pm.To)}
-	if rc, err := st.ReplyCodeOfPage(ctx, pm.PageID, pm.To); err == nil && rc.UserID != 0 {
-		if u, err := st.UserByID(ctx, rc.UserID); err == nil {
-			cp.By = u.Handle
-		}
-	}
-	return cp, nil
-}
-
 // KeypressInput names the call a key was pressed on.
 type KeypressInput struct {
 	MessageID string
@@ -643,24 +461,11 @@ type KeypressInput struct {
 // FindCallPage returns the page a call was placed for (PageID 0 when the
 // call was not a page's).
 func (p *Paging) FindCallPage(ctx context.Context, in KeypressInput) (CallPage, error) {
-	cp, err := PageOfCall(ctx, p.Store, in.MessageID)
+	cp, err := p.Store.PageOfCall(ctx, in.MessageID)
 	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
 		return CallPage{}, nil
 	}
-	return cp, err
-}
-
-// RedactContact hides most of an address for the timeline.
-func RedactContact(m klaxon.Medium, address string) string {
-	if m != klaxon.Email {
-		return phone.Redact(address)
-	}
-	local, domain, ok := strings.Cut(address, "@")
-	if !ok || local == "" {
-		return "***"
-	}
-	r := []rune(local)
-	return string(r[:1]) + "***@" + domain
+	return CallPage{PageID: cp.PageID, By: cp.By}, err
 }
 
 func clipText(s string, n int) string {

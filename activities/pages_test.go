@@ -8,6 +8,7 @@ import (
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/internal/testenv"
+	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -111,7 +112,7 @@ func TestFindReplyTarget_NamesThePageOrSaysWhyNot(t *testing.T) {
 		}
 	}
 	rt, err := f.p.FindReplyTarget(ctx, activities.ReplyInput{EventID: 7, From: alice, Code: 1, Text: "1a"})
-	if err != nil || rt.Refusal != "" || rt.PageID != pg.ID || rt.By != "alice" || rt.Status != store.PageOpen {
+	if err != nil || rt.Refusal != "" || rt.PageID != pg.ID || rt.By != "alice" || rt.Status != paging.StatusOpen {
 		t.Fatalf("alice's 1a: %+v %v", rt, err)
 	}
 	rt, err = f.p.FindReplyTarget(ctx, activities.ReplyInput{EventID: 8, From: alice, Code: 9, Text: "9a"})
@@ -163,7 +164,7 @@ func TestRequestPage_FromAVerifiedSenderOnly(t *testing.T) {
 	}
 	in := activities.RequestPageInput{EventID: 40, From: lincoln, Handle: "alice", Message: "derp is broken"}
 	rp, err := f.p.RequestPage(ctx, in)
-	if err != nil || rp.Refusal != "" || !rp.Created || rp.Page.Mode != store.ModeBlast || rp.Page.RequestedBy != "alincoln" || rp.Page.Target != "user:alice" {
+	if err != nil || rp.Refusal != "" || !rp.Created || rp.Page.Mode != paging.ModeBlast || rp.Page.RequestedBy != "alincoln" || rp.Page.Target != "user:alice" {
 		t.Fatalf("request: %+v %v", rp, err)
 	}
 	again, err := f.p.RequestPage(ctx, in)

@@ -2,13 +2,9 @@ package activities
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -16,69 +12,13 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/code"
 	"github.com/klaxonhq/klaxon/store"
 )
-
-// CodeDigits is the length of every verification and login code.
-const CodeDigits = 6
 
 // ErrTypeChallengeClosed is the non-retryable error type of issuing a code
 // for a challenge that has ended (or does not exist).
 const ErrTypeChallengeClosed = "ChallengeClosed"
-
-// NewCode returns a uniformly random CodeDigits-digit code, a fresh random
-// salt, and the code's hash under it. Only the salt and hash are stored.
-func NewCode() (code string, salt, hash []byte) {
-	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
-	if err != nil {
-		// crypto/rand does not fail on supported platforms.
-		panic(fmt.Sprintf("new code: %v", err))
-	}
-	code = fmt.Sprintf("%06d", n.Int64())
-	salt = make([]byte, 16)
-	_, _ = rand.Read(salt)
-	return code, salt, HashCode(salt, code)
-}
-
-// HashCode is the stored form of a code: HMAC-SHA256 keyed with its salt.
-func HashCode(salt []byte, code string) []byte {
-	mac := hmac.New(sha256.New, salt)
-	mac.Write([]byte(code))
-	return mac.Sum(nil)
-}
-
-// CodeMatcher returns a constant-time comparison of code against a stored
-// salt and hash, for store.CheckCode and store.VerifiedCodeMatches.
-func CodeMatcher(code string) func(salt, hash []byte) bool {
-	return func(salt, hash []byte) bool {
-		return hmac.Equal(HashCode(salt, code), hash)
-	}
-}
-
-// NormalizeCode accepts a code as people type or text it ("123456",
-// "123 456", "123-456", " 123456. ") and returns its CodeDigits digits, or
-// false when it is not a code.
-func NormalizeCode(s string) (string, bool) {
-	s = strings.TrimSpace(s)
-	s = strings.TrimRight(s, ".!")
-	if len(s) > 3*CodeDigits {
-		return "", false
-	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case r == ' ' || r == '-':
-		default:
-			return "", false
-		}
-	}
-	if b.Len() != CodeDigits {
-		return "", false
-	}
-	return b.String(), true
-}
 
 // Codes issues and checks verification and login codes. The code itself
 // exists only in the message that carries it; Postgres holds its salted
@@ -108,7 +48,7 @@ type IssueCodeResult struct {
 // and returns the message to send it in. A challenge that has ended is a
 // non-retryable ChallengeClosed error.
 func (c *Codes) IssueCode(ctx context.Context, in IssueCodeInput) (IssueCodeResult, error) {
-	code, salt, hash := NewCode()
+	secret, salt, hash := code.New()
 	ch, err := c.Store.SetCode(ctx, in.ChallengeID, in.Send, salt, hash, in.TTL)
 	if errors.Is(err, store.ErrChallengeClosed) || klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
 		return IssueCodeResult{}, temporal.NewNonRetryableApplicationError("the challenge has ended", ErrTypeChallengeClosed, nil)
@@ -116,7 +56,7 @@ func (c *Codes) IssueCode(ctx context.Context, in IssueCodeInput) (IssueCodeResu
 	if err != nil {
 		return IssueCodeResult{}, fmt.Errorf("issue code: %w", err)
 	}
-	res := IssueCodeResult{Message: CodeMessage(c.Brand, ch, code, in.Send, in.TTL)}
+	res := IssueCodeResult{Message: CodeMessage(c.Brand, ch, secret, in.Send, in.TTL)}
 	if ch.ExpiresAt != nil {
 		res.ExpiresAt = *ch.ExpiresAt
 	}
@@ -147,7 +87,7 @@ func CodeMessage(brand string, ch store.Challenge, code string, send int, ttl ti
 	switch {
 	case ch.Medium == klaxon.Voice:
 		m.Body = fmt.Sprintf("Your %s %s is %s.", brand, what, strings.Join(strings.Split(code, ""), ", "))
-	case ch.Medium == klaxon.Email:
+	case ch.Medium.HasSubject():
 		m.Subject = fmt.Sprintf("Your %s %s", brand, what)
 		m.ThreadKey = ch.ID
 		if ch.Purpose == store.PurposeOTP {
@@ -182,7 +122,7 @@ type CheckCodeResult struct {
 // constant time, in one transaction that also verifies the contact method
 // when the code is right.
 func (c *Codes) CheckCode(ctx context.Context, in CheckCodeInput) (CheckCodeResult, error) {
-	r, err := c.Store.CheckCode(ctx, in.ChallengeID, CodeMatcher(in.Code))
+	r, err := c.Store.CheckCode(ctx, in.ChallengeID, code.Matcher(in.Code))
 	if err != nil {
 		return CheckCodeResult{}, fmt.Errorf("check code: %w", err)
 	}
@@ -219,7 +159,7 @@ type CodeReplyQuery struct {
 // texted from a number answers — the one whose code it is, when the number
 // has several (its SMS and voice methods) — or "" when there is none.
 func (c *Codes) FindCodeReply(ctx context.Context, q CodeReplyQuery) (string, error) {
-	ch, err := c.Store.PendingCodeReply(ctx, q.Number, CodeMatcher(q.Code))
+	ch, err := c.Store.PendingCodeReply(ctx, q.Number, code.Matcher(q.Code))
 	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
 		return "", nil
 	}

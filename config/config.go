@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -15,17 +16,21 @@ import (
 
 	"github.com/klaxonhq/klaxon/codec"
 	"github.com/klaxonhq/klaxon/phone"
+	"github.com/klaxonhq/klaxon/redact"
 )
 
-// Config is every setting Klaxon takes. The environment variable of each field
-// is in its `env` tag; CONTRACT.md is the reference.
+// Config is every setting Klaxon takes, each declared once: its field
+// carries its environment variable (env), its default (default), what a
+// valid value looks like when parsing can fail (want), and how the start-up
+// printout shows it (print: plain, url, number, or secret for a Secret).
+// Load, Defaults, Variables and Lines are all derived from these tags.
 type Config struct {
-	DatabaseURL       string `env:"DATABASE_URL"`
-	TemporalAddress   string `env:"TEMPORAL_ADDRESS"`
-	TemporalNamespace string `env:"TEMPORAL_NAMESPACE"`
-	TaskQueue         string `env:"KLAXON_TASK_QUEUE"`
-	HTTPAddr          string `env:"KLAXON_HTTP_ADDR"`
-	PublicURL         string `env:"KLAXON_PUBLIC_URL"`
+	DatabaseURL       string `env:"DATABASE_URL" print:"url"`
+	TemporalAddress   string `env:"TEMPORAL_ADDRESS" default:"127.0.0.1:7233"`
+	TemporalNamespace string `env:"TEMPORAL_NAMESPACE" default:"default"`
+	TaskQueue         string `env:"KLAXON_TASK_QUEUE" default:"klaxon"`
+	HTTPAddr          string `env:"KLAXON_HTTP_ADDR" default:":8080"`
+	PublicURL         string `env:"KLAXON_PUBLIC_URL" default:"http://localhost:8080"`
 	APIToken          Secret `env:"KLAXON_API_TOKEN"`
 
 	TwilioAccountSID string `env:"TWILIO_ACCOUNT_SID"`
@@ -33,42 +38,42 @@ type Config struct {
 	// TwilioAuthTokenSecondary also validates inbound signatures while an
 	// auth token is being rotated.
 	TwilioAuthTokenSecondary Secret `env:"TWILIO_AUTH_TOKEN_SECONDARY"`
-	TwilioAPIURL             string `env:"KLAXON_TWILIO_API_URL"`
-	FromNumber               string `env:"KLAXON_FROM_NUMBER"`
+	TwilioAPIURL             string `env:"KLAXON_TWILIO_API_URL" default:"https://api.twilio.com"`
+	FromNumber               string `env:"KLAXON_FROM_NUMBER" print:"number"`
 
 	// PayloadKeys, when set, are the base64 AES-256 keys (comma-separated,
 	// the sealing key first) that encrypt every payload Klaxon hands to
 	// Temporal.
 	PayloadKeys Secret `env:"KLAXON_PAYLOAD_KEYS"`
 
-	SMTPURL   Secret `env:"KLAXON_SMTP_URL"`
-	EmailFrom string `env:"KLAXON_EMAIL_FROM"`
+	SMTPURL   Secret `env:"KLAXON_SMTP_URL" print:"url"`
+	EmailFrom string `env:"KLAXON_EMAIL_FROM" default:"klaxon@localhost"`
 
-	APIURL        string `env:"KLAXON_API_URL"`
-	DefaultRegion string `env:"KLAXON_DEFAULT_REGION"`
+	APIURL        string `env:"KLAXON_API_URL" default:"http://localhost:8080"`
+	DefaultRegion string `env:"KLAXON_DEFAULT_REGION" default:"US"`
 
-	SignupNumber      string   `env:"KLAXON_SIGNUP_NUMBER"`
-	DiagnosticsNumber string   `env:"KLAXON_DIAGNOSTICS_NUMBER"`
-	Maintainers       []string `env:"KLAXON_MAINTAINERS"`
+	SignupNumber      string   `env:"KLAXON_SIGNUP_NUMBER" print:"number"`
+	DiagnosticsNumber string   `env:"KLAXON_DIAGNOSTICS_NUMBER" print:"number"`
+	Maintainers       []string `env:"KLAXON_MAINTAINERS" print:"number"`
 
 	// SendRate is messages per second per sending number; 0 is unlimited.
-	SendRate float64 `env:"KLAXON_SEND_RATE"`
+	SendRate float64 `env:"KLAXON_SEND_RATE" default:"1" want:"a number of messages per second, 0 or more"`
 	// RecipientRate is messages per second to one recipient on one medium;
 	// 0 is unlimited.
-	RecipientRate float64 `env:"KLAXON_RECIPIENT_RATE"`
-	ReserveSize   int     `env:"KLAXON_RESERVE_SIZE"`
-	Brand         string  `env:"KLAXON_BRAND"`
+	RecipientRate float64 `env:"KLAXON_RECIPIENT_RATE" default:"1" want:"a number of messages per second, 0 or more"`
+	ReserveSize   int     `env:"KLAXON_RESERVE_SIZE" default:"8" want:"a whole number, 0 or more"`
+	Brand         string  `env:"KLAXON_BRAND" default:"Klaxon"`
 
 	// LogLevel is debug, info, warn or error.
-	LogLevel string `env:"KLAXON_LOG_LEVEL"`
+	LogLevel string `env:"KLAXON_LOG_LEVEL" default:"info"`
 	// ShutdownTimeout bounds a graceful stop.
-	ShutdownTimeout time.Duration `env:"KLAXON_SHUTDOWN_TIMEOUT"`
+	ShutdownTimeout time.Duration `env:"KLAXON_SHUTDOWN_TIMEOUT" default:"15s" want:"a positive duration such as 15s"`
 	// AlertQuiet is how long a monitor's alert group must stay resolved
 	// before its page is resolved: a flapping group keeps one page.
-	AlertQuiet time.Duration `env:"KLAXON_ALERT_QUIET"`
+	AlertQuiet time.Duration `env:"KLAXON_ALERT_QUIET" default:"5m" want:"a duration such as 5m, 0 or more" zero:"ok"`
 	// DataDir is where `klaxon dev` keeps its Postgres cluster and Temporal
 	// database, when it has to start them itself.
-	DataDir string `env:"KLAXON_DATA_DIR"`
+	DataDir string `env:"KLAXON_DATA_DIR" default:".klaxon"`
 }
 
 // Secret is a string that prints masked.
@@ -85,118 +90,102 @@ func (s Secret) String() string {
 // Value returns the secret itself, for the one place that uses it.
 func (s Secret) Value() string { return string(s) }
 
-// Defaults are the values CONTRACT.md gives for unset variables.
+// Defaults are the values of unset variables, from the default tags.
 func Defaults() Config {
-	return Config{
-		TemporalAddress:   "127.0.0.1:7233",
-		TemporalNamespace: "default",
-		TaskQueue:         "klaxon",
-		HTTPAddr:          ":8080",
-		PublicURL:         "http://localhost:8080",
-		TwilioAPIURL:      "https://api.twilio.com",
-		EmailFrom:         "klaxon@localhost",
-		APIURL:            "http://localhost:8080",
-		DefaultRegion:     "US",
-		SendRate:          1,
-		RecipientRate:     1,
-		ReserveSize:       8,
-		Brand:             "Klaxon",
-		LogLevel:          "info",
-		ShutdownTimeout:   15 * time.Second,
-		AlertQuiet:        5 * time.Minute,
-		DataDir:           ".klaxon",
-	}
+	var c Config
+	// The default tags parse; TestDefaults_Parse holds them to it.
+	_ = c.read(func(key string) string { return fieldByEnv(key).Tag.Get("default") })
+	return c
 }
 
 // Load reads the configuration from getenv (os.Getenv in production) over the
 // defaults and validates it. Every problem is reported at once.
 func Load(getenv func(string) string) (Config, error) {
 	c := Defaults()
-	var errs []error
-	str := func(dst *string, key string) {
-		if v := strings.TrimSpace(getenv(key)); v != "" {
-			*dst = v
-		}
-	}
-	sec := func(dst *Secret, key string) {
-		if v := strings.TrimSpace(getenv(key)); v != "" {
-			*dst = Secret(v)
-		}
-	}
-	str(&c.DatabaseURL, "DATABASE_URL")
-	str(&c.TemporalAddress, "TEMPORAL_ADDRESS")
-	str(&c.TemporalNamespace, "TEMPORAL_NAMESPACE")
-	str(&c.TaskQueue, "KLAXON_TASK_QUEUE")
-	str(&c.HTTPAddr, "KLAXON_HTTP_ADDR")
-	str(&c.PublicURL, "KLAXON_PUBLIC_URL")
-	sec(&c.APIToken, "KLAXON_API_TOKEN")
-	str(&c.TwilioAccountSID, "TWILIO_ACCOUNT_SID")
-	sec(&c.TwilioAuthToken, "TWILIO_AUTH_TOKEN")
-	sec(&c.TwilioAuthTokenSecondary, "TWILIO_AUTH_TOKEN_SECONDARY")
-	str(&c.TwilioAPIURL, "KLAXON_TWILIO_API_URL")
-	str(&c.FromNumber, "KLAXON_FROM_NUMBER")
-	sec(&c.SMTPURL, "KLAXON_SMTP_URL")
-	sec(&c.PayloadKeys, "KLAXON_PAYLOAD_KEYS")
-	str(&c.EmailFrom, "KLAXON_EMAIL_FROM")
-	str(&c.APIURL, "KLAXON_API_URL")
-	str(&c.DefaultRegion, "KLAXON_DEFAULT_REGION")
-	str(&c.SignupNumber, "KLAXON_SIGNUP_NUMBER")
-	str(&c.DiagnosticsNumber, "KLAXON_DIAGNOSTICS_NUMBER")
-	str(&c.Brand, "KLAXON_BRAND")
-	str(&c.LogLevel, "KLAXON_LOG_LEVEL")
-	str(&c.DataDir, "KLAXON_DATA_DIR")
-	if v := strings.TrimSpace(getenv("KLAXON_MAINTAINERS")); v != "" {
-		for _, p := range strings.Split(v, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				c.Maintainers = append(c.Maintainers, p)
-			}
-		}
-	}
-	if v := strings.TrimSpace(getenv("KLAXON_SEND_RATE")); v != "" {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || f < 0 {
-			errs = append(errs, fmt.Errorf("KLAXON_SEND_RATE must be a number of messages per second, 0 or more, not %q", v))
-		} else {
-			c.SendRate = f
-		}
-	}
-	if v := strings.TrimSpace(getenv("KLAXON_RECIPIENT_RATE")); v != "" {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || f < 0 {
-			errs = append(errs, fmt.Errorf("KLAXON_RECIPIENT_RATE must be a number of messages per second, 0 or more, not %q", v))
-		} else {
-			c.RecipientRate = f
-		}
-	}
-	if v := strings.TrimSpace(getenv("KLAXON_RESERVE_SIZE")); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			errs = append(errs, fmt.Errorf("KLAXON_RESERVE_SIZE must be a whole number, 0 or more, not %q", v))
-		} else {
-			c.ReserveSize = n
-		}
-	}
-	if v := strings.TrimSpace(getenv("KLAXON_SHUTDOWN_TIMEOUT")); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("KLAXON_SHUTDOWN_TIMEOUT must be a positive duration such as 15s, not %q", v))
-		} else {
-			c.ShutdownTimeout = d
-		}
-	}
-	if v := strings.TrimSpace(getenv("KLAXON_ALERT_QUIET")); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 {
-			errs = append(errs, fmt.Errorf("KLAXON_ALERT_QUIET must be a duration such as 5m, 0 or more, not %q", v))
-		} else {
-			c.AlertQuiet = d
-		}
-	}
+	errs := []error{c.read(getenv)}
 	if err := c.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	return c, errors.Join(errs...)
 }
+
+// Variables lists every environment variable Klaxon reads, in declaration
+// order.
+func Variables() []string {
+	var out []string
+	for _, f := range reflect.VisibleFields(reflect.TypeFor[Config]()) {
+		if k := f.Tag.Get("env"); k != "" {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func fieldByEnv(key string) reflect.StructField {
+	for _, f := range reflect.VisibleFields(reflect.TypeFor[Config]()) {
+		if f.Tag.Get("env") == key {
+			return f
+		}
+	}
+	return reflect.StructField{}
+}
+
+// read sets every field whose variable getenv gives a value, parsed by the
+// field's type; unset (or blank) variables leave their field alone.
+func (c *Config) read(getenv func(string) string) error {
+	var errs []error
+	v := reflect.ValueOf(c).Elem()
+	for _, f := range reflect.VisibleFields(v.Type()) {
+		key := f.Tag.Get("env")
+		raw := strings.TrimSpace(getenv(key))
+		if key == "" || raw == "" {
+			continue
+		}
+		if err := set(v.FieldByIndex(f.Index), raw, f.Tag.Get("zero") == "ok"); err != nil {
+			errs = append(errs, fmt.Errorf("%s must be %s, not %q", key, f.Tag.Get("want"), raw))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// set parses raw into dst by dst's type; a duration must be positive
+// unless zeroOK.
+func set(dst reflect.Value, raw string, zeroOK bool) error {
+	switch dst.Interface().(type) {
+	case time.Duration:
+		d, err := time.ParseDuration(raw)
+		if err != nil || d < 0 || (d == 0 && !zeroOK) {
+			return errBadValue
+		}
+		dst.SetInt(int64(d))
+	case float64:
+		f, err := strconv.ParseFloat(raw, 64)
+		if err != nil || f < 0 {
+			return errBadValue
+		}
+		dst.SetFloat(f)
+	case int:
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 0 {
+			return errBadValue
+		}
+		dst.SetInt(int64(n))
+	case []string:
+		var list []string
+		for _, p := range strings.Split(raw, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				list = append(list, p)
+			}
+		}
+		dst.Set(reflect.ValueOf(list))
+	default: // string, Secret
+		dst.SetString(raw)
+	}
+	return nil
+}
+
+// errBadValue is a value its field's type cannot take.
+var errBadValue = errors.New("bad value")
 
 // Validate checks every field that has a form, and normalises phone numbers
 // to E.164 in place.
@@ -261,38 +250,47 @@ func (c *Config) Validate() error {
 // TwilioConfigured reports whether real Twilio credentials are set.
 func (c Config) TwilioConfigured() bool { return c.TwilioAccountSID != "" }
 
-// Lines renders the configuration for a start-up log, secrets masked and the
-// database password hidden.
+// Lines renders the configuration for a start-up log, one NAME=value per
+// variable: secrets masked, URL passwords hidden, numbers redacted.
 func (c Config) Lines() []string {
-	return []string{
-		"DATABASE_URL=" + redactURL(c.DatabaseURL),
-		"TEMPORAL_ADDRESS=" + c.TemporalAddress,
-		"TEMPORAL_NAMESPACE=" + c.TemporalNamespace,
-		"KLAXON_HTTP_ADDR=" + c.HTTPAddr,
-		"KLAXON_PUBLIC_URL=" + c.PublicURL,
-		"KLAXON_API_TOKEN=" + c.APIToken.String(),
-		"TWILIO_ACCOUNT_SID=" + c.TwilioAccountSID,
-		"TWILIO_AUTH_TOKEN=" + c.TwilioAuthToken.String(),
-		"KLAXON_TWILIO_API_URL=" + c.TwilioAPIURL,
-		"KLAXON_FROM_NUMBER=" + phone.Redact(c.FromNumber),
-		"KLAXON_SMTP_URL=" + redactURL(string(c.SMTPURL)),
-		"KLAXON_PAYLOAD_KEYS=" + c.PayloadKeys.String(),
-		"KLAXON_EMAIL_FROM=" + c.EmailFrom,
-		"KLAXON_DEFAULT_REGION=" + c.DefaultRegion,
-		"KLAXON_SEND_RATE=" + strconv.FormatFloat(c.SendRate, 'f', -1, 64),
-		"KLAXON_RECIPIENT_RATE=" + strconv.FormatFloat(c.RecipientRate, 'f', -1, 64),
-		"KLAXON_RESERVE_SIZE=" + strconv.Itoa(c.ReserveSize),
-		"KLAXON_BRAND=" + c.Brand,
+	var out []string
+	v := reflect.ValueOf(c)
+	for _, f := range reflect.VisibleFields(v.Type()) {
+		key := f.Tag.Get("env")
+		if key == "" {
+			continue
+		}
+		out = append(out, key+"="+show(v.FieldByIndex(f.Index), f.Tag.Get("print")))
 	}
+	return out
 }
 
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
+// show renders one value as its print tag says.
+func show(v reflect.Value, how string) string {
+	var s string
+	switch x := v.Interface().(type) {
+	case Secret:
+		if how != "url" {
+			return x.String()
+		}
+		s = x.Value()
+	case []string:
+		parts := make([]string, len(x))
+		for i, p := range x {
+			parts[i] = show(reflect.ValueOf(p), how)
+		}
+		return strings.Join(parts, ",")
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	default:
+		s = fmt.Sprint(x)
 	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	switch how {
+	case "url":
+		return redact.URL(s)
+	case "number":
+		return redact.Number(s)
+	default:
+		return s
 	}
-	return u.String()
 }

@@ -1,8 +1,10 @@
 package config
 
 import (
+	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func envOf(m map[string]string) func(string) string {
@@ -86,5 +88,47 @@ func TestLines_MaskSecrets(t *testing.T) {
 		if strings.Contains(out, secret) {
 			t.Errorf("printed configuration leaks %q:\n%s", secret, out)
 		}
+	}
+}
+
+// TestDefaults_Parse holds every default tag to its field's type: Defaults
+// reads them with the parser Load uses.
+func TestDefaults_Parse(t *testing.T) {
+	var c Config
+	if err := c.read(func(key string) string { return fieldByEnv(key).Tag.Get("default") }); err != nil {
+		t.Fatal(err)
+	}
+	if c.ShutdownTimeout != 15*time.Second || c.RecipientRate != 1 || c.DataDir != ".klaxon" || c.LogLevel != "info" {
+		t.Errorf("defaults = %+v", c)
+	}
+}
+
+// TestVariables_DeclaredOnceAndDocumented: each variable has one field,
+// is printed at start, and README.md documents it.
+func TestVariables_DeclaredOnceAndDocumented(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	printed := strings.Join(c.Lines(), "\n")
+	seen := map[string]bool{}
+	for _, v := range Variables() {
+		if seen[v] {
+			t.Errorf("%s is declared twice", v)
+		}
+		seen[v] = true
+		if !strings.Contains(string(readme), v) {
+			t.Errorf("README.md does not document %s", v)
+		}
+		if !strings.Contains(printed, v+"=") {
+			t.Errorf("the start-up printout leaves out %s", v)
+		}
+	}
+	if len(seen) < 27 {
+		t.Errorf("%d variables, want every one of the 27 Klaxon reads", len(seen))
 	}
 }

@@ -9,9 +9,6 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/api"
@@ -49,8 +46,8 @@ func (g *Gateway) createChannel(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), channelCreateWait)
 	defer cancel()
-	var res workflows.ChannelCreateResult
-	if err := g.runChannelCreate(ctx, in, &res); err != nil {
+	res, err := g.start.CreateChannel(ctx, in)
+	if err != nil {
 		g.Logger.ErrorContext(r.Context(), "channel create", "request", in.RequestID, "error", err)
 		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnavailable,
 			"The channel request %s could not be completed in time; send it again with the same request id to get its answer.", in.RequestID))
@@ -131,42 +128,6 @@ func (g *Gateway) apiNumber(raw string) (string, error) {
 		return channel.Number(raw)
 	}
 	return phone.Normalize(raw, g.Config.DefaultRegion)
-}
-
-// runChannelCreate starts (or finds) the request's workflow and waits for
-// its outcome through the UpdateChannelResult update, which answers as
-// soon as the channel exists; a finished workflow answers with its result.
-func (g *Gateway) runChannelCreate(ctx context.Context, in workflows.ChannelCreateInput, res *workflows.ChannelCreateResult) error {
-	run, err := g.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       in.RequestID,
-		TaskQueue:                g.Config.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		EnableEagerStart:         true,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SearchKind.ValueSet("channel-create"), workflows.SearchStatus.ValueSet("creating")),
-	}, workflows.WorkflowChannelCreate, in)
-	if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
-		// The same request id finished before: its answer stands.
-		return g.Temporal.GetWorkflow(ctx, in.RequestID, "").Get(ctx, res)
-	}
-	if err != nil {
-		return err
-	}
-	h, err := g.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: in.RequestID, RunID: run.GetRunID(),
-		UpdateName: workflows.UpdateChannelResult, WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		if err = h.Get(ctx, res); err == nil {
-			return nil
-		}
-	}
-	if ctx.Err() != nil {
-		return err
-	}
-	// The workflow completed before the update reached it.
-	return run.Get(ctx, res)
 }
 
 // listChannels is GET /api/v1/channels.
@@ -318,18 +279,7 @@ func (g *Gateway) provisionNumbers(w http.ResponseWriter, r *http.Request) {
 	id := workflows.ProvisionWorkflowID(rid)
 	ctx, cancel := context.WithTimeout(r.Context(), provisionWait)
 	defer cancel()
-	run, err := g.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: id, TaskQueue: g.Config.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-	}, workflows.WorkflowProvisionNumbers, workflows.ProvisionInput{RequestID: id, Count: req.Count, AreaCode: req.AreaCode})
-	var res workflows.ProvisionResult
-	switch {
-	case temporal.IsWorkflowExecutionAlreadyStartedError(err):
-		err = g.Temporal.GetWorkflow(ctx, id, "").Get(ctx, &res)
-	case err == nil:
-		err = run.Get(ctx, &res)
-	}
+	res, err := g.start.ProvisionNumbers(ctx, workflows.ProvisionInput{RequestID: id, Count: req.Count, AreaCode: req.AreaCode})
 	if err != nil {
 		g.Logger.ErrorContext(r.Context(), "provision numbers", "request", id, "error", err)
 		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnavailable, "Provisioning did not finish in time; send the request again with the same request id to get its answer."))

@@ -10,14 +10,13 @@ import (
 	"strings"
 
 	"github.com/gorilla/mux"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
 
 	"github.com/klaxonhq/klaxon"
-	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/api"
 	"github.com/klaxonhq/klaxon/integration"
+	"github.com/klaxonhq/klaxon/pager"
+	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"
 )
@@ -82,18 +81,18 @@ func (g *Gateway) createService(w http.ResponseWriter, r *http.Request) {
 
 // pageTarget parses a page target and checks that it exists (a service
 // may point at someone who has no verified contact yet).
-func (g *Gateway) pageTarget(ctx context.Context, raw string) (store.Target, error) {
+func (g *Gateway) pageTarget(ctx context.Context, raw string) (paging.Target, error) {
 	if strings.TrimSpace(raw) == "" {
-		return store.Target{}, klaxon.Errorf(klaxon.EInvalid, `Field "target" is required: "user:HANDLE", "rotation:NAME" or "policy:NAME".`)
+		return paging.Target{}, klaxon.Errorf(klaxon.EInvalid, `Field "target" is required: "user:HANDLE", "rotation:NAME" or "policy:NAME".`)
 	}
-	t, err := store.ParseTarget(raw)
+	t, err := paging.ParseTarget(raw)
 	if err != nil {
 		return t, err
 	}
 	switch t.Kind {
-	case store.TargetUser:
+	case paging.TargetUser:
 		_, err = g.Store.UserByHandle(ctx, t.Name)
-	case store.TargetPolicy:
+	case paging.TargetPolicy:
 		_, err = g.Store.PolicyByName(ctx, t.Name)
 	default:
 		_, err = g.Store.Rotation(ctx, t.Name)
@@ -244,7 +243,7 @@ func (g *Gateway) monitorTrigger(w http.ResponseWriter, r *http.Request, s store
 	if key != "" {
 		live, err := g.Store.LatestPageByDedupKey(ctx, key)
 		switch {
-		case err == nil && live.Status != store.PageResolved:
+		case err == nil && live.Status != paging.StatusResolved:
 			g.callOffResolve(ctx, live.ID)
 			if _, err := g.Store.UpdatePageText(ctx, live.ID, summary, details, "alerts:"+digest(summary+"\x00"+details)); err != nil {
 				writeError(w, r, g.Logger, err)
@@ -284,17 +283,11 @@ func (g *Gateway) monitorResolve(w http.ResponseWriter, r *http.Request, key str
 		return
 	}
 	if !debounce {
-		g.monitorSettle(w, r, pg, workflows.UpdateResolve, store.PageResolved, "event")
+		g.monitorSettle(w, r, pg, workflows.UpdateResolve, paging.StatusResolved, "event")
 		return
 	}
 	in := workflows.AlertResolveInput{PageID: pg.ID, Quiet: g.Config.AlertQuiet, By: monitorBy}
-	_, err := g.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       workflows.AlertResolveWorkflowID(g.Config.TaskQueue, pg.ID),
-		TaskQueue:                g.Config.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		TypedSearchAttributes:    workflows.AlertResolveSearchAttributes(pg.ID),
-	}, workflows.WorkflowAlertResolve, in)
+	err := g.start.AlertResolve(ctx, in)
 	if err != nil {
 		g.Logger.ErrorContext(ctx, "start alert resolve", "page", pg.ID, "error", err)
 		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnavailable, "The resolution could not be scheduled: the workflow engine is unavailable. Try again."))
@@ -310,7 +303,7 @@ func (g *Gateway) monitorAck(w http.ResponseWriter, r *http.Request, key string)
 	if !ok {
 		return
 	}
-	g.monitorSettle(w, r, pg, workflows.UpdateAck, store.PageAcked, "event")
+	g.monitorSettle(w, r, pg, workflows.UpdateAck, paging.StatusAcked, "event")
 }
 
 // livePage finds the open or acknowledged page with key; it answers 200
@@ -318,7 +311,7 @@ func (g *Gateway) monitorAck(w http.ResponseWriter, r *http.Request, key string)
 func (g *Gateway) livePage(w http.ResponseWriter, r *http.Request, key string) (store.Page, bool) {
 	pg, err := g.Store.LatestPageByDedupKey(r.Context(), key)
 	switch {
-	case klaxon.ErrorCodeOf(err) == klaxon.ENotFound || (err == nil && pg.Status == store.PageResolved):
+	case klaxon.ErrorCodeOf(err) == klaxon.ENotFound || (err == nil && pg.Status == paging.StatusResolved):
 		writeJSON(w, http.StatusOK, api.IntegrationResult{Status: "none", Action: "nothing", Message: "No open page has this key; nothing changed."})
 		return pg, false
 	case err != nil:
@@ -332,9 +325,9 @@ func (g *Gateway) livePage(w http.ResponseWriter, r *http.Request, key string) (
 func (g *Gateway) monitorSettle(w http.ResponseWriter, r *http.Request, pg store.Page, update, status, via string) {
 	ctx, cancel := context.WithTimeout(r.Context(), pageActionTimeout)
 	defer cancel()
-	res, err := activities.ApplyPageAction(ctx, g.Temporal, g.Store, activities.UpdatePageInput{
-		PageID: pg.ID, WorkflowID: workflows.PageWorkflowID(g.Config.TaskQueue, pg.ID), Update: update, Status: status,
-		Action: activities.PageAction{By: monitorBy, Via: via},
+	res, err := pager.Apply(ctx, g.Temporal, g.Store, pager.Update{
+		PageID: pg.ID, WorkflowID: workflows.PageWorkflowID(g.Config.TaskQueue, pg.ID), Name: update, Status: status,
+		Action: paging.Action{By: monitorBy, Via: via},
 	})
 	if err != nil {
 		g.Logger.ErrorContext(r.Context(), "monitor page action", "page", pg.ID, "update", update, "error", err)

@@ -9,9 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorilla/mux"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/api"
@@ -40,16 +37,7 @@ func (g *Gateway) createMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	_, err = g.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       workflows.MessageWorkflowID(m.ID),
-		TaskQueue:                g.Config.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		EnableEagerStart:         true,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SearchKind.ValueSet("message"), workflows.SearchRef.ValueSet(m.ID),
-			workflows.SearchStatus.ValueSet(klaxon.StatusQueued)),
-	}, workflows.WorkflowMessage, workflows.MessageInput{Message: m})
+	err = g.start.Message(ctx, workflows.MessageInput{Message: m})
 	if err != nil {
 		_ = g.Store.MarkMessage(ctx, m.ID, klaxon.StatusFailed, "NotQueued", "the workflow engine was unavailable")
 		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnavailable, "The message could not be queued: the workflow engine is unavailable. Try again."))
@@ -83,19 +71,18 @@ func (g *Gateway) validateMessage(req api.CreateMessageRequest) (klaxon.Message,
 	if to == "" {
 		return m, klaxon.Errorf(klaxon.EInvalid, `Field "to" is required.`)
 	}
-	switch m.Medium {
-	case klaxon.Email:
-		addr, err := mail.ParseAddress(to)
-		if err != nil || !strings.Contains(addr.Address, "@") {
-			return m, klaxon.Errorf(klaxon.EInvalid, "'%s' is not a valid email address.", truncate(to, 40))
-		}
-		m.To = addr.Address
-	default:
+	if m.Medium.IsPhone() {
 		n, err := phone.Normalize(to, g.Config.DefaultRegion)
 		if err != nil {
 			return m, err
 		}
 		m.To = n
+	} else {
+		addr, err := mail.ParseAddress(to)
+		if err != nil || !strings.Contains(addr.Address, "@") {
+			return m, klaxon.Errorf(klaxon.EInvalid, "'%s' is not a valid email address.", truncate(to, 40))
+		}
+		m.To = addr.Address
 	}
 	return m, nil
 }

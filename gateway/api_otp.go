@@ -9,13 +9,10 @@ import (
 	"unicode"
 
 	"github.com/gorilla/mux"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/klaxonhq/klaxon"
-	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/api"
+	"github.com/klaxonhq/klaxon/code"
 	"github.com/klaxonhq/klaxon/phone"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"
@@ -101,18 +98,7 @@ func (g *Gateway) createOTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	_, err = g.Temporal.ExecuteWorkflow(sctx, client.StartWorkflowOptions{
-		ID:                       ch.ID,
-		TaskQueue:                g.Config.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		EnableEagerStart:         true,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SearchKind.ValueSet("otp"), workflows.SearchRef.ValueSet(id),
-			workflows.SearchStatus.ValueSet(workflows.CodeStatusSending)),
-	}, workflows.WorkflowOTP, workflows.OTPInput{
-		ChallengeID: ch.ID, OTPID: id, Options: workflows.CodeOptions{Brand: g.Config.Brand},
-	})
+	err = g.start.OTP(sctx, workflows.OTPInput{ChallengeID: ch.ID, OTPID: id})
 	if err != nil {
 		g.Logger.ErrorContext(ctx, "start otp workflow", "otp", id, "error", err)
 		if _, ferr := g.Store.FinishChallenge(context.WithoutCancel(ctx), ch.ID, store.ChallengeCanceled); ferr != nil {
@@ -136,7 +122,7 @@ func (g *Gateway) checkOTP(w http.ResponseWriter, r *http.Request) {
 	}
 	invalid := func() { writeJSON(w, http.StatusOK, api.OTPCheck{Valid: false}) }
 	id := mux.Vars(r)["id"]
-	code, ok := activities.NormalizeCode(raw)
+	code, ok := code.Normalize(raw)
 	if !ok || !strings.HasPrefix(id, "otp_") || len(id) > 64 {
 		invalid()
 		return

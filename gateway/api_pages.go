@@ -9,12 +9,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorilla/mux"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
 
 	"github.com/klaxonhq/klaxon"
-	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/api"
+	"github.com/klaxonhq/klaxon/pager"
+	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"
 )
@@ -78,7 +77,7 @@ func (g *Gateway) openPage(ctx context.Context, req api.CreatePageRequest) (stor
 	if err != nil {
 		return pg, false, err
 	}
-	if err := g.startPage(ctx, pg); err != nil {
+	if err := g.start.Page(ctx, pg); err != nil {
 		if !created {
 			// The page exists and its workflow most likely too (the first
 			// request started it); say what we have.
@@ -94,24 +93,6 @@ func (g *Gateway) openPage(ctx context.Context, req api.CreatePageRequest) (stor
 	return pg, created, nil
 }
 
-// startPage starts a page's workflow, or finds it running.
-func (g *Gateway) startPage(ctx context.Context, pg store.Page) error {
-	in := workflows.PageInput{
-		PageID: pg.ID, Target: pg.Target, Summary: pg.Summary, Details: pg.Details, Mode: pg.Mode,
-		Urgency: pg.Urgency, EscalateAfterSeconds: pg.EscalateAfterSeconds, RequestedBy: pg.RequestedBy,
-		Brand: g.Config.Brand,
-	}
-	_, err := g.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       workflows.PageWorkflowID(g.Config.TaskQueue, pg.ID),
-		TaskQueue:                g.Config.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		EnableEagerStart:         true,
-		TypedSearchAttributes:    workflows.PageSearchAttributes(in),
-	}, workflows.WorkflowPage, in)
-	return err
-}
-
 // validatePage checks a page request and that its target can be reached:
 // a user must exist and have a verified contact method, a rotation must
 // have someone on call who has one, a policy must exist.
@@ -120,7 +101,7 @@ func (g *Gateway) validatePage(ctx context.Context, req api.CreatePageRequest) (
 	if strings.TrimSpace(req.Target) == "" {
 		return p, klaxon.Errorf(klaxon.EInvalid, `Field "target" is required: "user:HANDLE", "rotation:NAME" or "policy:NAME".`)
 	}
-	t, err := store.ParseTarget(req.Target)
+	t, err := paging.ParseTarget(req.Target)
 	if err != nil {
 		return p, err
 	}
@@ -144,21 +125,21 @@ func (g *Gateway) validatePage(ctx context.Context, req api.CreatePageRequest) (
 	}
 	switch p.Mode = strings.ToLower(strings.TrimSpace(req.Mode)); p.Mode {
 	case "":
-		p.Mode = store.ModeEscalate
-	case store.ModeEscalate, store.ModeBlast:
+		p.Mode = paging.ModeEscalate
+	case paging.ModeEscalate, paging.ModeBlast:
 	default:
 		return p, klaxon.Errorf(klaxon.EInvalid, `Unknown mode %q: use "escalate" or "blast".`, truncate(req.Mode, 20))
 	}
 	switch p.Urgency = strings.ToLower(strings.TrimSpace(req.Urgency)); p.Urgency {
 	case "":
-		p.Urgency = store.UrgencyHigh
-	case store.UrgencyHigh, store.UrgencyLow:
+		p.Urgency = paging.UrgencyHigh
+	case paging.UrgencyHigh, paging.UrgencyLow:
 	default:
 		return p, klaxon.Errorf(klaxon.EInvalid, `Unknown urgency %q: use "high" or "low".`, truncate(req.Urgency, 20))
 	}
 	if req.EscalateAfterSeconds != nil {
-		if s := *req.EscalateAfterSeconds; s < 1 || s > store.MaxDelaySeconds {
-			return p, klaxon.Errorf(klaxon.EInvalid, "escalate_after_seconds must be between 1 and %d.", store.MaxDelaySeconds)
+		if s := *req.EscalateAfterSeconds; s < 1 || s > paging.MaxDelaySeconds {
+			return p, klaxon.Errorf(klaxon.EInvalid, "escalate_after_seconds must be between 1 and %d.", paging.MaxDelaySeconds)
 		}
 		p.EscalateAfterSeconds = *req.EscalateAfterSeconds
 	}
@@ -166,8 +147,8 @@ func (g *Gateway) validatePage(ctx context.Context, req api.CreatePageRequest) (
 }
 
 // reachable checks that a page's target exists and can be reached now.
-func (g *Gateway) reachable(ctx context.Context, t store.Target) error {
-	if t.Kind == store.TargetPolicy {
+func (g *Gateway) reachable(ctx context.Context, t paging.Target) error {
+	if t.Kind == paging.TargetPolicy {
 		if _, err := g.Store.PolicyByName(ctx, t.Name); klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
 			return klaxon.Errorf(klaxon.EUnprocessable, "There is no policy %q.", t.Name)
 		} else if err != nil {
@@ -175,19 +156,19 @@ func (g *Gateway) reachable(ctx context.Context, t store.Target) error {
 		}
 		return nil
 	}
-	if t.Kind == store.TargetUser {
+	if t.Kind == paging.TargetUser {
 		u, n, err := g.Store.UserReachability(ctx, t.Name)
 		switch {
 		case klaxon.ErrorCodeOf(err) == klaxon.ENotFound:
 			return klaxon.Errorf(klaxon.EUnprocessable, "There is no user %q.", t.Name)
 		case err != nil:
 			return err
-		case n == 0:
+		case !paging.CanPage(n):
 			return klaxon.Errorf(klaxon.EUnprocessable, "%s has no verified contact method, so nobody would be paged. Add one and verify it first.", u.Handle)
 		}
 		return nil
 	}
-	users, err := activities.ResolveTarget(ctx, g.Store, t)
+	users, err := g.Store.ResolveTarget(ctx, t)
 	if err != nil {
 		if code := klaxon.ErrorCodeOf(err); code == klaxon.ENotFound || code == klaxon.EUnprocessable {
 			return klaxon.Errorf(klaxon.EUnprocessable, "%s", klaxon.ErrorMessageOf(err))
@@ -199,7 +180,7 @@ func (g *Gateway) reachable(ctx context.Context, t store.Target) error {
 		if err != nil {
 			return err
 		}
-		if len(cs) > 0 {
+		if paging.CanPage(len(cs)) {
 			return nil
 		}
 	}
@@ -242,7 +223,7 @@ func (g *Gateway) listPages(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	status := strings.ToLower(strings.TrimSpace(q.Get("status")))
 	switch status {
-	case "", store.PageOpen, store.PageAcked, store.PageResolved:
+	case "", paging.StatusOpen, paging.StatusAcked, paging.StatusResolved:
 	default:
 		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EInvalid, `Unknown status %q: use "open", "acked" or "resolved".`, truncate(status, 20)))
 		return
@@ -269,11 +250,11 @@ func (g *Gateway) listPages(w http.ResponseWriter, r *http.Request) {
 }
 
 func (g *Gateway) ackPage(w http.ResponseWriter, r *http.Request) {
-	g.pageAction(w, r, workflows.UpdateAck, store.PageAcked)
+	g.pageAction(w, r, workflows.UpdateAck, paging.StatusAcked)
 }
 
 func (g *Gateway) resolvePage(w http.ResponseWriter, r *http.Request) {
-	g.pageAction(w, r, workflows.UpdateResolve, store.PageResolved)
+	g.pageAction(w, r, workflows.UpdateResolve, paging.StatusResolved)
 }
 
 // pageActionTimeout bounds how long the API waits for a page workflow to
@@ -304,22 +285,22 @@ func (g *Gateway) pageAction(w http.ResponseWriter, r *http.Request, update, sta
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	if pg.Status == store.PageResolved && status == store.PageAcked {
+	if pg.Status == paging.StatusResolved && status == paging.StatusAcked {
 		writeError(w, r, g.Logger, lateAck(pg.ID, pg.ResolvedBy))
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), pageActionTimeout)
 	defer cancel()
-	res, err := activities.ApplyPageAction(ctx, g.Temporal, g.Store, activities.UpdatePageInput{
-		PageID: pg.ID, WorkflowID: workflows.PageWorkflowID(g.Config.TaskQueue, pg.ID), Update: update, Status: status,
-		Action: activities.PageAction{By: by, Via: "api"},
+	res, err := pager.Apply(ctx, g.Temporal, g.Store, pager.Update{
+		PageID: pg.ID, WorkflowID: workflows.PageWorkflowID(g.Config.TaskQueue, pg.ID), Name: update, Status: status,
+		Action: paging.Action{By: by, Via: "api"},
 	})
 	if err != nil {
 		g.Logger.ErrorContext(r.Context(), "page action", "page", pg.ID, "update", update, "error", err)
 		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnavailable, "Page %d could not be updated: the workflow engine did not answer. Try again.", pg.ID))
 		return
 	}
-	if res.Status == store.PageResolved && status == store.PageAcked {
+	if res.Status == paging.StatusResolved && status == paging.StatusAcked {
 		writeError(w, r, g.Logger, lateAck(pg.ID, res.By))
 		return
 	}
@@ -329,11 +310,11 @@ func (g *Gateway) pageAction(w http.ResponseWriter, r *http.Request, update, sta
 	}
 	v := api.PageAction{ID: pg.ID, Status: res.Status, AckedBy: pg.AckedBy, ResolvedBy: pg.ResolvedBy, Changed: res.Changed}
 	switch {
-	case res.Changed && status == store.PageAcked:
+	case res.Changed && status == paging.StatusAcked:
 		v.Message = "Page acknowledged: every pending notification is canceled."
 	case res.Changed:
 		v.Message = "Page resolved."
-	case res.Status == store.PageResolved:
+	case res.Status == paging.StatusResolved:
 		v.Message = "Page was already resolved" + byClause(res.By) + "."
 	default:
 		v.Message = "Page was already acknowledged" + byClause(res.By) + "."

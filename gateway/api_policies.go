@@ -9,6 +9,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/api"
+	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -43,15 +44,15 @@ func (g *Gateway) createPolicy(w http.ResponseWriter, r *http.Request) {
 func (g *Gateway) policyTargetsExist(ctx context.Context, p store.Policy) error {
 	for i, s := range p.Steps {
 		for _, raw := range s.Targets {
-			t, err := store.ParseTarget(raw)
+			t, err := paging.ParseTarget(raw)
 			if err != nil {
 				return err
 			}
 			var lookErr error
 			switch t.Kind {
-			case store.TargetUser:
+			case paging.TargetUser:
 				_, lookErr = g.Store.UserByHandle(ctx, t.Name)
-			case store.TargetRotation:
+			case paging.TargetRotation:
 				_, lookErr = g.Store.Rotation(ctx, t.Name)
 			}
 			if klaxon.ErrorCodeOf(lookErr) == klaxon.ENotFound {

@@ -12,8 +12,6 @@ import (
 	"github.com/gorilla/mux"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/api"
@@ -590,15 +588,8 @@ func (g *Gateway) replanRotation(ctx context.Context, name, reason string) []str
 func (g *Gateway) startRotation(ctx context.Context, name, reason string, announced *string) []string {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	id := workflows.RotationWorkflowID(g.Config.TaskQueue, name)
-	_, err := g.Temporal.SignalWithStartWorkflow(ctx, id, workflows.SignalRotationReplan, workflows.RotationReplan{Reason: reason},
-		client.StartWorkflowOptions{
-			ID:                    id,
-			TaskQueue:             g.Config.TaskQueue,
-			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-			TypedSearchAttributes: temporal.NewSearchAttributes(
-				workflows.SearchKind.ValueSet("rotation"), workflows.SearchRef.ValueSet(name)),
-		}, workflows.WorkflowRotation, workflows.RotationInput{Rotation: name, After: g.Clock.Now(), Announced: announced})
+	err := g.start.ReplanRotation(ctx, workflows.RotationReplan{Reason: reason},
+		workflows.RotationInput{Rotation: name, After: g.Clock.Now(), Announced: announced})
 	if err != nil {
 		g.Logger.WarnContext(ctx, "rotation handoffs not re-planned", "rotation", name, "error", err)
 		return []string{fmt.Sprintf("Saved, but the handoff notifications could not be re-planned because the workflow engine did not answer; run `klaxon rotation replan %s` (POST /api/v1/rotations/%s/replan) once it is back.", name, name)}

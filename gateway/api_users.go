@@ -17,14 +17,13 @@ import (
 
 	"github.com/gorilla/mux"
 	"github.com/nyaruka/phonenumbers"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/klaxonhq/klaxon"
-	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/api"
+	"github.com/klaxonhq/klaxon/code"
 	"github.com/klaxonhq/klaxon/phone"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"
@@ -221,7 +220,7 @@ func validateContact(req api.ContactRequest, region string) (store.Contact, erro
 	if strings.ContainsFunc(addr, unicode.IsControl) {
 		return c, klaxon.Errorf(klaxon.EInvalid, "The address must be plain text on one line.")
 	}
-	if c.Type == klaxon.Email {
+	if !c.Type.IsPhone() {
 		a, err := mail.ParseAddress(addr)
 		if err != nil || a.Name != "" || !strings.Contains(a.Address, "@") || len(a.Address) > 254 {
 			return c, klaxon.Errorf(klaxon.EInvalid, "'%s' is not a valid email address.", truncate(addr, 40))
@@ -302,19 +301,7 @@ func (g *Gateway) startVerification(ctx context.Context, c store.Contact) (store
 		}
 		c.ID = v.Contact.ID
 		sctx, cancel := context.WithTimeout(ctx, startTimeout)
-		_, err = g.Temporal.ExecuteWorkflow(sctx, client.StartWorkflowOptions{
-			ID:                       v.Challenge.ID,
-			TaskQueue:                g.Config.TaskQueue,
-			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-			WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-			EnableEagerStart:         true,
-			TypedSearchAttributes: temporal.NewSearchAttributes(
-				workflows.SearchKind.ValueSet("verification"),
-				workflows.SearchRef.ValueSet(strconv.FormatInt(v.Contact.ID, 10)),
-				workflows.SearchStatus.ValueSet(workflows.CodeStatusSending)),
-		}, workflows.WorkflowVerifyContact, workflows.VerifyInput{
-			ChallengeID: v.Challenge.ID, ContactID: v.Contact.ID, Options: workflows.CodeOptions{Brand: g.Config.Brand},
-		})
+		err = g.start.Verify(sctx, workflows.VerifyInput{ChallengeID: v.Challenge.ID, ContactID: v.Contact.ID})
 		cancel()
 		var already *serviceerror.WorkflowExecutionAlreadyStarted
 		switch {
@@ -392,7 +379,7 @@ func (g *Gateway) verifyContact(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, ok := contactID(r)
-	code, wellFormed := activities.NormalizeCode(raw)
+	typed, wellFormed := code.Normalize(raw)
 	if !ok || !wellFormed {
 		writeError(w, r, g.Logger, errBadCode)
 		return
@@ -410,7 +397,7 @@ func (g *Gateway) verifyContact(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, api.ContactVerified{ID: c.ID, Status: store.ContactVerified})
 	}
 	if c.Status == store.ContactVerified {
-		match, err := g.Store.VerifiedCodeMatches(ctx, c.ID, activities.CodeMatcher(code))
+		match, err := g.Store.VerifiedCodeMatches(ctx, c.ID, code.Matcher(typed))
 		switch {
 		case err != nil:
 			writeError(w, r, g.Logger, err)
@@ -431,7 +418,7 @@ func (g *Gateway) verifyContact(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, errBadCode)
 		return
 	}
-	ans, err := g.checkCode(ctx, ch.ID, code)
+	ans, err := g.checkCode(ctx, ch.ID, typed)
 	switch {
 	case errors.Is(err, errCodeRefused):
 		writeError(w, r, g.Logger, errBadCode)

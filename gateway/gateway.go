@@ -27,6 +27,7 @@ import (
 	"github.com/klaxonhq/klaxon/config"
 	"github.com/klaxonhq/klaxon/metrics"
 	"github.com/klaxonhq/klaxon/store"
+	"github.com/klaxonhq/klaxon/workflows"
 )
 
 // Body size caps: Twilio webhooks are small forms; API bodies are small JSON;
@@ -52,15 +53,13 @@ type Deps struct {
 	// as a codec server at /codec/encode and /codec/decode, behind the
 	// API token; nil leaves those routes out.
 	Codec converter.PayloadCodec
-	// (inbound: add here)
-	// (paging: add here)
-	// (rotations: add here)
-	// (channels: add here)
 }
 
 // Gateway serves Klaxon's HTTP routes.
 type Gateway struct {
 	Deps
+	// start starts workflows the way every other caller does.
+	start      workflows.Starter
 	authTokens []string
 }
 
@@ -73,7 +72,7 @@ func New(d Deps) (*Gateway, error) {
 	if d.Clock == nil {
 		d.Clock = klaxon.SystemClock{}
 	}
-	g := &Gateway{Deps: d}
+	g := &Gateway{Deps: d, start: workflows.Starter{Client: d.Temporal, TaskQueue: d.Config.TaskQueue, Brand: d.Config.Brand}}
 	for _, t := range []config.Secret{d.Config.TwilioAuthToken, d.Config.TwilioAuthTokenSecondary} {
 		if t != "" {
 			g.authTokens = append(g.authTokens, t.Value())
@@ -114,11 +113,8 @@ func (g *Gateway) Handler() http.Handler {
 	tw.HandleFunc("/voice/status", g.voiceStatus).Methods(http.MethodPost)
 	tw.HandleFunc("/voice", g.voice).Methods(http.MethodPost)
 	tw.HandleFunc("/sms", g.inboundSMS).Methods(http.MethodPost)
-	// (inbound: add here)
 	tw.HandleFunc("/voice/gather", g.voiceGather).Methods(http.MethodPost)
 	tw.HandleFunc("/voice/dialin", g.dialInGather).Methods(http.MethodPost)
-	// (paging: add here)
-	// (channels: add here)
 
 	if g.Codec != nil {
 		cod := r.PathPrefix("/codec").Subrouter()
@@ -145,13 +141,9 @@ func (g *Gateway) Handler() http.Handler {
 	api.HandleFunc("/contacts/{id}/resend", g.resendCode).Methods(http.MethodPost)
 	api.HandleFunc("/otp", g.createOTP).Methods(http.MethodPost)
 	api.HandleFunc("/otp/{id}/check", g.checkOTP).Methods(http.MethodPost)
-	// (inbound: add here)
 	g.pageRoutes(api)
-	// (paging: add here)
 	g.rotationRoutes(api)
 	g.serviceRoutes(api)
-	// (rotations: add here)
-	// (channels: add here)
 	api.HandleFunc("/channels", g.createChannel).Methods(http.MethodPost)
 	api.HandleFunc("/channels", g.listChannels).Methods(http.MethodGet)
 	api.HandleFunc("/channels/{phone}", g.getChannel).Methods(http.MethodGet)

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,14 +16,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/metrics"
 	"github.com/klaxonhq/klaxon/phone"
+	"github.com/klaxonhq/klaxon/redact"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"
 )
@@ -48,7 +45,7 @@ func (g *Gateway) inboundSMS(w http.ResponseWriter, r *http.Request) {
 	_, fresh, err := g.recordInbound(r.Context(), ev)
 	if err != nil {
 		g.Metrics.Webhooks.WithLabelValues("/sms", "unavailable").Inc()
-		g.Logger.ErrorContext(r.Context(), "record inbound text", "from", phone.Redact(ev.From), "error", err)
+		g.Logger.ErrorContext(r.Context(), "record inbound text", "from", redact.Number(ev.From), "error", err)
 		// Twilio may retry a 5xx; the same MessageSid is then one event.
 		http.Error(w, "Temporarily unavailable.", http.StatusServiceUnavailable)
 		return
@@ -186,15 +183,14 @@ type DispatcherOptions struct {
 // while Temporal is down everything waits in Postgres and drains by itself
 // when it returns.
 type Dispatcher struct {
-	o      DispatcherOptions
-	shards []chan store.InboundEvent
-	poke   chan struct{}
+	o       DispatcherOptions
+	starter workflows.Starter
+	shards  []chan store.InboundEvent
+	poke    chan struct{}
 
 	mu          sync.Mutex
 	inflight    map[int64]struct{}
 	pausedUntil time.Time
-	cancel      context.CancelFunc
-	wg          sync.WaitGroup
 
 	// answered is set once Temporal has taken a hand-off. Until then the
 	// shards hand off one at a time: a lazy client loads the server's
@@ -216,7 +212,7 @@ const (
 	defaultSweepEvery = 2 * time.Second
 )
 
-// NewDispatcher returns a dispatcher; Start runs it.
+// NewDispatcher returns a dispatcher; Run runs it.
 func NewDispatcher(o DispatcherOptions) *Dispatcher {
 	if o.SweepEvery <= 0 {
 		o.SweepEvery = defaultSweepEvery
@@ -227,7 +223,10 @@ func NewDispatcher(o DispatcherOptions) *Dispatcher {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	d := &Dispatcher{o: o, poke: make(chan struct{}, 1), inflight: map[int64]struct{}{}}
+	d := &Dispatcher{
+		o: o, poke: make(chan struct{}, 1), inflight: map[int64]struct{}{},
+		starter: workflows.Starter{Client: o.Temporal, TaskQueue: o.TaskQueue},
+	}
 	for range o.Shards {
 		d.shards = append(d.shards, make(chan store.InboundEvent, dispatchQueue))
 	}
@@ -259,32 +258,17 @@ func registerOrReuse[C prometheus.Collector](reg *prometheus.Registry, c C) C {
 	return c
 }
 
-// Start runs the hand-offs and the sweep until Stop.
-func (d *Dispatcher) Start() {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.cancel != nil {
-		return
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	d.cancel = cancel
+// Run runs the hand-offs and the sweep until ctx ends, then waits for
+// them. Events not handed yet stay in Postgres for the next sweep. It
+// always returns nil: a hand-off that fails waits for the next sweep.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
 	for _, ch := range d.shards {
-		d.wg.Go(func() { d.runShard(ctx, ch) })
+		wg.Go(func() { d.runShard(ctx, ch) })
 	}
-	d.wg.Go(func() { d.runSweep(ctx) })
-}
-
-// Stop stops the dispatcher and waits for it. Events not handed yet stay in
-// Postgres for the next sweep.
-func (d *Dispatcher) Stop() {
-	d.mu.Lock()
-	cancel := d.cancel
-	d.mu.Unlock()
-	if cancel == nil {
-		return
-	}
-	cancel()
-	d.wg.Wait()
+	wg.Go(func() { d.runSweep(ctx) })
+	wg.Wait()
+	return nil
 }
 
 // Hand queues an event for hand-off without blocking. When its queue is
@@ -408,25 +392,11 @@ func (d *Dispatcher) start(ctx context.Context, ev store.InboundEvent) (existing
 	}
 	sctx, cancel := context.WithTimeout(ctx, dispatchTimeout)
 	defer cancel()
-	ref := strconv.FormatInt(ev.ID, 10)
-	_, err = d.o.Temporal.ExecuteWorkflow(sctx, client.StartWorkflowOptions{
-		ID:                       workflows.InboundWorkflowID(ev.DedupKey),
-		TaskQueue:                d.o.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		EnableEagerStart:         true,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SearchKind.ValueSet("inbound"), workflows.SearchRef.ValueSet(ref),
-			workflows.SearchStatus.ValueSet("received")),
-	}, workflows.WorkflowInbound, workflows.InboundInput{EventID: ev.ID, DedupKey: ev.DedupKey})
-	var already *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &already) {
-		return true, nil
-	}
+	existing, err = d.starter.Inbound(sctx, workflows.InboundInput{EventID: ev.ID, DedupKey: ev.DedupKey})
 	if err != nil {
-		return false, fmt.Errorf("start inbound workflow: %w", err)
+		return false, fmt.Errorf("hand inbound event: %w", err)
 	}
-	return false, nil
+	return existing, nil
 }
 
 func (d *Dispatcher) runSweep(ctx context.Context) {

@@ -124,8 +124,7 @@ func BenchmarkInboundWebhook_WithDispatcher(b *testing.B) {
 		disp = gateway.NewDispatcher(gateway.DispatcherOptions{Store: db.Store, Temporal: c, TaskQueue: queue})
 		return disp
 	})
-	disp.Start()
-	defer disp.Stop()
+	runDispatcher(b, disp)
 	runWebhookLoad(b, ig, 16)
 	b.StopTimer()
 	// How long the hand-off backlog takes to drain after the load.

@@ -372,8 +372,7 @@ func TestDispatcher_EventsWaitWhileTemporalIsDownAndDrainInOrder(t *testing.T) {
 		disp = gateway.NewDispatcher(gateway.DispatcherOptions{Store: db.Store, Temporal: c, TaskQueue: queue, SweepEvery: 200 * time.Millisecond})
 		return disp
 	})
-	disp.Start()
-	t.Cleanup(disp.Stop)
+	runDispatcher(t, disp)
 
 	// Temporal is down: texts are taken all the same, fast.
 	run := fmt.Sprint(time.Now().UnixNano())
@@ -438,6 +437,21 @@ func TestDispatcher_EventsWaitWhileTemporalIsDownAndDrainInOrder(t *testing.T) {
 			t.Errorf("search attributes = %v", sa)
 		}
 	}
+}
+
+// runDispatcher runs d until the test ends, as `klaxon serve` does under its
+// supervisor.
+func runDispatcher(tb testing.TB, d *gateway.Dispatcher) {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	tb.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			tb.Errorf("dispatcher stopped with: %v", err)
+		}
+	})
 }
 
 func TestDialIn_DatabaseDownGetsASpokenApologyNotSilence(t *testing.T) {

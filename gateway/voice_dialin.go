@@ -12,7 +12,8 @@ import (
 	"github.com/twilio/twilio-go/twiml"
 
 	"github.com/klaxonhq/klaxon"
-	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/pager"
+	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/phone"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"
@@ -77,11 +78,11 @@ func (g *Gateway) dialIn(w http.ResponseWriter, r *http.Request, caller string) 
 func (g *Gateway) dialInMenu(pages []store.CallerPage, i int) []twiml.Element {
 	p := pages[i]
 	text := fmt.Sprintf("Page %d: %s", p.Code, spokenText(p.Summary))
-	if p.Status == store.PageAcked {
+	if p.Status == paging.StatusAcked {
 		text += " It is acknowledged" + byClause(p.AckedBy) + "."
 	}
 	var keys []string
-	if p.Status == store.PageOpen {
+	if p.Status == paging.StatusOpen {
 		keys = append(keys, "1 to acknowledge")
 	}
 	keys = append(keys, "2 to resolve")
@@ -161,9 +162,9 @@ func (g *Gateway) dialInGather(w http.ResponseWriter, r *http.Request) {
 		writeTwiML(w, sayAndHangUp("No key was pressed. Goodbye."))
 		return
 	case "1":
-		update, status = workflows.UpdateAck, store.PageAcked
+		update, status = workflows.UpdateAck, paging.StatusAcked
 	case "2":
-		update, status = workflows.UpdateResolve, store.PageResolved
+		update, status = workflows.UpdateResolve, paging.StatusResolved
 	case "3":
 		g.Metrics.Webhooks.WithLabelValues(route, "next").Inc()
 		if i+1 >= len(pages) {
@@ -179,9 +180,9 @@ func (g *Gateway) dialInGather(w http.ResponseWriter, r *http.Request) {
 	}
 	actx, acancel := context.WithTimeout(r.Context(), gatherTimeout)
 	defer acancel()
-	res, err := activities.ApplyPageAction(actx, g.Temporal, g.Store, activities.UpdatePageInput{
+	res, err := pager.Apply(actx, g.Temporal, g.Store, pager.Update{
 		PageID: pageID, WorkflowID: workflows.PageWorkflowID(g.Config.TaskQueue, pageID),
-		Update: update, Status: status, Action: activities.PageAction{By: u.Handle, Via: "call"},
+		Name: update, Status: status, Action: paging.Action{By: u.Handle, Via: "call"},
 	})
 	code := pages[i].Code
 	var text string
@@ -189,13 +190,13 @@ func (g *Gateway) dialInGather(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		g.Logger.ErrorContext(r.Context(), "dial-in page action", "page", pageID, "error", err)
 		g.Metrics.Webhooks.WithLabelValues(route, "failed").Inc()
-		writeTwiML(w, sayAndHangUp(fmt.Sprintf("Sorry, page %d could not be updated just now. Please try again in a minute, or reply %d%s to its text. Goodbye.", code, code, map[string]string{store.PageAcked: "a", store.PageResolved: "c"}[status])))
+		writeTwiML(w, sayAndHangUp(fmt.Sprintf("Sorry, page %d could not be updated just now. Please try again in a minute, or reply %d%s to its text. Goodbye.", code, code, map[string]string{paging.StatusAcked: "a", paging.StatusResolved: "c"}[status])))
 		return
-	case res.Changed && status == store.PageAcked:
+	case res.Changed && status == paging.StatusAcked:
 		text = fmt.Sprintf("Page %d is acknowledged, and its other notifications are canceled.", code)
 	case res.Changed:
 		text = fmt.Sprintf("Page %d is resolved.", code)
-	case res.Status == store.PageResolved:
+	case res.Status == paging.StatusResolved:
 		text = fmt.Sprintf("Page %d was already resolved%s.", code, byClause(res.By))
 	default:
 		text = fmt.Sprintf("Page %d was already acknowledged%s.", code, byClause(res.By))
@@ -253,7 +254,7 @@ func (g *Gateway) readoutTwiML(ctx context.Context, m store.MessageRecord) []twi
 		code = pg.ID
 	}
 	intro := fmt.Sprintf("This is %s, with the page you asked for.", g.Config.Brand)
-	if pg.Status == store.PageResolved {
+	if pg.Status == paging.StatusResolved {
 		return sayAndHangUp(intro + fmt.Sprintf(" Page %d is already resolved%s. Goodbye.", code, byClause(pg.ResolvedBy)))
 	}
 	text := fmt.Sprintf("Page %d: %s", code, spokenText(pg.Summary))
@@ -261,7 +262,7 @@ func (g *Gateway) readoutTwiML(ctx context.Context, m store.MessageRecord) []twi
 		text += " Details: " + spokenSentence(clipSpoken(d, 1200))
 	}
 	keys := []string{"2 to resolve"}
-	if pg.Status == store.PageOpen {
+	if pg.Status == paging.StatusOpen {
 		keys = append([]string{"1 to acknowledge"}, keys...)
 	} else {
 		text += " It is acknowledged" + byClause(pg.AckedBy) + "."

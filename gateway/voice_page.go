@@ -14,7 +14,8 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/klaxonhq/klaxon"
-	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/pager"
+	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/phone"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"
@@ -54,9 +55,9 @@ func (g *Gateway) pageTwiML(ctx context.Context, m store.MessageRecord) []twiml.
 	brand := g.Config.Brand
 	id, err := strconv.ParseInt(m.Ref, 10, 64)
 	if err == nil {
-		if pg, err := g.Store.GetPage(ctx, id); err == nil && pg.Status != store.PageOpen {
+		if pg, err := g.Store.GetPage(ctx, id); err == nil && pg.Status != paging.StatusOpen {
 			what := "acknowledged" + byClause(pg.AckedBy)
-			if pg.Status == store.PageResolved {
+			if pg.Status == paging.StatusResolved {
 				what = "resolved" + byClause(pg.ResolvedBy)
 			}
 			return []twiml.Element{
@@ -132,7 +133,7 @@ func (g *Gateway) voiceGather(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	cp, err := activities.PageOfCall(ctx, g.Store, messageID)
+	cp, err := g.Store.PageOfCall(ctx, messageID)
 	if err != nil {
 		if klaxon.ErrorCodeOf(err) != klaxon.ENotFound {
 			g.Logger.ErrorContext(ctx, "page of a call", "error", err)
@@ -162,10 +163,10 @@ func (g *Gateway) voiceGather(w http.ResponseWriter, r *http.Request) {
 	// Then straight to the page, for an answer the caller hears now.
 	actx, cancel := context.WithTimeout(ctx, gatherTimeout)
 	defer cancel()
-	res, err := activities.ApplyPageAction(actx, g.Temporal, g.Store, activities.UpdatePageInput{
+	res, err := pager.Apply(actx, g.Temporal, g.Store, pager.Update{
 		PageID: cp.PageID, WorkflowID: workflows.PageWorkflowID(g.Config.TaskQueue, cp.PageID),
-		Update: workflows.UpdateAck, Status: store.PageAcked,
-		Action: activities.PageAction{By: cp.By, Via: "call", CallSID: callSID},
+		Name: workflows.UpdateAck, Status: paging.StatusAcked,
+		Action: paging.Action{By: cp.By, Via: "call", CallSID: callSID},
 	})
 	var text, result string
 	switch {
@@ -177,7 +178,7 @@ func (g *Gateway) voiceGather(w http.ResponseWriter, r *http.Request) {
 		text, result = "Sorry, your acknowledgement could not be recorded. Please reply to the page's text message instead. Goodbye.", "failed"
 	case res.Changed:
 		text, result = "Thank you. The page is acknowledged, and its other notifications are canceled. Goodbye.", "acked"
-	case res.Status == store.PageResolved:
+	case res.Status == paging.StatusResolved:
 		text, result = "This page is already resolved"+byClause(res.By)+". Goodbye.", "already"
 	case res.By == cp.By:
 		text, result = "You already acknowledged this page. Goodbye.", "already"
@@ -196,7 +197,7 @@ func (g *Gateway) voiceGather(w http.ResponseWriter, r *http.Request) {
 // status itself is already stored, and the workflow's own timers escalate
 // without the signal.
 func (g *Gateway) pageDeliveryStatus(ctx context.Context, messageID, status, answeredBy, errorCode string) {
-	if !activities.TimelineStatus(status) && !activities.NotReached(status, answeredBy) {
+	if !paging.TimelineStatus(status) && !paging.NotReached(status, answeredBy) {
 		return // queued, sent, initiated...: nothing to record, no query
 	}
 	pm, err := g.Store.PageOfMessage(ctx, messageID)
@@ -206,13 +207,13 @@ func (g *Gateway) pageDeliveryStatus(ctx context.Context, messageID, status, ans
 		}
 		return
 	}
-	if activities.TimelineStatus(status) {
+	if paging.TimelineStatus(status) {
 		if err := g.Store.RecordPageEvent(ctx, pm.PageID,
-			activities.DeliveryEvent(messageID, pm.Medium, pm.To, status, answeredBy, errorCode)); err != nil {
+			store.DeliveryEvent(messageID, pm.Medium, pm.To, status, answeredBy, errorCode)); err != nil {
 			g.Logger.WarnContext(ctx, "record page delivery status", "page", pm.PageID, "error", err)
 		}
 	}
-	if !activities.NotReached(status, answeredBy) {
+	if !paging.NotReached(status, answeredBy) {
 		return
 	}
 	sctx, cancel := context.WithTimeout(ctx, 2*time.Second)

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"github.com/klaxonhq/klaxon/api"
+	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"
 )
@@ -69,7 +70,7 @@ func policyFrom(req api.PolicyRequest) store.Policy {
 	return p
 }
 
-func rulesOf(rules []store.NotificationRule) api.NotificationRules {
+func rulesOf(rules []paging.NotificationRule) api.NotificationRules {
 	var v api.NotificationRules
 	for _, r := range rules {
 		v.Rules = append(v.Rules, api.NotificationRule{Medium: r.Medium, DelaySeconds: r.DelaySeconds})
@@ -77,10 +78,10 @@ func rulesOf(rules []store.NotificationRule) api.NotificationRules {
 	return v
 }
 
-func rulesFrom(v api.NotificationRules) []store.NotificationRule {
-	var out []store.NotificationRule
+func rulesFrom(v api.NotificationRules) []paging.NotificationRule {
+	var out []paging.NotificationRule
 	for _, r := range v.Rules {
-		out = append(out, store.NotificationRule{Medium: r.Medium, DelaySeconds: r.DelaySeconds})
+		out = append(out, paging.NotificationRule{Medium: r.Medium, DelaySeconds: r.DelaySeconds})
 	}
 	return out
 }

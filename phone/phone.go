@@ -88,19 +88,6 @@ func IsE164(s string) bool {
 	return true
 }
 
-// Redact hides all but the last two digits of a number, for logs:
-// "+15551234567" becomes "+1*******67". Anything else is masked whole.
-func Redact(number string) string {
-	if !IsE164(number) {
-		if number == "" {
-			return ""
-		}
-		return "***"
-	}
-	keep := 2
-	return number[:2] + strings.Repeat("*", len(number)-2-keep) + number[len(number)-keep:]
-}
-
 // quote shows user input back in an error, trimmed to a sane length.
 func quote(s string) string {
 	const max = 24

@@ -9,7 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/klaxonhq/klaxon"
-	"github.com/klaxonhq/klaxon/phone"
+	"github.com/klaxonhq/klaxon/redact"
 )
 
 // Phone number states in the reserve pool.
@@ -220,7 +220,7 @@ func (s *Store) IsOurNumber(ctx context.Context, number string) (bool, error) {
 		SELECT EXISTS (SELECT 1 FROM phone_numbers WHERE phone = $1)
 		    OR EXISTS (SELECT 1 FROM channels WHERE phone = $1 AND deleted_at IS NULL)`, number).Scan(&ours)
 	if err != nil {
-		return false, fmt.Errorf("is our number %s: %w", phone.Redact(number), err)
+		return false, fmt.Errorf("is our number %s: %w", redact.Number(number), err)
 	}
 	return ours, nil
 }

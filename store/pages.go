@@ -10,21 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/klaxonhq/klaxon"
-)
-
-// Page statuses.
-const (
-	PageOpen     = "open"
-	PageAcked    = "acked"
-	PageResolved = "resolved"
-)
-
-// Page modes and urgencies.
-const (
-	ModeEscalate = "escalate"
-	ModeBlast    = "blast"
-	UrgencyHigh  = "high"
-	UrgencyLow   = "low"
+	"github.com/klaxonhq/klaxon/paging"
 )
 
 // PurposePage is the Purpose of every message a page sends; its Ref is the
@@ -54,6 +40,15 @@ type Page struct {
 	AckedBy              string     `json:"acked_by,omitempty"`
 	ResolvedAt           *time.Time `json:"resolved_at,omitempty"`
 	ResolvedBy           string     `json:"resolved_by,omitempty"`
+}
+
+// SettledBy is who acknowledged the page or, once it is resolved, who
+// resolved it; "" while nobody has.
+func (p Page) SettledBy() string {
+	if p.Status == paging.StatusResolved {
+		return p.ResolvedBy
+	}
+	return p.AckedBy
 }
 
 // Kinds of page event.
@@ -117,10 +112,10 @@ func nullableTime(t time.Time) *time.Time {
 // created=false.
 func (s *Store) CreatePage(ctx context.Context, p Page) (Page, bool, error) {
 	if p.Mode == "" {
-		p.Mode = ModeEscalate
+		p.Mode = paging.ModeEscalate
 	}
 	if p.Urgency == "" {
-		p.Urgency = UrgencyHigh
+		p.Urgency = paging.UrgencyHigh
 	}
 	detail := p.Target
 	if p.RequestedBy != "" {
@@ -309,21 +304,21 @@ type PageTransition struct {
 // canceled, so that a sender still waiting for its rate limit gives up. An
 // acknowledged or resolved page is returned unchanged.
 func (s *Store) AckPage(ctx context.Context, id int64, by, via string) (PageTransition, error) {
-	return s.transition(ctx, id, PageAcked, by, via)
+	return s.transition(ctx, id, paging.StatusAcked, by, via)
 }
 
 // ResolvePage marks a page resolved by `by`, records the event, cancels its
 // unsent messages, and frees its reply codes. A resolved page is returned
 // unchanged.
 func (s *Store) ResolvePage(ctx context.Context, id int64, by, via string) (PageTransition, error) {
-	return s.transition(ctx, id, PageResolved, by, via)
+	return s.transition(ctx, id, paging.StatusResolved, by, via)
 }
 
 func (s *Store) transition(ctx context.Context, id int64, to, by, via string) (PageTransition, error) {
 	var t PageTransition
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var q string
-		if to == PageAcked {
+		if to == paging.StatusAcked {
 			q = `UPDATE pages SET status = 'acked', acked_at = now(), acked_by = $2 WHERE id = $1 AND status = 'open' RETURNING ` + pageColumns
 		} else {
 			q = `UPDATE pages SET status = 'resolved', resolved_at = now(), resolved_by = $2 WHERE id = $1 AND status <> 'resolved' RETURNING ` + pageColumns
@@ -353,7 +348,7 @@ func (s *Store) transition(ctx context.Context, id int64, to, by, via string) (P
 			strconv.FormatInt(id, 10), to); err != nil {
 			return err
 		}
-		if to == PageResolved {
+		if to == paging.StatusResolved {
 			if _, err := tx.Exec(ctx, `UPDATE page_reply_codes SET freed_at = now() WHERE page_id = $1 AND freed_at IS NULL`, id); err != nil {
 				return err
 			}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/internal/testenv"
+	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -19,7 +20,7 @@ func TestCreatePage_SameLiveDedupKeyReturnsTheSamePage(t *testing.T) {
 	db := testenv.Postgres(t)
 	ctx := context.Background()
 	first, created, err := db.Store.CreatePage(ctx, newPage("user:alice", "disk-full"))
-	if err != nil || !created || first.ID == 0 || first.Status != store.PageOpen {
+	if err != nil || !created || first.ID == 0 || first.Status != paging.StatusOpen {
 		t.Fatalf("first: %+v created=%v err=%v", first, created, err)
 	}
 	again, created, err := db.Store.CreatePage(ctx, newPage("user:alice", "disk-full"))
@@ -30,7 +31,7 @@ func TestCreatePage_SameLiveDedupKeyReturnsTheSamePage(t *testing.T) {
 		t.Fatal(err)
 	}
 	again, created, err = db.Store.CreatePage(ctx, newPage("user:alice", "disk-full"))
-	if err != nil || created || again.ID != first.ID || again.Status != store.PageAcked {
+	if err != nil || created || again.ID != first.ID || again.Status != paging.StatusAcked {
 		t.Fatalf("same key while acked: %+v created=%v err=%v; want acked page %d", again, created, err, first.ID)
 	}
 	if _, err := db.Store.ResolvePage(ctx, first.ID, "alice", "api"); err != nil {
@@ -122,7 +123,7 @@ func TestPageTransitions_AreOneWayAndIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr, err := db.Store.AckPage(ctx, p.ID, "alice", "sms")
-	if err != nil || !tr.Changed || tr.Page.Status != store.PageAcked || tr.Page.AckedBy != "alice" || tr.Page.AckedAt == nil {
+	if err != nil || !tr.Changed || tr.Page.Status != paging.StatusAcked || tr.Page.AckedBy != "alice" || tr.Page.AckedAt == nil {
 		t.Fatalf("ack: %+v %v", tr, err)
 	}
 	tr, err = db.Store.AckPage(ctx, p.ID, "bob", "api")
@@ -130,11 +131,11 @@ func TestPageTransitions_AreOneWayAndIdempotent(t *testing.T) {
 		t.Fatalf("second ack: %+v %v; want unchanged, acked by alice", tr, err)
 	}
 	tr, err = db.Store.ResolvePage(ctx, p.ID, "bob", "api")
-	if err != nil || !tr.Changed || tr.Page.Status != store.PageResolved || tr.Page.ResolvedBy != "bob" {
+	if err != nil || !tr.Changed || tr.Page.Status != paging.StatusResolved || tr.Page.ResolvedBy != "bob" {
 		t.Fatalf("resolve: %+v %v", tr, err)
 	}
 	tr, err = db.Store.AckPage(ctx, p.ID, "carol", "api")
-	if err != nil || tr.Changed || tr.Page.Status != store.PageResolved {
+	if err != nil || tr.Changed || tr.Page.Status != paging.StatusResolved {
 		t.Fatalf("late ack: %+v %v; want unchanged and resolved", tr, err)
 	}
 	if _, err := db.Store.AckPage(ctx, 999999, "x", ""); klaxon.ErrorCodeOf(err) != klaxon.ENotFound {

@@ -3,54 +3,14 @@ package store
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/paging"
 )
-
-// Kinds of page target.
-const (
-	TargetUser     = "user"
-	TargetRotation = "rotation"
-	TargetPolicy   = "policy"
-)
-
-// Target is whom a page or an escalation step is for: "user:alice",
-// "rotation:ops" or "policy:db". Targets are names, resolved to people when
-// a step fires.
-type Target struct {
-	Kind string
-	Name string
-}
-
-// String returns the target as written: kind:name.
-func (t Target) String() string { return t.Kind + ":" + t.Name }
-
-var targetName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
-
-// ParseTarget reads "kind:name". Its errors are EInvalid, in words a person
-// can act on.
-func ParseTarget(s string) (Target, error) {
-	s = strings.TrimSpace(s)
-	kind, name, ok := strings.Cut(s, ":")
-	kind = strings.ToLower(kind)
-	if !ok || name == "" {
-		return Target{}, klaxon.Errorf(klaxon.EInvalid, `Target %q must be "user:HANDLE", "rotation:NAME" or "policy:NAME".`, clip(s, 70))
-	}
-	switch kind {
-	case TargetUser, TargetRotation, TargetPolicy:
-	default:
-		return Target{}, klaxon.Errorf(klaxon.EInvalid, `Unknown target kind %q: use "user:HANDLE", "rotation:NAME" or "policy:NAME".`, clip(kind, 20))
-	}
-	if !targetName.MatchString(name) {
-		return Target{}, klaxon.Errorf(klaxon.EInvalid, "%q is not a valid %s name: use lowercase letters, digits, '.', '_' and '-' (up to 64).", clip(name, 70), kind)
-	}
-	return Target{Kind: kind, Name: name}, nil
-}
 
 // clip shortens s for an error message.
 func clip(s string, n int) string {
@@ -84,7 +44,6 @@ const (
 	MaxPolicySteps   = 50
 	MaxStepTargets   = 20
 	MaxPolicyRepeat  = 20
-	MaxDelaySeconds  = 86400
 	DefaultStepDelay = 5 * 60
 )
 
@@ -95,7 +54,7 @@ func (p *Policy) Validate() error {
 	if p.Name == "" {
 		return klaxon.Errorf(klaxon.EInvalid, `Field "name" is required.`)
 	}
-	if !targetName.MatchString(p.Name) {
+	if !paging.ValidName(p.Name) {
 		return klaxon.Errorf(klaxon.EInvalid, "%q is not a valid policy name: use lowercase letters, digits, '.', '_' and '-' (up to 64).", clip(p.Name, 70))
 	}
 	if p.Repeat < 0 || p.Repeat > MaxPolicyRepeat {
@@ -112,8 +71,8 @@ func (p *Policy) Validate() error {
 		if s.DelaySeconds == 0 {
 			s.DelaySeconds = DefaultStepDelay
 		}
-		if s.DelaySeconds < 1 || s.DelaySeconds > MaxDelaySeconds {
-			return klaxon.Errorf(klaxon.EInvalid, "Step %d: delay_seconds must be between 1 and %d.", i+1, MaxDelaySeconds)
+		if s.DelaySeconds < 1 || s.DelaySeconds > paging.MaxDelaySeconds {
+			return klaxon.Errorf(klaxon.EInvalid, "Step %d: delay_seconds must be between 1 and %d.", i+1, paging.MaxDelaySeconds)
 		}
 		if len(s.Targets) == 0 {
 			return klaxon.Errorf(klaxon.EInvalid, "Step %d names nobody: give it targets such as \"user:alice\" or \"rotation:ops\".", i+1)
@@ -123,11 +82,11 @@ func (p *Policy) Validate() error {
 		}
 		seen := map[string]bool{}
 		for j, raw := range s.Targets {
-			t, err := ParseTarget(raw)
+			t, err := paging.ParseTarget(raw)
 			if err != nil {
 				return klaxon.Errorf(klaxon.EInvalid, "Step %d: %s", i+1, klaxon.ErrorMessageOf(err))
 			}
-			if t.Kind == TargetPolicy {
+			if t.Kind == paging.TargetPolicy {
 				return klaxon.Errorf(klaxon.EInvalid, "Step %d: a policy step names users and rotations, not another policy (%s).", i+1, t)
 			}
 			if seen[t.String()] {
@@ -226,32 +185,15 @@ func (s *Store) policies(ctx context.Context, name string) ([]Policy, error) {
 	return out, rows.Err()
 }
 
-// NotificationRule says that a person is reached on Medium DelaySeconds
-// after their first notification of a page.
-type NotificationRule struct {
-	Medium       klaxon.Medium `json:"medium"`
-	DelaySeconds int           `json:"delay_seconds"`
-}
-
-// DefaultNotificationRules are the rules of a person who has set none: a
-// text at once, a call after 2 minutes, an email after 5.
-func DefaultNotificationRules() []NotificationRule {
-	return []NotificationRule{
-		{Medium: klaxon.SMS, DelaySeconds: 0},
-		{Medium: klaxon.Voice, DelaySeconds: 120},
-		{Medium: klaxon.Email, DelaySeconds: 300},
-	}
-}
-
 // SetNotificationRules replaces a user's notification rules; none means the
 // defaults.
-func (s *Store) SetNotificationRules(ctx context.Context, userID int64, rules []NotificationRule) error {
+func (s *Store) SetNotificationRules(ctx context.Context, userID int64, rules []paging.NotificationRule) error {
 	for _, r := range rules {
 		if !r.Medium.Valid() {
 			return klaxon.Errorf(klaxon.EInvalid, `Unknown medium %q: use "sms", "voice" or "email".`, clip(string(r.Medium), 20))
 		}
-		if r.DelaySeconds < 0 || r.DelaySeconds > MaxDelaySeconds {
-			return klaxon.Errorf(klaxon.EInvalid, "delay_seconds must be between 0 and %d.", MaxDelaySeconds)
+		if r.DelaySeconds < 0 || r.DelaySeconds > paging.MaxDelaySeconds {
+			return klaxon.Errorf(klaxon.EInvalid, "delay_seconds must be between 0 and %d.", paging.MaxDelaySeconds)
 		}
 	}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -275,15 +217,15 @@ func (s *Store) SetNotificationRules(ctx context.Context, userID int64, rules []
 
 // NotificationRules returns a user's rules in the order they fire (by delay,
 // then sms, voice, email), or the defaults when the user has set none.
-func (s *Store) NotificationRules(ctx context.Context, userID int64) ([]NotificationRule, error) {
+func (s *Store) NotificationRules(ctx context.Context, userID int64) ([]paging.NotificationRule, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT medium, delay_seconds FROM notification_rules WHERE user_id = $1
 		ORDER BY delay_seconds, CASE medium WHEN 'sms' THEN 0 WHEN 'voice' THEN 1 ELSE 2 END`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("notification rules: %w", err)
 	}
-	rules, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (NotificationRule, error) {
-		var n NotificationRule
+	rules, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (paging.NotificationRule, error) {
+		var n paging.NotificationRule
 		err := r.Scan(&n.Medium, &n.DelaySeconds)
 		return n, err
 	})
@@ -291,7 +233,7 @@ func (s *Store) NotificationRules(ctx context.Context, userID int64) ([]Notifica
 		return nil, fmt.Errorf("notification rules: %w", err)
 	}
 	if len(rules) == 0 {
-		return DefaultNotificationRules(), nil
+		return paging.DefaultNotificationRules(), nil
 	}
 	return rules, nil
 }
@@ -299,10 +241,10 @@ func (s *Store) NotificationRules(ctx context.Context, userID int64) ([]Notifica
 // Reachability returns a user's verified contact methods (in the order of
 // Contacts) and notification rules (as NotificationRules) in one round trip:
 // what a page step needs to know about each person it reaches.
-func (s *Store) Reachability(ctx context.Context, userID int64) ([]Contact, []NotificationRule, error) {
+func (s *Store) Reachability(ctx context.Context, userID int64) ([]Contact, []paging.NotificationRule, error) {
 	b := &pgx.Batch{}
 	var contacts []Contact
-	var rules []NotificationRule
+	var rules []paging.NotificationRule
 	b.Queue(`
 		SELECT id, user_id, type, address, status, verified_at, created_at
 		FROM contact_methods WHERE user_id = $1 AND status = 'verified'
@@ -317,8 +259,8 @@ func (s *Store) Reachability(ctx context.Context, userID int64) ([]Contact, []No
 		ORDER BY delay_seconds, CASE medium WHEN 'sms' THEN 0 WHEN 'voice' THEN 1 ELSE 2 END`, userID).
 		Query(func(rows pgx.Rows) error {
 			var err error
-			rules, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (NotificationRule, error) {
-				var n NotificationRule
+			rules, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (paging.NotificationRule, error) {
+				var n paging.NotificationRule
 				err := r.Scan(&n.Medium, &n.DelaySeconds)
 				return n, err
 			})
@@ -328,7 +270,7 @@ func (s *Store) Reachability(ctx context.Context, userID int64) ([]Contact, []No
 		return nil, nil, fmt.Errorf("reachability: %w", err)
 	}
 	if len(rules) == 0 {
-		rules = DefaultNotificationRules()
+		rules = paging.DefaultNotificationRules()
 	}
 	return contacts, rules, nil
 }

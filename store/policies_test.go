@@ -7,43 +7,11 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/internal/testenv"
+	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/store"
 )
 
 func fmtInt(n int64) string { return strconv.FormatInt(n, 10) }
-
-func TestParseTarget(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    string
-		wantErr bool
-	}{
-		{"user:alice", "user:alice", false},
-		{"  USER:alice ", "user:alice", false},
-		{"rotation:ops-east", "rotation:ops-east", false},
-		{"policy:db.primary", "policy:db.primary", false},
-		{"alice", "", true},
-		{"user:", "", true},
-		{"team:ops", "", true},
-		{"user:Alice", "", true},
-		{"user:al ice", "", true},
-		{"user:-x", "", true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.in, func(t *testing.T) {
-			got, err := store.ParseTarget(tc.in)
-			if tc.wantErr {
-				if klaxon.ErrorCodeOf(err) != klaxon.EInvalid {
-					t.Fatalf("ParseTarget(%q) = %v, %v; want an EInvalid error", tc.in, got, err)
-				}
-				return
-			}
-			if err != nil || got.String() != tc.want {
-				t.Fatalf("ParseTarget(%q) = %v, %v; want %s", tc.in, got, err, tc.want)
-			}
-		})
-	}
-}
 
 func TestPolicyValidate_RefusesWhatCannotEscalate(t *testing.T) {
 	step := func(delay int, targets ...string) store.PolicyStep {
@@ -129,7 +97,7 @@ func TestNotificationRules_DefaultsUntilSet(t *testing.T) {
 	if err != nil || len(rules) != 3 || rules[0].Medium != klaxon.SMS || rules[1].DelaySeconds != 120 || rules[2].Medium != klaxon.Email {
 		t.Fatalf("defaults: %+v %v", rules, err)
 	}
-	set := []store.NotificationRule{{Medium: klaxon.Email, DelaySeconds: 0}, {Medium: klaxon.Voice, DelaySeconds: 30}, {Medium: klaxon.SMS, DelaySeconds: 0}}
+	set := []paging.NotificationRule{{Medium: klaxon.Email, DelaySeconds: 0}, {Medium: klaxon.Voice, DelaySeconds: 30}, {Medium: klaxon.SMS, DelaySeconds: 0}}
 	if err := db.Store.SetNotificationRules(ctx, u.ID, set); err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +105,7 @@ func TestNotificationRules_DefaultsUntilSet(t *testing.T) {
 	if err != nil || len(rules) != 3 || rules[0].Medium != klaxon.SMS || rules[1].Medium != klaxon.Email || rules[2].Medium != klaxon.Voice {
 		t.Fatalf("after set: %+v %v; want sms@0, email@0, voice@30", rules, err)
 	}
-	if err := db.Store.SetNotificationRules(ctx, u.ID, []store.NotificationRule{{Medium: "pigeon"}}); klaxon.ErrorCodeOf(err) != klaxon.EInvalid {
+	if err := db.Store.SetNotificationRules(ctx, u.ID, []paging.NotificationRule{{Medium: "pigeon"}}); klaxon.ErrorCodeOf(err) != klaxon.EInvalid {
 		t.Errorf("unknown medium: %v", err)
 	}
 }

@@ -1,14 +1,16 @@
 package workflows
 
 import (
+	"context"
 	"strconv"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/klaxonhq/klaxon/activities"
-	"github.com/klaxonhq/klaxon/store"
+	"github.com/klaxonhq/klaxon/paging"
 )
 
 // The alert-resolve surface: a persisted API, like every name in names.go.
@@ -28,6 +30,19 @@ func AlertResolveWorkflowID(taskQueue string, pageID int64) string {
 		return id
 	}
 	return taskQueue + "/" + id
+}
+
+// AlertResolve starts the pending resolution of a monitor's page, or finds
+// it waiting; a resolution that has ended (the page resolved, or the alerts
+// fired again) may start again.
+func (s Starter) AlertResolve(ctx context.Context, in AlertResolveInput) error {
+	_, err := s.start(ctx, startSpec{
+		workflow: WorkflowAlertResolve, id: AlertResolveWorkflowID(s.TaskQueue, in.PageID),
+		conflict: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		reuse:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		attrs:    AlertResolveSearchAttributes(in.PageID),
+	}, in)
+	return err
 }
 
 // AlertResolveSearchAttributes let maintainers find pending resolutions:
@@ -76,14 +91,14 @@ func AlertResolve(ctx workflow.Context, in AlertResolveInput) (AlertResolveResul
 	cancelTimer()
 	if refired {
 		_ = workflow.UpsertTypedSearchAttributes(ctx, SearchStatus.ValueSet("refired"))
-		return AlertResolveResult{Status: store.PageOpen}, nil
+		return AlertResolveResult{Status: paging.StatusOpen}, nil
 	}
 	actx := workflow.WithActivityOptions(ctx, pageUpdateOptions())
-	var res activities.PageActionResult
+	var res paging.ActionResult
 	err := workflow.ExecuteActivity(actx, ActivityPageUpdate, activities.UpdatePageInput{
 		PageID: in.PageID, WorkflowID: PageWorkflowID(workflow.GetInfo(ctx).TaskQueueName, in.PageID),
-		Update: UpdateResolve, Status: store.PageResolved,
-		Action: activities.PageAction{By: in.By, Via: in.By},
+		Update: UpdateResolve, Status: paging.StatusResolved,
+		Action: paging.Action{By: in.By, Via: in.By},
 	}).Get(ctx, &res)
 	if err != nil {
 		return AlertResolveResult{}, err

@@ -41,10 +41,6 @@ type BroadcastResult struct {
 	Failed     int
 }
 
-// BroadcastWorkflowID is the workflow id of the broadcast sent by the text
-// with MessageSid sid.
-func BroadcastWorkflowID(sid string) string { return "broadcast/" + sid }
-
 // Broadcast sends an admin's message to every member of a channel from the
 // channel's number: subscribers get the message, admins a copy marked
 // [BROADCAST]. It plans batches of members by id and runs a few batch child

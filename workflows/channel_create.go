@@ -11,6 +11,7 @@ import (
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/channel"
+	"github.com/klaxonhq/klaxon/redact"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -48,9 +49,6 @@ type ChannelCreateResult struct {
 	// Conflict marks a refusal because the number asked for is taken.
 	Conflict bool `json:"conflict,omitempty"`
 }
-
-// ChannelCreateWorkflowID is the id of the workflow of a channel request.
-func ChannelCreateWorkflowID(requestID string) string { return "channel-create/" + requestID }
 
 // ChannelCreate makes a channel, each step an activity so that a crash
 // midway neither loses the request nor repeats a text (every message id is
@@ -188,7 +186,7 @@ func createChannel(ctx workflow.Context, in ChannelCreateInput, publish func(Cha
 // the error, numbers redacted, to the maintainers on the diagnostics
 // channel.
 func failRequest(ctx workflow.Context, in ChannelCreateInput, st activities.ChannelSettings, err error, publish func(ChannelCreateResult)) {
-	reason := activities.RedactNumbers(rootMessage(err))
+	reason := redact.Text(rootMessage(err))
 	workflow.GetLogger(ctx).Error("channel request failed", "request", in.RequestID, "error", reason)
 	publish(ChannelCreateResult{Outcome: OutcomeFailed, Message: channel.RequestFailedText()})
 	if in.Requester != "" && st.SignupNumber != "" {

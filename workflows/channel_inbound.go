@@ -1,14 +1,12 @@
 package workflows
 
 import (
-	"go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/channel"
-	"github.com/klaxonhq/klaxon/phone"
+	"github.com/klaxonhq/klaxon/redact"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -26,7 +24,7 @@ func channelText(ctx workflow.Context, t InboundText) (handled bool, err error) 
 		return false, nil
 	}
 	if lk.FromOurs {
-		workflow.GetLogger(ctx).Warn("text from one of our own numbers ignored", "channel", lk.Channel.ID, "from", phone.Redact(t.From))
+		workflow.GetLogger(ctx).Warn("text from one of our own numbers ignored", "channel", lk.Channel.ID, "from", redact.Number(t.From))
 		return true, nil
 	}
 	h := &channelTextHandler{ctx: ctx, t: t, ch: lk.Channel, role: channel.Role(lk.Role), st: lk.Settings}
@@ -73,7 +71,7 @@ func (h *channelTextHandler) handle() error {
 	}
 	signup := h.ch.Kind == store.KindSignup
 	cmd := channel.Parse(h.t.Body, channel.Context{Role: h.role, Signup: signup})
-	logger.Info("channel text", "channel", h.ch.ID, "from", phone.Redact(h.t.From), "role", string(h.role), "command", cmd.Kind.String())
+	logger.Info("channel text", "channel", h.ch.ID, "from", redact.Number(h.t.From), "role", string(h.role), "command", cmd.Kind.String())
 	admin := h.role == channel.RoleAdmin
 	switch cmd.Kind {
 	case channel.KindHelp:
@@ -230,7 +228,7 @@ func (h *channelTextHandler) replyToHotline(hid, text string) error {
 // broadcast starts the Broadcast workflow, which outlives this one.
 func (h *channelTextHandler) broadcast(text string) error {
 	in := BroadcastInput{BroadcastID: BroadcastWorkflowID(h.t.SID), ChannelID: h.ch.ID, ChannelPhone: h.ch.Phone, Text: text}
-	return h.startChild(WorkflowBroadcast, in.BroadcastID, in)
+	return startChild(h.ctx, broadcastStart(in), in)
 }
 
 // requestChannel applies the flood limit, then starts ChannelCreate, which
@@ -245,20 +243,6 @@ func (h *channelTextHandler) requestChannel(admins []string) error {
 		h.reply(channel.TooManyRequestsText())
 		return nil
 	}
-	return h.startChild(WorkflowChannelCreate, id, ChannelCreateInput{RequestID: id, Requester: h.t.From, Admins: admins})
-}
-
-// startChild starts a workflow that goes on after this one ends, once: a
-// retried start finds it already started.
-func (h *channelTextHandler) startChild(name, id string, in any) error {
-	cctx := workflow.WithChildOptions(h.ctx, workflow.ChildWorkflowOptions{
-		WorkflowID:            id,
-		ParentClosePolicy:     enums.PARENT_CLOSE_POLICY_ABANDON,
-		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-	})
-	err := workflow.ExecuteChildWorkflow(cctx, name, in).GetChildWorkflowExecution().Get(h.ctx, nil)
-	if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
-		return nil
-	}
-	return err
+	in := ChannelCreateInput{RequestID: id, Requester: h.t.From, Admins: admins}
+	return startChild(h.ctx, channelCreateStart(in), in)
 }

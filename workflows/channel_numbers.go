@@ -8,6 +8,7 @@ import (
 
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/channel"
+	"github.com/klaxonhq/klaxon/redact"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -34,9 +35,6 @@ type ProvisionResult struct {
 	Failed []ProvisionFailure `json:"failed,omitempty"`
 }
 
-// ProvisionWorkflowID is the workflow id of a provisioning request.
-func ProvisionWorkflowID(requestID string) string { return "numbers-provision/" + requestID }
-
 // ProvisionNumbers buys numbers through the provider's available-numbers
 // and incoming-numbers APIs, their SMS webhook pointed at Klaxon, and adds
 // them to the pool as available. Every failure is recorded (a failed number
@@ -53,7 +51,7 @@ func ProvisionNumbers(ctx workflow.Context, in ProvisionInput) (ProvisionResult,
 	var candidates []string
 	err := workflow.ExecuteActivity(pctx, ActivityAvailableNumbers, activities.AvailableNumbersInput{AreaCode: in.AreaCode, Count: in.Count}).Get(ctx, &candidates)
 	if err != nil {
-		report(0, activities.RedactNumbers(rootMessage(err)))
+		report(0, redact.Text(rootMessage(err)))
 		_ = workflow.UpsertTypedSearchAttributes(ctx, SearchStatus.ValueSet("failed"))
 		return res, nil
 	}
@@ -61,7 +59,7 @@ func ProvisionNumbers(ctx workflow.Context, in ProvisionInput) (ProvisionResult,
 		var sid string
 		rec := activities.RecordNumberInput{Phone: n}
 		if err := workflow.ExecuteActivity(pctx, ActivityBuyNumber, n).Get(ctx, &sid); err != nil {
-			rec.Failed, rec.Reason = true, activities.RedactNumbers(rootMessage(err))
+			rec.Failed, rec.Reason = true, redact.Text(rootMessage(err))
 		} else {
 			rec.SID = sid
 		}

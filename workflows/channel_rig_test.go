@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/mock"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
@@ -88,37 +87,7 @@ func (r *channelRig) env() *testsuite.TestWorkflowEnvironment {
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
 	env := suite.NewTestWorkflowEnvironment()
-	act := func(fn any, name string) { env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
-	act(r.delivery.SendFirst, workflows.ActivitySendFirst)
-	act(r.delivery.Send, workflows.ActivitySend)
-	act(r.delivery.Finalize, workflows.ActivityFinalize)
-	c := r.channels
-	act(c.ChannelSettings, workflows.ActivityChannelSettings)
-	act(c.LookupChannel, workflows.ActivityLookupChannel)
-	act(c.ChannelMembers, workflows.ActivityChannelMembers)
-	act(c.JoinChannel, workflows.ActivityJoinChannel)
-	act(c.LeaveChannel, workflows.ActivityLeaveChannel)
-	act(c.SetHotline, workflows.ActivitySetHotline)
-	act(c.HotlineID, workflows.ActivityHotlineID)
-	act(c.HotlineSender, workflows.ActivityHotlineSender)
-	act(c.AdmitChannelRequest, workflows.ActivityAdmitChannelRequest)
-	act(c.PrepareChannelRequest, workflows.ActivityPrepareChannelRequest)
-	act(c.ClaimNumber, workflows.ActivityClaimNumber)
-	act(c.ReleaseNumber, workflows.ActivityReleaseNumber)
-	act(c.CreateChannel, workflows.ActivityCreateChannel)
-	act(c.CountPool, workflows.ActivityCountPool)
-	act(c.SystemChannelAdmins, workflows.ActivitySystemChannelAdmins)
-	act(c.StartBroadcast, workflows.ActivityStartBroadcast)
-	act(c.FinishBroadcast, workflows.ActivityFinishBroadcast)
-	act(c.PlanBroadcast, workflows.ActivityPlanBroadcast)
-	act(c.MembersPage, workflows.ActivityMembersPage)
-	act(c.AvailableNumbers, workflows.ActivityAvailableNumbers)
-	act(c.BuyNumber, workflows.ActivityBuyNumber)
-	act(c.RecordNumber, workflows.ActivityRecordNumber)
-	env.RegisterWorkflowWithOptions(workflows.ChannelCreate, workflowOpts(workflows.WorkflowChannelCreate))
-	env.RegisterWorkflowWithOptions(workflows.Broadcast, workflowOpts(workflows.WorkflowBroadcast))
-	env.RegisterWorkflowWithOptions(workflows.BroadcastBatch, workflowOpts(workflows.WorkflowBroadcastBatch))
-	env.RegisterWorkflowWithOptions(workflows.ProvisionNumbers, workflowOpts(workflows.WorkflowProvisionNumbers))
+	workflows.Register(env, workflows.Deps{Delivery: r.delivery, Channels: r.channels})
 	env.RegisterWorkflowWithOptions(workflows.ChannelTextTest, workflowOpts("ChannelTextTest"))
 	return env
 }

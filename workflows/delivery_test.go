@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
@@ -25,18 +24,18 @@ type fakeDelivery struct {
 }
 
 func (f *fakeDelivery) register(env *testsuite.TestWorkflowEnvironment) {
-	env.RegisterActivityWithOptions(func(ctx context.Context, m klaxon.Message) (klaxon.Receipt, error) {
+	Register(env, Deps{})
+	Override(env, func(ctx context.Context, m klaxon.Message) (klaxon.Receipt, error) {
 		return f.first()
-	}, activity.RegisterOptions{Name: ActivitySendFirst})
-	env.RegisterActivityWithOptions(func(ctx context.Context, m klaxon.Message) (klaxon.Receipt, error) {
+	}, ActivitySendFirst)
+	Override(env, func(ctx context.Context, m klaxon.Message) (klaxon.Receipt, error) {
 		n := f.retries.Add(1)
 		return f.retry(n)
-	}, activity.RegisterOptions{Name: ActivitySend})
-	env.RegisterActivityWithOptions(func(ctx context.Context, in activities.FinalizeInput) error {
+	}, ActivitySend)
+	Override(env, func(ctx context.Context, in activities.FinalizeInput) error {
 		f.finalized = append(f.finalized, in)
 		return nil
-	}, activity.RegisterOptions{Name: ActivityFinalize})
-	env.RegisterWorkflowWithOptions(Message, workflowOpts(WorkflowMessage))
+	}, ActivityFinalize)
 }
 
 func transient(kind string) error {

@@ -13,6 +13,8 @@ type InboundText struct {
 	To         string // E.164: which of our numbers
 	Body       string
 	ReceivedAt time.Time
+	// Brand names Klaxon in what the text starts (a page's emails).
+	Brand string
 }
 
 // InboundKeypress is a key pressed during a call Klaxon placed.

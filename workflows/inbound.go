@@ -11,6 +11,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/code"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -26,10 +27,6 @@ type InboundInput struct {
 type InboundResult struct {
 	Outcome string
 }
-
-// InboundWorkflowID is the workflow id of an inbound event: its dedup key
-// (the MessageSid), unique across databases and Twilio's retries alike.
-func InboundWorkflowID(dedupKey string) string { return "inbound/" + dedupKey }
 
 // How long an inbound event waits for an earlier one of the same sender:
 // woken by a signal when that one is done, re-checking now and then, and
@@ -189,7 +186,7 @@ func routeInbound(ctx workflow.Context, ev activities.LoadInboundResult) (string
 		})
 		return "keypress", nil, err
 	}
-	t := InboundText{EventID: e.ID, SID: e.DedupKey, From: e.From, To: e.To, Body: e.Body, ReceivedAt: e.ReceivedAt}
+	t := InboundText{EventID: e.ID, SID: e.DedupKey, From: e.From, To: e.To, Body: e.Body, ReceivedAt: e.ReceivedAt, Brand: ev.Brand}
 	if ev.FromOwnNumber {
 		// Never answer ourselves: that way lie loops.
 		return "ignored", nil, nil
@@ -201,6 +198,7 @@ func routeInbound(ctx workflow.Context, ev activities.LoadInboundResult) (string
 		}
 	}
 
+	owner := ownerOf(ev)
 	if keyword, optIn, ok := optKeyword(e.Body); ok {
 		if err := workflow.ExecuteLocalActivity(lctx, ActivityMirrorOptOut, activities.OptOutInput{
 			Number: e.From, Sender: e.To, Keyword: keyword, OptIn: optIn,
@@ -213,58 +211,84 @@ func routeInbound(ctx workflow.Context, ev activities.LoadInboundResult) (string
 			outcome = "opt-in"
 			confirm = fmt.Sprintf("You are resubscribed to %s texts from this number. Reply STOP to unsubscribe.", ev.Brand)
 		}
-		if ev.ToPaging {
-			return outcome, reply(confirm, true), nil
+		if owner == activities.OwnerChannel || owner == ownerUnresolved {
+			// A channel treats STOP as leaving it and sends its own answer.
+			handled, err := channelText(ctx, t)
+			if err != nil {
+				return "failed", nil, err
+			}
+			if handled {
+				return outcome, nil, nil
+			}
 		}
-		// A channel treats STOP as leaving it and sends its own answer.
+		return outcome, reply(confirm, true), nil
+	}
+
+	// Route the text to whoever owns the number it reached.
+	switch owner {
+	case activities.OwnerPaging:
+		return pagingRoute(ctx, lctx, t, reply)
+	case activities.OwnerChannel, ownerUnresolved:
 		handled, err := channelText(ctx, t)
 		if err != nil {
 			return "failed", nil, err
 		}
 		if handled {
-			return outcome, nil, nil
+			return "channel", nil, nil
 		}
-		return outcome, reply(confirm, true), nil
 	}
+	return nobodyRoute(ctx, lctx, ev, reply)
+}
 
-	if ev.ToPaging {
-		if code, ok := activities.NormalizeCode(e.Body); ok {
-			var challengeID string
-			if err := workflow.ExecuteLocalActivity(lctx, ActivityFindCodeReply, activities.CodeReplyQuery{
-				Number: e.From, Code: code,
-			}).Get(ctx, &challengeID); err != nil {
-				return "failed", nil, fmt.Errorf("find code reply: %w", err)
-			}
-			if challengeID != "" {
-				err := workflow.SignalExternalWorkflow(ctx, challengeID, "", SignalCodeReply, CodeReply{
-					Code: code, From: e.From, EventID: e.ID,
-				}).Get(ctx, nil)
-				if err == nil {
-					return "code-reply", nil, nil
-				}
-				// The verification ended meanwhile: the text is the
-				// paging feature's, like any other.
-				workflow.GetLogger(ctx).Info("code reply found no verification", "event", e.ID, "error", err)
-			}
-		}
-		answer, err := pagingText(ctx, t)
-		if err != nil {
-			return "failed", nil, err
-		}
-		if strings.TrimSpace(answer) == "" {
-			return "paging", nil, nil
-		}
-		return "paging", reply(answer, false), nil
+// ownerUnresolved is the owner of a text loaded before LoadInbound named
+// owners (a recorded history): any number but the paging number may be a
+// channel's, and channelText finds out.
+const ownerUnresolved activities.NumberOwner = ""
+
+// ownerOf is who owns the number ev reached.
+func ownerOf(ev activities.LoadInboundResult) activities.NumberOwner {
+	if ev.Owner == ownerUnresolved && ev.ToPaging {
+		return activities.OwnerPaging
 	}
+	return ev.Owner
+}
 
-	handled, err := channelText(ctx, t)
+// pagingRoute handles a text to the paging number: a code texted back to
+// a verification, else a reply or command for paging.
+func pagingRoute(ctx, lctx workflow.Context, t InboundText, reply func(string, bool) *klaxon.Message) (string, *klaxon.Message, error) {
+	if code, ok := code.Normalize(t.Body); ok {
+		var challengeID string
+		if err := workflow.ExecuteLocalActivity(lctx, ActivityFindCodeReply, activities.CodeReplyQuery{
+			Number: t.From, Code: code,
+		}).Get(ctx, &challengeID); err != nil {
+			return "failed", nil, fmt.Errorf("find code reply: %w", err)
+		}
+		if challengeID != "" {
+			err := workflow.SignalExternalWorkflow(ctx, challengeID, "", SignalCodeReply, CodeReply{
+				Code: code, From: t.From, EventID: t.EventID,
+			}).Get(ctx, nil)
+			if err == nil {
+				return "code-reply", nil, nil
+			}
+			// The verification ended meanwhile: the text is the
+			// paging feature's, like any other.
+			workflow.GetLogger(ctx).Info("code reply found no verification", "event", t.EventID, "error", err)
+		}
+	}
+	answer, err := pagingText(ctx, t)
 	if err != nil {
 		return "failed", nil, err
 	}
-	if handled {
-		return "channel", nil, nil
+	if strings.TrimSpace(answer) == "" {
+		return "paging", nil, nil
 	}
-	// A number that belongs to nothing: one polite reply an hour at most.
+	return "paging", reply(answer, false), nil
+}
+
+// nobodyRoute answers a text to a number that belongs to nothing: one
+// polite reply an hour at most.
+func nobodyRoute(ctx, lctx workflow.Context, ev activities.LoadInboundResult, reply func(string, bool) *klaxon.Message) (string, *klaxon.Message, error) {
+	e := ev.Event
 	var ok bool
 	if err := workflow.ExecuteLocalActivity(lctx, ActivityClaimReply, activities.ClaimReplyInput{
 		From: e.From, To: e.To, Every: politeReplyEvery,

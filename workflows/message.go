@@ -29,10 +29,6 @@ type MessageState struct {
 	Error      string `json:"error,omitempty"`
 }
 
-// MessageWorkflowID is the workflow id of a standalone message: its natural
-// key, so a repeated start finds the running delivery.
-func MessageWorkflowID(messageID string) string { return "message/" + messageID }
-
 // Message delivers one message through the pipeline. It fails when the
 // delivery fails for good, so the Temporal UI shows failed deliveries as
 // failed workflows; its KlaxonStatus search attribute says why.

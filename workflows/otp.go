@@ -18,9 +18,6 @@ type OTPResult struct {
 	Status string
 }
 
-// OTPWorkflowID is the workflow id of a login code.
-func OTPWorkflowID(otpID string) string { return "otp/" + otpID }
-
 // OTP sends one login code by SMS and waits for UpdateVerify checks until
 // the code is used, expires or runs out of tries. It is the verification
 // wait loop, with a single-use code: once it has been accepted, every later

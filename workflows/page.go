@@ -13,6 +13,8 @@ import (
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/integration"
+	"github.com/klaxonhq/klaxon/paging"
+	"github.com/klaxonhq/klaxon/redact"
 	"github.com/klaxonhq/klaxon/sms"
 	"github.com/klaxonhq/klaxon/store"
 )
@@ -24,9 +26,9 @@ type PageInput struct {
 	Target  string
 	Summary string
 	Details string
-	// Mode is store.ModeEscalate (the default) or store.ModeBlast.
+	// Mode is paging.ModeEscalate (the default) or paging.ModeBlast.
 	Mode string
-	// Urgency is store.UrgencyHigh (the default) or store.UrgencyLow: one
+	// Urgency is paging.UrgencyHigh (the default) or paging.UrgencyLow: one
 	// text per person, never a call.
 	Urgency string
 	// EscalateAfterSeconds, when not zero, is the wait before each next
@@ -85,32 +87,6 @@ type PageDelivery struct {
 	AnsweredBy string
 }
 
-// PageWorkflowID is the workflow id of a page: "page/<id>" for the
-// deployment on the default task queue. Page ids come from one database's
-// sequence, so another deployment sharing the Temporal namespace (its own
-// KLAXON_TASK_QUEUE, as tests do), or a database restored from a backup,
-// would reuse them: a deployment on another task queue prefixes its page
-// workflow ids with the queue's name.
-func PageWorkflowID(taskQueue string, pageID int64) string {
-	id := "page/" + strconv.FormatInt(pageID, 10)
-	if taskQueue == "" || taskQueue == DefaultTaskQueue {
-		return id
-	}
-	return taskQueue + "/" + id
-}
-
-// PageSearchAttributes are the search attributes a page workflow starts
-// with: `temporal workflow list --query 'KlaxonPageStatus="open"'` finds
-// every page still waiting for someone.
-func PageSearchAttributes(in PageInput) temporal.SearchAttributes {
-	return temporal.NewSearchAttributes(
-		SearchKind.ValueSet("page"),
-		SearchPageID.ValueSet(strconv.FormatInt(in.PageID, 10)),
-		SearchPageStatus.ValueSet(store.PageOpen),
-		SearchTarget.ValueSet(in.Target),
-	)
-}
-
 // Escalation defaults.
 const (
 	// defaultStepWait is how long a user or rotation target waits after a
@@ -137,17 +113,17 @@ const (
 // acknowledged page waits for its resolution; resolution ends the workflow.
 func Page(ctx workflow.Context, in PageInput) (PageResult, error) {
 	if in.Mode == "" {
-		in.Mode = store.ModeEscalate
+		in.Mode = paging.ModeEscalate
 	}
 	if in.Urgency == "" {
-		in.Urgency = store.UrgencyHigh
+		in.Urgency = paging.UrgencyHigh
 	}
 	if in.Brand == "" {
 		in.Brand = "Klaxon"
 	}
 	p := &pager{
 		in:      in,
-		state:   PageState{PageID: in.PageID, Status: store.PageOpen, Notifications: []NotificationState{}},
+		state:   PageState{PageID: in.PageID, Status: paging.StatusOpen, Notifications: []NotificationState{}},
 		notices: map[string]*notice{},
 		active:  map[int64]*chain{},
 	}
@@ -161,12 +137,12 @@ func Page(ctx workflow.Context, in PageInput) (PageResult, error) {
 		// pages with their search attributes.
 		_ = workflow.UpsertTypedSearchAttributes(ctx,
 			SearchKind.ValueSet("page"), SearchPageID.ValueSet(strconv.FormatInt(in.PageID, 10)),
-			SearchPageStatus.ValueSet(store.PageOpen), SearchTarget.ValueSet(in.Target))
+			SearchPageStatus.ValueSet(paging.StatusOpen), SearchTarget.ValueSet(in.Target))
 	}
 
 	p.announce(ctx, integration.EventOpened)
 	workflow.Go(nctx, p.escalate)
-	if err := workflow.Await(ctx, func() bool { return p.state.Status == store.PageResolved }); err != nil {
+	if err := workflow.Await(ctx, func() bool { return p.state.Status == paging.StatusResolved }); err != nil {
 		return p.result(), fmt.Errorf("page %d: %w", in.PageID, err)
 	}
 	p.cancel()
@@ -280,8 +256,8 @@ func (p *pager) register(ctx workflow.Context) error {
 
 // refusal is a validator's answer to an update that would change nothing.
 func (p *pager) refusal(kind, what string) error {
-	res := activities.PageActionResult{PageID: p.in.PageID, Status: p.state.Status, By: p.state.AckedBy}
-	if p.state.Status == store.PageResolved {
+	res := paging.ActionResult{PageID: p.in.PageID, Status: p.state.Status, By: p.state.AckedBy}
+	if p.state.Status == paging.StatusResolved {
 		res.By = p.state.ResolvedBy
 	}
 	msg := fmt.Sprintf("page %d was already %s", p.in.PageID, what)
@@ -293,41 +269,41 @@ func (p *pager) refusal(kind, what string) error {
 	})
 }
 
-func (p *pager) validateAck(activities.PageAction) error {
+func (p *pager) validateAck(paging.Action) error {
 	switch p.state.Status {
-	case store.PageAcked:
-		return p.refusal(activities.ErrTypePageAcked, "acknowledged")
-	case store.PageResolved:
-		return p.refusal(activities.ErrTypePageResolved, "resolved")
+	case paging.StatusAcked:
+		return p.refusal(paging.ErrTypeAcked, "acknowledged")
+	case paging.StatusResolved:
+		return p.refusal(paging.ErrTypeResolved, "resolved")
 	}
 	return nil
 }
 
-func (p *pager) validateResolve(activities.PageAction) error {
-	if p.state.Status == store.PageResolved {
-		return p.refusal(activities.ErrTypePageResolved, "resolved")
+func (p *pager) validateResolve(paging.Action) error {
+	if p.state.Status == paging.StatusResolved {
+		return p.refusal(paging.ErrTypeResolved, "resolved")
 	}
 	return nil
 }
 
 // ack acknowledges the page: every pending notification stops now, then the
 // record follows.
-func (p *pager) ack(ctx workflow.Context, a activities.PageAction) (activities.PageActionResult, error) {
+func (p *pager) ack(ctx workflow.Context, a paging.Action) (paging.ActionResult, error) {
 	by := actor(a)
-	p.state.Status, p.state.AckedBy = store.PageAcked, by
+	p.state.Status, p.state.AckedBy = paging.StatusAcked, by
 	p.stop(ctx, a.CallSID)
-	return p.settle(ctx, store.PageAcked, by, a.Via)
+	return p.settle(ctx, paging.StatusAcked, by, a.Via)
 }
 
 // resolve resolves the page (acknowledging it if it was open) and ends it.
-func (p *pager) resolve(ctx workflow.Context, a activities.PageAction) (activities.PageActionResult, error) {
+func (p *pager) resolve(ctx workflow.Context, a paging.Action) (paging.ActionResult, error) {
 	by := actor(a)
-	p.state.Status, p.state.ResolvedBy = store.PageResolved, by
+	p.state.Status, p.state.ResolvedBy = paging.StatusResolved, by
 	p.stop(ctx, a.CallSID)
-	return p.settle(ctx, store.PageResolved, by, a.Via)
+	return p.settle(ctx, paging.StatusResolved, by, a.Via)
 }
 
-func actor(a activities.PageAction) string {
+func actor(a paging.Action) string {
 	if by := strings.TrimSpace(a.By); by != "" {
 		return by
 	}
@@ -339,17 +315,17 @@ func actor(a activities.PageAction) string {
 
 // settle records an acknowledgement or resolution. It retries until the
 // record is written: the answer to the update says it is durable.
-func (p *pager) settle(ctx workflow.Context, status, by, via string) (activities.PageActionResult, error) {
+func (p *pager) settle(ctx workflow.Context, status, by, via string) (paging.ActionResult, error) {
 	_ = workflow.UpsertTypedSearchAttributes(ctx, SearchPageStatus.ValueSet(status))
 	lctx := workflow.WithLocalActivityOptions(ctx, untilWrittenOptions())
 	var pg store.Page
 	err := workflow.ExecuteLocalActivity(lctx, ActivityPageSetStatus,
 		activities.PageStatusInput{PageID: p.in.PageID, Status: status, By: by, Via: via}).Get(ctx, &pg)
 	if err != nil {
-		return activities.PageActionResult{}, fmt.Errorf("record page %s: %w", status, err)
+		return paging.ActionResult{}, fmt.Errorf("record page %s: %w", status, err)
 	}
 	p.announce(ctx, status)
-	return activities.PageActionResult{PageID: p.in.PageID, Status: status, By: by, Changed: true}, nil
+	return paging.ActionResult{PageID: p.in.PageID, Status: status, By: by, Changed: true}, nil
 }
 
 // stop cancels every notification not yet handed to a provider — timers,
@@ -429,7 +405,7 @@ func (p *pager) escalate(ctx workflow.Context) {
 				p.record(dctx, activities.PageEventInput{PageID: p.in.PageID, Events: p.takeStepEvents()})
 			}
 			n++
-			if p.in.Urgency == store.UrgencyLow {
+			if p.in.Urgency == paging.UrgencyLow {
 				p.finish(ctx)
 				return
 			}
@@ -474,7 +450,7 @@ func (p *pager) finish(ctx workflow.Context) {
 	}
 	p.state.Exhausted = true
 	detail := "every step has fired and nobody has acknowledged; the page stays open"
-	if p.in.Urgency == store.UrgencyLow {
+	if p.in.Urgency == paging.UrgencyLow {
 		detail = "low urgency: one notification per person, no escalation; the page stays open"
 	}
 	p.record(ctx, activities.PageEventInput{PageID: p.in.PageID, Events: []store.PageEvent{{
@@ -485,12 +461,12 @@ func (p *pager) finish(ctx workflow.Context) {
 // plan returns the page's steps and how often they repeat. A user or
 // rotation target is one step, repeated twice; a policy is loaded now.
 func (p *pager) plan(ctx workflow.Context) ([]step, int, bool) {
-	t, err := store.ParseTarget(p.in.Target)
+	t, err := paging.ParseTarget(p.in.Target)
 	if err != nil {
 		p.skip(ctx, "plan", p.in.Target, klaxon.ErrorMessageOf(err))
 		return nil, 0, false
 	}
-	if t.Kind != store.TargetPolicy {
+	if t.Kind != paging.TargetPolicy {
 		return []step{{targets: []string{t.String()}}}, implicitRepeats, true
 	}
 	lctx := workflow.WithLocalActivityOptions(ctx, untilWrittenOptions())
@@ -549,13 +525,13 @@ func (p *pager) startChains(ctx workflow.Context, n int, plan activities.StepPla
 				id := fmt.Sprintf("page/%d/%d/%d/%s", p.in.PageID, n, seq, contact.Medium)
 				seq++
 				nt := &notice{msg: p.message(id, person, contact, code), chain: c, group: gi, idx: len(p.state.Notifications)}
-				if contact.Medium == klaxon.SMS {
+				if contact.Medium.TakesReplies() {
 					nt.phone = contact.Address
 				}
 				p.notices[id] = nt
 				p.state.Notifications = append(p.state.Notifications, NotificationState{
 					MessageID: id, User: person.Handle, Medium: contact.Medium,
-					Contact: activities.RedactContact(contact.Medium, contact.Address),
+					Contact: redact.Address(contact.Address),
 					Due:     now.Add(g.offset), Status: "scheduled",
 				})
 				grp.notices = append(grp.notices, nt)
@@ -668,7 +644,7 @@ func (p *pager) onDelivery(d PageDelivery) {
 	if nt.machine {
 		answeredBy = "machine"
 	}
-	if activities.NotReached(d.Status, answeredBy) && !nt.failed && !p.stopped {
+	if paging.NotReached(d.Status, answeredBy) && !nt.failed && !p.stopped {
 		p.failed(nt)
 	}
 }
@@ -706,9 +682,9 @@ func planChain(person activities.StepPerson, mode, urgency string, every time.Du
 		return out
 	}
 	switch {
-	case mode == store.ModeBlast:
+	case mode == paging.ModeBlast:
 		return []plannedGroup{{contacts: person.Contacts}}
-	case urgency == store.UrgencyLow:
+	case urgency == paging.UrgencyLow:
 		for _, m := range []klaxon.Medium{klaxon.SMS, klaxon.Email} {
 			if cs := byMedium(m); len(cs) > 0 {
 				return []plannedGroup{{contacts: cs[:1]}}
@@ -716,7 +692,7 @@ func planChain(person activities.StepPerson, mode, urgency string, every time.Du
 		}
 		return nil
 	}
-	build := func(rules []store.NotificationRule) []plannedGroup {
+	build := func(rules []paging.NotificationRule) []plannedGroup {
 		var groups []plannedGroup
 		for _, r := range rules {
 			cs := byMedium(r.Medium)
@@ -734,7 +710,7 @@ func planChain(person activities.StepPerson, mode, urgency string, every time.Du
 	}
 	groups := build(person.Rules)
 	if len(groups) == 0 {
-		groups = build(store.DefaultNotificationRules())
+		groups = build(paging.DefaultNotificationRules())
 	}
 	if every > 0 {
 		for i := range groups {
@@ -784,7 +760,7 @@ func allDead(chains []*chain) bool {
 // replyCode is the reply code a person's texts name: their first phone's.
 func replyCode(person activities.StepPerson) int {
 	for _, c := range person.Contacts {
-		if c.Medium == klaxon.SMS && c.Code > 0 {
+		if c.Medium.TakesReplies() && c.Code > 0 {
 			return c.Code
 		}
 	}

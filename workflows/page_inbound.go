@@ -7,12 +7,12 @@ import (
 	"strings"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -132,36 +132,36 @@ func pageReply(ctx workflow.Context, t InboundText, cmd pageCommand) (string, er
 		return pageErrorReply(ctx, t, fmt.Sprintf(
 			"Sorry, this number is not a verified contact of anyone page %d went to, so it cannot answer that page.", rt.Code))
 	}
-	if rt.Status == store.PageResolved {
+	if rt.Status == paging.StatusResolved {
 		return fmt.Sprintf("Page %d (%s) is already resolved%s.", rt.Code, clip(oneLine(rt.Summary), 60), byWhom(rt.Settled, rt.By)), nil
 	}
 	if cmd.kind == cmdCall {
 		return pageCallBack(ctx, t, rt)
 	}
-	if cmd.kind == cmdAck && rt.Status == store.PageAcked {
+	if cmd.kind == cmdAck && rt.Status == paging.StatusAcked {
 		return fmt.Sprintf("Page %d was already acknowledged%s. Reply %dc to resolve it.", rt.Code, byWhom(rt.Settled, rt.By), rt.Code), nil
 	}
 	in := activities.UpdatePageInput{
 		PageID: rt.PageID, WorkflowID: PageWorkflowID(workflow.GetInfo(ctx).TaskQueueName, rt.PageID),
-		Update: UpdateAck, Status: store.PageAcked,
-		Action: activities.PageAction{By: rt.By, Via: "sms"},
+		Update: UpdateAck, Status: paging.StatusAcked,
+		Action: paging.Action{By: rt.By, Via: "sms"},
 	}
 	if cmd.kind == cmdResolve {
-		in.Update, in.Status = UpdateResolve, store.PageResolved
+		in.Update, in.Status = UpdateResolve, paging.StatusResolved
 	}
 	actx := workflow.WithActivityOptions(ctx, pageUpdateOptions())
-	var res activities.PageActionResult
+	var res paging.ActionResult
 	if err := workflow.ExecuteActivity(actx, ActivityPageUpdate, in).Get(ctx, &res); err != nil {
 		workflow.GetLogger(ctx).Error("update page from a reply", "page", rt.PageID, "error", err)
 		return fmt.Sprintf("Sorry, page %d could not be updated just now; please try again in a minute.", rt.Code), nil
 	}
 	summary := clip(oneLine(rt.Summary), 60)
 	switch {
-	case res.Changed && res.Status == store.PageAcked:
+	case res.Changed && res.Status == paging.StatusAcked:
 		return fmt.Sprintf("Acknowledged page %d: %s Reply %dc to resolve it.", rt.Code, sentence(summary), rt.Code), nil
 	case res.Changed:
 		return fmt.Sprintf("Resolved page %d: %s", rt.Code, sentence(summary)), nil
-	case res.Status == store.PageResolved:
+	case res.Status == paging.StatusResolved:
 		return fmt.Sprintf("Page %d (%s) is already resolved%s.", rt.Code, summary, byWhom(res.By, rt.By)), nil
 	default:
 		return fmt.Sprintf("Page %d was already acknowledged%s. Reply %dc to resolve it.", rt.Code, byWhom(res.By, rt.By), rt.Code), nil
@@ -237,25 +237,14 @@ func pageRequest(ctx workflow.Context, t InboundText, cmd pageCommand) (string, 
 		return pageErrorReply(ctx, t, rp.Refusal)
 	}
 	pg := rp.Page
-	if pg.Status == store.PageOpen {
-		in := PageInput{
-			PageID: pg.ID, Target: pg.Target, Summary: pg.Summary, Mode: pg.Mode, Urgency: pg.Urgency,
-			EscalateAfterSeconds: pg.EscalateAfterSeconds, RequestedBy: pg.RequestedBy,
-		}
-		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-			WorkflowID:            PageWorkflowID(workflow.GetInfo(ctx).TaskQueueName, pg.ID),
-			ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
-			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-			TypedSearchAttributes: PageSearchAttributes(in),
-		})
-		var exec workflow.Execution
-		err := workflow.ExecuteChildWorkflow(cctx, WorkflowPage, in).GetChildWorkflowExecution().Get(ctx, &exec)
-		if err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+	if pg.Status == paging.StatusOpen {
+		in := NewPageInput(pg, t.Brand)
+		if err := startChild(ctx, pageStartSpec(workflow.GetInfo(ctx).TaskQueueName, in), in); err != nil {
 			workflow.GetLogger(ctx).Error("start a page from a text", "page", pg.ID, "error", err)
 			return "Sorry, the page could not be started just now; please try again in a minute.", nil
 		}
 	}
-	handle := strings.TrimPrefix(pg.Target, store.TargetUser+":")
+	handle := strings.TrimPrefix(pg.Target, paging.TargetUser+":")
 	return fmt.Sprintf("Paging %s now on every channel (page %d).", handle, pg.ID), nil
 }
 
@@ -292,8 +281,8 @@ func pageKeypress(ctx workflow.Context, k InboundKeypress) error {
 	}
 	actx := workflow.WithActivityOptions(ctx, pageUpdateOptions())
 	err := workflow.ExecuteActivity(actx, ActivityPageUpdate, activities.UpdatePageInput{
-		PageID: cp.PageID, WorkflowID: PageWorkflowID(workflow.GetInfo(ctx).TaskQueueName, cp.PageID), Update: UpdateAck, Status: store.PageAcked,
-		Action: activities.PageAction{By: cp.By, Via: "call", CallSID: k.CallSID},
+		PageID: cp.PageID, WorkflowID: PageWorkflowID(workflow.GetInfo(ctx).TaskQueueName, cp.PageID), Update: UpdateAck, Status: paging.StatusAcked,
+		Action: paging.Action{By: cp.By, Via: "call", CallSID: k.CallSID},
 	}).Get(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("page keypress: %w", err)

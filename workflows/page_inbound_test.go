@@ -6,10 +6,10 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -89,7 +89,7 @@ func FuzzParsePageCommand(f *testing.F) {
 			if cmd.handle == "" || strings.TrimSpace(cmd.message) == "" {
 				t.Fatalf("get-now without a handle or message: %+v from %q", cmd, body)
 			}
-			if _, err := store.ParseTarget("user:" + cmd.handle); err != nil {
+			if _, err := paging.ParseTarget("user:" + cmd.handle); err != nil {
 				t.Fatalf("handle %q is not a valid name: %v", cmd.handle, err)
 			}
 			if utf8.ValidString(body) && !utf8.ValidString(cmd.message) {
@@ -103,7 +103,7 @@ func FuzzParsePageCommand(f *testing.F) {
 // fakes of the paging activities.
 type inboundRig struct {
 	target   activities.ReplyTarget
-	update   activities.PageActionResult
+	update   paging.ActionResult
 	request  activities.RequestedPage
 	allowErr bool
 
@@ -115,11 +115,12 @@ type inboundRig struct {
 func (ir *inboundRig) run(t *testing.T, fn func(workflow.Context) (string, error)) string {
 	t.Helper()
 	env := newTestEnv()
-	reg := func(f any, name string) { env.RegisterActivityWithOptions(f, activity.RegisterOptions{Name: name}) }
+	Register(env, Deps{})
+	reg := func(f any, name string) { Override(env, f, name) }
 	reg(func(_ context.Context, in activities.ReplyInput) (activities.ReplyTarget, error) {
 		return ir.target, nil
 	}, ActivityPageFindReplyTarget)
-	reg(func(_ context.Context, in activities.UpdatePageInput) (activities.PageActionResult, error) {
+	reg(func(_ context.Context, in activities.UpdatePageInput) (paging.ActionResult, error) {
 		ir.updates = append(ir.updates, in)
 		return ir.update, nil
 	}, ActivityPageUpdate)
@@ -136,10 +137,10 @@ func (ir *inboundRig) run(t *testing.T, fn func(workflow.Context) (string, error
 		}
 		return activities.CallPage{}, nil
 	}, ActivityPageFindCall)
-	env.RegisterWorkflowWithOptions(func(ctx workflow.Context, in PageInput) (PageResult, error) {
+	OverrideWorkflow(env, func(ctx workflow.Context, in PageInput) (PageResult, error) {
 		ir.started = append(ir.started, in)
 		return PageResult{}, nil
-	}, workflowOpts(WorkflowPage))
+	}, WorkflowPage)
 	env.RegisterWorkflowWithOptions(fn, workflowOpts("PagingTextTest"))
 	env.ExecuteWorkflow("PagingTextTest")
 	var reply string
@@ -156,41 +157,41 @@ func text(body string) func(workflow.Context) (string, error) {
 }
 
 func TestPagingText_AnswersEveryReply(t *testing.T) {
-	open := activities.ReplyTarget{PageID: 7, Code: 3, Summary: "derp is broken", Status: store.PageOpen, By: "alice"}
+	open := activities.ReplyTarget{PageID: 7, Code: 3, Summary: "derp is broken", Status: paging.StatusOpen, By: "alice"}
 	acked := open
-	acked.Status, acked.Settled = store.PageAcked, "bob"
+	acked.Status, acked.Settled = paging.StatusAcked, "bob"
 	resolved := open
-	resolved.Status, resolved.Settled = store.PageResolved, "bob"
+	resolved.Status, resolved.Settled = paging.StatusResolved, "bob"
 	tests := []struct {
 		name       string
 		body       string
 		target     activities.ReplyTarget
-		update     activities.PageActionResult
+		update     paging.ActionResult
 		allowErr   bool
 		want       string
 		wantUpdate string
 	}{
-		{"ack by code", "3a", open, activities.PageActionResult{Status: store.PageAcked, By: "alice", Changed: true}, false,
+		{"ack by code", "3a", open, paging.ActionResult{Status: paging.StatusAcked, By: "alice", Changed: true}, false,
 			"Acknowledged page 3: derp is broken. Reply 3c to resolve it.", UpdateAck},
-		{"resolve by code", "close 3", open, activities.PageActionResult{Status: store.PageResolved, By: "alice", Changed: true}, false,
+		{"resolve by code", "close 3", open, paging.ActionResult{Status: paging.StatusResolved, By: "alice", Changed: true}, false,
 			"Resolved page 3: derp is broken.", UpdateResolve},
-		{"resolve an acked page", "3c", acked, activities.PageActionResult{Status: store.PageResolved, By: "alice", Changed: true}, false,
+		{"resolve an acked page", "3c", acked, paging.ActionResult{Status: paging.StatusResolved, By: "alice", Changed: true}, false,
 			"Resolved page 3: derp is broken.", UpdateResolve},
-		{"ack raced by someone else", "ack", open, activities.PageActionResult{Status: store.PageAcked, By: "bob"}, false,
+		{"ack raced by someone else", "ack", open, paging.ActionResult{Status: paging.StatusAcked, By: "bob"}, false,
 			"Page 3 was already acknowledged by bob. Reply 3c to resolve it.", UpdateAck},
-		{"ack an acked page", "3a", acked, activities.PageActionResult{}, false,
+		{"ack an acked page", "3a", acked, paging.ActionResult{}, false,
 			"Page 3 was already acknowledged by bob. Reply 3c to resolve it.", ""},
-		{"late ack after resolve", "3a", resolved, activities.PageActionResult{}, false,
+		{"late ack after resolve", "3a", resolved, paging.ActionResult{}, false,
 			"Page 3 (derp is broken) is already resolved by bob.", ""},
-		{"no open pages", "a", activities.ReplyTarget{Refusal: "nopage"}, activities.PageActionResult{}, true,
+		{"no open pages", "a", activities.ReplyTarget{Refusal: "nopage"}, paging.ActionResult{}, true,
 			"You have no open pages.", ""},
-		{"unknown code lists the open ones", "9a", activities.ReplyTarget{Code: 9, Refusal: "nopage", OpenCodes: []int{3, 5}}, activities.PageActionResult{}, true,
+		{"unknown code lists the open ones", "9a", activities.ReplyTarget{Code: 9, Refusal: "nopage", OpenCodes: []int{3, 5}}, paging.ActionResult{}, true,
 			"There is no page 9 for this number. Your open pages are 3, 5.", ""},
-		{"stranger refused politely", "3a", activities.ReplyTarget{PageID: 7, Code: 3, Refusal: "stranger"}, activities.PageActionResult{}, true,
+		{"stranger refused politely", "3a", activities.ReplyTarget{PageID: 7, Code: 3, Refusal: "stranger"}, paging.ActionResult{}, true,
 			"Sorry, this number is not a verified contact of anyone page 3 went to, so it cannot answer that page.", ""},
-		{"gibberish gets help", "what is going on", open, activities.PageActionResult{}, true,
+		{"gibberish gets help", "what is going on", open, paging.ActionResult{}, true,
 			"Sorry, I did not understand that. " + pageHelp, ""},
-		{"gibberish past the limit gets silence", "what is going on", open, activities.PageActionResult{}, false, "", ""},
+		{"gibberish past the limit gets silence", "what is going on", open, paging.ActionResult{}, false, "", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -217,14 +218,14 @@ func TestPagingText_AnswersEveryReply(t *testing.T) {
 
 func TestPagingText_GetNowStartsABlastPage(t *testing.T) {
 	ir := &inboundRig{request: activities.RequestedPage{Created: true, Requester: "alincoln", Page: store.Page{
-		ID: 12, Target: "user:alice", Summary: "derp is broken", Mode: store.ModeBlast, Urgency: store.UrgencyHigh,
-		RequestedBy: "alincoln", Status: store.PageOpen,
+		ID: 12, Target: "user:alice", Summary: "derp is broken", Mode: paging.ModeBlast, Urgency: paging.UrgencyHigh,
+		RequestedBy: "alincoln", Status: paging.StatusOpen,
 	}}}
 	got := ir.run(t, text("get alice now: derp is broken"))
 	if got != "Paging alice now on every channel (page 12)." {
 		t.Errorf("reply = %q", got)
 	}
-	if len(ir.started) != 1 || ir.started[0].PageID != 12 || ir.started[0].Mode != store.ModeBlast || ir.started[0].RequestedBy != "alincoln" {
+	if len(ir.started) != 1 || ir.started[0].PageID != 12 || ir.started[0].Mode != paging.ModeBlast || ir.started[0].RequestedBy != "alincoln" {
 		t.Errorf("started = %+v", ir.started)
 	}
 }
@@ -250,7 +251,7 @@ func TestPageKeypress_OneAcknowledgesTheCallsPage(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ir := &inboundRig{update: activities.PageActionResult{Status: store.PageAcked, Changed: true}}
+			ir := &inboundRig{update: paging.ActionResult{Status: paging.StatusAcked, Changed: true}}
 			ir.run(t, func(ctx workflow.Context) (string, error) {
 				return "", pageKeypress(ctx, InboundKeypress{EventID: 5, CallSID: "CA1", Digits: tc.digits, MessageID: tc.message})
 			})

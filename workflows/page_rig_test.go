@@ -10,12 +10,12 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -76,9 +76,8 @@ func newPageRig(t testing.TB) *pageRig {
 		begun: map[string]bool{}, canceled: map[string]bool{}, settledAt: -1,
 	}
 	r.env.SetStartTime(pageStart)
-	r.env.RegisterWorkflowWithOptions(Page, workflowOpts(WorkflowPage))
-	r.env.RegisterWorkflowWithOptions(PageFYI, workflowOpts(WorkflowPageFYI))
-	reg := func(fn any, name string) { r.env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
+	Register(r.env, Deps{})
+	reg := func(fn any, name string) { Override(r.env, fn, name) }
 	reg(r.sendFirst, ActivitySendFirst)
 	reg(r.sendQueued, ActivitySend)
 	reg(func(_ context.Context, in activities.FinalizeInput) error {
@@ -131,10 +130,10 @@ func (r *pageRig) queueWait() time.Duration {
 
 // person adds a person reachable through target with the given contacts
 // ("sms:+1555...", "voice:+1555...", "email:a@b") and rules.
-func (r *pageRig) person(target, handle string, id int64, contacts []string, rules ...store.NotificationRule) {
+func (r *pageRig) person(target, handle string, id int64, contacts []string, rules ...paging.NotificationRule) {
 	p := activities.StepPerson{UserID: id, Handle: handle, Rules: rules}
 	if len(rules) == 0 {
-		p.Rules = store.DefaultNotificationRules()
+		p.Rules = paging.DefaultNotificationRules()
 	}
 	for i, c := range contacts {
 		m, addr, _ := strings.Cut(c, ":")
@@ -239,7 +238,7 @@ func page(target string) PageInput {
 func (r *pageRig) at(d time.Duration, fn func()) { r.env.RegisterDelayedCallback(fn, d) }
 
 // update sends an update and returns its outcome through the pointers.
-func (r *pageRig) update(name string, a activities.PageAction, res *activities.PageActionResult, rejected *error) {
+func (r *pageRig) update(name string, a paging.Action, res *paging.ActionResult, rejected *error) {
 	r.env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
 		OnAccept: func() {},
 		OnReject: func(err error) {
@@ -253,7 +252,7 @@ func (r *pageRig) update(name string, a activities.PageAction, res *activities.P
 				return
 			}
 			if res != nil {
-				if out, ok := v.(activities.PageActionResult); ok {
+				if out, ok := v.(paging.ActionResult); ok {
 					*res = out
 				}
 			}
@@ -267,7 +266,7 @@ func (r *pageRig) run(in PageInput, resolveAt time.Duration) PageResult {
 	r.t.Helper()
 	r.at(resolveAt, func() {
 		if !r.env.IsWorkflowCompleted() {
-			r.update(UpdateResolve, activities.PageAction{By: "test", Via: "api"}, nil, nil)
+			r.update(UpdateResolve, paging.Action{By: "test", Via: "api"}, nil, nil)
 		}
 	})
 	r.env.ExecuteWorkflow(WorkflowPage, in)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -30,7 +31,7 @@ func TestPage_EscalatesTextThenCallThenEmailAndRepeats(t *testing.T) {
 	if got := r.sentSummary(); !equalStrings(got, want) {
 		t.Errorf("notifications = %v\nwant %v", got, want)
 	}
-	if res.Status != store.PageResolved || res.Sent != 9 {
+	if res.Status != paging.StatusResolved || res.Sent != 9 {
 		t.Errorf("result = %+v", res)
 	}
 	kinds := r.eventKinds()
@@ -50,8 +51,8 @@ func TestPage_EscalatesTextThenCallThenEmailAndRepeats(t *testing.T) {
 func TestPage_AckStopsEveryPendingNotification(t *testing.T) {
 	r := newPageRig(t)
 	r.person("user:alice", "alice", 1, alice)
-	var res activities.PageActionResult
-	r.at(90*time.Second, func() { r.update(UpdateAck, activities.PageAction{By: "alice", Via: "sms"}, &res, nil) })
+	var res paging.ActionResult
+	r.at(90*time.Second, func() { r.update(UpdateAck, paging.Action{By: "alice", Via: "sms"}, &res, nil) })
 	var state PageState
 	r.at(100*time.Second, func() {
 		v, err := r.env.QueryWorkflow(QueryState)
@@ -67,20 +68,20 @@ func TestPage_AckStopsEveryPendingNotification(t *testing.T) {
 	if got := r.sentSummary(); !equalStrings(got, []string{"sms@0s"}) {
 		t.Errorf("notifications = %v, want only the text before the ack", got)
 	}
-	if !res.Changed || res.Status != store.PageAcked || res.By != "alice" {
+	if !res.Changed || res.Status != paging.StatusAcked || res.By != "alice" {
 		t.Errorf("ack answered %+v", res)
 	}
 	if out.AckedBy != "alice" || out.ResolvedBy != "test" {
 		t.Errorf("result = %+v", out)
 	}
-	if state.Status != store.PageAcked || len(state.Notifications) != 3 ||
+	if state.Status != paging.StatusAcked || len(state.Notifications) != 3 ||
 		state.Notifications[1].Status != klaxon.StatusCanceled || state.Notifications[2].Status != klaxon.StatusCanceled {
 		t.Errorf("state after ack = %+v", state)
 	}
 	if r.hangups == 0 {
 		t.Error("the page's calls were not hung up")
 	}
-	if len(r.statuses) != 2 || r.statuses[0].Status != store.PageAcked || r.statuses[0].Via != "sms" {
+	if len(r.statuses) != 2 || r.statuses[0].Status != paging.StatusAcked || r.statuses[0].Via != "sms" {
 		t.Errorf("recorded statuses = %+v", r.statuses)
 	}
 }
@@ -89,7 +90,7 @@ func TestPage_TellsSubscribersOfEachEventOnceWithoutCancelingTheirFYIs(t *testin
 	r := newPageRig(t)
 	r.person("user:alice", "alice", 1, alice)
 	r.fyiMessages = []klaxon.Message{{ID: "fyi-1-1", Medium: klaxon.SMS, To: "+15555550177", Body: "FYI", Priority: klaxon.Normal, Purpose: "fyi"}}
-	r.at(90*time.Second, func() { r.update(UpdateAck, activities.PageAction{By: "alice", Via: "sms"}, nil, nil) })
+	r.at(90*time.Second, func() { r.update(UpdateAck, paging.Action{By: "alice", Via: "sms"}, nil, nil) })
 	r.run(page("user:alice"), time.Hour)
 	if !equalStrings(r.fyis, []string{"opened", "acked", "resolved"}) {
 		t.Errorf("announced %v, want opened, acked, resolved", r.fyis)
@@ -116,7 +117,7 @@ func TestPage_AckCancelsATextQueuedForTheRateLimit(t *testing.T) {
 		return temporal.NewApplicationError("sending number is at its rate limit", activities.ErrTypeRateLimit)
 	}
 	r.queue = func(klaxon.Message) time.Duration { return 30 * time.Second }
-	r.at(10*time.Second, func() { r.update(UpdateAck, activities.PageAction{By: "alice"}, nil, nil) })
+	r.at(10*time.Second, func() { r.update(UpdateAck, paging.Action{By: "alice"}, nil, nil) })
 	r.run(page("user:alice"), time.Hour)
 	if got := r.sentSummary(); len(got) != 0 {
 		t.Errorf("notifications = %v, want none: the text was still queued at the ack", got)
@@ -193,7 +194,7 @@ func TestPage_CallAnsweredByAMachineMovesOnAtOnce(t *testing.T) {
 
 func TestPage_PolicyStepsRunInOrderAndRepeat(t *testing.T) {
 	r := newPageRig(t)
-	sms := []store.NotificationRule{{Medium: klaxon.SMS}}
+	sms := []paging.NotificationRule{{Medium: klaxon.SMS}}
 	r.person("user:alice", "alice", 1, alice, sms...)
 	r.person("user:bob", "bob", 2, []string{"sms:+15555550124"}, sms...)
 	r.policies["db"] = store.Policy{Name: "db", Repeat: 1, Steps: []store.PolicyStep{
@@ -248,8 +249,8 @@ func TestPage_BlastReachesEveryContactAtOnce(t *testing.T) {
 	r := newPageRig(t)
 	r.person("user:alice", "alice", 1, alice)
 	in := page("user:alice")
-	in.Mode, in.RequestedBy = store.ModeBlast, "alincoln"
-	r.at(time.Minute, func() { r.update(UpdateAck, activities.PageAction{By: "alice"}, nil, nil) })
+	in.Mode, in.RequestedBy = paging.ModeBlast, "alincoln"
+	r.at(time.Minute, func() { r.update(UpdateAck, paging.Action{By: "alice"}, nil, nil) })
 	r.run(in, time.Hour)
 	if got := r.sentSummary(); !equalStrings(got, []string{"sms@0s", "voice@0s", "email@0s"}) {
 		t.Errorf("notifications = %v", got)
@@ -268,7 +269,7 @@ func TestPage_LowUrgencySendsOneTextAndNeverCalls(t *testing.T) {
 	r.person("user:alice", "bob", 2, []string{"voice:+15555550124", "email:bob@example.com"})
 	r.person("user:alice", "carol", 3, []string{"voice:+15555550125"})
 	in := page("user:alice")
-	in.Urgency = store.UrgencyLow
+	in.Urgency = paging.UrgencyLow
 	r.run(in, 2*time.Hour)
 	if got := r.sentSummary(); !equalStrings(got, []string{"sms@0s", "email@0s"}) {
 		t.Errorf("notifications = %v, want one text (alice) and one email (bob, who has no phone for texts)", got)
@@ -303,10 +304,10 @@ func TestPage_EscalateAfterOverridesEveryWait(t *testing.T) {
 func TestPage_NotificationRulesOverrideTheDefaults(t *testing.T) {
 	r := newPageRig(t)
 	r.person("user:alice", "alice", 1, alice,
-		store.NotificationRule{Medium: klaxon.Voice, DelaySeconds: 0},
-		store.NotificationRule{Medium: klaxon.SMS, DelaySeconds: 60},
-		store.NotificationRule{Medium: klaxon.Email, DelaySeconds: 60})
-	r.at(5*time.Minute, func() { r.update(UpdateAck, activities.PageAction{By: "alice"}, nil, nil) })
+		paging.NotificationRule{Medium: klaxon.Voice, DelaySeconds: 0},
+		paging.NotificationRule{Medium: klaxon.SMS, DelaySeconds: 60},
+		paging.NotificationRule{Medium: klaxon.Email, DelaySeconds: 60})
+	r.at(5*time.Minute, func() { r.update(UpdateAck, paging.Action{By: "alice"}, nil, nil) })
 	r.run(page("user:alice"), time.Hour)
 	if got := r.sentSummary(); !equalStrings(got, []string{"voice@0s", "sms@1m0s", "email@1m0s"}) {
 		t.Errorf("notifications = %v", got)
@@ -317,23 +318,23 @@ func TestPage_LateAcksAreRefusedWithTheirReason(t *testing.T) {
 	r := newPageRig(t)
 	r.person("user:alice", "alice", 1, alice)
 	var second, afterResolve error
-	var resolved activities.PageActionResult
-	r.at(10*time.Second, func() { r.update(UpdateAck, activities.PageAction{By: "alice"}, nil, nil) })
-	r.at(20*time.Second, func() { r.update(UpdateAck, activities.PageAction{By: "bob"}, nil, &second) })
+	var resolved paging.ActionResult
+	r.at(10*time.Second, func() { r.update(UpdateAck, paging.Action{By: "alice"}, nil, nil) })
+	r.at(20*time.Second, func() { r.update(UpdateAck, paging.Action{By: "bob"}, nil, &second) })
 	r.at(30*time.Second, func() {
-		r.update(UpdateResolve, activities.PageAction{By: "bob"}, &resolved, nil)
-		r.update(UpdateAck, activities.PageAction{By: "carol"}, nil, &afterResolve)
+		r.update(UpdateResolve, paging.Action{By: "bob"}, &resolved, nil)
+		r.update(UpdateAck, paging.Action{By: "carol"}, nil, &afterResolve)
 	})
 	out := r.run(page("user:alice"), time.Hour)
 	var ae *temporal.ApplicationError
-	if !errors.As(second, &ae) || ae.Type() != activities.ErrTypePageAcked || !strings.Contains(ae.Error(), "alice") {
+	if !errors.As(second, &ae) || ae.Type() != paging.ErrTypeAcked || !strings.Contains(ae.Error(), "alice") {
 		t.Errorf("second ack: %v, want refused as already acknowledged by alice", second)
 	}
-	if !errors.As(afterResolve, &ae) || ae.Type() != activities.ErrTypePageResolved {
+	if !errors.As(afterResolve, &ae) || ae.Type() != paging.ErrTypeResolved {
 		t.Errorf("ack after resolve: %v, want refused as resolved", afterResolve)
 	}
-	var details activities.PageActionResult
-	if ae != nil && (ae.Details(&details) != nil || details.Status != store.PageResolved || details.By != "bob") {
+	var details paging.ActionResult
+	if ae != nil && (ae.Details(&details) != nil || details.Status != paging.StatusResolved || details.By != "bob") {
 		t.Errorf("refusal details = %+v", details)
 	}
 	if !resolved.Changed || out.AckedBy != "alice" || out.ResolvedBy != "bob" {
@@ -351,7 +352,7 @@ func TestPage_ResolveWithoutAckStopsEverything(t *testing.T) {
 	if got := r.sentSummary(); !equalStrings(got, []string{"sms@0s", "voice@2m0s"}) {
 		t.Errorf("notifications = %v", got)
 	}
-	if out.Status != store.PageResolved || out.AckedBy != "" {
+	if out.Status != paging.StatusResolved || out.AckedBy != "" {
 		t.Errorf("result = %+v", out)
 	}
 }
@@ -386,10 +387,10 @@ func TestPage_NoNotificationAfterAckAcrossRandomTimings(t *testing.T) {
 			return nil
 		}
 		r.queue = func(klaxon.Message) time.Duration { return queue }
-		r.at(ackAt, func() { r.update(UpdateAck, activities.PageAction{By: "alice"}, nil, nil) })
+		r.at(ackAt, func() { r.update(UpdateAck, paging.Action{By: "alice"}, nil, nil) })
 		in := page("user:alice")
 		if blast {
-			in.Mode = store.ModeBlast
+			in.Mode = paging.ModeBlast
 		}
 		r.run(in, ackAt+time.Hour)
 		for _, s := range r.sent {

@@ -11,19 +11,6 @@ import (
 	"github.com/klaxonhq/klaxon/activities"
 )
 
-// RotationWorkflowID is the workflow id of a rotation's handoffs: one
-// workflow per rotation, "rotation/<name>" for the deployment on the default
-// task queue. Another deployment sharing the Temporal namespace (its own
-// KLAXON_TASK_QUEUE, as tests do) may have a rotation of the same name, so
-// it prefixes the id with its queue's name.
-func RotationWorkflowID(taskQueue, rotation string) string {
-	id := "rotation/" + rotation
-	if taskQueue == "" || taskQueue == DefaultTaskQueue {
-		return id
-	}
-	return taskQueue + "/" + id
-}
-
 // RotationInput starts (or continues) a rotation's handoff workflow, whose
 // id is RotationWorkflowID.
 type RotationInput struct {

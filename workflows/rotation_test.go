@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -101,22 +100,22 @@ func (w *handoffWorld) run(start time.Time, in workflows.RotationInput, during f
 	env := s.NewTestWorkflowEnvironment()
 	env.SetStartTime(start)
 	env.SetTestTimeout(time.Minute)
-	env.RegisterWorkflowWithOptions(workflows.Rotation, workflow.RegisterOptions{Name: workflows.WorkflowRotation})
+	workflows.Register(env, workflows.Deps{})
 	unavailable := func() error {
 		return temporal.NewApplicationError("worker unavailable", "Unavailable")
 	}
-	env.RegisterActivityWithOptions(func(ctx context.Context, in activities.PlanHandoffInput) (activities.HandoffPlan, error) {
+	workflows.Override(env, func(ctx context.Context, in activities.PlanHandoffInput) (activities.HandoffPlan, error) {
 		if w.down.Load() {
 			return activities.HandoffPlan{}, unavailable()
 		}
 		return w.acts.PlanHandoff(ctx, in)
-	}, activity.RegisterOptions{Name: workflows.ActivityPlanHandoff})
-	env.RegisterActivityWithOptions(func(ctx context.Context, in activities.HandoffMessagesInput) (activities.HandoffMessages, error) {
+	}, workflows.ActivityPlanHandoff)
+	workflows.Override(env, func(ctx context.Context, in activities.HandoffMessagesInput) (activities.HandoffMessages, error) {
 		if w.down.Load() {
 			return activities.HandoffMessages{}, unavailable()
 		}
 		return w.acts.HandoffMessages(ctx, in)
-	}, activity.RegisterOptions{Name: workflows.ActivityHandoffMessages})
+	}, workflows.ActivityHandoffMessages)
 	provider := func(ctx context.Context, m klaxon.Message) (klaxon.Receipt, error) {
 		w.mu.Lock()
 		defer w.mu.Unlock()
@@ -128,10 +127,9 @@ func (w *handoffWorld) run(start time.Time, in workflows.RotationInput, during f
 		w.out = append(w.out, sent{Message: m, At: env.Now()})
 		return klaxon.Receipt{ProviderID: fmt.Sprintf("SM%d", len(w.out)), Status: "queued"}, nil
 	}
-	env.RegisterActivityWithOptions(provider, activity.RegisterOptions{Name: workflows.ActivitySendFirst})
-	env.RegisterActivityWithOptions(provider, activity.RegisterOptions{Name: workflows.ActivitySend})
-	env.RegisterActivityWithOptions(func(context.Context, activities.FinalizeInput) error { return nil },
-		activity.RegisterOptions{Name: workflows.ActivityFinalize})
+	workflows.Override(env, provider, workflows.ActivitySendFirst)
+	workflows.Override(env, provider, workflows.ActivitySend)
+	workflows.Override(env, func(context.Context, activities.FinalizeInput) error { return nil }, workflows.ActivityFinalize)
 	if during != nil {
 		during(env)
 	}

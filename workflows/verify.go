@@ -11,6 +11,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/code"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -81,13 +82,6 @@ type VerifyInput struct {
 // failed (the code could not be delivered) or canceled.
 type VerifyResult struct {
 	Status string
-}
-
-// VerifyWorkflowID is the workflow id of a contact method's verification:
-// the contact's id and a random part, since contact ids are only unique
-// within one database.
-func VerifyWorkflowID(contactID int64, random string) string {
-	return "verify/contact/" + strconv.FormatInt(contactID, 10) + "/" + random
 }
 
 // CodeCheck is the argument of UpdateVerify.
@@ -250,11 +244,11 @@ func (c *challenge) register(ctx workflow.Context) error {
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateVerify,
 		func(ctx workflow.Context, in CodeCheck) (CodeAnswer, error) {
-			code, _ := activities.NormalizeCode(in.Code)
+			code, _ := code.Normalize(in.Code)
 			return c.check(ctx, code)
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in CodeCheck) error {
-			if _, ok := activities.NormalizeCode(in.Code); !ok {
+			if _, ok := code.Normalize(in.Code); !ok {
 				return temporal.NewApplicationError("A code is 6 digits.", ErrTypeMalformedCode)
 			}
 			if c.final() {
@@ -375,7 +369,7 @@ func (c *challenge) answerReply(ctx workflow.Context, r CodeReply) {
 		if c.status == store.ChallengeVerified {
 			body = alreadyVerified
 		}
-	} else if code, ok := activities.NormalizeCode(r.Code); ok {
+	} else if code, ok := code.Normalize(r.Code); ok {
 		ans, err := c.check(ctx, code)
 		switch {
 		case err != nil:

@@ -14,15 +14,14 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	commonpb "go.temporal.io/api/common/v1"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
+	kcode "github.com/klaxonhq/klaxon/code"
 	"github.com/klaxonhq/klaxon/internal/testenv"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"
@@ -60,15 +59,8 @@ func newCodeRig(t *testing.T) *codeRig {
 	codes := &activities.Codes{Store: r.db.Store, Brand: "Klaxon", Logger: logger}
 	inb := &activities.Inbound{Store: r.db.Store, PagingNumber: codeRigPaging, OwnNumbers: []string{codeRigPaging},
 		Brand: "Klaxon", Logger: logger}
-	act := func(fn any, name string) { r.env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name}) }
-	act(codes.IssueCode, workflows.ActivityIssueCode)
-	act(codes.CheckCode, workflows.ActivityCheckCode)
-	act(codes.FinishChallenge, workflows.ActivityFinishChallenge)
-	act(codes.FindCodeReply, workflows.ActivityFindCodeReply)
-	act(inb.LoadInbound, workflows.ActivityLoadInbound)
-	act(inb.FinishInbound, workflows.ActivityFinishInbound)
-	act(inb.MirrorOptOut, workflows.ActivityMirrorOptOut)
-	act(inb.ClaimReply, workflows.ActivityClaimReply)
+	workflows.Register(r.env, workflows.Deps{Codes: codes, Inbound: inb})
+	act := func(fn any, name string) { workflows.Override(r.env, fn, name) }
 	send := func(_ context.Context, m klaxon.Message) (klaxon.Receipt, error) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
@@ -83,10 +75,6 @@ func newCodeRig(t *testing.T) *codeRig {
 	act(send, workflows.ActivitySendFirst)
 	act(send, workflows.ActivitySend)
 	act(func(context.Context, activities.FinalizeInput) error { return nil }, workflows.ActivityFinalize)
-	wf := func(fn any, name string) { r.env.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: name}) }
-	wf(workflows.VerifyContact, workflows.WorkflowVerifyContact)
-	wf(workflows.OTP, workflows.WorkflowOTP)
-	wf(workflows.Inbound, workflows.WorkflowInbound)
 	r.env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, mock.Anything, mock.Anything, mock.Anything).Return(
 		func(_, workflowID, _, name string, arg any) error {
 			r.mu.Lock()
@@ -523,7 +511,7 @@ func TestVerifyContact_CodeIsNeverInStateOrStorageInClear(t *testing.T) {
 	if strings.Contains(rowText, code) || len(hash) != 32 || len(salt) != 16 {
 		t.Errorf("stored challenge = %s; want only a 32-byte hash under a 16-byte salt", rowText)
 	}
-	if !activities.CodeMatcher(code)(salt, hash) || activities.CodeMatcher(wrongCode(code))(salt, hash) {
+	if !kcode.Matcher(code)(salt, hash) || kcode.Matcher(wrongCode(code))(salt, hash) {
 		t.Error("the stored hash does not match the code (or matches a wrong one)")
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 	tworker "go.temporal.io/sdk/worker"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
@@ -26,6 +27,7 @@ import (
 	"github.com/klaxonhq/klaxon/schema"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/worker"
+	"github.com/klaxonhq/klaxon/workflows"
 )
 
 // roles says which halves of Klaxon a process runs.
@@ -146,7 +148,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 		} else {
 			logger.Warn("no KLAXON_SMTP_URL: email is disabled")
 		}
-		deps := worker.Deps{
+		deps := workflows.Deps{
 			Delivery: &activities.Delivery{
 				Store:        a.store,
 				Providers:    providers,
@@ -161,15 +163,11 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 				Store: a.store, PagingNumber: cfg.FromNumber, Brand: cfg.Brand, Logger: logger,
 				OwnNumbers: []string{cfg.FromNumber, cfg.SignupNumber, cfg.DiagnosticsNumber},
 			},
-			Codes: &activities.Codes{Store: a.store, Brand: cfg.Brand, Logger: logger},
-			// (inbound: add here)
+			Codes:         &activities.Codes{Store: a.store, Brand: cfg.Brand, Logger: logger},
 			Paging:        a.pagingActivities(logger),
 			Subscriptions: &activities.Subscriptions{Store: a.store, Logger: logger},
-			// (paging: add here)
-			Rotations: &activities.Rotations{Store: a.store, Logger: logger},
-			// (rotations: add here)
-			// (channels: add here)
-			Channels: a.channelActivities(ctx),
+			Rotations:     &activities.Rotations{Store: a.store, Logger: logger},
+			Channels:      a.channelActivities(ctx),
 		}
 		a.worker = worker.New(a.temporal, cfg.TaskQueue, cfg.ShutdownTimeout, deps)
 	}
@@ -181,16 +179,49 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 			Inbound: gateway.NewDispatcher(gateway.DispatcherOptions{
 				Store: a.store, Temporal: a.temporal, TaskQueue: cfg.TaskQueue, Metrics: a.metrics, Logger: logger,
 			}),
-			// (inbound: add here)
-			// (paging: add here)
-			// (rotations: add here)
-			// (channels: add here)
 		})
 		if err != nil {
 			return nil, err
 		}
 	}
 	return a, nil
+}
+
+// pagingActivities builds the paging feature's activities: calls are hung
+// up through Twilio (or the simulator) when one is configured.
+func (a *app) pagingActivities(logger *slog.Logger) *activities.Paging {
+	p := &activities.Paging{Store: a.store, Temporal: a.temporal, Logger: logger}
+	if a.twilio != nil {
+		p.Calls = a.twilio
+	}
+	return p
+}
+
+// channelActivities builds the SMS channels' activities and, at start,
+// makes sure the signup channel (KLAXON_SIGNUP_NUMBER) and the diagnostics
+// channel (KLAXON_DIAGNOSTICS_NUMBER) exist with KLAXON_MAINTAINERS as their
+// admins. A failure there is logged, not fatal: the rest of Klaxon works
+// without them, and the next start tries again.
+func (a *app) channelActivities(ctx context.Context) *activities.Channels {
+	c := &activities.Channels{
+		Store: a.store,
+		Settings: activities.ChannelSettings{
+			Brand:             a.cfg.Brand,
+			SignupNumber:      a.cfg.SignupNumber,
+			DiagnosticsNumber: a.cfg.DiagnosticsNumber,
+			PagingNumber:      a.cfg.FromNumber,
+			ReserveSize:       a.cfg.ReserveSize,
+			Region:            a.cfg.DefaultRegion,
+		},
+		Logger: a.logger,
+	}
+	if a.twilio != nil {
+		c.Numbers = a.twilio
+	}
+	if err := a.store.EnsureSystemChannels(ctx, a.cfg.SignupNumber, a.cfg.DiagnosticsNumber, a.cfg.Maintainers); err != nil {
+		a.logger.Error("system channels not set up", "error", err)
+	}
+	return c
 }
 
 // dialTemporal connects to Temporal, retrying for up to a minute so that a
@@ -223,49 +254,99 @@ func slotInterval(rate float64) time.Duration {
 	return time.Duration(float64(time.Second) / rate)
 }
 
-// run starts the worker and the HTTP server and blocks until ctx ends, then
-// stops both gracefully.
-func (a *app) run(ctx context.Context) error {
+// component is one long-running part of a process: it runs until ctx ends
+// or it fails, and returns why it stopped.
+type component struct {
+	name string
+	run  func(ctx context.Context) error
+}
+
+// components lists what this process runs, for the roles openApp built.
+func (a *app) components() []component {
+	var cs []component
 	if a.worker != nil {
-		if err := a.worker.Start(); err != nil {
-			return fmt.Errorf("start worker: %w", err)
-		}
-		defer a.worker.Stop()
+		cs = append(cs, component{"worker", workerRun(a.worker)})
 	}
-	// (inbound) Hand durable inbound events to Temporal while the gateway
-	// runs; stopped before the worker.
-	if a.gateway != nil && a.gateway.Inbound != nil {
-		a.gateway.Inbound.Start()
-		defer a.gateway.Inbound.Stop()
+	if a.gateway != nil {
+		if a.gateway.Inbound != nil {
+			// Hand durable inbound events to Temporal while the gateway runs.
+			cs = append(cs, component{"inbound dispatcher", a.gateway.Inbound.Run})
+		}
+		cs = append(cs, component{"http server", a.serveHTTP})
+	}
+	return cs
+}
+
+// run runs every component under one supervisor until ctx ends or one of
+// them stops: a component that stops on its own (a worker that met a fatal
+// error, an HTTP listener that broke) stops them all and the process, so
+// that nothing keeps answering /healthz for a half-dead Klaxon.
+func (a *app) run(ctx context.Context) error {
+	return supervise(ctx, a.logger, a.components())
+}
+
+// supervise runs cs until ctx ends or one of them stops, then stops the
+// others and waits for them. It returns the first component's error;
+// nil only when ctx ended and every component stopped cleanly.
+func supervise(ctx context.Context, logger *slog.Logger, cs []component) error {
+	g, gctx := errgroup.WithContext(ctx)
+	for _, c := range cs {
+		g.Go(func() error {
+			err := c.run(gctx)
+			switch {
+			case err != nil:
+				logger.Error("component stopped; stopping klaxon", "component", c.name, "error", err)
+				return fmt.Errorf("%s: %w", c.name, err)
+			case gctx.Err() == nil:
+				logger.Error("component stopped by itself; stopping klaxon", "component", c.name)
+				return fmt.Errorf("%s stopped unexpectedly", c.name)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// workerRun adapts a Temporal worker to a component: it polls until ctx
+// ends, and returns the fatal error that made it stop on its own (its
+// namespace deleted, a client version refused).
+func workerRun(w tworker.Worker) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		stop := make(chan any)
+		unhook := context.AfterFunc(ctx, func() { close(stop) })
+		defer unhook()
+		if err := w.Run(stop); err != nil {
+			return fmt.Errorf("temporal worker: %w", err)
+		}
+		return nil
+	}
+}
+
+// serveHTTP serves the gateway until ctx ends, then shuts the server down
+// gracefully within the shutdown timeout.
+func (a *app) serveHTTP(ctx context.Context) error {
+	srv := a.gateway.Server(a.cfg.HTTPAddr)
+	ln := a.listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", a.cfg.HTTPAddr); err != nil {
+			return fmt.Errorf("listen on %s: %w", a.cfg.HTTPAddr, err)
+		}
 	}
 	errc := make(chan error, 1)
-	var srv *http.Server
-	if a.gateway != nil {
-		srv = a.gateway.Server(a.cfg.HTTPAddr)
-		ln := a.listener
-		if ln == nil {
-			var err error
-			if ln, err = net.Listen("tcp", a.cfg.HTTPAddr); err != nil {
-				return fmt.Errorf("listen on %s: %w", a.cfg.HTTPAddr, err)
-			}
-		}
-		go func() {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errc <- fmt.Errorf("http server: %w", err)
-			}
-		}()
-	}
+	go func() { errc <- srv.Serve(ln) }()
 	select {
-	case <-ctx.Done():
 	case err := <-errc:
-		return err
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
 	}
-	if srv != nil {
-		sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
-		defer cancel()
-		if err := srv.Shutdown(sctx); err != nil {
-			a.logger.Warn("http shutdown", "error", err)
-		}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		a.logger.Warn("http shutdown", "error", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
 }

@@ -13,7 +13,7 @@ import (
 
 	"github.com/klaxonhq/klaxon/internal/dev/mailsink"
 	"github.com/klaxonhq/klaxon/internal/dev/simulator"
-	"github.com/klaxonhq/klaxon/store"
+	"github.com/klaxonhq/klaxon/paging"
 )
 
 // pagingCrowd adds n users with verified phones and returns their numbers.
@@ -118,7 +118,7 @@ func BenchmarkPaging_AckToLastCancel(b *testing.B) {
 				b.Fatal(err)
 			}
 			for {
-				if p, err := h.store.GetPage(ctx, id); err == nil && p.Status == store.PageAcked {
+				if p, err := h.store.GetPage(ctx, id); err == nil && p.Status == paging.StatusAcked {
 					break
 				}
 				time.Sleep(time.Millisecond)

@@ -2,26 +2,14 @@ package main
 
 import (
 	"fmt"
-	"log/slog"
 	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/api"
 )
-
-// pagingActivities builds the paging feature's activities: calls are hung
-// up through Twilio (or the simulator) when one is configured.
-func (a *app) pagingActivities(logger *slog.Logger) *activities.Paging {
-	p := &activities.Paging{Store: a.store, Temporal: a.temporal, Logger: logger}
-	if a.twilio != nil {
-		p.Calls = a.twilio
-	}
-	return p
-}
 
 // pageCmd is `klaxon page`: page someone (the default), or show or list
 // pages.

@@ -20,6 +20,7 @@ import (
 	"github.com/klaxonhq/klaxon/internal/dev/devstack"
 	"github.com/klaxonhq/klaxon/internal/dev/mailsink"
 	"github.com/klaxonhq/klaxon/internal/dev/simulator"
+	"github.com/klaxonhq/klaxon/redact"
 	"github.com/klaxonhq/klaxon/workflows"
 )
 
@@ -190,7 +191,7 @@ func runDev(ctx context.Context, e env, o devOptions) error {
 	if sink != nil && simURL != "" {
 		fmt.Fprintf(tw, "  Mail sink\t%s/mail/  (SMTP %s)\n", simURL, strings.TrimPrefix(strings.TrimSuffix(cfg.SMTPURL.Value(), "?tls=none"), "smtp://"))
 	}
-	fmt.Fprintf(tw, "  Postgres\t%s\n", redactDB(cfg.DatabaseURL))
+	fmt.Fprintf(tw, "  Postgres\t%s\n", redact.URL(cfg.DatabaseURL))
 	fmt.Fprintf(tw, "  Paging number\t%s\n", cfg.FromNumber)
 	if cfg.SignupNumber != "" {
 		fmt.Fprintf(tw, "  Signup number\t%s\n", cfg.SignupNumber)
@@ -302,17 +303,6 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-func redactDB(u string) string {
-	if i := strings.Index(u, "@"); i > 0 {
-		if j := strings.Index(u, "://"); j > 0 && j < i {
-			if k := strings.Index(u[j+3:i], ":"); k >= 0 {
-				return u[:j+3+k] + ":xxxxx" + u[i:]
-			}
-		}
-	}
-	return u
 }
 
 // selfCommand is how to run this binary again from the shell it was

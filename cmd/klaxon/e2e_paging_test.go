@@ -11,9 +11,10 @@ import (
 	"time"
 
 	"github.com/klaxonhq/klaxon"
-	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/internal/dev/mailsink"
 	"github.com/klaxonhq/klaxon/internal/dev/simulator"
+	"github.com/klaxonhq/klaxon/pager"
+	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"
 )
@@ -140,7 +141,7 @@ func TestE2E_Paging_TextThenCallThenKeypressAcknowledges(t *testing.T) {
 	if !strings.Contains(heard, "| Derp is broken. |") || !strings.Contains(heard, "press 1") || !strings.Contains(heard, "acknowledged") {
 		t.Errorf("call transcript = %s", heard)
 	}
-	p := h.waitPageStatus(t, id, store.PageAcked)
+	p := h.waitPageStatus(t, id, paging.StatusAcked)
 	if p.AckedBy != "alice" {
 		t.Errorf("acked by %q", p.AckedBy)
 	}
@@ -156,7 +157,7 @@ func TestE2E_Paging_TextThenCallThenKeypressAcknowledges(t *testing.T) {
 		p = h.page(t, id)
 		return hasEvent(p, store.EventDelivery, klaxon.SMS) && hasEvent(p, store.EventDelivery, klaxon.Voice)
 	})
-	if got := h.pageSearchStatus(t, id); got != store.PageAcked {
+	if got := h.pageSearchStatus(t, id); got != paging.StatusAcked {
 		t.Errorf("KlaxonPageStatus = %q", got)
 	}
 	// The email was due at +4 s: the ack canceled it.
@@ -178,21 +179,21 @@ func TestE2E_Paging_TextRepliesAcknowledgeAndResolve(t *testing.T) {
 
 	h.text(stranger, hPagingNumber, "1a")
 	h.waitText(stranger, "no open pages")
-	if p := h.page(t, id); p.Status != store.PageOpen {
+	if p := h.page(t, id); p.Status != paging.StatusOpen {
 		t.Fatalf("a stranger's reply changed the page: %s", p.Status)
 	}
 
 	h.text(alice, hPagingNumber, "1 A")
 	h.waitText(alice, "Acknowledged page 1: disk full on db-1. Reply 1c to resolve it.")
 	p := h.page(t, id)
-	if p.Status != store.PageAcked || p.AckedBy != "alice" || !hasEvent(p, store.EventReply, klaxon.SMS) {
+	if p.Status != paging.StatusAcked || p.AckedBy != "alice" || !hasEvent(p, store.EventReply, klaxon.SMS) {
 		t.Fatalf("after 1a: %+v", p)
 	}
 	h.text(alice, hPagingNumber, "ack")
 	h.waitText(alice, "Page 1 was already acknowledged by you.")
 	h.text(alice, hPagingNumber, "close 1")
 	h.waitText(alice, "Resolved page 1: disk full on db-1.")
-	h.waitPageStatus(t, id, store.PageResolved)
+	h.waitPageStatus(t, id, paging.StatusResolved)
 	// A late ack gets a clear answer, and pages nobody.
 	h.text(alice, hPagingNumber, "1a")
 	h.waitText(alice, "Page 1 (disk full on db-1) is already resolved by you.")
@@ -227,12 +228,38 @@ func TestE2E_Paging_GetNowBlastsEveryContactFromAVerifiedSender(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := h.page(t, 1)
-	if p.Status != store.PageOpen || !hasEvent(p, store.EventCreated, "") {
+	if p.Status != paging.StatusOpen || !hasEvent(p, store.EventCreated, "") {
 		t.Errorf("page = %+v", p)
 	}
 	// A stranger cannot page anyone.
 	h.text("+15555550777", hPagingNumber, "get alice now: hi")
 	h.waitText("+15555550777", "only people whose phone number is verified")
+}
+
+// TestE2E_Paging_GetNowKeepsTheBrand is the regression test for pages
+// started by text losing KLAXON_BRAND: the API and the SMS path start a page
+// through the same function, so both emails name the deployment's brand.
+func TestE2E_Paging_GetNowKeepsTheBrand(t *testing.T) {
+	h := newHarness(t, harnessOptions{Env: map[string]string{"KLAXON_BRAND": "Acme Ops"}})
+	const alice, lincoln = "+15555550123", "+15555550124"
+	pagingPerson(t, h, "alice", alice, "alice@example.com")
+	pagingPerson(t, h, "alincoln", lincoln, "")
+	h.sim.SetBehaviour(alice, simulator.Behaviour{Answer: simulator.AnswerNoAnswer})
+
+	h.text(lincoln, hPagingNumber, "get alice now: derp is broken")
+	h.waitText(lincoln, "Paging alice now on every channel (page 1).")
+	m := h.waitMail("alice@example.com", func(m mailsink.Mail) bool { return strings.Contains(m.Subject, "derp is broken") })
+	if !strings.HasPrefix(m.Subject, "[Acme Ops] Page 1: ") {
+		t.Errorf("subject of a page started by text = %q, want it to name the brand", m.Subject)
+	}
+	var created struct {
+		ID int64 `json:"id"`
+	}
+	h.api(http.MethodPost, "/api/v1/pages", map[string]any{"target": "user:alice", "summary": "api page", "mode": "blast"}, &created)
+	m = h.waitMail("alice@example.com", func(m mailsink.Mail) bool { return strings.Contains(m.Subject, "api page") })
+	if want := fmt.Sprintf("[Acme Ops] Page %d: ", created.ID); !strings.HasPrefix(m.Subject, want) {
+		t.Errorf("subject of a page started by the API = %q, want prefix %q", m.Subject, want)
+	}
 }
 
 func TestE2E_Paging_APIAckResolveAndLateAck(t *testing.T) {
@@ -262,11 +289,11 @@ func TestE2E_Paging_APIAckResolveAndLateAck(t *testing.T) {
 		d, err := h.temporal.DescribeWorkflowExecution(context.Background(), workflows.PageWorkflowID(h.cfg.TaskQueue, id), "")
 		return err == nil && d.GetWorkflowExecutionInfo().GetCloseTime() != nil
 	})
-	res, err := activities.ApplyPageAction(context.Background(), h.temporal, h.store, activities.UpdatePageInput{
-		PageID: id, WorkflowID: workflows.PageWorkflowID(h.cfg.TaskQueue, id), Update: workflows.UpdateAck,
-		Status: store.PageAcked, Action: activities.PageAction{By: "carol", Via: "call"},
+	res, err := pager.Apply(context.Background(), h.temporal, h.store, pager.Update{
+		PageID: id, WorkflowID: workflows.PageWorkflowID(h.cfg.TaskQueue, id), Name: workflows.UpdateAck,
+		Status: paging.StatusAcked, Action: paging.Action{By: "carol", Via: "call"},
 	})
-	if err != nil || res.Changed || res.Status != store.PageResolved {
+	if err != nil || res.Changed || res.Status != paging.StatusResolved {
 		t.Fatalf("ack of an ended page: %+v %v", res, err)
 	}
 	var list struct {
@@ -397,7 +424,7 @@ func TestE2E_Paging_PolicyStepsAndAMachineCannotAcknowledge(t *testing.T) {
 	// Step 2: bob, 2 s later (escalate_after_seconds overrides the step's 6 s).
 	h.waitText(bob, "replication stopped")
 	p := h.page(t, id)
-	if p.Status != store.PageOpen {
+	if p.Status != paging.StatusOpen {
 		t.Errorf("a machine acknowledged the page: %+v", p)
 	}
 	h.text(bob, hPagingNumber, "1a")
@@ -540,7 +567,7 @@ func TestE2E_Paging_AckHangsUpTheOtherCalls(t *testing.T) {
 	}
 	id, _ := h.createPage(t, map[string]any{"target": "policy:everyone", "summary": "all hands", "mode": "blast"})
 	start := time.Now()
-	p := h.waitPageStatus(t, id, store.PageAcked)
+	p := h.waitPageStatus(t, id, paging.StatusAcked)
 	if p.AckedBy != "alice" {
 		t.Errorf("acked by %q", p.AckedBy)
 	}
@@ -568,8 +595,8 @@ func TestE2E_Paging_NotificationRulesDecideTheOrder(t *testing.T) {
 	pagingPerson(t, h, "alice", alice, "alice@example.com")
 	h.sim.SetBehaviour(alice, simulator.Behaviour{Answer: simulator.AnswerNoAnswer})
 	var out struct {
-		Rules []store.NotificationRule `json:"rules"`
-		Error string                   `json:"error"`
+		Rules []paging.NotificationRule `json:"rules"`
+		Error string                    `json:"error"`
 	}
 	if code := h.api(http.MethodGet, "/api/v1/users/alice/notification-rules", nil, &out); code != http.StatusOK || len(out.Rules) != 3 {
 		t.Fatalf("defaults: %d %+v", code, out)

@@ -19,6 +19,7 @@ import (
 	gomail "github.com/wneessen/go-mail"
 
 	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/redact"
 )
 
 // Defaults for Config.
@@ -110,12 +111,12 @@ func (s *Sender) compose(m klaxon.Message) (*gomail.Msg, string, error) {
 	}
 	to, err := mail.ParseAddress(m.To)
 	if err != nil {
-		return nil, "", invalid("InvalidAddress", fmt.Sprintf("recipient %s is not an email address", redactAddress(m.To)))
+		return nil, "", invalid("InvalidAddress", fmt.Sprintf("recipient %s is not an email address", redact.Email(m.To)))
 	}
 	from := s.from
 	if m.From != "" {
 		if from, err = mail.ParseAddress(m.From); err != nil {
-			return nil, "", invalid("InvalidAddress", fmt.Sprintf("sender %s is not an email address", redactAddress(m.From)))
+			return nil, "", invalid("InvalidAddress", fmt.Sprintf("sender %s is not an email address", redact.Email(m.From)))
 		}
 	}
 	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())

@@ -5,13 +5,12 @@ import (
 	"errors"
 	"net"
 	"net/textproto"
-	"regexp"
 	"strconv"
-	"strings"
 
 	gomail "github.com/wneessen/go-mail"
 
 	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/redact"
 )
 
 // classify turns a go-mail failure into a *klaxon.DeliveryError: an SMTP
@@ -26,11 +25,11 @@ func classify(err error) *klaxon.DeliveryError {
 	if errors.As(err, &te) {
 		// A reply during the greeting, EHLO, STARTTLS or AUTH.
 		de := byReply(te.Code, "")
-		de.Reason = "send email: the server refused the connection: " + redactText(te.Msg)
-		de.Err = redact(err)
+		de.Reason = "send email: the server refused the connection: " + redact.Text(te.Msg)
+		de.Err = redact.Error(err)
 		return de
 	}
-	de := &klaxon.DeliveryError{Kind: "Network", Reason: "send email: " + redactText(err.Error()), Err: redact(err)}
+	de := &klaxon.DeliveryError{Kind: "Network", Reason: "send email: " + redact.Text(err.Error()), Err: redact.Error(err)}
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
 		de.Code = "timeout"
@@ -56,7 +55,7 @@ func classifySendError(err error, se *gomail.SendError) *klaxon.DeliveryError {
 		de = &klaxon.DeliveryError{Kind: "Network"}
 	}
 	de.Reason = reason
-	de.Err = redact(err)
+	de.Err = redact.Error(err)
 	return de
 }
 
@@ -87,39 +86,4 @@ func invalid(kind, reason string) *klaxon.DeliveryError {
 		Reason:    "send email: " + reason,
 		Err:       klaxon.Errorf(klaxon.EInvalid, "%s", reason),
 	}
-}
-
-// addressLike finds email addresses in server replies and library errors.
-var addressLike = regexp.MustCompile(`[^\s<>@,;:"()\[\]]+@[^\s<>@,;:"()\[\]]+`)
-
-// redactText masks every email address in s.
-func redactText(s string) string {
-	return addressLike.ReplaceAllStringFunc(s, redactAddress)
-}
-
-// redactAddress keeps an address's first character and its domain:
-// "alice@example.com" becomes "a***@example.com".
-func redactAddress(addr string) string {
-	at := strings.LastIndexByte(addr, '@')
-	if at <= 0 {
-		if addr == "" {
-			return ""
-		}
-		return "***"
-	}
-	return addr[:1] + "***" + addr[at:]
-}
-
-// redactedError keeps the library's error for errors.As while its text,
-// which names the recipients, is redacted.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
-func redact(err error) error {
-	return &redactedError{msg: redactText(err.Error()), err: err}
 }

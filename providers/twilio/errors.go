@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"net"
-	"regexp"
 	"strconv"
 
 	twclient "github.com/twilio/twilio-go/client"
 
 	"github.com/klaxonhq/klaxon"
-	"github.com/klaxonhq/klaxon/phone"
+	"github.com/klaxonhq/klaxon/redact"
 )
 
 // permanentKind names the Twilio error codes that no retry can fix, or
@@ -70,10 +69,10 @@ func classify(op string, err error, status int) *klaxon.DeliveryError {
 		}
 		de.Code = "http " + strconv.Itoa(status)
 		de.Reason = op + ": unreadable response from twilio"
-		de.Err = redact(err)
+		de.Err = redact.Error(err)
 		return de
 	}
-	de := &klaxon.DeliveryError{Kind: "Network", Reason: op + ": " + redactString(err.Error()), Err: redact(err)}
+	de := &klaxon.DeliveryError{Kind: "Network", Reason: op + ": " + redact.Text(err.Error()), Err: redact.Error(err)}
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
 		de.Code = "timeout"
@@ -99,9 +98,9 @@ func classifyAPIError(op string, err error, code, status int, message string) *k
 	}
 	de.Reason = op
 	if message != "" {
-		de.Reason += ": " + redactString(message)
+		de.Reason += ": " + redact.Text(message)
 	}
-	de.Err = redact(err)
+	de.Err = redact.Error(err)
 	return de
 }
 
@@ -131,29 +130,4 @@ func invalid(kind, op, reason string) *klaxon.DeliveryError {
 		Reason:    op + ": " + reason,
 		Err:       klaxon.Errorf(klaxon.EInvalid, "%s", reason),
 	}
-}
-
-// digitRun finds what may be a phone number inside provider text.
-var digitRun = regexp.MustCompile(`\+?\d{7,15}`)
-
-// redactString hides every phone-number-like run of digits in s.
-func redactString(s string) string {
-	return digitRun.ReplaceAllStringFunc(s, phone.Redact)
-}
-
-// redactedError keeps the provider's error for errors.As while its text,
-// which Twilio fills with the numbers involved, is redacted.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
-func redact(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &redactedError{msg: redactString(err.Error()), err: err}
 }

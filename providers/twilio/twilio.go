@@ -19,6 +19,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/phone"
+	"github.com/klaxonhq/klaxon/redact"
 )
 
 // Defaults for Config.
@@ -94,7 +95,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("twilio: public URL: %w", err)
 	}
 	if cfg.From != "" && !phone.IsE164(cfg.From) {
-		return nil, fmt.Errorf("twilio: from number %s is not in E.164 form", phone.Redact(cfg.From))
+		return nil, fmt.Errorf("twilio: from number %s is not in E.164 form", redact.Number(cfg.From))
 	}
 	if cfg.Timeout < 0 {
 		return nil, errors.New("twilio: timeout must not be negative")
@@ -293,7 +294,7 @@ func (c *Client) AvailableNumbers(ctx context.Context, country, areaCode string,
 func (c *Client) BuyNumber(ctx context.Context, number string) (sid string, err error) {
 	const op = "buy number"
 	if !phone.IsE164(number) {
-		return "", invalid("InvalidNumber", op, fmt.Sprintf("%s is not an E.164 number", phone.Redact(number)))
+		return "", invalid("InvalidNumber", op, fmt.Sprintf("%s is not an E.164 number", redact.Number(number)))
 	}
 	params := &twapi.CreateIncomingPhoneNumberParams{}
 	params.SetPhoneNumber(number).
@@ -342,7 +343,7 @@ func (p *VoiceProvider) Send(ctx context.Context, m klaxon.Message) (klaxon.Rece
 // endpoints checks m's numbers and returns the sending number.
 func (c *Client) endpoints(op string, m klaxon.Message) (from string, err error) {
 	if !phone.IsE164(m.To) {
-		return "", invalid("InvalidNumber", op, fmt.Sprintf("recipient %s is not an E.164 number", phone.Redact(m.To)))
+		return "", invalid("InvalidNumber", op, fmt.Sprintf("recipient %s is not an E.164 number", redact.Number(m.To)))
 	}
 	from = m.From
 	if from == "" {
@@ -352,7 +353,7 @@ func (c *Client) endpoints(op string, m klaxon.Message) (from string, err error)
 		return "", invalid("InvalidRequest", op, "no sending number: the message names none and none is configured")
 	}
 	if !phone.IsE164(from) {
-		return "", invalid("InvalidNumber", op, fmt.Sprintf("sender %s is not an E.164 number", phone.Redact(from)))
+		return "", invalid("InvalidNumber", op, fmt.Sprintf("sender %s is not an E.164 number", redact.Number(from)))
 	}
 	return from, nil
 }

@@ -18,6 +18,8 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"github.com/klaxonhq/klaxon/redact"
 )
 
 // maxMessageBytes bounds one mail; Klaxon's are a few kilobytes.
@@ -218,7 +220,7 @@ func (s *Sink) deliver(m Mail) {
 	close(s.arrived)
 	s.arrived = make(chan struct{})
 	s.mu.Unlock()
-	s.logger.Info("mail received", "from", redactAddress(m.From), "recipients", len(m.To), "bytes", len(m.Raw))
+	s.logger.Info("mail received", "from", redact.Email(m.From), "recipients", len(m.To), "bytes", len(m.Raw))
 }
 
 func (m Mail) addressedTo(addr string) bool {
@@ -288,17 +290,4 @@ func (l errorLog) Printf(format string, v ...any) {
 
 func (l errorLog) Println(v ...any) {
 	l.logger.Warn("smtp server error", "detail", strings.TrimSuffix(fmt.Sprintln(v...), "\n"))
-}
-
-// redactAddress keeps an address's first character and its domain:
-// "alice@example.com" becomes "a***@example.com".
-func redactAddress(addr string) string {
-	at := strings.LastIndexByte(addr, '@')
-	if at <= 0 {
-		if addr == "" {
-			return ""
-		}
-		return "***"
-	}
-	return addr[:1] + "***" + addr[at:]
 }

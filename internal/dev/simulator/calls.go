@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/klaxonhq/klaxon/phone"
+	"github.com/klaxonhq/klaxon/redact"
 )
 
 // call is the simulator's record of a call: placed by Klaxon through the
@@ -261,7 +262,7 @@ func (s *Simulator) createCall(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "simulator call placed",
-		slog.String("sid", c.SID), slog.String("to", phone.Redact(to)))
+		slog.String("sid", c.SID), slog.String("to", redact.Number(to)))
 	writeJSON(w, http.StatusCreated, resp)
 	s.goBackground(func(ctx context.Context) { s.runCall(ctx, c) })
 }

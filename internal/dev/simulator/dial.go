@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/klaxonhq/klaxon/phone"
+	"github.com/klaxonhq/klaxon/redact"
 )
 
 // ErrNoVoiceWebhook is returned by Dial when the called number has no
@@ -86,7 +87,7 @@ func (s *Simulator) Dial(from, to string, o DialOptions) (string, error) {
 	s.notifyLocked()
 	s.mu.Unlock()
 	s.log.LogAttrs(context.Background(), slog.LevelInfo, "simulator phone dialled klaxon",
-		slog.String("sid", c.SID), slog.String("from", phone.Redact(from)))
+		slog.String("sid", c.SID), slog.String("from", redact.Number(from)))
 	if !s.goBackground(func(ctx context.Context) { s.runInboundCall(ctx, c) }) {
 		return "", errors.New("dial: the simulator is closed")
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/nyaruka/phonenumbers"
 
 	"github.com/klaxonhq/klaxon/phone"
+	"github.com/klaxonhq/klaxon/redact"
 )
 
 // ErrNoWebhook is returned by SendSMS when the texted number has no SmsUrl
@@ -81,7 +82,7 @@ func (s *Simulator) SendSMS(ctx context.Context, from, to, body string) (string,
 		"ToZip":         {""},
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "simulator sms to klaxon",
-		slog.String("sid", m.SID), slog.String("from", phone.Redact(from)), slog.String("to", phone.Redact(to)))
+		slog.String("sid", m.SID), slog.String("from", redact.Number(from)), slog.String("to", redact.Number(to)))
 	answer, err := s.webhook(ctx, target, method, params)
 	if err != nil {
 		return m.SID, fmt.Errorf("send sms: %w", err)

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/klaxonhq/klaxon/phone"
+	"github.com/klaxonhq/klaxon/redact"
 )
 
 // The message directions.
@@ -185,7 +186,7 @@ func (s *Simulator) createMessage(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "simulator message accepted",
-		slog.String("sid", m.SID), slog.String("to", phone.Redact(to)))
+		slog.String("sid", m.SID), slog.String("to", redact.Number(to)))
 	writeJSON(w, http.StatusCreated, resp)
 	s.goBackground(func(ctx context.Context) { s.deliver(ctx, m) })
 }

@@ -15,7 +15,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/klaxonhq/klaxon/phone"
+	"github.com/klaxonhq/klaxon/redact"
 )
 
 // maxWebhookResponse bounds how much of a webhook's answer is read.
@@ -120,7 +120,7 @@ func (s *Simulator) callback(ctx context.Context, rawURL, method string, params 
 	if _, err := s.boundedWebhook(ctx, rawURL, method, params); err != nil && ctx.Err() == nil {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "simulator status callback failed",
 			slog.String("kind", kind),
-			slog.String("to", phone.Redact(params.Get("To"))),
+			slog.String("to", redact.Number(params.Get("To"))),
 			slog.String("url", redactURL(rawURL)),
 			slog.Any("error", err))
 	}

@@ -1,0 +1,55 @@
+package workflows
+
+import (
+	"context"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/activities"
+)
+
+// The delivery pipeline's Temporal surface: its names (a persisted API:
+// never rename one), ids, starts and registration.
+
+// WorkflowMessage delivers one standalone message (POST /api/v1/messages).
+const WorkflowMessage = "Message"
+
+// The delivery pipeline's activities.
+const (
+	ActivitySendFirst = "SendFirst"
+	ActivitySend      = "Send"
+	ActivityFinalize  = "Finalize"
+)
+
+// MessageWorkflowID is the workflow id of a standalone message: its natural
+// key, so a repeated start finds the running delivery.
+func MessageWorkflowID(messageID string) string { return "message/" + messageID }
+
+func messageStart(in MessageInput) startSpec {
+	return startSpec{
+		workflow: WorkflowMessage, id: MessageWorkflowID(in.Message.ID),
+		conflict: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		reuse:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		eager:    true,
+		attrs: temporal.NewSearchAttributes(SearchKind.ValueSet("message"), SearchRef.ValueSet(in.Message.ID),
+			SearchStatus.ValueSet(klaxon.StatusQueued)),
+	}
+}
+
+// Message starts the delivery of one standalone message, or finds it
+// running.
+func (s Starter) Message(ctx context.Context, in MessageInput) error {
+	_, err := s.start(ctx, messageStart(in), in)
+	return err
+}
+
+// registerDelivery registers the delivery pipeline on r.
+func registerDelivery(r worker.Registry, d *activities.Delivery) {
+	registerWorkflow(r, Message, WorkflowMessage)
+	registerActivity(r, d.SendFirst, ActivitySendFirst)
+	registerActivity(r, d.Send, ActivitySend)
+	registerActivity(r, d.Finalize, ActivityFinalize)
+}
