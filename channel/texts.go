@@ -6,9 +6,8 @@ import (
 	"unicode/utf8"
 )
 
-// The texts of seed 002 are reproduced word for word, line break for line
-// break, with "Signalboost" replaced by the brand (KLAXON_BRAND). The links
-// in them are kept as the seed gives them. Texts the seed does not give are
+// The signup flow's texts are kept line break for line break, with the
+// brand (KLAXON_BRAND) where a product name stands. Texts the flow does not fix are
 // written in the same plain, friendly voice.
 
 // RequestText answers REQUEST on the signup channel.

@@ -1,4 +1,4 @@
--- SMS channels (seed 002): the reserve pool of phone numbers, the channels
+-- SMS channels: the reserve pool of phone numbers, the channels
 -- that take one each, their admins and subscribers, the random hotline ids
 -- that hide a sender's number from the admins, the channel requests (for
 -- idempotency and per-sender flood limits), and broadcasts (for progress).

@@ -39,7 +39,7 @@ type ProvisionResult struct {
 // and incoming-numbers APIs, their SMS webhook pointed at Klaxon, and adds
 // them to the pool as available. Every failure is recorded (a failed number
 // shows in `klaxon number list`) and reported to the maintainers on the
-// diagnostics channel with seed 002's provisioning error text.
+// diagnostics channel with the signup flow's provisioning error text.
 func ProvisionNumbers(ctx workflow.Context, in ProvisionInput) (ProvisionResult, error) {
 	res := ProvisionResult{Bought: []string{}}
 	_ = workflow.UpsertTypedSearchAttributes(ctx, SearchKind.ValueSet("provision"), SearchStatus.ValueSet("buying"))

@@ -39,7 +39,7 @@ type pageCommand struct {
 	message string
 }
 
-// The reply grammar (CONTRACT.md): "3a", "3 a", "ack 3", "a", "ack" and
+// The reply grammar (README, "SMS grammar"): "3a", "3 a", "ack 3", "a", "ack" and
 // "3c", "close 3"; also "3 ack", "resolve 3", a bare "close", "#3a".
 // Case and surrounding punctuation do not matter.
 var (
