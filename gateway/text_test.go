@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -53,5 +54,23 @@ func TestAPI_RefusesNULAndInvalidUTF8With400(t *testing.T) {
 	var n int
 	if err := ig.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM users`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("%d users were created from refused requests (%v)", n, err)
+	}
+}
+
+// Klaxon's own numbers (paging, signup, diagnostics) are never a
+// channel's: the API refuses them before anything starts.
+func TestCreateChannel_RefusesKlaxonsOwnNumbers(t *testing.T) {
+	ig := newInbGateway(t, nil, nil)
+	ig.g.Config.SignupNumber = "+15555550177"
+	ig.g.Config.DiagnosticsNumber = "+15555550178"
+	for _, n := range []string{inbPaging, "+15555550177", "+15555550178"} {
+		status, out := ig.apiCall(t, "POST", "/api/v1/channels", `{"phone":"`+n+`","admins":["+15555550150"]}`)
+		if status != http.StatusConflict || !strings.Contains(fmt.Sprint(out["error"]), "Klaxon's own") {
+			t.Errorf("channel on %s answered %d %v, want 409 naming it Klaxon's own", n, status, out)
+		}
+		status, out = ig.apiCall(t, "POST", "/api/v1/numbers", `{"phone":"`+n+`"}`)
+		if status != http.StatusConflict {
+			t.Errorf("adding %s to the pool answered %d %v, want 409", n, status, out)
+		}
 	}
 }
