@@ -54,16 +54,55 @@ func (g *Gateway) twilioSignature(next http.Handler) http.Handler {
 }
 
 func (g *Gateway) validSignature(fullURL string, form url.Values, sig string) bool {
-	want, err := base64.StdEncoding.DecodeString(sig)
-	if err != nil {
-		return false
-	}
 	for _, token := range g.authTokens {
-		if hmac.Equal(Signature(token, fullURL, form), want) {
+		if ValidSignatureURL(fullURL, form, token, sig) {
 			return true
 		}
 	}
 	return false
+}
+
+// ValidSignatureURL reports whether sig is Twilio's signature of fullURL
+// and form under token, in either of the URL's forms Twilio signs: with
+// the scheme's default port (:443, :80) and without it, as twilio-go's
+// RequestValidator accepts.
+func ValidSignatureURL(fullURL string, form url.Values, token, sig string) bool {
+	want, err := base64.StdEncoding.DecodeString(sig)
+	if err != nil {
+		return false
+	}
+	for _, u := range urlForms(fullURL) {
+		if hmac.Equal(Signature(token, u, form), want) {
+			return true
+		}
+	}
+	return false
+}
+
+// urlForms is fullURL as written, then with its default port added or
+// removed.
+func urlForms(fullURL string) []string {
+	u, err := url.Parse(fullURL)
+	if err != nil {
+		return []string{fullURL}
+	}
+	def := map[string]string{"https": "443", "http": "80"}[u.Scheme]
+	if def == "" {
+		return []string{fullURL}
+	}
+	other := *u
+	switch u.Port() {
+	case "":
+		other.Host = u.Host + ":" + def
+	case def:
+		other.Host = u.Hostname()
+		if strings.Contains(other.Host, ":") { // IPv6
+			other.Host = "[" + other.Host + "]"
+		}
+	default:
+		return []string{fullURL}
+	}
+	return []string{fullURL, other.String()}
 }
 
 // Signature computes Twilio's webhook signature: HMAC-SHA1 under the auth
