@@ -285,39 +285,10 @@ func (g *Gateway) pageAction(w http.ResponseWriter, r *http.Request, update, sta
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	if pg.Status == paging.StatusResolved && status == paging.StatusAcked {
-		writeError(w, r, g.Logger, lateAck(pg.ID, pg.ResolvedBy))
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), pageActionTimeout)
-	defer cancel()
-	res, err := pager.Apply(ctx, g.Temporal, g.Store, pager.Update{
-		PageID: pg.ID, WorkflowID: workflows.PageWorkflowID(g.Config.TaskQueue, pg.ID), Name: update, Status: status,
-		Action: paging.Action{By: by, Via: "api"},
-	})
+	v, err := g.applyPageAction(r.Context(), pg, update, status, paging.Action{By: by, Via: "api"})
 	if err != nil {
-		g.Logger.ErrorContext(r.Context(), "page action", "page", pg.ID, "update", update, "error", err)
-		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnavailable, "Page %d could not be updated: the workflow engine did not answer. Try again.", pg.ID))
+		writeError(w, r, g.Logger, err)
 		return
-	}
-	if res.Status == paging.StatusResolved && status == paging.StatusAcked {
-		writeError(w, r, g.Logger, lateAck(pg.ID, res.By))
-		return
-	}
-	// The record, as the workflow left it.
-	if cur, err := g.Store.GetPage(r.Context(), pg.ID); err == nil {
-		pg = cur
-	}
-	v := api.PageAction{ID: pg.ID, Status: res.Status, AckedBy: pg.AckedBy, ResolvedBy: pg.ResolvedBy, Changed: res.Changed}
-	switch {
-	case res.Changed && status == paging.StatusAcked:
-		v.Message = "Page acknowledged: every pending notification is canceled."
-	case res.Changed:
-		v.Message = "Page resolved."
-	case res.Status == paging.StatusResolved:
-		v.Message = "Page was already resolved" + byClause(res.By) + "."
-	default:
-		v.Message = "Page was already acknowledged" + byClause(res.By) + "."
 	}
 	writeJSON(w, http.StatusOK, v)
 }
@@ -331,4 +302,43 @@ func byClause(by string) string {
 		return ""
 	}
 	return " by " + by
+}
+
+// applyPageAction acknowledges or resolves a page through pager.Apply, the
+// one way every caller (the API, the console, an ack link) changes a page,
+// and says what happened. An acknowledgement of a resolved page is
+// EConflict and changes nothing.
+func (g *Gateway) applyPageAction(ctx context.Context, pg store.Page, update, status string, action paging.Action) (api.PageAction, error) {
+	if pg.Status == paging.StatusResolved && status == paging.StatusAcked {
+		return api.PageAction{}, lateAck(pg.ID, pg.ResolvedBy)
+	}
+	actx, cancel := context.WithTimeout(ctx, pageActionTimeout)
+	defer cancel()
+	res, err := pager.Apply(actx, g.Temporal, g.Store, pager.Update{
+		PageID: pg.ID, WorkflowID: workflows.PageWorkflowID(g.Config.TaskQueue, pg.ID), Name: update, Status: status,
+		Action: action,
+	})
+	if err != nil {
+		g.Logger.ErrorContext(ctx, "page action", "page", pg.ID, "update", update, "error", err)
+		return api.PageAction{}, klaxon.Errorf(klaxon.EUnavailable, "Page %d could not be updated: the workflow engine did not answer. Try again.", pg.ID)
+	}
+	if res.Status == paging.StatusResolved && status == paging.StatusAcked {
+		return api.PageAction{}, lateAck(pg.ID, res.By)
+	}
+	// The record, as the workflow left it.
+	if cur, err := g.Store.GetPage(ctx, pg.ID); err == nil {
+		pg = cur
+	}
+	v := api.PageAction{ID: pg.ID, Status: res.Status, AckedBy: pg.AckedBy, ResolvedBy: pg.ResolvedBy, Changed: res.Changed}
+	switch {
+	case res.Changed && status == paging.StatusAcked:
+		v.Message = "Page acknowledged: every pending notification is canceled."
+	case res.Changed:
+		v.Message = "Page resolved."
+	case res.Status == paging.StatusResolved:
+		v.Message = "Page was already resolved" + byClause(res.By) + "."
+	default:
+		v.Message = "Page was already acknowledged" + byClause(res.By) + "."
+	}
+	return v, nil
 }
