@@ -48,6 +48,8 @@ type Backend interface {
 	// PageAction acknowledges (or resolves) a page through its workflow,
 	// and says what happened in one sentence.
 	PageAction(ctx context.Context, pageID int64, resolve bool, by, via string) (string, error)
+	// Escalate has an open page's next step page its people now.
+	Escalate(ctx context.Context, pageID int64, by string) (string, error)
 	// AddContact adds a contact method and sends its verification code.
 	AddContact(ctx context.Context, userID int64, medium, address string) (store.Contact, error)
 	// VerifyContact checks a contact method's verification code.
@@ -150,7 +152,7 @@ func (c *Console) Routes(r *mux.Router) {
 	r.Handle("/pages", c.signedIn(c.listPages)).Methods(http.MethodGet)
 	r.Handle("/pages/{id:[0-9]+}", c.signedIn(c.showPage)).Methods(http.MethodGet)
 	r.Handle("/pages/{id:[0-9]+}/timeline", c.signedIn(c.timeline)).Methods(http.MethodGet)
-	r.Handle("/pages/{id:[0-9]+}/{action:ack|resolve}", c.signedIn(c.pageAction)).Methods(http.MethodPost)
+	r.Handle("/pages/{id:[0-9]+}/{action:ack|resolve|escalate}", c.signedIn(c.pageAction)).Methods(http.MethodPost)
 	r.Handle("/oncall", c.signedIn(c.onCall)).Methods(http.MethodGet)
 	r.Handle("/oncall/{name}.ics", c.signedIn(c.calendar)).Methods(http.MethodGet)
 	r.Handle("/oncall/{name}/overrides", c.signedIn(c.addOverride)).Methods(http.MethodPost)

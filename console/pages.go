@@ -134,7 +134,12 @@ func (c *Console) pageAction(w http.ResponseWriter, r *http.Request) {
 	if by == "" {
 		by = "maintainer"
 	}
-	msg, err := c.Backend.PageAction(r.Context(), id, mux.Vars(r)["action"] == "resolve", by, "console")
+	var msg string
+	if mux.Vars(r)["action"] == "escalate" {
+		msg, err = c.Backend.Escalate(r.Context(), id, by)
+	} else {
+		msg, err = c.Backend.PageAction(r.Context(), id, mux.Vars(r)["action"] == "resolve", by, "console")
+	}
 	if err != nil {
 		c.fail(w, r, err)
 		return

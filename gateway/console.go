@@ -93,6 +93,21 @@ func (b consoleBackend) PageAction(ctx context.Context, pageID int64, resolve bo
 	return v.Message, nil
 }
 
+func (b consoleBackend) Escalate(ctx context.Context, pageID int64, by string) (string, error) {
+	pg, err := b.g.Store.GetPage(ctx, pageID)
+	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
+		return "", klaxon.Errorf(klaxon.ENotFound, "No page %d.", pageID)
+	}
+	if err != nil {
+		return "", err
+	}
+	v, err := b.g.escalate(ctx, pg, paging.Action{By: by, Via: "console"})
+	if err != nil {
+		return "", err
+	}
+	return v.Message, nil
+}
+
 func (b consoleBackend) AddContact(ctx context.Context, userID int64, medium, address string) (store.Contact, error) {
 	c, err := validateContact(api.ContactRequest{Type: medium, Address: address}, b.g.Config.DefaultRegion)
 	if err != nil {

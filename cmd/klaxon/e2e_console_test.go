@@ -15,10 +15,14 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/internal/dev/mailsink"
 	"github.com/klaxonhq/klaxon/store"
+	"github.com/klaxonhq/klaxon/workflows"
 )
 
 // chromiumPath is Debian's chromium (make deps), or KLAXON_CHROMIUM.
@@ -402,5 +406,76 @@ func TestConsole_Handlers_CSRFBadInputAndExpiredSessions(t *testing.T) {
 	}
 	if status, loc, _ := get("/pages"); status != http.StatusSeeOther || !strings.HasPrefix(loc, "/signin") {
 		t.Fatalf("after sign-out everywhere: %d %s", status, loc)
+	}
+}
+
+func TestConsole_EscalateNowButtonPagesTheNextStepAtOnce(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	const alice, bob = "+15555550115", "+15555550116"
+	pagingPerson(t, h, "ann", alice, "")
+	pagingPerson(t, h, "ben", bob, "")
+	if code := h.api(http.MethodPost, "/api/v1/policies", map[string]any{"name": "db", "steps": []map[string]any{
+		{"targets": []string{"user:ann"}, "delay_seconds": 600},
+		{"targets": []string{"user:ben"}, "delay_seconds": 600},
+	}}, nil); code != http.StatusCreated {
+		t.Fatalf("create policy: %d", code)
+	}
+	id, _ := h.createPage(t, map[string]any{"target": "policy:db", "summary": "replica lag"})
+	h.waitText(alice, "replica lag")
+
+	ctx := newBrowser(t, 412, 915)
+	signInInBrowser(t, h, ctx, "ann", alice, 1)
+	browse(t, ctx, "escalate the page",
+		chromedp.Navigate(fmt.Sprintf("%s/pages/%d", h.baseURL, id)),
+		chromedp.WaitVisible(chromedp.ID("escalate")),
+		chromedp.Click(chromedp.ID("escalate")),
+		chromedp.WaitVisible(chromedp.CSS(".flash")),
+	)
+	if flash := textOf(t, ctx, ".flash"); !strings.Contains(flash, "Escalated") {
+		t.Fatalf("flash %q", flash)
+	}
+	// Ben's step was due in ten minutes; it pages him now.
+	h.waitText(bob, "replica lag")
+	browse(t, ctx, "acknowledge it", chromedp.Click(chromedp.ID("ack")), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	if p := h.page(t, id); p.Status != "acked" || p.AckedBy != "ann" {
+		t.Fatalf("page %d %s by %q", id, p.Status, p.AckedBy)
+	}
+	// An acknowledged page has nobody left to escalate to.
+	var refusal struct{ Error string }
+	if code := h.api(http.MethodPost, fmt.Sprintf("/api/v1/pages/%d/escalate", id), nil, &refusal); code != http.StatusConflict {
+		t.Fatalf("escalate an acked page: %d %s", code, refusal.Error)
+	}
+	if code := h.api(http.MethodPost, fmt.Sprintf("/api/v1/pages/%d/resolve", id), nil, nil); code != http.StatusOK {
+		t.Fatalf("resolve: %d", code)
+	}
+	if path := os.Getenv("KLAXON_RECORD_HISTORY"); path != "" {
+		recordHistory(t, h, workflows.PageWorkflowID(h.cfg.TaskQueue, id), path)
+	}
+}
+
+// recordHistory writes a finished workflow's history as JSON, as the
+// replay tests read it (KLAXON_RECORD_HISTORY=path go test -run ...).
+func recordHistory(t testing.TB, h *harness, workflowID, path string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := h.temporal.GetWorkflow(ctx, workflowID, "").Get(ctx, nil); err != nil {
+		t.Fatalf("wait for %s: %v", workflowID, err)
+	}
+	var hist historypb.History
+	it := h.temporal.GetWorkflowHistory(ctx, workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		hist.Events = append(hist.Events, ev)
+	}
+	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(&hist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -24,8 +24,10 @@
           tl.innerHTML = html;
           var st = document.getElementById("page-status");
           if (st && st.textContent.trim() !== "open") {
-            var ack = document.getElementById("ack");
-            if (ack) { ack.closest("form").remove(); }
+            ["ack", "escalate"].forEach(function (id) {
+              var b = document.getElementById(id);
+              if (b) { b.closest("form").remove(); }
+            });
           }
           if (st && st.textContent.trim() === "resolved") {
             var res = document.getElementById("resolve");
