@@ -7,7 +7,7 @@ TEMPORAL  := $(BIN)/temporal
 TEMPORAL_VERSION := v1.5.1
 export KLAXON_TEMPORAL_CLI := $(TEMPORAL)
 
-.PHONY: all build run test test-race lint bench fuzz tools deps clean
+.PHONY: all build run test test-race lint bench fuzz tools deps clean screenshots
 
 all: build
 
@@ -35,6 +35,10 @@ lint:
 	$(GO) tool staticcheck ./...
 	$(GO) tool errcheck -ignoretests -exclude .errcheck-excludes ./...
 	$(GO) tool workflowcheck ./workflows/...
+
+## screenshots: photograph the web console's main screens in headless Chromium (docs/screenshots/*.png).
+screenshots: $(TEMPORAL) deps
+	KLAXON_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run '^TestConsole_Screenshots_' ./cmd/klaxon/
 
 ## bench: the benchmarks whose figures are in BENCHMARKS.md.
 bench: $(TEMPORAL)

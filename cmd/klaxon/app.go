@@ -19,6 +19,7 @@ import (
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/codec"
 	"github.com/klaxonhq/klaxon/config"
+	"github.com/klaxonhq/klaxon/console"
 	"github.com/klaxonhq/klaxon/gateway"
 	"github.com/klaxonhq/klaxon/metrics"
 	"github.com/klaxonhq/klaxon/providers/email"
@@ -156,6 +157,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 				Limiter:      ratelimit.New(cfg.SendRate),
 				PerRecipient: ratelimit.New(cfg.RecipientRate),
 				SlotInterval: slotInterval(cfg.SendRate),
+				AckLinks:     console.AckLinks{Store: a.store, PublicURL: cfg.PublicURL},
 				Metrics:      a.metrics,
 				Logger:       logger,
 			},
