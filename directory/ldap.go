@@ -90,7 +90,7 @@ func Fetch(ctx context.Context, cfg Config) ([]Entry, error) {
 		return nil, &Error{Kind: KindUnreachable, Retryable: true, Err: err,
 			Message: fmt.Sprintf("The directory server %s cannot be reached: %s.", cfg.URL, cause(err))}
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	defer stop()
 	conn.SetTimeout(timeout)
