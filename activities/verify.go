@@ -25,6 +25,8 @@ const ErrTypeChallengeClosed = "ChallengeClosed"
 // hash, and every check happens there in one transaction.
 type Codes struct {
 	Store *store.Store
+	// Peppers key the codes' hashes (KLAXON_CODE_PEPPER).
+	Peppers code.Peppers
 	// Brand names Klaxon in the texts.
 	Brand  string
 	Logger *slog.Logger
@@ -48,7 +50,7 @@ type IssueCodeResult struct {
 // and returns the message to send it in. A challenge that has ended is a
 // non-retryable ChallengeClosed error.
 func (c *Codes) IssueCode(ctx context.Context, in IssueCodeInput) (IssueCodeResult, error) {
-	secret, salt, hash := code.New()
+	secret, salt, hash := c.Peppers.New()
 	ch, err := c.Store.SetCode(ctx, in.ChallengeID, in.Send, salt, hash, in.TTL)
 	if errors.Is(err, store.ErrChallengeClosed) || klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
 		return IssueCodeResult{}, temporal.NewNonRetryableApplicationError("the challenge has ended", ErrTypeChallengeClosed, nil)
@@ -122,7 +124,7 @@ type CheckCodeResult struct {
 // constant time, in one transaction that also verifies the contact method
 // when the code is right.
 func (c *Codes) CheckCode(ctx context.Context, in CheckCodeInput) (CheckCodeResult, error) {
-	r, err := c.Store.CheckCode(ctx, in.ChallengeID, code.Matcher(in.Code))
+	r, err := c.Store.CheckCode(ctx, in.ChallengeID, c.Peppers.Matcher(in.Code))
 	if err != nil {
 		return CheckCodeResult{}, fmt.Errorf("check code: %w", err)
 	}
@@ -159,7 +161,7 @@ type CodeReplyQuery struct {
 // texted from a number answers — the one whose code it is, when the number
 // has several (its SMS and voice methods) — or "" when there is none.
 func (c *Codes) FindCodeReply(ctx context.Context, q CodeReplyQuery) (string, error) {
-	ch, err := c.Store.PendingCodeReply(ctx, q.Number, code.Matcher(q.Code))
+	ch, err := c.Store.PendingCodeReply(ctx, q.Number, c.Peppers.Matcher(q.Code))
 	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
 		return "", nil
 	}

@@ -39,8 +39,67 @@ func Hash(salt []byte, code string) []byte {
 // Matcher returns a constant-time comparison of code against a stored
 // salt and hash, for store.CheckCode and store.VerifiedCodeMatches.
 func Matcher(code string) func(salt, hash []byte) bool {
+	return Peppers(nil).Matcher(code)
+}
+
+// Peppers are server-side secrets (KLAXON_CODE_PEPPER) that key the hash
+// of every code, so that the database alone — salts and hashes — is not
+// enough to find a code by trying all million. The first hashes new codes;
+// every one is accepted when checking, so a pepper can be rotated by
+// putting the new one first. No pepper is the salt-only hash.
+type Peppers [][]byte
+
+// MinPepperLen is the shortest pepper accepted.
+const MinPepperLen = 16
+
+// ParsePeppers reads a comma-separated list of peppers, the hashing one
+// first. An empty list is no pepper.
+func ParsePeppers(s string) (Peppers, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out Peppers
+	for i, p := range strings.Split(s, ",") {
+		p = strings.TrimSpace(p)
+		if len(p) < MinPepperLen {
+			return nil, fmt.Errorf("pepper %d is %d characters long; each must have at least %d", i+1, len(p), MinPepperLen)
+		}
+		out = append(out, []byte(p))
+	}
+	return out, nil
+}
+
+// New returns a new code, its salt, and its hash under the first pepper.
+func (p Peppers) New() (code string, salt, hash []byte) {
+	code, salt, _ = New()
+	return code, salt, p.Hash(salt, code)
+}
+
+// Hash is the stored form of a code under the first pepper:
+// HMAC-SHA256 keyed with the pepper of the salt and the code.
+func (p Peppers) Hash(salt []byte, code string) []byte {
+	if len(p) == 0 {
+		return Hash(salt, code)
+	}
+	return peppered(p[0], salt, code)
+}
+
+func peppered(pepper, salt []byte, code string) []byte {
+	mac := hmac.New(sha256.New, pepper)
+	mac.Write(salt)
+	mac.Write([]byte(code))
+	return mac.Sum(nil)
+}
+
+// Matcher compares code against a stored salt and hash under every
+// pepper, and the salt-only hash of codes stored before peppers.
+func (p Peppers) Matcher(code string) func(salt, hash []byte) bool {
 	return func(salt, hash []byte) bool {
-		return hmac.Equal(Hash(salt, code), hash)
+		ok := hmac.Equal(Hash(salt, code), hash)
+		for _, pep := range p {
+			ok = hmac.Equal(peppered(pep, salt, code), hash) || ok
+		}
+		return ok
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/nyaruka/phonenumbers"
 
+	"github.com/klaxonhq/klaxon/code"
 	"github.com/klaxonhq/klaxon/codec"
 	"github.com/klaxonhq/klaxon/directory"
 	"github.com/klaxonhq/klaxon/phone"
@@ -46,6 +47,10 @@ type Config struct {
 	// the sealing key first) that encrypt every payload Klaxon hands to
 	// Temporal.
 	PayloadKeys Secret `env:"KLAXON_PAYLOAD_KEYS"`
+	// CodePepper is the server-side secret (comma-separated, the hashing
+	// one first, each at least 16 characters) that keys the hashes of
+	// login and verification codes.
+	CodePepper Secret `env:"KLAXON_CODE_PEPPER"`
 
 	SMTPURL   Secret `env:"KLAXON_SMTP_URL" print:"url"`
 	EmailFrom string `env:"KLAXON_EMAIL_FROM" default:"klaxon@localhost"`
@@ -206,6 +211,13 @@ func set(dst reflect.Value, raw string, zeroOK bool) error {
 	return nil
 }
 
+// Peppers returns the code peppers, the hashing one first (none when
+// KLAXON_CODE_PEPPER is unset; Validate has refused a bad one).
+func (c Config) Peppers() code.Peppers {
+	p, _ := code.ParsePeppers(c.CodePepper.Value())
+	return p
+}
+
 // errBadValue is a value its field's type cannot take.
 var errBadValue = errors.New("bad value")
 
@@ -243,6 +255,9 @@ func (c *Config) Validate() error {
 		if _, err := codec.ParseKeys(c.PayloadKeys.Value()); err != nil {
 			errs = append(errs, fmt.Errorf("KLAXON_PAYLOAD_KEYS: %w", err))
 		}
+	}
+	if _, err := code.ParsePeppers(c.CodePepper.Value()); err != nil {
+		errs = append(errs, fmt.Errorf("KLAXON_CODE_PEPPER: %w", err))
 	}
 	num("KLAXON_FROM_NUMBER", &c.FromNumber)
 	num("KLAXON_SIGNUP_NUMBER", &c.SignupNumber)

@@ -535,7 +535,7 @@ func (g *Gateway) verifyContactCode(ctx context.Context, id int64, raw string) (
 		return c, err
 	}
 	if c.Status == store.ContactVerified {
-		match, err := g.Store.VerifiedCodeMatches(ctx, c.ID, code.Matcher(typed))
+		match, err := g.Store.VerifiedCodeMatches(ctx, c.ID, g.Config.Peppers().Matcher(typed))
 		switch {
 		case err != nil:
 			return c, err

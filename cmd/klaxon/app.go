@@ -171,7 +171,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 				Store: a.store, PagingNumber: cfg.FromNumber, Brand: cfg.Brand, Logger: logger,
 				OwnNumbers: []string{cfg.FromNumber, cfg.SignupNumber, cfg.DiagnosticsNumber},
 			},
-			Codes:         &activities.Codes{Store: a.store, Brand: cfg.Brand, Logger: logger},
+			Codes:         &activities.Codes{Store: a.store, Peppers: cfg.Peppers(), Brand: cfg.Brand, Logger: logger},
 			Paging:        a.pagingActivities(logger),
 			Subscriptions: &activities.Subscriptions{Store: a.store, Logger: logger},
 			Rotations:     &activities.Rotations{Store: a.store, Logger: logger},

@@ -255,7 +255,15 @@ func devDefaults(getenv func(string) string) (func(string) string, error) {
 			return nil, err
 		}
 	}
+	pepper := getenv("KLAXON_CODE_PEPPER")
+	if pepper == "" {
+		var err error
+		if pepper, err = devSecret(dataDir, devPepperFile, "", 24, "the dev code pepper"); err != nil {
+			return nil, err
+		}
+	}
 	defaults := map[string]string{
+		"KLAXON_CODE_PEPPER":        pepper,
 		"KLAXON_API_TOKEN":          token,
 		"KLAXON_HTTP_ADDR":          devHTTPAddr,
 		"KLAXON_FROM_NUMBER":        devFromNumber,
@@ -275,23 +283,33 @@ func devDefaults(getenv func(string) string) (func(string) string, error) {
 // directory.
 const devTokenFile = "api-token"
 
+// devPepperFile is where `klaxon dev` keeps its code pepper, so that codes
+// issued before a restart still verify after it.
+const devPepperFile = "code-pepper"
+
 // devToken returns the dev API token kept in dataDir, making one the first
 // time.
 func devToken(dataDir string) (string, error) {
-	path := filepath.Join(dataDir, devTokenFile)
+	return devSecret(dataDir, devTokenFile, "dev-", 12, "the dev API token")
+}
+
+// devSecret returns the secret kept in dataDir/file, making one (prefix and
+// n random bytes in hex) the first time.
+func devSecret(dataDir, file, prefix string, n int, what string) (string, error) {
+	path := filepath.Join(dataDir, file)
 	if b, err := os.ReadFile(path); err == nil {
 		if t := strings.TrimSpace(string(b)); t != "" {
 			return t, nil
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("read the dev API token: %w", err)
+		return "", fmt.Errorf("read %s: %w", what, err)
 	}
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return "", fmt.Errorf("data dir: %w", err)
 	}
-	t := "dev-" + randomHex(12)
+	t := prefix + randomHex(n)
 	if err := os.WriteFile(path, []byte(t+"\n"), 0o600); err != nil {
-		return "", fmt.Errorf("keep the dev API token: %w", err)
+		return "", fmt.Errorf("keep %s: %w", what, err)
 	}
 	return t, nil
 }

@@ -79,3 +79,31 @@ func TestDemo_SeedsEverythingAndAPageEscalatesOnTheRotation(t *testing.T) {
 		t.Errorf("second seed: %v %q", err, out.String())
 	}
 }
+
+// klaxon dev makes a code pepper once and keeps it beside the API token,
+// so that codes issued before a restart still verify after it.
+func TestDevDefaults_CodePepperIsMadeOnceAndKept(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"KLAXON_DATA_DIR": dir}
+	getenv := func(k string) string { return env[k] }
+	first, err := devDefaults(getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := first("KLAXON_CODE_PEPPER")
+	if len(p) < 16 {
+		t.Fatalf("pepper %q is too short", p)
+	}
+	st, err := os.Stat(filepath.Join(dir, devPepperFile))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("pepper file: %v %v", st, err)
+	}
+	again, err := devDefaults(getenv)
+	if err != nil || again("KLAXON_CODE_PEPPER") != p {
+		t.Errorf("pepper changed across restarts (%v)", err)
+	}
+	env["KLAXON_CODE_PEPPER"] = "mine-0123456789abcdef"
+	if set, _ := devDefaults(getenv); set("KLAXON_CODE_PEPPER") != "mine-0123456789abcdef" {
+		t.Error("the environment did not win")
+	}
+}
