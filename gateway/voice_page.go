@@ -46,6 +46,15 @@ func slowly(text string) twiml.Element {
 
 func say(text string) twiml.Element { return &twiml.VoiceSay{Voice: pageVoice, Message: text} }
 
+// spokenPage names a page aloud: its id, and the phone's reply code when
+// it has one ("page 2, reply code 1") — two numbers, said as two things.
+func spokenPage(id int64, code int) string {
+	if code <= 0 {
+		return fmt.Sprintf("page %d", id)
+	}
+	return fmt.Sprintf("page %d, reply code %d", id, code)
+}
+
 // pageTwiML is what a person hears when they answer a page's call: the page
 // read slowly, twice, inside a <Gather> that takes 1 to acknowledge. An
 // answering machine hears the same message and cannot acknowledge (it never
@@ -61,17 +70,25 @@ func (g *Gateway) pageTwiML(ctx context.Context, m store.MessageRecord) []twiml.
 				what = "resolved" + byClause(pg.ResolvedBy)
 			}
 			return []twiml.Element{
-				say(fmt.Sprintf("This is %s. The page you are being called about was already %s. Nothing more is needed. Goodbye.", brand, what)),
+				say(fmt.Sprintf("This is %s. Page %d, the one you are being called about, was already %s. Nothing more is needed. Goodbye.", brand, pg.ID, what)),
 				&twiml.VoiceHangup{},
 			}
 		}
+	}
+	intro := fmt.Sprintf("This is %s with an urgent page.", brand)
+	if err == nil {
+		code := 0
+		if rc, err := g.Store.ReplyCodeOfPage(ctx, id, m.To); err == nil {
+			code = rc.Code
+		}
+		intro = fmt.Sprintf("This is %s with urgent %s.", brand, spokenPage(id, code))
 	}
 	action := g.Config.PublicURL + pathGather + "?m=" + url.QueryEscape(m.ID)
 	return []twiml.Element{
 		&twiml.VoiceGather{
 			Input: "dtmf", NumDigits: "1", Timeout: "6", Action: action, Method: http.MethodPost,
 			InnerElements: []twiml.Element{
-				say(fmt.Sprintf("This is %s with an urgent page.", brand)),
+				say(intro),
 				&twiml.VoicePause{Length: "1"},
 				slowly(spokenText(m.Body)),
 				&twiml.VoicePause{Length: "1"},
@@ -177,7 +194,7 @@ func (g *Gateway) voiceGather(w http.ResponseWriter, r *http.Request) {
 		g.Logger.ErrorContext(ctx, "page ack from a call", "page", cp.PageID, "error", err)
 		text, result = "Sorry, your acknowledgement could not be recorded. Please reply to the page's text message instead. Goodbye.", "failed"
 	case res.Changed:
-		text, result = "Thank you. The page is acknowledged, and its other notifications are canceled. Goodbye.", "acked"
+		text, result = fmt.Sprintf("Thank you. Page %d is acknowledged, and its other notifications are canceled. Goodbye.", cp.PageID), "acked"
 	case res.Status == paging.StatusResolved:
 		text, result = "This page is already resolved"+byClause(res.By)+". Goodbye.", "already"
 	case res.By == cp.By:

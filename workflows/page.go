@@ -519,12 +519,13 @@ func (p *pager) startChains(ctx workflow.Context, n int, plan activities.StepPla
 		}
 		c := &chain{user: person.Handle, hurry: make([]bool, len(groups))}
 		code := replyCode(person)
+		texts := workflow.GetVersion(ctx, versionPageIDs, workflow.DefaultVersion, 1)
 		for gi, g := range groups {
 			grp := &group{offset: g.offset}
 			for _, contact := range g.contacts {
 				id := fmt.Sprintf("page/%d/%d/%d/%s", p.in.PageID, n, seq, contact.Medium)
 				seq++
-				nt := &notice{msg: p.message(id, person, contact, code), chain: c, group: gi, idx: len(p.state.Notifications)}
+				nt := &notice{msg: p.message(id, contact, code, texts), chain: c, group: gi, idx: len(p.state.Notifications)}
 				if contact.Medium.TakesReplies() {
 					nt.phone = contact.Address
 				}
@@ -772,8 +773,14 @@ func replyCode(person activities.StepPerson) int {
 	return 0
 }
 
-// message builds one notification of the page for one contact.
-func (p *pager) message(id string, person activities.StepPerson, c activities.StepContact, code int) klaxon.Message {
+// versionPageIDs marks page workflows whose texts and emails name the
+// page's id beside the reply code ("Page #2: ... Reply 1a to ack"); older
+// ones named the reply code alone ("Page 1: ...").
+const versionPageIDs = "page-id-in-texts"
+
+// message builds one notification of the page for one contact. texts is
+// the workflow's versionPageIDs.
+func (p *pager) message(id string, c activities.StepContact, code int, texts workflow.Version) klaxon.Message {
 	m := klaxon.Message{
 		ID: id, Medium: c.Medium, To: c.Address, Priority: klaxon.Urgent,
 		Purpose: store.PurposePage, Ref: strconv.FormatInt(p.in.PageID, 10),
@@ -784,20 +791,46 @@ func (p *pager) message(id string, person activities.StepPerson, c activities.St
 	}
 	switch c.Medium {
 	case klaxon.SMS:
-		m.Body = PageText(code, p.in.Summary, p.in.RequestedBy)
+		if texts == workflow.DefaultVersion {
+			m.Body = pageTextV0(code, p.in.Summary, p.in.RequestedBy)
+		} else {
+			m.Body = PageText(p.in.PageID, code, p.in.Summary, p.in.RequestedBy)
+		}
 	case klaxon.Voice:
 		m.Body = pageSpoken(p.in.Summary, p.in.RequestedBy)
 	default:
-		m.Subject, m.Body = pageEmail(p.in, code)
+		if texts == workflow.DefaultVersion {
+			m.Subject, m.Body = pageEmailV0(p.in, code)
+		} else {
+			m.Subject, m.Body = pageEmail(p.in, code)
+		}
 	}
 	return m
 }
 
-// PageText is the text of a page: "Page 3: derp is broken. Reply 3a to ack,
-// 3c to resolve.", or "alincoln needs you now: derp is broken. Reply ..."
-// when a person asked. It fits one SMS segment when the text is GSM-7 (two
-// when it needs UCS-2), shortening the summary, never the instructions.
-func PageText(code int, summary, requestedBy string) string {
+// PageText is the text of a page: "Page #2: derp is broken. Reply 3a to
+// ack, 3c to resolve." — the page's id (what `klaxon page show 2` takes)
+// and the phone's reply code (what a reply names) are two things — or
+// "alincoln needs you now (page #2): derp is broken. Reply ..." when a
+// person asked. It fits one SMS segment when the text is GSM-7 (two when it
+// needs UCS-2), shortening the summary, never the instructions.
+func PageText(pageID int64, code int, summary, requestedBy string) string {
+	s := sentence(summary)
+	head := fmt.Sprintf("Page #%d: %s", pageID, s)
+	if requestedBy != "" {
+		head = fmt.Sprintf("%s needs you now (page #%d): %s", requestedBy, pageID, s)
+	}
+	suffix := fmt.Sprintf(" Reply %da to ack, %dc to resolve.", code, code)
+	segments := 1
+	if sms.EncodingOf(head+suffix) == sms.UCS2 {
+		segments = 2
+	}
+	return sms.Fit(head, suffix, segments)
+}
+
+// pageTextV0 is the text of a page before versionPageIDs: "Page 3: ...",
+// 3 being the reply code.
+func pageTextV0(code int, summary, requestedBy string) string {
 	s := sentence(summary)
 	head := fmt.Sprintf("Page %d: %s", code, s)
 	if requestedBy != "" {
@@ -820,8 +853,31 @@ func pageSpoken(summary, requestedBy string) string {
 	return s
 }
 
-// pageEmail is the subject and body of a page's email.
+// pageEmail is the subject and body of a page's email: the page's id, and
+// the reply code of the person's phone when they have one.
 func pageEmail(in PageInput, code int) (subject, body string) {
+	subject = fmt.Sprintf("[%s] Page #%d: %s", in.Brand, in.PageID, clip(oneLine(in.Summary), 120))
+	var b strings.Builder
+	if in.RequestedBy != "" {
+		b.WriteString(fmt.Sprintf("%s needs you now.\n\n", in.RequestedBy))
+	}
+	b.WriteString(strings.TrimSpace(in.Summary))
+	b.WriteString("\n")
+	if d := strings.TrimSpace(in.Details); d != "" {
+		b.WriteString("\n" + d + "\n")
+	}
+	b.WriteString(fmt.Sprintf("\nPage #%d is open and escalating until someone acknowledges it.\n", in.PageID))
+	if code > 0 {
+		b.WriteString(fmt.Sprintf("Its reply code on your phone is %d: text %da to the paging number to acknowledge it (%dc resolves it),\n", code, code, code))
+		b.WriteString(fmt.Sprintf("or run: klaxon ack %d\n", in.PageID))
+	} else {
+		b.WriteString(fmt.Sprintf("To acknowledge, run: klaxon ack %d\n", in.PageID))
+	}
+	return subject, b.String()
+}
+
+// pageEmailV0 is a page's email before versionPageIDs.
+func pageEmailV0(in PageInput, code int) (subject, body string) {
 	subject = fmt.Sprintf("[%s] Page %d: %s", in.Brand, in.PageID, clip(oneLine(in.Summary), 120))
 	var b strings.Builder
 	if in.RequestedBy != "" {
