@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/klaxonhq/klaxon"
@@ -71,6 +74,67 @@ func (s *Store) PageOfCall(ctx context.Context, messageID string) (CallPage, err
 		}
 	}
 	return cp, nil
+}
+
+// OrderTimeline puts a page's timeline in the order things happened, which
+// is not always the order they were recorded in: a provider's callbacks race
+// each other ("in-progress" can arrive before "ringing") and the record of a
+// notification. Entries are ordered by time, except that a message's own
+// entries keep their causal order — notified (or failed, canceled) first,
+// then its delivery statuses by rank — each taking the time of the one
+// before it when it was recorded earlier. Times are left as recorded.
+func OrderTimeline(evs []PageEvent) {
+	type keyed struct {
+		ev    PageEvent
+		at    time.Time
+		order int
+	}
+	ks := make([]keyed, len(evs))
+	var messages []string
+	byMessage := map[string][]int{}
+	for i, e := range evs {
+		ks[i] = keyed{ev: e, at: e.At, order: i}
+		if e.MessageID != "" {
+			if _, ok := byMessage[e.MessageID]; !ok {
+				messages = append(messages, e.MessageID)
+			}
+			byMessage[e.MessageID] = append(byMessage[e.MessageID], i)
+		}
+	}
+	for _, id := range messages {
+		idx := byMessage[id]
+		slots := slices.Clone(idx) // ascending: the recorded order
+		sort.SliceStable(idx, func(a, b int) bool { return causalRank(ks[idx[a]].ev) < causalRank(ks[idx[b]].ev) })
+		// idx[j] may sort before idx[j+1], never after it.
+		for j, i := range idx {
+			ks[i].order = slots[j]
+			if j > 0 && ks[i].at.Before(ks[idx[j-1]].at) {
+				ks[i].at = ks[idx[j-1]].at
+			}
+		}
+	}
+	sort.SliceStable(ks, func(a, b int) bool {
+		if !ks[a].at.Equal(ks[b].at) {
+			return ks[a].at.Before(ks[b].at)
+		}
+		return ks[a].order < ks[b].order
+	})
+	for i := range ks {
+		evs[i] = ks[i].ev
+	}
+}
+
+// causalRank orders one message's timeline entries: its notification (or
+// failure, or cancellation) first, then its delivery statuses by rank.
+func causalRank(e PageEvent) int {
+	if e.Kind != EventDelivery {
+		return 0
+	}
+	status, ok := strings.CutPrefix(e.Key, "delivery/"+e.MessageID+"/")
+	if !ok {
+		status, _, _ = strings.Cut(e.Detail, " ")
+	}
+	return 1 + klaxon.StatusRank(status)
 }
 
 // DeliveryEvent is the timeline entry of a provider status of a page's

@@ -337,10 +337,29 @@ func (p *pager) stop(ctx workflow.Context, exceptCall string) {
 	}
 	p.stopped = true
 	p.cancel()
+	timeline := workflow.GetVersion(ctx, versionCanceledInTimeline, workflow.DefaultVersion, 1)
+	var canceled []store.PageEvent
 	for i := range p.state.Notifications {
-		if s := p.state.Notifications[i].Status; s == "scheduled" || s == "sending" {
-			p.state.Notifications[i].Status = klaxon.StatusCanceled
+		ns := &p.state.Notifications[i]
+		if ns.Status == "scheduled" && timeline != workflow.DefaultVersion {
+			// Never fired: its fate goes in the timeline now. One in flight
+			// ("sending") is recorded by send, as it returns.
+			canceled = append(canceled, store.PageEvent{
+				Kind: store.EventCanceled, Key: "canceled/" + ns.MessageID, User: ns.User, Medium: ns.Medium,
+				Contact: ns.Contact, MessageID: ns.MessageID, Detail: "not sent: " + p.settledFirst() + " before it was due",
+			})
 		}
+		if s := ns.Status; s == "scheduled" || s == "sending" {
+			ns.Status = klaxon.StatusCanceled
+		}
+	}
+	if len(canceled) > 0 {
+		p.pending++
+		rctx, _ := workflow.NewDisconnectedContext(ctx)
+		workflow.Go(rctx, func(ctx workflow.Context) {
+			defer func() { p.pending-- }()
+			p.record(ctx, activities.PageEventInput{PageID: p.in.PageID, Events: canceled})
+		})
 	}
 	p.pending++
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
@@ -584,7 +603,13 @@ func (p *pager) send(ctx workflow.Context, nt *notice) {
 	if err != nil {
 		if ctx.Err() != nil || errorType(err) == activities.ErrTypeCanceled {
 			p.state.Notifications[nt.idx].Status = klaxon.StatusCanceled
-			if evs := p.takeStepEvents(); len(evs) > 0 {
+			evs := p.takeStepEvents()
+			if workflow.GetVersion(ctx, versionCanceledInTimeline, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+				ev.Kind, ev.Key = store.EventCanceled, "canceled/"+nt.msg.ID
+				ev.Detail = "not sent: " + p.settledFirst() + " before a provider took it"
+				evs = append(evs, ev)
+			}
+			if len(evs) > 0 {
 				p.record(dctx, activities.PageEventInput{PageID: p.in.PageID, Events: evs})
 			}
 			return
@@ -609,6 +634,20 @@ func (p *pager) send(ctx workflow.Context, nt *notice) {
 	for _, d := range early {
 		p.onDelivery(PageDelivery{MessageID: nt.msg.ID, Status: d.Status, AnsweredBy: d.AnsweredBy})
 	}
+}
+
+// versionCanceledInTimeline marks page workflows that record every
+// notification the acknowledgement (or resolution) stopped — one in flight,
+// one not yet due — as a "canceled" timeline entry; older ones left them in
+// the state query only.
+const versionCanceledInTimeline = "page-canceled-in-timeline"
+
+// settledFirst says what stopped the page's notifications.
+func (p *pager) settledFirst() string {
+	if p.state.Status == paging.StatusResolved {
+		return "the page was resolved"
+	}
+	return "the page was acknowledged"
 }
 
 // failed marks a notification as failed for good; when its whole group has

@@ -131,6 +131,56 @@ func TestPage_AckCancelsATextQueuedForTheRateLimit(t *testing.T) {
 	}
 }
 
+func TestPage_BlastAckByCallPutsTheCanceledTextInTheTimeline(t *testing.T) {
+	r := newPageRig(t)
+	r.person("user:alice", "alice", 1, alice)
+	// The text waits for the sending number's rate limit; the call is
+	// answered and acknowledged meanwhile.
+	r.first = func(m klaxon.Message) error {
+		if m.Medium == klaxon.SMS {
+			return temporal.NewApplicationError("sending number is at its rate limit", activities.ErrTypeRateLimit)
+		}
+		return nil
+	}
+	r.queue = func(klaxon.Message) time.Duration { return 30 * time.Second }
+	r.at(10*time.Second, func() { r.update(UpdateAck, paging.Action{By: "alice", Via: "call"}, nil, nil) })
+	in := page("user:alice")
+	in.Mode = paging.ModeBlast
+	r.run(in, time.Hour)
+	fate := map[klaxon.Medium]string{}
+	for _, e := range r.events {
+		if e.Kind == store.EventNotified || e.Kind == store.EventCanceled || e.Kind == store.EventFailed {
+			fate[e.Medium] = e.Kind + ": " + e.Detail
+		}
+	}
+	if got := fate[klaxon.SMS]; got != "canceled: not sent: the page was acknowledged before a provider took it" {
+		t.Errorf("the text's fate in the timeline = %q (events %v)", got, r.eventKinds())
+	}
+	if !strings.HasPrefix(fate[klaxon.Voice], "notified") || !strings.HasPrefix(fate[klaxon.Email], "notified") {
+		t.Errorf("fates = %v", fate)
+	}
+}
+
+func TestPage_AckPutsNotificationsNotYetDueInTheTimeline(t *testing.T) {
+	r := newPageRig(t)
+	r.person("user:alice", "alice", 1, alice)
+	r.at(90*time.Second, func() { r.update(UpdateAck, paging.Action{By: "alice", Via: "sms"}, nil, nil) })
+	r.run(page("user:alice"), time.Hour)
+	var canceled []string
+	for _, e := range r.events {
+		if e.Kind == store.EventCanceled {
+			canceled = append(canceled, string(e.Medium)+": "+e.Detail)
+		}
+	}
+	want := []string{
+		"voice: not sent: the page was acknowledged before it was due",
+		"email: not sent: the page was acknowledged before it was due",
+	}
+	if !equalStrings(canceled, want) {
+		t.Errorf("canceled entries = %q, want %q", canceled, want)
+	}
+}
+
 func TestPage_PermanentFailureMovesToTheNextMediumAtOnce(t *testing.T) {
 	r := newPageRig(t)
 	r.person("user:alice", "alice", 1, alice)

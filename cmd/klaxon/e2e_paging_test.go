@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -507,6 +508,12 @@ func TestE2E_Paging_AckCancelsATextQueuedForTheRateLimit(t *testing.T) {
 	m, _, _, err := h.store.GetMessage(context.Background(), fmt.Sprintf("page/%d/0/0/sms", last))
 	if err == nil && m.Status != klaxon.StatusCanceled {
 		t.Errorf("queued text status %q, want canceled", m.Status)
+	}
+	// Its fate is in the page's timeline, not only in the workflow's state.
+	h.eventually("the canceled text in the timeline", func() bool { return hasEvent(h.page(t, last), store.EventCanceled, klaxon.SMS) })
+	out, err := h.cli("page", "show", strconv.FormatInt(last, 10))
+	if err != nil || !strings.Contains(out, "canceled") || !strings.Contains(out, "not sent: the page was acknowledged") {
+		t.Errorf("page show: %v\n%s", err, out)
 	}
 }
 
