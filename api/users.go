@@ -11,15 +11,40 @@ type UserRequest struct {
 	Handle   string `json:"handle"`
 	Name     string `json:"name"`
 	Timezone string `json:"timezone,omitempty"`
+	// Nick is the user's chat nick; it defaults to the handle.
+	Nick string `json:"nick,omitempty"`
+	// MatrixID links the user's Matrix account (@name:server).
+	MatrixID   string `json:"matrix_id,omitempty"`
+	IRCAccount string `json:"irc_account,omitempty"`
+}
+
+// UserPatch is the body of PATCH /api/v1/users/{handle}: the fields
+// present are changed; an empty matrix_id or irc_account unlinks it.
+type UserPatch struct {
+	Name       *string `json:"name,omitempty"`
+	Timezone   *string `json:"timezone,omitempty"`
+	Nick       *string `json:"nick,omitempty"`
+	MatrixID   *string `json:"matrix_id,omitempty"`
+	IRCAccount *string `json:"irc_account,omitempty"`
+	// Active reactivates (true) or deactivates (false) a user.
+	Active *bool `json:"active,omitempty"`
 }
 
 // User is a person Klaxon can reach, as GET /api/v1/users lists them.
 type User struct {
-	ID        int64     `json:"id"`
-	Handle    string    `json:"handle"`
-	Name      string    `json:"name"`
-	Timezone  string    `json:"timezone"`
-	CreatedAt time.Time `json:"created_at"`
+	ID         int64  `json:"id"`
+	Handle     string `json:"handle"`
+	Name       string `json:"name"`
+	Timezone   string `json:"timezone"`
+	Nick       string `json:"nick"`
+	MatrixID   string `json:"matrix_id,omitempty"`
+	IRCAccount string `json:"irc_account,omitempty"`
+	// Source is "api" or "ldap": where the user's record is kept.
+	Source string `json:"source"`
+	// Active is false for people removed from the directory.
+	Active        bool       `json:"active"`
+	DeactivatedAt *time.Time `json:"deactivated_at,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
 }
 
 // UserDetail is a user with their contact methods: GET

@@ -46,6 +46,13 @@ func (c *Client) User(ctx context.Context, handle string) (api.UserDetail, error
 	return out, err
 }
 
+// UpdateUser changes the fields of a user that patch names.
+func (c *Client) UpdateUser(ctx context.Context, handle string, patch api.UserPatch) (api.UserDetail, error) {
+	var out api.UserDetail
+	err := c.do(ctx, call{method: http.MethodPatch, path: "/api/v1/users/" + esc(handle), body: patch, out: &out})
+	return out, err
+}
+
 // AddContact adds a contact method to a user and sends it a verification
 // code.
 func (c *Client) AddContact(ctx context.Context, handle string, req api.ContactRequest) (api.Contact, error) {

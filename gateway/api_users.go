@@ -62,9 +62,11 @@ func verifyLimits() []store.Limit {
 }
 
 // validateUser checks a new user: a handle as the schema allows it, a
-// name, and an IANA timezone (UTC when empty).
+// name, an IANA timezone (UTC when empty), and a nick and Matrix id when
+// given.
 func validateUser(req api.UserRequest) (store.User, error) {
-	u := store.User{Handle: strings.TrimSpace(req.Handle), Name: strings.TrimSpace(req.Name), Timezone: strings.TrimSpace(req.Timezone)}
+	u := store.User{Handle: strings.TrimSpace(req.Handle), Name: strings.TrimSpace(req.Name), Timezone: strings.TrimSpace(req.Timezone),
+		Nick: strings.TrimSpace(req.Nick), MatrixID: strings.TrimSpace(req.MatrixID), IRCAccount: strings.TrimSpace(req.IRCAccount)}
 	if u.Handle == "" {
 		return u, klaxon.Errorf(klaxon.EInvalid, `Field "handle" is required.`)
 	}
@@ -74,25 +76,151 @@ func validateUser(req api.UserRequest) (store.User, error) {
 		}
 		return u, klaxon.Errorf(klaxon.EInvalid, "%q is not a valid handle: use 1 to 32 lowercase letters, digits, '_', '.' or '-', starting with a letter or digit.", truncate(u.Handle, 40))
 	}
-	if u.Name == "" {
-		return u, klaxon.Errorf(klaxon.EInvalid, `Field "name" is required.`)
-	}
-	if !utf8.ValidString(u.Name) || strings.ContainsFunc(u.Name, unicode.IsControl) {
-		return u, klaxon.Errorf(klaxon.EInvalid, "The name must be plain text on one line.")
-	}
-	if n := utf8.RuneCountInString(u.Name); n > 200 {
-		return u, klaxon.Errorf(klaxon.EInvalid, "The name is %d characters long; the limit is 200.", n)
+	if err := validateName(u.Name); err != nil {
+		return u, err
 	}
 	if u.Timezone == "" {
 		u.Timezone = "UTC"
 	}
-	if len(u.Timezone) > 64 || u.Timezone == "Local" {
-		return u, klaxon.Errorf(klaxon.EInvalid, "%q is not a timezone: use an IANA name such as Europe/Berlin or America/New_York.", truncate(u.Timezone, 40))
+	if err := validateTimezone(u.Timezone); err != nil {
+		return u, err
 	}
-	if _, err := time.LoadLocation(u.Timezone); err != nil {
-		return u, klaxon.Errorf(klaxon.EInvalid, "%q is not a timezone: use an IANA name such as Europe/Berlin or America/New_York.", truncate(u.Timezone, 40))
+	if u.Nick == "" {
+		u.Nick = u.Handle
+	}
+	if err := validateNick(u.Nick); err != nil {
+		return u, err
+	}
+	if err := validateMatrixID(u.MatrixID); err != nil {
+		return u, err
+	}
+	if err := validateIRCAccount(u.IRCAccount); err != nil {
+		return u, err
 	}
 	return u, nil
+}
+
+func validateName(name string) error {
+	if name == "" {
+		return klaxon.Errorf(klaxon.EInvalid, `Field "name" is required.`)
+	}
+	if !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl) {
+		return klaxon.Errorf(klaxon.EInvalid, "The name must be plain text on one line.")
+	}
+	if n := utf8.RuneCountInString(name); n > 200 {
+		return klaxon.Errorf(klaxon.EInvalid, "The name is %d characters long; the limit is 200.", n)
+	}
+	return nil
+}
+
+func validateTimezone(tz string) error {
+	if len(tz) > 64 || tz == "Local" {
+		return klaxon.Errorf(klaxon.EInvalid, "%q is not a timezone: use an IANA name such as Europe/Berlin or America/New_York.", truncate(tz, 40))
+	}
+	if _, err := time.LoadLocation(tz); err != nil {
+		return klaxon.Errorf(klaxon.EInvalid, "%q is not a timezone: use an IANA name such as Europe/Berlin or America/New_York.", truncate(tz, 40))
+	}
+	return nil
+}
+
+// nickPattern is what Klaxon accepts as a chat nick: what IRC servers
+// allow (RFC 2812 letters, digits and "[]\`_^{|}-", not starting with a
+// digit or '-'), plus '.', which handles use and many servers allow.
+var nickPattern = regexp.MustCompile("^[A-Za-z\\[\\]\\\\`_^{|}][A-Za-z0-9\\[\\]\\\\`_^{|}.-]{0,31}$")
+
+func validateNick(nick string) error {
+	if !nickPattern.MatchString(nick) {
+		return klaxon.Errorf(klaxon.EInvalid, "%q is not a valid nick: use up to 32 letters, digits or []\\`_^{|}.- starting with a letter (give one with \"nick\" when the handle starts with a digit).", truncate(nick, 40))
+	}
+	return nil
+}
+
+// matrixIDPattern is a Matrix user id: @localpart:server.
+var matrixIDPattern = regexp.MustCompile(`^@[a-z0-9._=/+-]{1,200}:[A-Za-z0-9.:\[\]-]{1,230}$`)
+
+func validateMatrixID(id string) error {
+	if id != "" && !matrixIDPattern.MatchString(id) {
+		return klaxon.Errorf(klaxon.EInvalid, "%q is not a Matrix user id: write it as @name:server.example.", truncate(id, 60))
+	}
+	return nil
+}
+
+func validateIRCAccount(account string) error {
+	if account != "" && (len(account) > 64 || strings.ContainsFunc(account, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) })) {
+		return klaxon.Errorf(klaxon.EInvalid, "%q is not an IRC account name.", truncate(account, 40))
+	}
+	return nil
+}
+
+// validatePatch checks a change to a user, field by field.
+func validatePatch(req api.UserPatch) (store.UserPatch, error) {
+	p := store.UserPatch{Active: req.Active}
+	trim := func(s *string) *string {
+		if s == nil {
+			return nil
+		}
+		t := strings.TrimSpace(*s)
+		return &t
+	}
+	p.Name, p.Timezone, p.Nick, p.MatrixID, p.IRCAccount = trim(req.Name), trim(req.Timezone), trim(req.Nick), trim(req.MatrixID), trim(req.IRCAccount)
+	if p.Name != nil {
+		if err := validateName(*p.Name); err != nil {
+			return p, err
+		}
+	}
+	if p.Timezone != nil {
+		if err := validateTimezone(*p.Timezone); err != nil {
+			return p, err
+		}
+	}
+	if p.Nick != nil {
+		if err := validateNick(*p.Nick); err != nil {
+			return p, err
+		}
+	}
+	if p.MatrixID != nil {
+		if err := validateMatrixID(*p.MatrixID); err != nil {
+			return p, err
+		}
+	}
+	if p.IRCAccount != nil {
+		if err := validateIRCAccount(*p.IRCAccount); err != nil {
+			return p, err
+		}
+	}
+	if p == (store.UserPatch{}) {
+		return p, klaxon.Errorf(klaxon.EInvalid, "Nothing to change: give one of name, timezone, nick, matrix_id, irc_account or active.")
+	}
+	return p, nil
+}
+
+// patchUser is PATCH /api/v1/users/{handle}: 200 with the user as changed.
+func (g *Gateway) patchUser(w http.ResponseWriter, r *http.Request) {
+	var req api.UserPatch
+	if err := decodeJSON(w, r, &req); err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	p, err := validatePatch(req)
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	handle := mux.Vars(r)["handle"]
+	if _, err := g.userByHandle(r.Context(), handle); err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	if _, err := g.Store.UpdateUser(r.Context(), handle, p); err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	v, err := g.userView(r)
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
 }
 
 // createUser is POST /api/v1/users: 201 with the user.

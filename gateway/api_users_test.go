@@ -223,3 +223,49 @@ func TestAddContact_TemporalDownIsA503ThatSendsNothingAndCanBeResent(t *testing.
 		t.Errorf("pending challenges = %d, %v; the failed start must leave none", n, err)
 	}
 }
+
+func TestUsers_NickAndMatrixID(t *testing.T) {
+	ig := newInbGateway(t, nil, nil)
+	if status, out := ig.apiCall(t, http.MethodPost, "/api/v1/users", `{"handle":"alice","name":"Alice"}`); status != 201 || out["nick"] != "alice" || out["active"] != true || out["source"] != "api" {
+		t.Fatalf("create alice = %d %v, want nick alice, active, source api", status, out)
+	}
+	if status, out := ig.apiCall(t, http.MethodPost, "/api/v1/users", `{"handle":"7ops","name":"Ops"}`); status != 400 || !strings.Contains(out["error"].(string), "is not a valid nick") {
+		t.Fatalf("handle starting with a digit and no nick = %d %v, want 400 asking for a nick", status, out)
+	}
+	if status, out := ig.apiCall(t, http.MethodPost, "/api/v1/users", `{"handle":"7ops","name":"Ops","nick":"ops7","matrix_id":"@ops:example.org"}`); status != 201 || out["nick"] != "ops7" || out["matrix_id"] != "@ops:example.org" {
+		t.Fatalf("create 7ops = %d %v", status, out)
+	}
+	tests := []struct {
+		name, body string
+		status     int
+		want       string
+	}{
+		{"nick", `{"nick":"Al"}`, 200, ""},
+		{"taken nick, other case", `{"nick":"OPS7"}`, 409, `The nick "OPS7" is taken.`},
+		{"taken matrix id", `{"matrix_id":"@ops:example.org"}`, 409, "belongs to another user"},
+		{"bad matrix id", `{"matrix_id":"ops@example.org"}`, 400, "is not a Matrix user id"},
+		{"bad nick", `{"nick":"a b"}`, 400, "is not a valid nick"},
+		{"bad timezone", `{"timezone":"Mars/Olympus"}`, 400, "is not a timezone"},
+		{"nothing", `{}`, 400, "Nothing to change"},
+		{"NUL in nick", `{"nick":"a\u0000b"}`, 400, ""},
+		{"deactivate", `{"active":false}`, 200, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, out := ig.apiCall(t, http.MethodPatch, "/api/v1/users/alice", tt.body)
+			if status != tt.status {
+				t.Fatalf("status = %d (%v), want %d", status, out, tt.status)
+			}
+			if tt.want != "" && !strings.Contains(out["error"].(string), tt.want) {
+				t.Errorf("error = %q, want %q", out["error"], tt.want)
+			}
+		})
+	}
+	status, out := ig.apiCall(t, http.MethodGet, "/api/v1/users/alice", "")
+	if status != 200 || out["nick"] != "Al" || out["matrix_id"] != nil || out["active"] != false || out["deactivated_at"] == nil {
+		t.Fatalf("alice after patches = %d %v: want nick Al, no matrix id, deactivated", status, out)
+	}
+	if status, _ := ig.apiCall(t, http.MethodPatch, "/api/v1/users/nobody", `{"nick":"x"}`); status != 404 {
+		t.Fatalf("patch unknown user = %d, want 404", status)
+	}
+}

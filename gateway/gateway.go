@@ -134,6 +134,7 @@ func (g *Gateway) Handler() http.Handler {
 	api.HandleFunc("/users", g.createUser).Methods(http.MethodPost)
 	api.HandleFunc("/users", g.listUsers).Methods(http.MethodGet)
 	api.HandleFunc("/users/{handle}", g.getUser).Methods(http.MethodGet)
+	api.HandleFunc("/users/{handle}", g.patchUser).Methods(http.MethodPatch)
 	api.HandleFunc("/users/{handle}/contacts", g.addContact).Methods(http.MethodPost)
 	api.HandleFunc("/users/{handle}/contacts", g.listContacts).Methods(http.MethodGet)
 	api.HandleFunc("/contacts/{id}", g.getContact).Methods(http.MethodGet)

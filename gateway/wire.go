@@ -46,7 +46,9 @@ func messageOf(m store.MessageRecord, attempts []store.Attempt, events []store.S
 }
 
 func userOf(u store.User) api.User {
-	return api.User{ID: u.ID, Handle: u.Handle, Name: u.Name, Timezone: u.Timezone, CreatedAt: u.CreatedAt}
+	return api.User{ID: u.ID, Handle: u.Handle, Name: u.Name, Timezone: u.Timezone, Nick: u.Nick,
+		MatrixID: u.MatrixID, IRCAccount: u.IRCAccount, Source: u.Source, Active: u.Active,
+		DeactivatedAt: u.DeactivatedAt, CreatedAt: u.CreatedAt}
 }
 
 func contactOf(c store.Contact, ch store.Challenge) api.Contact {

@@ -8,17 +8,48 @@ import (
 	"github.com/klaxonhq/klaxon/api"
 )
 
-// userCmd is `klaxon user add|list|show`.
+// userCmd is `klaxon user add|list|show|edit`.
 type userCmd struct {
 	Add  userAddCmd  `cmd:"" help:"Add a person Klaxon can reach."`
 	List userListCmd `cmd:"" help:"List the users."`
 	Show userShowCmd `cmd:"" help:"Show a user and their contact methods."`
+	Edit userEditCmd `cmd:"" help:"Change a user's name, timezone, chat nick or Matrix id, or (de)activate them."`
 }
 
 type userAddCmd struct {
 	Handle   string `arg:"" help:"Lowercase handle, e.g. alice."`
 	Name     string `required:"" help:"The person's name."`
 	Timezone string `default:"UTC" placeholder:"TZ" help:"IANA timezone, e.g. Europe/Berlin."`
+	Nick     string `placeholder:"NICK" help:"Chat nick (default: the handle)."`
+	MatrixID string `name:"matrix-id" placeholder:"@NAME:SERVER" help:"Matrix user id."`
+}
+
+type userEditCmd struct {
+	Handle     string  `arg:""`
+	Name       *string `help:"The person's name."`
+	Timezone   *string `placeholder:"TZ" help:"IANA timezone, e.g. Europe/Berlin."`
+	Nick       *string `placeholder:"NICK" help:"Chat nick."`
+	MatrixID   *string `name:"matrix-id" placeholder:"@NAME:SERVER" help:"Matrix user id (empty to unlink)."`
+	IRCAccount *string `name:"irc-account" placeholder:"ACCOUNT" help:"IRC services account, when it differs from the nick (empty to clear)."`
+	Active     *bool   `negatable:"" help:"--no-active deactivates the user (paged no more, history kept); --active reactivates."`
+}
+
+func (c *userEditCmd) Run(e *cmdEnv) error {
+	cl, err := e.client()
+	if err != nil {
+		return err
+	}
+	u, err := cl.UpdateUser(e.ctx, c.Handle, api.UserPatch{Name: c.Name, Timezone: c.Timezone, Nick: c.Nick,
+		MatrixID: c.MatrixID, IRCAccount: c.IRCAccount, Active: c.Active})
+	if err != nil {
+		return err
+	}
+	state := "active"
+	if !u.Active {
+		state = "deactivated"
+	}
+	fmt.Fprintf(e.stdout, "user %s updated (%s, %s, nick %s, %s)\n", u.Handle, u.Name, u.Timezone, u.Nick, state)
+	return nil
 }
 
 func (c *userAddCmd) Run(e *cmdEnv) error {
@@ -26,7 +57,7 @@ func (c *userAddCmd) Run(e *cmdEnv) error {
 	if err != nil {
 		return err
 	}
-	u, err := cl.CreateUser(e.ctx, api.UserRequest{Handle: c.Handle, Name: c.Name, Timezone: c.Timezone})
+	u, err := cl.CreateUser(e.ctx, api.UserRequest{Handle: c.Handle, Name: c.Name, Timezone: c.Timezone, Nick: c.Nick, MatrixID: c.MatrixID})
 	if err != nil {
 		return err
 	}
@@ -46,9 +77,13 @@ func (c *userListCmd) Run(e *cmdEnv) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "HANDLE\tNAME\tTIMEZONE")
+	fmt.Fprintln(tw, "HANDLE\tNAME\tTIMEZONE\tNICK\tSOURCE")
 	for _, u := range users {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", u.Handle, u.Name, u.Timezone)
+		src := u.Source
+		if !u.Active {
+			src += " (deactivated)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Handle, u.Name, u.Timezone, u.Nick, src)
 	}
 	return tw.Flush()
 }
@@ -74,6 +109,17 @@ func (c *userShowCmd) Run(e *cmdEnv) error {
 	fmt.Fprintf(tw, "User\t%s\n", u.Handle)
 	fmt.Fprintf(tw, "Name\t%s\n", u.Name)
 	fmt.Fprintf(tw, "Timezone\t%s\n", u.Timezone)
+	fmt.Fprintf(tw, "Nick\t%s\n", u.Nick)
+	if u.MatrixID != "" {
+		fmt.Fprintf(tw, "Matrix\t%s\n", u.MatrixID)
+	}
+	if u.IRCAccount != "" {
+		fmt.Fprintf(tw, "IRC account\t%s\n", u.IRCAccount)
+	}
+	fmt.Fprintf(tw, "Source\t%s\n", u.Source)
+	if !u.Active && u.DeactivatedAt != nil {
+		fmt.Fprintf(tw, "Deactivated\t%s\n", when(*u.DeactivatedAt))
+	}
 	fmt.Fprintf(tw, "Added\t%s\n", when(u.CreatedAt))
 	if err := tw.Flush(); err != nil {
 		return err

@@ -1,0 +1,81 @@
+// Package chat is what the SMS ↔ chat bridge knows of a chat network: a
+// connection that delivers what people say and sends what Klaxon says.
+// IRC and Matrix each provide a Network; the bridge holds their
+// connections and treats chat as one more medium and inbound owner.
+package chat
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Network names.
+const (
+	IRC    = "irc"
+	Matrix = "matrix"
+)
+
+// ErrNotConnected is returned by Send while the network's connection is
+// down; the caller retries later (outbound lines wait in Temporal).
+var ErrNotConnected = errors.New("chat: not connected")
+
+// Sender is who said something, as the network tells it.
+type Sender struct {
+	// Nick is the IRC nick, or the Matrix user id.
+	Nick string
+	// Account is the identity the server vouches for (an IRC services
+	// account, a Matrix user id); empty when the server vouches for none.
+	Account string
+	// Display is a human form of the sender (a Matrix display name).
+	Display string
+}
+
+// Message is one line said in chat.
+type Message struct {
+	Network string
+	// ID is the network's id of the message (a Matrix event id, an IRCv3
+	// msgid), when it has one; it makes redelivery harmless.
+	ID     string
+	Sender Sender
+	// Target is where it was said: a channel or room, or the bot's own
+	// name for a private message.
+	Target string
+	// Private is true for a message addressed to the bot alone.
+	Private bool
+	Text    string
+	Time    time.Time
+	// ThreadOf is the event a Matrix message replies to or threads under.
+	ThreadOf string
+}
+
+// Outgoing is one thing to say in chat.
+type Outgoing struct {
+	// Target is a channel or room, or a nick/user id for a private message.
+	Target string
+	Text   string
+	// Notice asks for a notice (IRC NOTICE, Matrix m.notice) rather than a
+	// message, so other bots do not answer it.
+	Notice bool
+	// ThreadOf, where the network has threads, puts the line under an
+	// earlier message (a page's first announcement).
+	ThreadOf string
+}
+
+// Network is a connection to one chat network.
+type Network interface {
+	// Name is IRC or Matrix.
+	Name() string
+	// Run connects, and reconnects until ctx is done, delivering every
+	// message people say to handle. It returns ctx's error on shutdown.
+	Run(ctx context.Context, handle func(context.Context, Message)) error
+	// Send says out and returns the network's id of what was sent (empty
+	// where the network has none). It returns ErrNotConnected (wrapped)
+	// while disconnected, and returns only once the line has left.
+	Send(ctx context.Context, out Outgoing) (string, error)
+	// Connected reports whether the connection is up now.
+	Connected() bool
+	// Vouches reports whether the network vouches for senders' identities
+	// (IRC with accounts, Matrix always).
+	Vouches() bool
+}
