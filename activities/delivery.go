@@ -153,14 +153,14 @@ func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, atte
 		// with a crashed worker. Never send twice.
 		return klaxon.Receipt{ProviderID: st.ProviderID, Status: st.Status}, nil
 	case st.Status == klaxon.StatusCanceled:
-		return klaxon.Receipt{}, temporal.NewNonRetryableApplicationError("message was canceled", ErrTypeCanceled, nil)
+		return klaxon.Receipt{}, expected("message was canceled", ErrTypeCanceled, true)
 	case st.OptedOut && m.Medium.HasOptOuts() && !m.IgnoreOptOut:
 		de := &klaxon.DeliveryError{Permanent: true, Kind: ErrTypeOptedOut, Reason: "the recipient texted STOP"}
 		if err := d.Store.FailAttempt(ctx, m.ID, lane, attempt, true, klaxon.StatusSuppressed, de); err != nil {
 			return klaxon.Receipt{}, fmt.Errorf("send: %w", err)
 		}
 		d.count(m, "suppressed")
-		return klaxon.Receipt{}, temporal.NewNonRetryableApplicationError(de.Error(), de.Kind, de)
+		return klaxon.Receipt{}, expected(de.Error(), de.Kind, true, de)
 	}
 
 	if f, ok := prov.(Finder); ok && !st.Unsettled.IsZero() {
@@ -177,7 +177,7 @@ func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, atte
 		// of its cancellation only through a heartbeat: look again, so that
 		// a page text queued when the page was acknowledged is never sent.
 		if canceled, err := d.Store.MessageCanceled(ctx, m.ID); err == nil && canceled {
-			return klaxon.Receipt{}, temporal.NewNonRetryableApplicationError("message was canceled", ErrTypeCanceled, nil)
+			return klaxon.Receipt{}, expected("message was canceled", ErrTypeCanceled, true)
 		}
 	}
 
@@ -347,7 +347,7 @@ func (d *Delivery) takeSlots(ctx context.Context, m klaxon.Message, wait bool) e
 			continue
 		}
 		if !wait {
-			return temporal.NewApplicationError("rate limit reached; queueing", ErrTypeRateLimit)
+			return expected("rate limit reached; queueing", ErrTypeRateLimit, false)
 		}
 		d.Metrics.RateLimitWaits.Inc()
 		if err := s.l.Wait(wctx, s.key, int(m.Priority)); err != nil {
@@ -371,7 +371,7 @@ func (d *Delivery) claimSlot(ctx context.Context, from string, wait bool) error 
 		case ok:
 			return nil
 		case !wait:
-			return temporal.NewApplicationError("rate limit reached; queueing", ErrTypeRateLimit)
+			return expected("rate limit reached; queueing", ErrTypeRateLimit, false)
 		}
 		t := time.NewTimer(min(due, d.SlotInterval))
 		select {

@@ -78,22 +78,22 @@ func (s *Store) PageOfCall(ctx context.Context, messageID string) (CallPage, err
 
 // OrderTimeline puts a page's timeline in the order things happened, which
 // is not always the order they were recorded in: a provider's callbacks race
-// each other ("in-progress" can arrive before "ringing") and the record of a
-// notification. Entries are ordered by time, except that a message's own
-// entries keep their causal order — notified (or failed, canceled) first,
-// then its delivery statuses by rank — each taking the time of the one
-// before it when it was recorded earlier. Times are left as recorded.
+// each other ("in-progress" can arrive before "ringing"), and a text can be
+// reported delivered before our record that the provider took it is
+// written. A message's own entries keep their causal order — notified (or
+// failed, canceled) first, then its delivery statuses by rank — and an
+// entry recorded after a later one of its message takes that one's time: it
+// had happened by then. The whole timeline is then in time order.
 func OrderTimeline(evs []PageEvent) {
 	type keyed struct {
 		ev    PageEvent
-		at    time.Time
 		order int
 	}
 	ks := make([]keyed, len(evs))
 	var messages []string
 	byMessage := map[string][]int{}
 	for i, e := range evs {
-		ks[i] = keyed{ev: e, at: e.At, order: i}
+		ks[i] = keyed{ev: e, order: i}
 		if e.MessageID != "" {
 			if _, ok := byMessage[e.MessageID]; !ok {
 				messages = append(messages, e.MessageID)
@@ -105,17 +105,19 @@ func OrderTimeline(evs []PageEvent) {
 		idx := byMessage[id]
 		slots := slices.Clone(idx) // ascending: the recorded order
 		sort.SliceStable(idx, func(a, b int) bool { return causalRank(ks[idx[a]].ev) < causalRank(ks[idx[b]].ev) })
-		// idx[j] may sort before idx[j+1], never after it.
-		for j, i := range idx {
+		for j := len(idx) - 1; j >= 0; j-- {
+			i := idx[j]
 			ks[i].order = slots[j]
-			if j > 0 && ks[i].at.Before(ks[idx[j-1]].at) {
-				ks[i].at = ks[idx[j-1]].at
+			if j+1 < len(idx) {
+				if next := ks[idx[j+1]].ev.At; next.Before(ks[i].ev.At) {
+					ks[i].ev.At = next
+				}
 			}
 		}
 	}
 	sort.SliceStable(ks, func(a, b int) bool {
-		if !ks[a].at.Equal(ks[b].at) {
-			return ks[a].at.Before(ks[b].at)
+		if !ks[a].ev.At.Equal(ks[b].ev.At) {
+			return ks[a].ev.At.Before(ks[b].ev.At)
 		}
 		return ks[a].order < ks[b].order
 	})

@@ -141,6 +141,7 @@ func Page(ctx workflow.Context, in PageInput) (PageResult, error) {
 	}
 
 	p.announce(ctx, integration.EventOpened)
+	workflow.GetLogger(ctx).Info("page opened", "page", in.PageID, "target", in.Target, "mode", in.Mode, "urgency", in.Urgency)
 	workflow.Go(nctx, p.escalate)
 	if err := workflow.Await(ctx, func() bool { return p.state.Status == paging.StatusResolved }); err != nil {
 		return p.result(), fmt.Errorf("page %d: %w", in.PageID, err)
@@ -325,6 +326,11 @@ func (p *pager) settle(ctx workflow.Context, status, by, via string) (paging.Act
 		return paging.ActionResult{}, fmt.Errorf("record page %s: %w", status, err)
 	}
 	p.announce(ctx, status)
+	if status == paging.StatusResolved {
+		workflow.GetLogger(ctx).Info("page resolved", "page", p.in.PageID, "by", by, "via", via)
+	} else {
+		workflow.GetLogger(ctx).Info("page acknowledged", "page", p.in.PageID, "by", by, "via", via)
+	}
 	return paging.ActionResult{PageID: p.in.PageID, Status: status, By: by, Changed: true}, nil
 }
 
@@ -468,6 +474,7 @@ func (p *pager) finish(ctx workflow.Context) {
 		return
 	}
 	p.state.Exhausted = true
+	workflow.GetLogger(ctx).Warn("page exhausted: nobody acknowledged", "page", p.in.PageID, "urgency", p.in.Urgency)
 	detail := "every step has fired and nobody has acknowledged; the page stays open"
 	if p.in.Urgency == paging.UrgencyLow {
 		detail = "low urgency: one notification per person, no escalation; the page stays open"

@@ -203,7 +203,7 @@ func (c *pageActionArgs) run(e *cmdEnv, action string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "page %d: %s\n", c.ID, out.Message)
+	fmt.Fprintln(e.stdout, out.Message) // "Acknowledged page #2: ..."
 	return nil
 }
 

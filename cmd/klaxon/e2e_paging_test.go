@@ -543,10 +543,10 @@ func TestE2E_Paging_CLI(t *testing.T) {
 	if out, err = h.cli("page", "list", "--status", "open"); err != nil || !strings.Contains(out, "cli page") {
 		t.Fatalf("page list: %q %v", out, err)
 	}
-	if out, err = h.cli("ack", "1"); err != nil || !strings.Contains(out, "acknowledged") {
+	if out, err = h.cli("ack", "1"); err != nil || !strings.HasPrefix(out, "Acknowledged page #1:") {
 		t.Fatalf("ack: %q %v", out, err)
 	}
-	if out, err = h.cli("resolve", "1", "--by", "alice"); err != nil || !strings.Contains(out, "resolved") {
+	if out, err = h.cli("resolve", "1", "--by", "alice"); err != nil || !strings.HasPrefix(out, "Resolved page #1.") {
 		t.Fatalf("resolve: %q %v", out, err)
 	}
 	if _, err = h.cli("ack", "1"); err == nil || !strings.Contains(err.Error(), "already resolved") {
