@@ -170,6 +170,12 @@ func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, atte
 	}
 
 	if err := d.takeSlots(ctx, m, wait); err != nil {
+		outcome, kind, reason := store.AttemptInterrupted, "Interrupted", redact.Text(err.Error())
+		var ae *temporal.ApplicationError
+		if errors.As(err, &ae) && ae.Type() == ErrTypeRateLimit {
+			outcome, kind, reason = store.AttemptQueued, ErrTypeRateLimit, "the sending number was at its rate limit: queued for the next attempt"
+		}
+		d.endAttempt(ctx, m, lane, attempt, outcome, kind, reason)
 		return klaxon.Receipt{}, err
 	}
 	if wait {
@@ -177,6 +183,7 @@ func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, atte
 		// of its cancellation only through a heartbeat: look again, so that
 		// a page text queued when the page was acknowledged is never sent.
 		if canceled, err := d.Store.MessageCanceled(ctx, m.ID); err == nil && canceled {
+			d.endAttempt(ctx, m, lane, attempt, store.AttemptCanceled, ErrTypeCanceled, "canceled while it waited for the rate limit")
 			return klaxon.Receipt{}, expected("message was canceled", ErrTypeCanceled, true)
 		}
 	}
@@ -205,6 +212,17 @@ func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, atte
 	}
 
 	return klaxon.Receipt{}, d.fail(ctx, m, lane, attempt, err)
+}
+
+// endAttempt records the outcome of an attempt that never called the
+// provider; a failure to record it is logged (the next attempt then asks
+// the provider first, which is slower, never wrong).
+func (d *Delivery) endAttempt(ctx context.Context, m klaxon.Message, lane string, attempt int, outcome, kind, reason string) {
+	rctx, cancel := detach(ctx, recordTimeout)
+	defer cancel()
+	if err := d.Store.EndAttempt(rctx, m.ID, lane, attempt, outcome, kind, reason); err != nil {
+		d.Logger.WarnContext(ctx, "record attempt outcome", "message", m.ID, "lane", lane, "attempt", attempt, "error", err)
+	}
 }
 
 // fail records a failed attempt — a refused send, or a provider that could

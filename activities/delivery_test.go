@@ -405,6 +405,22 @@ func TestSendFirst_FallsThroughWhenNumberIsAtItsRate(t *testing.T) {
 	if n := len(r.sim.Inbox("+15555550128")); n != 1 {
 		t.Errorf("queued text delivered %d times, want 1", n)
 	}
+	// Every attempt ends with an outcome: the first one queued, the retry
+	// accepted — none left "started".
+	_, attempts, _, err := r.db.Store.GetMessage(t.Context(), "msg_b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range attempts {
+		got = append(got, fmt.Sprintf("%s %d %s", a.Lane, a.Attempt, a.Outcome))
+		if a.FinishedAt == nil {
+			t.Errorf("attempt %s %d has no end", a.Lane, a.Attempt)
+		}
+	}
+	if want := []string{"first 1 queued", "retry 1 accepted"}; !slices.Equal(got, want) {
+		t.Errorf("attempts = %q, want %q", got, want)
+	}
 }
 
 func assertAppError(t *testing.T, err error, kind string, retryable bool) {

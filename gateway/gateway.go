@@ -130,7 +130,7 @@ func (g *Gateway) Handler() http.Handler {
 	api := r.PathPrefix("/api/v1").Subrouter()
 	api.Use(g.requireToken)
 	api.HandleFunc("/messages", g.createMessage).Methods(http.MethodPost)
-	api.HandleFunc("/messages/{id}", g.getMessage).Methods(http.MethodGet)
+	api.HandleFunc("/messages/{id:.+}", g.getMessage).Methods(http.MethodGet)
 	api.HandleFunc("/users", g.createUser).Methods(http.MethodPost)
 	api.HandleFunc("/users", g.listUsers).Methods(http.MethodGet)
 	api.HandleFunc("/users/{handle}", g.getUser).Methods(http.MethodGet)

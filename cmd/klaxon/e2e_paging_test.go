@@ -169,6 +169,12 @@ func TestE2E_Paging_TextThenCallThenKeypressAcknowledges(t *testing.T) {
 	if n := len(h.sim.Inbox(alice)); n != 1 {
 		t.Errorf("%d texts, want 1", n)
 	}
+	// The call's message, by the id the timeline names: every attempt has
+	// an outcome.
+	out, err := h.cli("message", "show", fmt.Sprintf("page/%d/0/1/voice", id))
+	if err != nil || !strings.Contains(out, "accepted") || strings.Contains(out, "started") {
+		t.Errorf("message show of the call: %v\n%s", err, out)
+	}
 }
 
 func TestE2E_Paging_TextRepliesAcknowledgeAndResolve(t *testing.T) {
