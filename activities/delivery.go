@@ -20,6 +20,7 @@ import (
 	"github.com/klaxonhq/klaxon/ratelimit"
 	"github.com/klaxonhq/klaxon/redact"
 	"github.com/klaxonhq/klaxon/store"
+	"github.com/klaxonhq/klaxon/texts"
 )
 
 // Provider hands one message to the provider of one medium (Twilio SMS,
@@ -48,7 +49,10 @@ const (
 // Delivery is the one delivery pipeline's side of Temporal: it records,
 // rate-limits, sends and audits every outbound message.
 type Delivery struct {
-	Store     *store.Store
+	Store *store.Store
+	// Texts are the operator's overrides of user-facing texts (nil: none):
+	// a message naming an overridden text is sent with the override.
+	Texts     *texts.Texts
 	Providers map[klaxon.Medium]Provider
 	// From is the default sender per medium, used when a message names none.
 	From    map[klaxon.Medium]string
@@ -138,6 +142,10 @@ func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, atte
 	if m.From == "" {
 		m.From = d.From[m.Medium]
 	}
+	m, err := d.applyTexts(m)
+	if err != nil {
+		return klaxon.Receipt{}, err
+	}
 	prov, ok := d.Providers[m.Medium]
 	if !ok {
 		return klaxon.Receipt{}, temporal.NewNonRetryableApplicationError(
@@ -212,6 +220,36 @@ func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, atte
 	}
 
 	return klaxon.Receipt{}, d.fail(ctx, m, lane, attempt, err)
+}
+
+// applyTexts puts the operator's override of the text a message names in
+// its body (and subject): "page.sms" for a text, "page.email.subject" and
+// "page.email.body" for an email named "page.email". Overrides were
+// checked at start, so a failure here is a bug: permanent.
+func (d *Delivery) applyTexts(m klaxon.Message) (klaxon.Message, error) {
+	if m.Text == "" || d.Texts == nil {
+		return m, nil
+	}
+	fields := []struct {
+		name string
+		dst  *string
+	}{{m.Text, &m.Body}}
+	if m.Medium.HasSubject() {
+		fields = []struct {
+			name string
+			dst  *string
+		}{{m.Text + ".subject", &m.Subject}, {m.Text + ".body", &m.Body}}
+	}
+	for _, f := range fields {
+		s, ok, err := d.Texts.Render(f.name, m.Vars)
+		if err != nil {
+			return m, temporal.NewNonRetryableApplicationError(err.Error(), "BadText", nil)
+		}
+		if ok {
+			*f.dst = s
+		}
+	}
+	return m, nil
 }
 
 // endAttempt records the outcome of an attempt that never called the

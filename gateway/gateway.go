@@ -27,6 +27,7 @@ import (
 	"github.com/klaxonhq/klaxon/config"
 	"github.com/klaxonhq/klaxon/metrics"
 	"github.com/klaxonhq/klaxon/store"
+	"github.com/klaxonhq/klaxon/texts"
 	"github.com/klaxonhq/klaxon/workflows"
 )
 
@@ -53,6 +54,8 @@ type Deps struct {
 	// as a codec server at /codec/encode and /codec/decode, behind the
 	// API token; nil leaves those routes out.
 	Codec converter.PayloadCodec
+	// Texts are the operator's overrides of user-facing texts (nil: none).
+	Texts *texts.Texts
 }
 
 // Gateway serves Klaxon's HTTP routes.

@@ -63,8 +63,9 @@ func spokenPage(id int64, code int) string {
 func (g *Gateway) pageTwiML(ctx context.Context, m store.MessageRecord) []twiml.Element {
 	brand := g.Config.Brand
 	id, err := strconv.ParseInt(m.Ref, 10, 64)
+	var pg store.Page
 	if err == nil {
-		if pg, err := g.Store.GetPage(ctx, id); err == nil && pg.Status != paging.StatusOpen {
+		if pg, err = g.Store.GetPage(ctx, id); err == nil && pg.Status != paging.StatusOpen {
 			what := "acknowledged" + byClause(pg.AckedBy)
 			if pg.Status == paging.StatusResolved {
 				what = "resolved" + byClause(pg.ResolvedBy)
@@ -76,29 +77,40 @@ func (g *Gateway) pageTwiML(ctx context.Context, m store.MessageRecord) []twiml.
 		}
 	}
 	intro := fmt.Sprintf("This is %s with an urgent page.", brand)
+	body := spokenText(m.Body)
 	if err == nil {
 		code := 0
 		if rc, err := g.Store.ReplyCodeOfPage(ctx, id, m.To); err == nil {
 			code = rc.Code
 		}
 		intro = fmt.Sprintf("This is %s with urgent %s.", brand, spokenPage(id, code))
+		// The operator's own words for it (KLAXON_TEXTS), read in place of
+		// the introduction and the summary.
+		if s, ok, err := g.Texts.Render("page.call", map[string]string{
+			"Brand": brand, "PageID": strconv.FormatInt(id, 10), "Code": strconv.Itoa(code),
+			"Summary": spokenText(pg.Summary), "RequestedBy": pg.RequestedBy,
+		}); ok && err == nil {
+			intro, body = "", s
+		}
 	}
 	action := g.Config.PublicURL + pathGather + "?m=" + url.QueryEscape(m.ID)
+	var first []twiml.Element
+	if intro != "" {
+		first = []twiml.Element{say(intro), &twiml.VoicePause{Length: "1"}}
+	}
 	return []twiml.Element{
 		&twiml.VoiceGather{
 			Input: "dtmf", NumDigits: "1", Timeout: "6", Action: action, Method: http.MethodPost,
-			InnerElements: []twiml.Element{
-				say(intro),
-				&twiml.VoicePause{Length: "1"},
-				slowly(spokenText(m.Body)),
+			InnerElements: append(first,
+				slowly(body),
 				&twiml.VoicePause{Length: "1"},
 				say("To acknowledge this page, press 1."),
 				&twiml.VoicePause{Length: "2"},
 				say("Again."),
-				slowly(spokenText(m.Body)),
+				slowly(body),
 				&twiml.VoicePause{Length: "1"},
 				say("To acknowledge this page, press 1."),
-			},
+			),
 		},
 		say("No key was pressed, so the page is still open. You can also acknowledge it by replying to its text. Goodbye."),
 		&twiml.VoiceHangup{},

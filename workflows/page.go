@@ -835,6 +835,20 @@ func (p *pager) message(id string, c activities.StepContact, code int, texts wor
 	if c.Code > 0 {
 		code = c.Code
 	}
+	if texts != workflow.DefaultVersion {
+		// An operator's override of the text (KLAXON_TEXTS) is applied as
+		// it is sent, from these.
+		m.Vars = map[string]string{
+			"Brand": p.in.Brand, "PageID": strconv.FormatInt(p.in.PageID, 10), "Code": strconv.Itoa(code),
+			"Summary": oneLine(p.in.Summary), "Details": strings.TrimSpace(p.in.Details), "RequestedBy": p.in.RequestedBy,
+		}
+		switch c.Medium {
+		case klaxon.SMS:
+			m.Text = "page.sms"
+		case klaxon.Email:
+			m.Text = "page.email"
+		}
+	}
 	switch c.Medium {
 	case klaxon.SMS:
 		if texts == workflow.DefaultVersion {
