@@ -15,7 +15,10 @@ import (
 // The zero rate means unlimited. It is safe for concurrent use.
 type Limiter struct {
 	interval time.Duration
-	now      func() time.Time
+	// tolerance is how far ahead of now a lane's schedule may run: a
+	// burst of burst slots is (burst-1) intervals (zero: strict spacing).
+	tolerance time.Duration
+	now       func() time.Time
 
 	mu   sync.Mutex
 	keys map[string]*lane
@@ -38,6 +41,21 @@ func New(perSecond float64) *Limiter {
 	return l
 }
 
+// RecipientBurst is the burst of the per-recipient limit: a code, an ack's
+// confirmation and a page to one person within a second all go at once.
+const RecipientBurst = 3
+
+// NewBurst returns a token bucket per key: perSecond slots a second, and
+// up to burst at once after an idle spell. Past the burst the rate holds,
+// so a loop cannot flood a recipient. 0 or less disables limiting.
+func NewBurst(perSecond float64, burst int) *Limiter {
+	l := New(perSecond)
+	if burst > 1 {
+		l.tolerance = time.Duration(burst-1) * l.interval
+	}
+	return l
+}
+
 // Unlimited reports whether the limiter lets everything through at once.
 func (l *Limiter) Unlimited() bool { return l.interval == 0 }
 
@@ -51,10 +69,14 @@ func (l *Limiter) TryTake(key string) bool {
 	defer l.mu.Unlock()
 	ln := l.lane(key)
 	now := l.now()
-	if len(ln.waiting) > 0 || now.Before(ln.next) {
+	if len(ln.waiting) > 0 || now.Before(ln.next.Add(-l.tolerance)) {
 		return false
 	}
-	ln.next = now.Add(l.interval)
+	if l.tolerance > 0 && ln.next.After(now) {
+		ln.next = ln.next.Add(l.interval) // within the burst
+	} else {
+		ln.next = now.Add(l.interval)
+	}
 	return true
 }
 
@@ -72,8 +94,19 @@ func (l *Limiter) Wait(ctx context.Context, key string, priority int) error {
 	ln.signal()
 	for waited := false; ; waited = true {
 		now := l.now()
-		if ln.waiting[0] == w && !now.Before(ln.next) {
+		if ln.waiting[0] == w && !now.Before(ln.next.Add(-l.tolerance)) {
 			heap.Pop(&ln.waiting)
+			if l.tolerance > 0 {
+				// A token bucket: an idle lane's schedule starts now, a
+				// busy one's runs at most a burst ahead.
+				if ln.next.Before(now) {
+					ln.next = now
+				}
+				ln.next = ln.next.Add(l.interval)
+				ln.signal()
+				l.mu.Unlock()
+				return nil
+			}
 			switch late := now.Sub(ln.next); {
 			case !waited && late > l.interval:
 				// The lane was idle: start its schedule now.
@@ -91,7 +124,7 @@ func (l *Limiter) Wait(ctx context.Context, key string, priority int) error {
 		}
 		delay := time.Second
 		if ln.waiting[0] == w {
-			delay = min(ln.next.Sub(now), time.Second)
+			delay = min(ln.next.Add(-l.tolerance).Sub(now), time.Second)
 		}
 		wake := ln.wake
 		l.mu.Unlock()

@@ -167,7 +167,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 				Providers:    providers,
 				From:         map[klaxon.Medium]string{klaxon.SMS: cfg.FromNumber, klaxon.Voice: cfg.FromNumber, klaxon.Email: cfg.EmailFrom},
 				Limiter:      ratelimit.New(cfg.SendRate),
-				PerRecipient: ratelimit.New(cfg.RecipientRate),
+				PerRecipient: ratelimit.NewBurst(cfg.RecipientRate, ratelimit.RecipientBurst),
 				SlotInterval: slotInterval(cfg.SendRate),
 				AckLinks:     console.AckLinks{Store: a.store, PublicURL: cfg.PublicURL},
 				Metrics:      a.metrics,
