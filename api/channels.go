@@ -100,3 +100,13 @@ type ProvisionResult struct {
 	Bought []string           `json:"bought"`
 	Failed []ProvisionFailure `json:"failed,omitempty"`
 }
+
+// Pending is the 202 answer of a long request (a channel, provisioning)
+// still running: GET Location for its answer, or send the same request
+// again with the same request id.
+type Pending struct {
+	RequestID string `json:"request_id"`
+	Status    string `json:"status"`
+	Location  string `json:"location"`
+	Message   string `json:"message"`
+}

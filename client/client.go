@@ -95,8 +95,8 @@ func (c *Client) BaseURL() string { return c.base }
 // provisioning for the provider to sell numbers.
 const (
 	defaultTimeout   = 30 * time.Second
-	channelTimeout   = 45 * time.Second
-	provisionTimeout = 3 * time.Minute
+	channelTimeout   = 2 * time.Minute // polls included: the server answers 202 within 20 s
+	provisionTimeout = 10 * time.Minute
 	// directoryTimeout outlasts the gateway's own wait for a directory
 	// synchronisation.
 	directoryTimeout = 40 * time.Second
@@ -113,7 +113,17 @@ type call struct {
 	idempotencyKey string
 	// raw, when set, receives the answer's body as it is.
 	raw io.Writer
+	// poll follows a 202 answer's Location until the answer comes.
+	poll bool
 }
+
+// pendingError is a 202 answer: the work runs on, its answer at location.
+type pendingError struct{ location string }
+
+func (e *pendingError) Error() string { return "still running; its answer will be at " + e.location }
+
+// pollEvery is how often a long request's Location is polled.
+const pollEvery = time.Second
 
 func (c *Client) do(ctx context.Context, cl call) error {
 	var body []byte
@@ -129,8 +139,28 @@ func (c *Client) do(ctx context.Context, cl call) error {
 	}
 	retryable := cl.method == http.MethodGet || cl.idempotencyKey != ""
 	wait := c.backoff
+	if cl.poll {
+		// The answer may take longer than one request may: the whole
+		// call, polls included, gets the call's timeout.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cl.timeout)
+		defer cancel()
+	}
 	for attempt := 0; ; attempt++ {
 		err := c.once(ctx, cl, body)
+		var pe *pendingError
+		if errors.As(err, &pe) {
+			t := time.NewTimer(pollEvery)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return fmt.Errorf("%s %s: %w", cl.method, cl.path, err)
+			case <-t.C:
+			}
+			cl = call{method: http.MethodGet, path: pe.location, out: cl.out, timeout: defaultTimeout, poll: true}
+			body, retryable, attempt = nil, true, -1
+			continue
+		}
 		if !retryable || attempt >= c.retries || !transient(err) || ctx.Err() != nil {
 			return err
 		}
@@ -195,6 +225,18 @@ func (c *Client) once(ctx context.Context, cl call, body []byte) error {
 		return &unreachableError{base: c.base, err: err}
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusAccepted && cl.poll {
+		var p api.Pending
+		_ = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&p)
+		loc := resp.Header.Get("Location")
+		if loc == "" {
+			loc = p.Location
+		}
+		if loc == "" {
+			loc = cl.path // a poll answered 202 again
+		}
+		return &pendingError{location: loc}
+	}
 	if resp.StatusCode >= 300 {
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		var e api.Error

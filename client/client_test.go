@@ -169,3 +169,40 @@ func TestClient_NewRefusesABadURLOrNoToken(t *testing.T) {
 		}
 	}
 }
+
+// A long request the server answers 202 (still running, with where to
+// poll) is polled at its Location until its answer comes: the client
+// never starts the work a second time.
+func TestClient_AcceptedLongRequestIsPolledUntilItsAnswer(t *testing.T) {
+	var posts, polls atomic.Int32
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/v1/numbers/provision", func(w http.ResponseWriter, r *http.Request) {
+		posts.Add(1)
+		w.Header().Set("Location", "/api/v1/numbers/provision/"+r.Header.Get("Idempotency-Key"))
+		w.WriteHeader(http.StatusAccepted)
+		_ = json.NewEncoder(w).Encode(api.Pending{RequestID: "x", Status: "pending", Location: "/api/v1/numbers/provision/" + r.Header.Get("Idempotency-Key")})
+	})
+	mux.HandleFunc("GET /api/v1/numbers/provision/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("id") != "mine-2" {
+			http.Error(w, "wrong id", http.StatusNotFound)
+			return
+		}
+		if polls.Add(1) < 3 {
+			w.WriteHeader(http.StatusAccepted)
+			_ = json.NewEncoder(w).Encode(api.Pending{Status: "pending"})
+			return
+		}
+		_ = json.NewEncoder(w).Encode(api.ProvisionResult{Bought: []string{"+15550003333"}})
+	})
+	c := newClient(t, mux)
+	out, err := c.Provision(t.Context(), api.ProvisionRequest{Count: 50, RequestID: "mine-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Bought) != 1 || out.Bought[0] != "+15550003333" {
+		t.Errorf("answer %+v", out)
+	}
+	if posts.Load() != 1 || polls.Load() != 3 {
+		t.Errorf("%d posts and %d polls, want 1 and 3", posts.Load(), polls.Load())
+	}
+}

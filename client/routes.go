@@ -280,7 +280,7 @@ func (c *Client) CreateChannel(ctx context.Context, req api.CreateChannelRequest
 		req.RequestID = NewRequestID("cli")
 	}
 	var out api.ChannelCreated
-	err := c.do(ctx, call{method: http.MethodPost, path: "/api/v1/channels", body: req, out: &out, timeout: channelTimeout, idempotencyKey: req.RequestID})
+	err := c.do(ctx, call{method: http.MethodPost, path: "/api/v1/channels", body: req, out: &out, timeout: channelTimeout, idempotencyKey: req.RequestID, poll: true})
 	return out, err
 }
 
@@ -324,7 +324,7 @@ func (c *Client) Provision(ctx context.Context, req api.ProvisionRequest) (api.P
 		req.RequestID = NewRequestID("cli")
 	}
 	var out api.ProvisionResult
-	err := c.do(ctx, call{method: http.MethodPost, path: "/api/v1/numbers/provision", body: req, out: &out, timeout: provisionTimeout, idempotencyKey: req.RequestID})
+	err := c.do(ctx, call{method: http.MethodPost, path: "/api/v1/numbers/provision", body: req, out: &out, timeout: provisionTimeout, idempotencyKey: req.RequestID, poll: true})
 	return out, err
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"go.temporal.io/api/serviceerror"
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/api"
@@ -18,10 +19,14 @@ import (
 	"github.com/klaxonhq/klaxon/workflows"
 )
 
-// How long the channel and number APIs wait for their workflow's answer.
+// How long the channel and number APIs wait for their workflow's answer:
+// well inside the server's WriteTimeout (30 s), so that an answer is never
+// cut. A request still running then is answered 202 with where to poll.
 const (
-	channelCreateWait = 30 * time.Second
-	provisionWait     = 2 * time.Minute
+	channelCreateWait = 20 * time.Second
+	provisionWait     = 20 * time.Second
+	// pollWait bounds how long a poll of a request waits for its answer.
+	pollWait = 10 * time.Second
 )
 
 // requestIDPattern is what a client-chosen request id may look like.
@@ -48,14 +53,61 @@ func (g *Gateway) createChannel(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	res, err := g.start.CreateChannel(ctx, in)
 	if err != nil {
+		if ctx.Err() != nil && r.Context().Err() == nil {
+			writeAccepted(w, "/api/v1/channels/requests/"+strings.TrimPrefix(in.RequestID, workflows.ChannelCreateWorkflowID("")), in.RequestID)
+			return
+		}
 		g.Logger.ErrorContext(r.Context(), "channel create", "request", in.RequestID, "error", err)
 		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnavailable,
 			"The channel request %s could not be completed in time; send it again with the same request id to get its answer.", in.RequestID))
 		return
 	}
+	g.writeChannelResult(w, r, in.RequestID, res)
+}
+
+// writeAccepted answers a long request that is still running: 202, with
+// the resource to poll for its answer in Location.
+func writeAccepted(w http.ResponseWriter, location, requestID string) {
+	w.Header().Set("Location", location)
+	writeJSON(w, http.StatusAccepted, api.Pending{RequestID: requestID, Status: "pending", Location: location,
+		Message: "Still working on it: GET " + location + " (or send the same request again with the same request id) for the answer."})
+}
+
+// channelRequest is GET /api/v1/channels/requests/{id}: a channel
+// request's answer once it is known, 202 while it is not.
+func (g *Gateway) channelRequest(w http.ResponseWriter, r *http.Request) {
+	rid := mux.Vars(r)["id"]
+	if !requestIDPattern.MatchString(rid) {
+		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.ENotFound, "No channel request %q.", truncate(rid, 100)))
+		return
+	}
+	id := workflows.ChannelCreateWorkflowID(rid)
+	ctx, cancel := context.WithTimeout(r.Context(), pollWait)
+	defer cancel()
+	var res workflows.ChannelCreateResult
+	v, err := g.Temporal.QueryWorkflow(ctx, id, "", workflows.QueryState)
+	if err == nil {
+		err = v.Get(&res)
+	}
+	var nf *serviceerror.NotFound
+	switch {
+	case errors.As(err, &nf):
+		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.ENotFound, "No channel request %q.", rid))
+	case err != nil:
+		g.Logger.ErrorContext(r.Context(), "poll channel request", "request", id, "error", err)
+		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnavailable, "The channel request %s could not be looked up; try again.", rid))
+	case res.Outcome == "":
+		writeAccepted(w, r.URL.Path, id)
+	default:
+		g.writeChannelResult(w, r, id, res)
+	}
+}
+
+// writeChannelResult answers a channel request's outcome.
+func (g *Gateway) writeChannelResult(w http.ResponseWriter, r *http.Request, requestID string, res workflows.ChannelCreateResult) {
 	switch res.Outcome {
 	case workflows.OutcomeCreated:
-		writeJSON(w, http.StatusCreated, api.ChannelCreated{Phone: res.Phone, ID: res.ChannelID, RequestID: in.RequestID})
+		writeJSON(w, http.StatusCreated, api.ChannelCreated{Phone: res.Phone, ID: res.ChannelID, RequestID: requestID})
 	case workflows.OutcomeRefused:
 		code := klaxon.EInvalid
 		if res.Conflict {
@@ -298,6 +350,39 @@ func (g *Gateway) provisionNumbers(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), provisionWait)
 	defer cancel()
 	res, err := g.start.ProvisionNumbers(ctx, workflows.ProvisionInput{RequestID: id, Count: req.Count, AreaCode: req.AreaCode})
+	if err != nil && ctx.Err() != nil && r.Context().Err() == nil {
+		writeAccepted(w, "/api/v1/numbers/provision/"+rid, id)
+		return
+	}
+	g.writeProvisionResult(w, r, id, res, err)
+}
+
+// provisionRequest is GET /api/v1/numbers/provision/{id}: a provisioning
+// request's answer once it has finished, 202 while it runs.
+func (g *Gateway) provisionRequest(w http.ResponseWriter, r *http.Request) {
+	rid := mux.Vars(r)["id"]
+	if !requestIDPattern.MatchString(rid) {
+		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.ENotFound, "No provisioning request %q.", truncate(rid, 100)))
+		return
+	}
+	id := workflows.ProvisionWorkflowID(rid)
+	ctx, cancel := context.WithTimeout(r.Context(), pollWait)
+	defer cancel()
+	var res workflows.ProvisionResult
+	err := g.Temporal.GetWorkflow(ctx, id, "").Get(ctx, &res)
+	var nf *serviceerror.NotFound
+	switch {
+	case errors.As(err, &nf):
+		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.ENotFound, "No provisioning request %q.", rid))
+	case err != nil && ctx.Err() != nil && r.Context().Err() == nil:
+		writeAccepted(w, r.URL.Path, id)
+	default:
+		g.writeProvisionResult(w, r, id, res, err)
+	}
+}
+
+// writeProvisionResult answers a provisioning request's outcome.
+func (g *Gateway) writeProvisionResult(w http.ResponseWriter, r *http.Request, id string, res workflows.ProvisionResult, err error) {
 	if err != nil {
 		g.Logger.ErrorContext(r.Context(), "provision numbers", "request", id, "error", err)
 		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnavailable, "Provisioning did not finish in time; send the request again with the same request id to get its answer."))

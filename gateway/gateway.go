@@ -167,6 +167,8 @@ func (g *Gateway) Handler() http.Handler {
 	api.HandleFunc("/numbers", g.addNumber).Methods(http.MethodPost)
 	api.HandleFunc("/numbers", g.listNumbers).Methods(http.MethodGet)
 	api.HandleFunc("/numbers/provision", g.provisionNumbers).Methods(http.MethodPost)
+	api.HandleFunc("/numbers/provision/{id}", g.provisionRequest).Methods(http.MethodGet)
+	api.HandleFunc("/channels/requests/{id}", g.channelRequest).Methods(http.MethodGet)
 
 	g.console.Routes(r) // the web console at /, and the ack links of page emails
 
