@@ -72,6 +72,10 @@ type Config struct {
 
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `env:"KLAXON_LOG_LEVEL" default:"info"`
+	// Retention is how long what people wrote and their numbers are kept
+	// (inbound texts, message bodies, channel requests, hotline ids); the
+	// rows stay for the audit log.
+	Retention time.Duration `env:"KLAXON_RETENTION" default:"720h" want:"a positive duration such as 720h (30 days)"`
 	// ShutdownTimeout bounds a graceful stop.
 	ShutdownTimeout time.Duration `env:"KLAXON_SHUTDOWN_TIMEOUT" default:"15s" want:"a positive duration such as 15s"`
 	// AlertQuiet is how long a monitor's alert group must stay resolved
@@ -258,6 +262,9 @@ func (c *Config) Validate() error {
 		if _, err := codec.ParseKeys(c.PayloadKeys.Value()); err != nil {
 			errs = append(errs, fmt.Errorf("KLAXON_PAYLOAD_KEYS: %w", err))
 		}
+	}
+	if c.Retention < time.Hour {
+		errs = append(errs, fmt.Errorf("KLAXON_RETENTION must be at least 1h (such as 720h for 30 days), not %s", c.Retention))
 	}
 	if _, err := code.ParsePeppers(c.CodePepper.Value()); err != nil {
 		errs = append(errs, fmt.Errorf("KLAXON_CODE_PEPPER: %w", err))

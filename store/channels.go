@@ -203,8 +203,10 @@ func (s *Store) DeleteChannel(ctx context.Context, number string) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM channel_members WHERE channel_id = $1`, id); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `DELETE FROM hotline_ids WHERE channel_id = $1`, id)
-		return err
+		if _, err := tx.Exec(ctx, `DELETE FROM hotline_ids WHERE channel_id = $1`, id); err != nil {
+			return err
+		}
+		return purgeChannelTx(ctx, tx, id, number)
 	})
 	if err != nil {
 		return fmt.Errorf("delete channel: %w", err)

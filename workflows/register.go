@@ -22,6 +22,8 @@ type Deps struct {
 	// Directory synchronises with LDAP; its Syncer is nil when no
 	// directory is configured.
 	Directory *activities.Directory
+	// Retention purges what is older than KLAXON_RETENTION.
+	Retention *activities.Retention
 }
 
 // Register registers every workflow and activity on r under its persisted
@@ -37,6 +39,7 @@ func Register(r worker.Registry, d Deps) {
 	registerRotations(r, d.Rotations)
 	registerChannels(r, d.Channels)
 	registerDirectory(r, d.Directory)
+	registerRetention(r, d.Retention)
 }
 
 // Override registers fn under the persisted activity name, in place of

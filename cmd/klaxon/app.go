@@ -184,9 +184,13 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 			Rotations:     &activities.Rotations{Store: a.store, Logger: logger},
 			Channels:      a.channelActivities(ctx),
 			Directory:     a.directoryActivities(),
+			Retention:     &activities.Retention{Store: a.store, Window: cfg.Retention, Logger: logger},
 		}
 		a.worker = worker.New(a.temporal, cfg.TaskQueue, cfg.ShutdownTimeout, deps)
 		if err := a.directorySchedule(ctx); err != nil {
+			return nil, err
+		}
+		if err := (workflows.Starter{Client: a.temporal, TaskQueue: cfg.TaskQueue}).RetentionSchedule(ctx); err != nil {
 			return nil, err
 		}
 		if err := a.openMatrix(); err != nil {
