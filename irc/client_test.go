@@ -349,3 +349,29 @@ func TestClient_SendsPASSWhereThereIsNoSASL(t *testing.T) {
 		t.Fatal("registered with a wrong password")
 	}
 }
+
+// On InspIRCd (echo-message and labeled-response), Say returns once the
+// server has confirmed the line, and says so when the server refused it.
+func TestClient_SayIsConfirmedOnInspIRCd(t *testing.T) {
+	t.Parallel()
+	s := servers[1].start(t, testEnvNone)
+	joe := dialPeer(t, s.Addr, "joe")
+	joe.join("#ops")
+	joe.join("#closed") // +n by default: outsiders cannot send to it
+	b := startBot(t, fast(Config{Server: s.Addr, Nick: "klaxon", Channels: []string{"#ops"}}))
+	b.connected(t)
+	ctx := context.Background()
+	if err := b.Say(ctx, "#ops", "confirmed"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Say(ctx, "nobody", "hello?"); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("Say to a missing nick = %v, want ErrRefused with 401", err)
+	}
+	if err := b.Say(ctx, "#closed", "let me in"); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "404") {
+		t.Fatalf("Say to a +n channel = %v, want ErrRefused with 404", err)
+	}
+	if err := b.Say(ctx, "joe", "still fine"); err != nil {
+		t.Fatal(err)
+	}
+	joe.expect("the private line", 10*time.Second, func(m Message) bool { return m.Command == "PRIVMSG" && m.Param(1) == "still fine" })
+}
