@@ -2,6 +2,7 @@ package irc
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"strings"
@@ -62,5 +63,11 @@ func TestTextBudget_AssumesTheWorstUntilItKnowsItsHost(t *testing.T) {
 	s.nick = "k"
 	if got, want := s.textBudget("PRIVMSG", "#ops"), 512-(1+6+1+17+1+7+1+4+2+2); got != want {
 		t.Fatalf("known host, shorter fallback nick: budget %d, want %d (the wanted nick may return)", got, want)
+	}
+	// A line over LINELEN is refused before it is written: ngircd would
+	// drop the connection for it.
+	err = s.send(context.Background(), Message{Command: "PRIVMSG", Params: []string{"#ops", strings.Repeat("x", 510)}}, false)
+	if !errors.Is(err, ErrInvalid) {
+		t.Fatalf("send of an over-long line = %v, want ErrInvalid", err)
 	}
 }
