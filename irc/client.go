@@ -83,10 +83,13 @@ type Config struct {
 // Version is what the client answers to CTCP VERSION.
 const Version = "Klaxon IRC client"
 
-// wantedCaps are the IRCv3 capabilities requested when offered.
-var wantedCaps = []string{
-	"sasl", "message-tags", "account-tag", "account-notify", "server-time", "echo-message",
-	"batch", "labeled-response", "extended-join", "multi-prefix",
+// wantedCaps are the IRCv3 capabilities requested when offered, in the
+// order requested.
+func wantedCaps() []string {
+	return []string{
+		"sasl", "message-tags", "account-tag", "account-notify", "server-time", "echo-message",
+		"batch", "labeled-response", "extended-join", "multi-prefix",
+	}
 }
 
 // Client is one bot connection to an IRC server, kept up by Run. Say and

@@ -176,7 +176,7 @@ func (s *session) handleCap(ctx context.Context, m Message) {
 		}
 		var req []string
 		if sub == "NEW" || first {
-			for _, w := range wantedCaps {
+			for _, w := range wantedCaps() {
 				if _, ok := s.offered[w]; ok && !s.enabled[w] {
 					if w == "sasl" && (sub == "NEW" || !s.saslUsable()) {
 						continue
