@@ -490,7 +490,6 @@ func TestPageEmail_NamesThePageAndTheReplyCode(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("body lacks %q:\n%s", want, body)
 		}
-		}
 	}
 }
 
