@@ -52,7 +52,7 @@ func TestPurgeBefore_EmptiesContentAndNumbersKeepsMetadataAndOpenPages(t *testin
 	q(`INSERT INTO channels (phone) VALUES ('+15555550200')`)
 	q(`INSERT INTO hotline_ids (channel_id, sender, handle) SELECT id, '+15555550001', '@abcd' FROM channels`)
 	month := `now() - interval '31 days'`
-	q(`UPDATE inbound_events SET received_at = ` + month + ` WHERE id = $1`, old.ID)
+	q(`UPDATE inbound_events SET received_at = `+month+` WHERE id = $1`, old.ID)
 	q(`UPDATE messages SET created_at = ` + month + ` WHERE id IN ('m-hotline', 'm-open-page')`)
 	q(`UPDATE channel_requests SET created_at = ` + month)
 	q(`UPDATE hotline_ids SET created_at = ` + month)
