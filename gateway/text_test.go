@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/klaxonhq/klaxon/internal/testenv"
 )
 
 // NUL bytes and invalid UTF-8 are refused once, where bodies are decoded
@@ -71,6 +73,18 @@ func TestCreateChannel_RefusesKlaxonsOwnNumbers(t *testing.T) {
 		status, out = ig.apiCall(t, "POST", "/api/v1/numbers", `{"phone":"`+n+`"}`)
 		if status != http.StatusConflict {
 			t.Errorf("adding %s to the pool answered %d %v, want 409", n, status, out)
+		}
+	}
+}
+
+// The resources a long request's 202 points at answer for requests that
+// exist; an unknown request id is a 404 with one sentence.
+func TestRequestPolls_UnknownRequestsAre404(t *testing.T) {
+	ig := newInbGateway(t, testenv.TemporalClient(t), nil)
+	for _, path := range []string{"/api/v1/channels/requests/nope-1", "/api/v1/numbers/provision/nope-1"} {
+		status, out := ig.apiCall(t, "GET", path, "")
+		if status != http.StatusNotFound || !strings.Contains(fmt.Sprint(out["error"]), "nope-1") {
+			t.Errorf("GET %s answered %d %v, want 404 naming the request", path, status, out)
 		}
 	}
 }
