@@ -104,10 +104,10 @@ func (g *Gateway) channelRequest(w http.ResponseWriter, r *http.Request) {
 }
 
 // writeChannelResult answers a channel request's outcome.
-func (g *Gateway) writeChannelResult(w http.ResponseWriter, r *http.Request, requestID string, res workflows.ChannelCreateResult) {
+func (g *Gateway) writeChannelResult(w http.ResponseWriter, r *http.Request, rid string, res workflows.ChannelCreateResult) {
 	switch res.Outcome {
 	case workflows.OutcomeCreated:
-		writeJSON(w, http.StatusCreated, api.ChannelCreated{Phone: res.Phone, ID: res.ChannelID, RequestID: requestID})
+		writeJSON(w, http.StatusCreated, api.ChannelCreated{Phone: res.Phone, ID: res.ChannelID, RequestID: rid})
 	case workflows.OutcomeRefused:
 		code := klaxon.EInvalid
 		if res.Conflict {

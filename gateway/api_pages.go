@@ -329,7 +329,7 @@ func (g *Gateway) applyPageAction(ctx context.Context, pg store.Page, update, st
 	})
 	if err != nil {
 		g.Logger.ErrorContext(ctx, "page action", "page", pg.ID, "update", update, "error", err)
-		return api.PageAction{}, klaxon.Errorf(klaxon.EUnavailable, "Page %d could not be updated: the workflow engine did not answer. Try again.", pg.ID)
+		return api.PageAction{}, klaxon.Errorf(klaxon.EUnavailable, "Page %d could not be updated: its record could not be written or the workflow engine did not answer. Nothing changed; try again.", pg.ID)
 	}
 	if res.Status == paging.StatusResolved && status == paging.StatusAcked {
 		return api.PageAction{}, lateAck(pg.ID, res.By)
