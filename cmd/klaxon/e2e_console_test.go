@@ -263,6 +263,24 @@ func TestConsole_AckLinkFromTheMailSink_GetChangesNothingPostAcksOnce(t *testing
 	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#ack").length`)); err != nil || n != 0 {
 		t.Fatal("a used link still offers to acknowledge")
 	}
+	// A second page's link dies with its page: resolved, it shows no
+	// form, and a POST (the form kept open in another tab) changes nothing.
+	id2, _ := h.createPage(t, map[string]any{"target": "user:cara", "summary": "second alert"})
+	mail2 := h.waitMail("cara@example.com", func(m mailsink.Mail) bool { return strings.Contains(m.Body, "second alert") })
+	link2 := ackLinkPattern.FindString(mail2.Body)
+	browse(t, ctx, "open the second link", chromedp.Navigate(link2), chromedp.WaitVisible(chromedp.ID("ack")))
+	if code := h.api(http.MethodPost, fmt.Sprintf("/api/v1/pages/%d/resolve", id2), map[string]string{"by": "api"}, nil); code != http.StatusOK {
+		t.Fatalf("resolve: %d", code)
+	}
+	browse(t, ctx, "press its button after the page closed", chromedp.Click(chromedp.ID("ack")),
+		chromedp.WaitNotPresent(chromedp.ID("ack")), chromedp.WaitVisible(chromedp.CSS("main")))
+	if body := textOf(t, ctx, "main"); !strings.Contains(body, "resolved by api; the link has expired") {
+		t.Fatalf("after the page closed: %q", body)
+	}
+	if p := h.page(t, id2); p.Status != "resolved" || p.AckedBy != "" {
+		t.Fatalf("page %d: %s acked by %q", id2, p.Status, p.AckedBy)
+	}
+
 	// The database holds the link's hash (now used), not the token.
 	token := link[strings.LastIndex(link, "/")+1:]
 	var used bool
@@ -478,4 +496,48 @@ func recordHistory(t testing.TB, h *harness, workflowID, path string) {
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestConsole_TrustedDeviceSkipsTheCodeUntilSignOutEverywhere(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	const number = "+15555550117"
+	pagingPerson(t, h, "eve", number, "")
+	ctx := newBrowser(t, 412, 915)
+	browse(t, ctx, "sign in, trusting this device",
+		chromedp.Navigate(h.baseURL+"/signin"),
+		chromedp.WaitVisible(chromedp.ID("handle")),
+		chromedp.SendKeys(chromedp.ID("handle"), "eve"),
+		chromedp.Click(chromedp.CSS(`input[name=trust]`)),
+		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID("code")),
+	)
+	browse(t, ctx, "enter the code",
+		chromedp.SendKeys(chromedp.ID("code"), h.waitCode(number, "Your Klaxon login code", 1)),
+		chromedp.Click(chromedp.CSS(`form[action="/signin/code"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`nav a[href="/pages"]`)),
+	)
+	signOut := func(action string) {
+		t.Helper()
+		browse(t, ctx, "sign out ("+action+")",
+			chromedp.Navigate(h.baseURL+"/me"),
+			chromedp.Click(chromedp.CSS(`form[action="`+action+`"] button`)),
+			chromedp.WaitVisible(chromedp.ID("handle")),
+		)
+	}
+	signOut("/signout")
+	browse(t, ctx, "sign in again on the trusted device",
+		chromedp.SendKeys(chromedp.ID("handle"), "eve"),
+		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`nav a[href="/pages"]`)),
+	)
+	if n := countTexts(h, number, "login code"); n != 1 {
+		t.Fatalf("%d login codes sent, want 1: the trusted device needs none", n)
+	}
+	signOut("/signout/everywhere")
+	browse(t, ctx, "sign in after signing out everywhere",
+		chromedp.SendKeys(chromedp.ID("handle"), "eve"),
+		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID("code")),
+	)
+	h.waitCode(number, "Your Klaxon login code", 2)
 }
