@@ -158,6 +158,7 @@ func (c *Console) Routes(r *mux.Router) {
 	r.Handle("/oncall/{name}/overrides", c.signedIn(c.addOverride)).Methods(http.MethodPost)
 	r.Handle("/me", c.signedIn(c.me)).Methods(http.MethodGet)
 	r.Handle("/me/contacts", c.signedIn(c.addContact)).Methods(http.MethodPost)
+	r.Handle("/me/rules", c.signedIn(c.setRules)).Methods(http.MethodPost)
 	r.Handle("/me/contacts/{id:[0-9]+}/{op:verify|remove|test}", c.signedIn(c.contactOp)).Methods(http.MethodPost)
 	r.Handle("/admin", c.signedIn(c.admin)).Methods(http.MethodGet)
 	r.Handle("/admin/elevate", c.signedIn(c.elevate)).Methods(http.MethodPost)

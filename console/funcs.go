@@ -15,6 +15,7 @@ var funcs = template.FuncMap{
 	"when":     func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 15:04 MST") },
 	"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"redacted": redact.Text,
+	"inc":      func(i int) int { return i + 1 },
 	"title": func(s string) string {
 		if s == "" {
 			return s

@@ -368,6 +368,9 @@ func TestConsole_Handlers_CSRFBadInputAndExpiredSessions(t *testing.T) {
 		{"a contact that is no phone number", "/me/contacts", url.Values{"csrf": {csrf}, "type": {"sms"}, "address": {"not a number"}}, http.StatusBadRequest, ""},
 		{"a contact of an unknown type", "/me/contacts", url.Values{"csrf": {csrf}, "type": {"pigeon"}, "address": {"x"}}, http.StatusBadRequest, ""},
 		{"an override without times", "/oncall/none/overrides", url.Values{"csrf": {csrf}}, http.StatusNotFound, ""},
+		{"a rule of an unknown medium", "/me/rules", url.Values{"csrf": {csrf}, "medium": {"pigeon"}, "delay": {"0"}}, http.StatusBadRequest, "Unknown medium"},
+		{"a rule with a negative wait", "/me/rules", url.Values{"csrf": {csrf}, "medium": {"sms"}, "delay": {"-5"}}, http.StatusBadRequest, "between 0 and"},
+		{"a rule whose wait is no number", "/me/rules", url.Values{"csrf": {csrf}, "medium": {"sms"}, "delay": {"soon"}}, http.StatusBadRequest, "whole number"},
 		{"sign-in without its CSRF cookie", "/signin", url.Values{"handle": {"dan"}}, http.StatusForbidden, "expired"},
 	}
 	for _, tc := range cases {
@@ -381,6 +384,19 @@ func TestConsole_Handlers_CSRFBadInputAndExpiredSessions(t *testing.T) {
 	if p := h.page(t, id); p.Status != "open" {
 		t.Fatalf("a refused form changed page %d to %s", id, p.Status)
 	}
+	var stored int
+	if err := h.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM notification_rules WHERE user_id = $1`, u.ID).Scan(&stored); err != nil || stored != 0 {
+		t.Fatalf("refused rules changed the rules: %d %v", stored, err)
+	}
+	if status, _ := post("/me/rules", url.Values{"csrf": {csrf}, "medium": {"voice", "", "sms"}, "delay": {"0", "0", "60"}}); status != http.StatusSeeOther {
+		t.Fatalf("save rules: %d", status)
+	}
+	if rules, err := h.store.NotificationRules(context.Background(), u.ID); err != nil || len(rules) != 2 || rules[0].Medium != "voice" || rules[1].DelaySeconds != 60 {
+		t.Fatalf("saved rules: %+v %v", rules, err)
+	}
+	if status, _, body := get("/me"); status != http.StatusOK || !strings.Contains(body, "15555550114") {
+		t.Fatalf("me: %d (the person's own number in full)", status)
+	}
 	if status, _, _ := get("/pages?status=bogus"); status != http.StatusBadRequest {
 		t.Fatalf("bad status filter: %d", status)
 	}
@@ -391,7 +407,7 @@ func TestConsole_Handlers_CSRFBadInputAndExpiredSessions(t *testing.T) {
 		t.Fatalf("pages: %d", status)
 	}
 	// A page shows no full number of anyone else.
-	if _, _, body := get(fmt.Sprintf("/pages/%d", id)); strings.Contains(body, "+15555550114") {
+	if _, _, body := get(fmt.Sprintf("/pages/%d", id)); strings.Contains(body, "15555550114") {
 		t.Fatal("the page's timeline shows a full phone number")
 	}
 
