@@ -152,6 +152,7 @@ func (g *Gateway) Handler() http.Handler {
 	g.pageRoutes(api)
 	g.rotationRoutes(api)
 	g.serviceRoutes(api)
+	g.directoryRoutes(api)
 	api.HandleFunc("/channels", g.createChannel).Methods(http.MethodPost)
 	api.HandleFunc("/channels", g.listChannels).Methods(http.MethodGet)
 	api.HandleFunc("/channels/{phone}", g.getChannel).Methods(http.MethodGet)

@@ -48,6 +48,10 @@ func TestReplay_RecordedHistories(t *testing.T) {
 		// A CHANNEL text, low reserve: requester, two welcomes, maintainers
 		// and diagnostics.
 		{"channel created from a text", "testdata/channel_create_history.json", WorkflowChannelCreate, ChannelCreate},
+
+		// `klaxon directory sync` against a real slapd: one person gone,
+		// deactivated.
+		{"directory sync from the API", "testdata/directory_sync_history.json", WorkflowDirectorySync, DirectorySync},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

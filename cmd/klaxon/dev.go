@@ -171,6 +171,15 @@ func runDev(ctx context.Context, e env, o devOptions) error {
 		cfg.TwilioAPIURL = simURL
 	}
 
+	// Matrix: KLAXON_MATRIX_HOMESERVER, or a local Dendrite when installed.
+	mx, err := startDevMatrix(ctx, e.getenv, &cfg, logger)
+	if err != nil {
+		return err
+	}
+	if mx != nil {
+		defer func() { _ = mx.Stop() }()
+	}
+
 	a, err := openApp(ctx, cfg, logger, roles{worker: true, gateway: true, migrate: true})
 	if err != nil {
 		return err
@@ -191,6 +200,10 @@ func runDev(ctx context.Context, e env, o devOptions) error {
 	}
 	if sink != nil && simURL != "" {
 		fmt.Fprintf(tw, "  Mail sink\t%s/mail/  (SMTP %s)\n", simURL, strings.TrimPrefix(strings.TrimSuffix(cfg.SMTPURL.Value(), "?tls=none"), "smtp://"))
+	}
+	if mx != nil {
+		fmt.Fprintf(tw, "  Matrix (Dendrite)\t%s  room %s; sign in as %s or %s (password: the name, then -password)\n",
+			mx.hs.URL, mx.room, mx.hs.UserID(devMatrixPeople[0]), mx.hs.UserID(devMatrixPeople[1]))
 	}
 	fmt.Fprintf(tw, "  Postgres\t%s\n", redact.URL(cfg.DatabaseURL))
 	fmt.Fprintf(tw, "  Paging number\t%s\n", cfg.FromNumber)
