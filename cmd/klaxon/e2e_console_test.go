@@ -195,6 +195,7 @@ func TestConsole_AddAndVerifyAContactMethodInTheBrowser(t *testing.T) {
 	browse(t, ctx, "verify it with the mailed code",
 		chromedp.SendKeys(chromedp.CSS(fmt.Sprintf("#code-%d", c.ID)), code),
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`form[action="/me/contacts/%d/verify"] button`, c.ID))),
+		chromedp.WaitNotPresent(chromedp.CSS(fmt.Sprintf("#code-%d", c.ID))),
 		chromedp.WaitVisible(chromedp.CSS(".flash")),
 	)
 	if flash := textOf(t, ctx, ".flash"); !strings.Contains(flash, "verified") {
@@ -470,7 +471,11 @@ func TestConsole_EscalateNowButtonPagesTheNextStepAtOnce(t *testing.T) {
 	}
 	// Ben's step was due in ten minutes; it pages him now.
 	h.waitText(bob, "replica lag")
-	browse(t, ctx, "acknowledge it", chromedp.Click(chromedp.ID("ack")), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	browse(t, ctx, "acknowledge it", chromedp.Click(chromedp.ID("ack")), chromedp.WaitNotPresent(chromedp.ID("ack")),
+		chromedp.WaitVisible(chromedp.CSS(".flash")))
+	if flash := textOf(t, ctx, ".flash"); !strings.Contains(flash, "acknowledged") {
+		t.Fatalf("flash after the ack %q", flash)
+	}
 	if p := h.page(t, id); p.Status != "acked" || p.AckedBy != "ann" {
 		t.Fatalf("page %d %s by %q", id, p.Status, p.AckedBy)
 	}
