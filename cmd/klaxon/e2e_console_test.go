@@ -131,6 +131,9 @@ func TestConsole_SignInWithTextedCodeSeeOpenPageAckItAndTheAPIAgrees(t *testing.
 	if !strings.Contains(list, "disk full on db1") || !strings.Contains(list, "open") {
 		t.Fatalf("pages list: %q", list)
 	}
+	// A new page appears in the open list without a reload.
+	id2, _ := h.createPage(t, map[string]any{"target": "user:alice", "summary": "second page arrives"})
+	browse(t, ctx, "watch the next page arrive", chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`a[href="/pages/%d"]`, id2))))
 	browse(t, ctx, "acknowledge it",
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`a[href="/pages/%d"]`, id))),
 		chromedp.WaitVisible(chromedp.ID("ack")),
