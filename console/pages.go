@@ -102,9 +102,10 @@ func (c *Console) listPages(w http.ResponseWriter, r *http.Request) {
 }
 
 type pageData struct {
-	Page   store.Page
-	Events []store.PageEvent
-	Live   bool
+	Page          store.Page
+	Events        []store.PageEvent
+	Notifications []Notification
+	Live          bool
 }
 
 func (c *Console) loadPage(r *http.Request) (pageData, error) {
@@ -123,7 +124,14 @@ func (c *Console) loadPage(r *http.Request) (pageData, error) {
 	if err != nil {
 		return pageData{}, err
 	}
-	return pageData{Page: pg, Events: evs, Live: pg.Status != paging.StatusResolved}, nil
+	d := pageData{Page: pg, Events: evs, Live: pg.Status != paging.StatusResolved}
+	if d.Live {
+		// What is still to come; a workflow that cannot say leaves it out.
+		if ns, err := c.Backend.Notifications(r.Context(), id); err == nil {
+			d.Notifications = ns
+		}
+	}
+	return d, nil
 }
 
 // showPage is one page with its timeline and its buttons.

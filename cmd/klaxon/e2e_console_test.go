@@ -134,9 +134,13 @@ func TestConsole_SignInWithTextedCodeSeeOpenPageAckItAndTheAPIAgrees(t *testing.
 	// A new page appears in the open list without a reload.
 	id2, _ := h.createPage(t, map[string]any{"target": "user:alice", "summary": "second page arrives"})
 	browse(t, ctx, "watch the next page arrive", chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`a[href="/pages/%d"]`, id2))))
-	browse(t, ctx, "acknowledge it",
+	browse(t, ctx, "open it",
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`a[href="/pages/%d"]`, id))),
-		chromedp.WaitVisible(chromedp.ID("ack")),
+		chromedp.WaitVisible(chromedp.ID("ack")))
+	if plan := textOf(t, ctx, "table.plan"); !strings.Contains(plan, "voice") || !strings.Contains(plan, "scheduled") {
+		t.Fatalf("the page's plan before the ack: %q", plan)
+	}
+	browse(t, ctx, "acknowledge it",
 		chromedp.Click(chromedp.ID("ack")),
 		chromedp.WaitVisible(chromedp.CSS(".flash")),
 	)
@@ -147,6 +151,9 @@ func TestConsole_SignInWithTextedCodeSeeOpenPageAckItAndTheAPIAgrees(t *testing.
 	p := h.page(t, id)
 	if p.Status != "acked" || p.AckedBy != "alice" {
 		t.Fatalf("API says page %d is %s by %q", id, p.Status, p.AckedBy)
+	}
+	if plan := textOf(t, ctx, "table.plan"); strings.Contains(plan, "scheduled") || !strings.Contains(plan, "canceled") {
+		t.Fatalf("the page's plan after the ack: %q", plan)
 	}
 	// The call that was due at two minutes is canceled: the timeline says
 	// so, and the console shows it.
