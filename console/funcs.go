@@ -14,6 +14,7 @@ var funcs = template.FuncMap{
 	"ago":      func(t time.Time) string { return since(time.Now(), t) },
 	"when":     func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 15:04 MST") },
 	"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"clock":    func(t time.Time) string { return t.UTC().Format("15:04:05") },
 	"redacted": redact.Text,
 	"inc":      func(i int) int { return i + 1 },
 	"title": func(s string) string {
