@@ -150,6 +150,19 @@ func BenchmarkConsole_AckButtonToCanceled(b *testing.B) {
 		}
 		reportLatencies(b, lat)
 	})
+	b.Run("api-for-comparison", func(b *testing.B) {
+		var lat []time.Duration
+		for b.Loop() {
+			id := openPage()
+			start := time.Now()
+			if code := h.api(http.MethodPost, fmt.Sprintf("/api/v1/pages/%d/ack", id), nil, nil); code != http.StatusOK {
+				b.Fatalf("ack: %d", code)
+			}
+			lat = append(lat, time.Since(start))
+			acked(id)
+		}
+		reportLatencies(b, lat)
+	})
 	calls := 0
 	for _, n := range numbers {
 		calls += len(h.sim.Calls(n))
