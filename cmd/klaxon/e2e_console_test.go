@@ -145,7 +145,7 @@ func TestConsole_SignInWithTextedCodeSeeOpenPageAckItAndTheAPIAgrees(t *testing.
 		chromedp.WaitVisible(chromedp.CSS(".flash")),
 	)
 	flash, status2 := textOf(t, ctx, ".flash"), strings.ToLower(textOf(t, ctx, "#page-status"))
-	if !strings.Contains(flash, "acknowledged") || status2 != "acked" {
+	if !strings.Contains(strings.ToLower(flash), "acknowledged") || status2 != "acked" {
 		t.Fatalf("after ack: flash %q, status %q", flash, status2)
 	}
 	p := h.page(t, id)
@@ -483,7 +483,7 @@ func TestConsole_EscalateNowButtonPagesTheNextStepAtOnce(t *testing.T) {
 	h.waitText(bob, "replica lag")
 	browse(t, ctx, "acknowledge it", chromedp.Click(chromedp.ID("ack")), chromedp.WaitNotPresent(chromedp.ID("ack")),
 		chromedp.WaitVisible(chromedp.CSS(".flash")))
-	if flash := textOf(t, ctx, ".flash"); !strings.Contains(flash, "acknowledged") {
+	if flash := textOf(t, ctx, ".flash"); !strings.Contains(strings.ToLower(flash), "acknowledged") {
 		t.Fatalf("flash after the ack %q", flash)
 	}
 	if p := h.page(t, id); p.Status != "acked" || p.AckedBy != "ann" {
