@@ -48,6 +48,10 @@ type Backend interface {
 	// PageAction acknowledges (or resolves) a page through its workflow,
 	// and says what happened in one sentence.
 	PageAction(ctx context.Context, pageID int64, resolve bool, by, via string) (string, error)
+	// Notifications is the plan of a page's notifications as its workflow
+	// holds it (scheduled, sent, canceled, ...); an error when the
+	// workflow cannot say.
+	Notifications(ctx context.Context, pageID int64) ([]Notification, error)
 	// Escalate has an open page's next step page its people now.
 	Escalate(ctx context.Context, pageID int64, by string) (string, error)
 	// AddContact adds a contact method and sends its verification code.
@@ -64,6 +68,16 @@ type Backend interface {
 	// RotateServiceKey gives a service a new integration key, returned
 	// once.
 	RotateServiceKey(ctx context.Context, service string) (string, error)
+}
+
+// Notification is one notification of a page: who, by what, to which
+// (redacted) contact, when it is due, and how far it got.
+type Notification struct {
+	User    string
+	Medium  klaxon.Medium
+	Contact string
+	Due     time.Time
+	Status  string
 }
 
 // Deps are what the console uses.
@@ -158,6 +172,7 @@ func (c *Console) Routes(r *mux.Router) {
 	r.Handle("/oncall/{name}/overrides", c.signedIn(c.addOverride)).Methods(http.MethodPost)
 	r.Handle("/me", c.signedIn(c.me)).Methods(http.MethodGet)
 	r.Handle("/me/contacts", c.signedIn(c.addContact)).Methods(http.MethodPost)
+	r.Handle("/me/rules", c.signedIn(c.setRules)).Methods(http.MethodPost)
 	r.Handle("/me/contacts/{id:[0-9]+}/{op:verify|remove|test}", c.signedIn(c.contactOp)).Methods(http.MethodPost)
 	r.Handle("/admin", c.signedIn(c.admin)).Methods(http.MethodGet)
 	r.Handle("/admin/elevate", c.signedIn(c.elevate)).Methods(http.MethodPost)

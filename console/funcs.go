@@ -11,28 +11,33 @@ import (
 
 // funcs are the templates' helpers.
 var funcs = template.FuncMap{
-	"ago": func(t time.Time) string {
-		d := time.Since(t).Round(time.Second)
-		switch {
-		case d < time.Minute:
-			return "just now"
-		case d < time.Hour:
-			return plural(int(d/time.Minute), "minute") + " ago"
-		case d < 48*time.Hour:
-			return plural(int(d/time.Hour), "hour") + " ago"
-		default:
-			return plural(int(d/(24*time.Hour)), "day") + " ago"
-		}
-	},
+	"ago":      func(t time.Time) string { return since(time.Now(), t) },
 	"when":     func(t time.Time) string { return t.UTC().Format("Mon 2 Jan 15:04 MST") },
 	"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"clock":    func(t time.Time) string { return t.UTC().Format("15:04:05") },
 	"redacted": redact.Text,
+	"inc":      func(i int) int { return i + 1 },
 	"title": func(s string) string {
 		if s == "" {
 			return s
 		}
 		return strings.ToUpper(s[:1]) + s[1:]
 	},
+}
+
+// since says how long before now t was, roughly.
+func since(now, t time.Time) string {
+	d := now.Sub(t).Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return plural(int(d/time.Minute), "minute") + " ago"
+	case d < 48*time.Hour:
+		return plural(int(d/time.Hour), "hour") + " ago"
+	default:
+		return plural(int(d/(24*time.Hour)), "day") + " ago"
+	}
 }
 
 func plural(n int, unit string) string {

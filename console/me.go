@@ -23,9 +23,15 @@ type meData struct {
 	User     store.User
 	Contacts []contactView
 	Rules    []paging.NotificationRule
-	Default  bool
-	Paging   string
+	// RuleRows is the rules form: the rules, then blank rows.
+	RuleRows      []paging.NotificationRule
+	Default       bool
+	Paging        string
+	Subscriptions []store.Subscription
 }
+
+// ruleRows is how many rows the notification rules form has.
+const ruleRows = 5
 
 // me shows the signed-in person their contact methods (in full: they are
 // theirs), their notification rules and each number's STOP state.
@@ -63,6 +69,14 @@ func (c *Console) me(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(d.Rules) == 0 {
 		d.Rules, d.Default = paging.DefaultNotificationRules(), true
+	}
+	d.RuleRows = append(d.RuleRows, d.Rules...)
+	for len(d.RuleRows) < ruleRows {
+		d.RuleRows = append(d.RuleRows, paging.NotificationRule{DelaySeconds: -1})
+	}
+	if d.Subscriptions, err = c.Store.Subscriptions(ctx, u.ID); err != nil {
+		c.fail(w, r, err)
+		return
 	}
 	c.render(w, r, http.StatusOK, "me", view{Title: "Me", Nav: "me", Session: s, Data: d})
 }
@@ -138,6 +152,50 @@ func (c *Console) contactOp(w http.ResponseWriter, r *http.Request) {
 		}
 		c.refuse(w, r, statusOf(klaxon.ErrorCodeOf(err)), klaxon.ErrorMessageOf(err))
 		return
+	}
+	c.back(w, r, "/me", msg)
+}
+
+// setRules replaces the person's notification rules from the form's rows
+// (a row without a medium is left out; none at all restores the defaults).
+func (c *Console) setRules(w http.ResponseWriter, r *http.Request) {
+	s := sessionOf(r)
+	if s.UserID == 0 {
+		c.refuse(w, r, http.StatusBadRequest, "A maintainer session has no notification rules; sign in as a person.")
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		c.refuse(w, r, http.StatusBadRequest, "The form could not be read.")
+		return
+	}
+	media, delays := r.PostForm["medium"], r.PostForm["delay"]
+	if len(media) != len(delays) || len(media) > ruleRows {
+		c.refuse(w, r, http.StatusBadRequest, "The rules form is malformed; reload the page.")
+		return
+	}
+	var rules []paging.NotificationRule
+	for i, m := range media {
+		if m == "" {
+			continue
+		}
+		d, err := strconv.Atoi(strings.TrimSpace(delays[i]))
+		if err != nil {
+			c.refuse(w, r, http.StatusBadRequest, "Each rule's wait is a whole number of seconds.")
+			return
+		}
+		rules = append(rules, paging.NotificationRule{Medium: klaxon.Medium(m), DelaySeconds: d})
+	}
+	if err := c.Store.SetNotificationRules(r.Context(), s.UserID, rules); err != nil {
+		if klaxon.ErrorCodeOf(err) == klaxon.EInternal {
+			c.fail(w, r, err)
+			return
+		}
+		c.refuse(w, r, statusOf(klaxon.ErrorCodeOf(err)), klaxon.ErrorMessageOf(err))
+		return
+	}
+	msg := "Your notification rules are saved."
+	if len(rules) == 0 {
+		msg = "Your notification rules are the defaults again."
 	}
 	c.back(w, r, "/me", msg)
 }

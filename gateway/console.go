@@ -93,6 +93,24 @@ func (b consoleBackend) PageAction(ctx context.Context, pageID int64, resolve bo
 	return v.Message, nil
 }
 
+func (b consoleBackend) Notifications(ctx context.Context, pageID int64) ([]console.Notification, error) {
+	qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	v, err := b.g.Temporal.QueryWorkflow(qctx, workflows.PageWorkflowID(b.g.Config.TaskQueue, pageID), "", workflows.QueryState)
+	if err != nil {
+		return nil, err
+	}
+	var st workflows.PageState
+	if err := v.Get(&st); err != nil {
+		return nil, err
+	}
+	out := make([]console.Notification, 0, len(st.Notifications))
+	for _, n := range st.Notifications {
+		out = append(out, console.Notification{User: n.User, Medium: n.Medium, Contact: n.Contact, Due: n.Due, Status: n.Status})
+	}
+	return out, nil
+}
+
 func (b consoleBackend) Escalate(ctx context.Context, pageID int64, by string) (string, error) {
 	pg, err := b.g.Store.GetPage(ctx, pageID)
 	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {

@@ -131,19 +131,29 @@ func TestConsole_SignInWithTextedCodeSeeOpenPageAckItAndTheAPIAgrees(t *testing.
 	if !strings.Contains(list, "disk full on db1") || !strings.Contains(list, "open") {
 		t.Fatalf("pages list: %q", list)
 	}
-	browse(t, ctx, "acknowledge it",
+	// A new page appears in the open list without a reload.
+	id2, _ := h.createPage(t, map[string]any{"target": "user:alice", "summary": "second page arrives"})
+	browse(t, ctx, "watch the next page arrive", chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`a[href="/pages/%d"]`, id2))))
+	browse(t, ctx, "open it",
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`a[href="/pages/%d"]`, id))),
-		chromedp.WaitVisible(chromedp.ID("ack")),
+		chromedp.WaitVisible(chromedp.ID("ack")))
+	if plan := textOf(t, ctx, "table.plan"); !strings.Contains(plan, "voice") || !strings.Contains(plan, "scheduled") {
+		t.Fatalf("the page's plan before the ack: %q", plan)
+	}
+	browse(t, ctx, "acknowledge it",
 		chromedp.Click(chromedp.ID("ack")),
 		chromedp.WaitVisible(chromedp.CSS(".flash")),
 	)
 	flash, status2 := textOf(t, ctx, ".flash"), strings.ToLower(textOf(t, ctx, "#page-status"))
-	if !strings.Contains(flash, "acknowledged") || status2 != "acked" {
+	if !strings.Contains(strings.ToLower(flash), "acknowledged") || status2 != "acked" {
 		t.Fatalf("after ack: flash %q, status %q", flash, status2)
 	}
 	p := h.page(t, id)
 	if p.Status != "acked" || p.AckedBy != "alice" {
 		t.Fatalf("API says page %d is %s by %q", id, p.Status, p.AckedBy)
+	}
+	if plan := textOf(t, ctx, "table.plan"); strings.Contains(plan, "scheduled") || !strings.Contains(plan, "canceled") {
+		t.Fatalf("the page's plan after the ack: %q", plan)
 	}
 	// The call that was due at two minutes is canceled: the timeline says
 	// so, and the console shows it.
@@ -195,6 +205,7 @@ func TestConsole_AddAndVerifyAContactMethodInTheBrowser(t *testing.T) {
 	browse(t, ctx, "verify it with the mailed code",
 		chromedp.SendKeys(chromedp.CSS(fmt.Sprintf("#code-%d", c.ID)), code),
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`form[action="/me/contacts/%d/verify"] button`, c.ID))),
+		chromedp.WaitNotPresent(chromedp.CSS(fmt.Sprintf("#code-%d", c.ID))),
 		chromedp.WaitVisible(chromedp.CSS(".flash")),
 	)
 	if flash := textOf(t, ctx, ".flash"); !strings.Contains(flash, "verified") {
@@ -263,6 +274,24 @@ func TestConsole_AckLinkFromTheMailSink_GetChangesNothingPostAcksOnce(t *testing
 	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#ack").length`)); err != nil || n != 0 {
 		t.Fatal("a used link still offers to acknowledge")
 	}
+	// A second page's link dies with its page: resolved, it shows no
+	// form, and a POST (the form kept open in another tab) changes nothing.
+	id2, _ := h.createPage(t, map[string]any{"target": "user:cara", "summary": "second alert"})
+	mail2 := h.waitMail("cara@example.com", func(m mailsink.Mail) bool { return strings.Contains(m.Body, "second alert") })
+	link2 := ackLinkPattern.FindString(mail2.Body)
+	browse(t, ctx, "open the second link", chromedp.Navigate(link2), chromedp.WaitVisible(chromedp.ID("ack")))
+	if code := h.api(http.MethodPost, fmt.Sprintf("/api/v1/pages/%d/resolve", id2), map[string]string{"by": "api"}, nil); code != http.StatusOK {
+		t.Fatalf("resolve: %d", code)
+	}
+	browse(t, ctx, "press its button after the page closed", chromedp.Click(chromedp.ID("ack")),
+		chromedp.WaitNotPresent(chromedp.ID("ack")), chromedp.WaitVisible(chromedp.CSS("main")))
+	if body := textOf(t, ctx, "main"); !strings.Contains(body, "resolved by api; the link has expired") {
+		t.Fatalf("after the page closed: %q", body)
+	}
+	if p := h.page(t, id2); p.Status != "resolved" || p.AckedBy != "" {
+		t.Fatalf("page %d: %s acked by %q", id2, p.Status, p.AckedBy)
+	}
+
 	// The database holds the link's hash (now used), not the token.
 	token := link[strings.LastIndex(link, "/")+1:]
 	var used bool
@@ -350,6 +379,9 @@ func TestConsole_Handlers_CSRFBadInputAndExpiredSessions(t *testing.T) {
 		{"a contact that is no phone number", "/me/contacts", url.Values{"csrf": {csrf}, "type": {"sms"}, "address": {"not a number"}}, http.StatusBadRequest, ""},
 		{"a contact of an unknown type", "/me/contacts", url.Values{"csrf": {csrf}, "type": {"pigeon"}, "address": {"x"}}, http.StatusBadRequest, ""},
 		{"an override without times", "/oncall/none/overrides", url.Values{"csrf": {csrf}}, http.StatusNotFound, ""},
+		{"a rule of an unknown medium", "/me/rules", url.Values{"csrf": {csrf}, "medium": {"pigeon"}, "delay": {"0"}}, http.StatusBadRequest, "Unknown medium"},
+		{"a rule with a negative wait", "/me/rules", url.Values{"csrf": {csrf}, "medium": {"sms"}, "delay": {"-5"}}, http.StatusBadRequest, "between 0 and"},
+		{"a rule whose wait is no number", "/me/rules", url.Values{"csrf": {csrf}, "medium": {"sms"}, "delay": {"soon"}}, http.StatusBadRequest, "whole number"},
 		{"sign-in without its CSRF cookie", "/signin", url.Values{"handle": {"dan"}}, http.StatusForbidden, "expired"},
 	}
 	for _, tc := range cases {
@@ -363,6 +395,19 @@ func TestConsole_Handlers_CSRFBadInputAndExpiredSessions(t *testing.T) {
 	if p := h.page(t, id); p.Status != "open" {
 		t.Fatalf("a refused form changed page %d to %s", id, p.Status)
 	}
+	var stored int
+	if err := h.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM notification_rules WHERE user_id = $1`, u.ID).Scan(&stored); err != nil || stored != 0 {
+		t.Fatalf("refused rules changed the rules: %d %v", stored, err)
+	}
+	if status, _ := post("/me/rules", url.Values{"csrf": {csrf}, "medium": {"voice", "", "sms"}, "delay": {"0", "0", "60"}}); status != http.StatusSeeOther {
+		t.Fatalf("save rules: %d", status)
+	}
+	if rules, err := h.store.NotificationRules(context.Background(), u.ID); err != nil || len(rules) != 2 || rules[0].Medium != "voice" || rules[1].DelaySeconds != 60 {
+		t.Fatalf("saved rules: %+v %v", rules, err)
+	}
+	if status, _, body := get("/me"); status != http.StatusOK || !strings.Contains(body, "15555550114") {
+		t.Fatalf("me: %d (the person's own number in full)", status)
+	}
 	if status, _, _ := get("/pages?status=bogus"); status != http.StatusBadRequest {
 		t.Fatalf("bad status filter: %d", status)
 	}
@@ -373,7 +418,7 @@ func TestConsole_Handlers_CSRFBadInputAndExpiredSessions(t *testing.T) {
 		t.Fatalf("pages: %d", status)
 	}
 	// A page shows no full number of anyone else.
-	if _, _, body := get(fmt.Sprintf("/pages/%d", id)); strings.Contains(body, "+15555550114") {
+	if _, _, body := get(fmt.Sprintf("/pages/%d", id)); strings.Contains(body, "15555550114") {
 		t.Fatal("the page's timeline shows a full phone number")
 	}
 
@@ -436,7 +481,11 @@ func TestConsole_EscalateNowButtonPagesTheNextStepAtOnce(t *testing.T) {
 	}
 	// Ben's step was due in ten minutes; it pages him now.
 	h.waitText(bob, "replica lag")
-	browse(t, ctx, "acknowledge it", chromedp.Click(chromedp.ID("ack")), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	browse(t, ctx, "acknowledge it", chromedp.Click(chromedp.ID("ack")), chromedp.WaitNotPresent(chromedp.ID("ack")),
+		chromedp.WaitVisible(chromedp.CSS(".flash")))
+	if flash := textOf(t, ctx, ".flash"); !strings.Contains(strings.ToLower(flash), "acknowledged") {
+		t.Fatalf("flash after the ack %q", flash)
+	}
 	if p := h.page(t, id); p.Status != "acked" || p.AckedBy != "ann" {
 		t.Fatalf("page %d %s by %q", id, p.Status, p.AckedBy)
 	}
@@ -478,4 +527,48 @@ func recordHistory(t testing.TB, h *harness, workflowID, path string) {
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestConsole_TrustedDeviceSkipsTheCodeUntilSignOutEverywhere(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	const number = "+15555550117"
+	pagingPerson(t, h, "eve", number, "")
+	ctx := newBrowser(t, 412, 915)
+	browse(t, ctx, "sign in, trusting this device",
+		chromedp.Navigate(h.baseURL+"/signin"),
+		chromedp.WaitVisible(chromedp.ID("handle")),
+		chromedp.SendKeys(chromedp.ID("handle"), "eve"),
+		chromedp.Click(chromedp.CSS(`input[name=trust]`)),
+		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID("code")),
+	)
+	browse(t, ctx, "enter the code",
+		chromedp.SendKeys(chromedp.ID("code"), h.waitCode(number, "Your Klaxon login code", 1)),
+		chromedp.Click(chromedp.CSS(`form[action="/signin/code"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`nav a[href="/pages"]`)),
+	)
+	signOut := func(action string) {
+		t.Helper()
+		browse(t, ctx, "sign out ("+action+")",
+			chromedp.Navigate(h.baseURL+"/me"),
+			chromedp.Click(chromedp.CSS(`form[action="`+action+`"] button`)),
+			chromedp.WaitVisible(chromedp.ID("handle")),
+		)
+	}
+	signOut("/signout")
+	browse(t, ctx, "sign in again on the trusted device",
+		chromedp.SendKeys(chromedp.ID("handle"), "eve"),
+		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`nav a[href="/pages"]`)),
+	)
+	if n := countTexts(h, number, "login code"); n != 1 {
+		t.Fatalf("%d login codes sent, want 1: the trusted device needs none", n)
+	}
+	signOut("/signout/everywhere")
+	browse(t, ctx, "sign in after signing out everywhere",
+		chromedp.SendKeys(chromedp.ID("handle"), "eve"),
+		chromedp.Click(chromedp.CSS(`form[action="/signin"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID("code")),
+	)
+	h.waitCode(number, "Your Klaxon login code", 2)
 }

@@ -9,6 +9,28 @@
       e.preventDefault();
     }
   });
+  // A region marked data-refresh is fetched again (the same URL) every
+  // that many milliseconds while the tab is visible, and replaced.
+  document.querySelectorAll("[data-refresh]").forEach(function (el) {
+    var every = parseInt(el.dataset.refresh, 10) || 5000;
+    function refresh() {
+      if (document.hidden) {
+        window.setTimeout(refresh, every);
+        return;
+      }
+      fetch(window.location.href, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById(el.id);
+          if (fresh && fresh.innerHTML !== el.innerHTML) {
+            el.innerHTML = fresh.innerHTML;
+          }
+          window.setTimeout(refresh, every);
+        })
+        .catch(function () { window.setTimeout(refresh, every * 3); });
+    }
+    window.setTimeout(refresh, every);
+  });
   var tl = document.getElementById("timeline");
   if (!tl || !tl.dataset.poll) {
     return;
