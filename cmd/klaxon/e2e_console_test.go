@@ -138,7 +138,7 @@ func TestConsole_SignInWithTextedCodeSeeOpenPageAckItAndTheAPIAgrees(t *testing.
 		chromedp.WaitVisible(chromedp.CSS(".flash")),
 	)
 	flash, status2 := textOf(t, ctx, ".flash"), strings.ToLower(textOf(t, ctx, "#page-status"))
-	if !strings.Contains(flash, "acknowledged") || status2 != "acked" {
+	if !strings.Contains(strings.ToLower(flash), "acknowledged") || status2 != "acked" {
 		t.Fatalf("after ack: flash %q, status %q", flash, status2)
 	}
 	p := h.page(t, id)
