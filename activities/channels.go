@@ -262,6 +262,11 @@ type ClaimResult struct {
 	// Problem is a refusal for the maintainer who asked for a number that
 	// cannot be had.
 	Problem string
+	// Counted reports that Available is the pool's free count right after
+	// this claim (what GET /api/v1/numbers then lists), for the
+	// low-reserve warning.
+	Counted   bool
+	Available int
 }
 
 // ClaimNumber takes a number from the pool for a channel request.
@@ -275,7 +280,11 @@ func (c *Channels) ClaimNumber(ctx context.Context, in ClaimInput) (ClaimResult,
 	case err != nil:
 		return ClaimResult{}, err
 	}
-	return ClaimResult{Phone: p}, nil
+	avail, _, err := c.Store.PoolCounts(ctx)
+	if err != nil {
+		return ClaimResult{}, err
+	}
+	return ClaimResult{Phone: p, Counted: true, Available: avail}, nil
 }
 
 // ReleaseNumber returns a request's number to the pool when its channel

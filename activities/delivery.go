@@ -291,7 +291,7 @@ func (d *Delivery) fail(ctx context.Context, m klaxon.Message, lane string, atte
 	}
 	d.Logger.WarnContext(ctx, "delivery attempt failed", "message", m.ID, "medium", m.Medium,
 		"to", redact.Address(m.To), "lane", lane, "attempt", attempt, "kind", de.Kind, "code", de.Code, "permanent", de.Permanent)
-	if de.Kind == ErrTypeOptedOut {
+	if de.Kind == ErrTypeOptedOut && m.From != "" { // never a wildcard opt-out from one message
 		// The carrier says the recipient opted out: mirror it, so nothing
 		// else is attempted until they text START.
 		if err := d.Store.OptOut(ctx, m.To, m.From, "carrier"); err != nil {

@@ -175,11 +175,20 @@ func createChannel(ctx workflow.Context, in ChannelCreateInput, publish func(Cha
 		return
 	}
 	notifySystem(ctx, store.KindSignup, id+"/maintainers", channel.MaintainersCreatedText(counts.Active))
+	if claim.Counted && workflow.GetVersion(ctx, versionClaimCount, workflow.DefaultVersion, 1) == 1 {
+		// The pool as this request's claim left it: a count taken after
+		// the welcomes may include later requests' claims.
+		counts.Available = claim.Available
+	}
 	if counts.Available <= st.ReserveSize {
 		notifySystem(ctx, store.KindDiagnostics, id+"/diagnostics",
 			channel.DiagnosticsLowReserveText(counts.Available, counts.Active))
 	}
 }
+
+// versionClaimCount warns of a low reserve with the count taken right
+// after the claim.
+const versionClaimCount = "channel-create-claim-count"
 
 // failRequest answers a request that broke (the database or the pool step
 // failed past its retries): "please try again later" to the requester, and

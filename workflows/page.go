@@ -162,6 +162,9 @@ type pager struct {
 	// cancel stops every notification: chains, timers and deliveries.
 	cancel  workflow.CancelFunc
 	stopped bool
+	// settling is set while an acknowledgement or resolution is being
+	// written.
+	settling bool
 	// notices by message id, for delivery statuses (looked up, never
 	// iterated).
 	notices map[string]*notice
@@ -283,6 +286,9 @@ func (p *pager) refusal(kind, what string) error {
 }
 
 func (p *pager) validateAck(paging.Action) error {
+	if p.settling {
+		return nil // decided once the write in flight has landed or failed
+	}
 	switch p.state.Status {
 	case paging.StatusAcked:
 		return p.refusal(paging.ErrTypeAcked, "acknowledged")
@@ -293,6 +299,9 @@ func (p *pager) validateAck(paging.Action) error {
 }
 
 func (p *pager) validateResolve(paging.Action) error {
+	if p.settling {
+		return nil
+	}
 	if p.state.Status == paging.StatusResolved {
 		return p.refusal(paging.ErrTypeResolved, "resolved")
 	}
@@ -322,21 +331,77 @@ func (p *pager) escalateNow(ctx workflow.Context, a paging.Action) (paging.Actio
 	return paging.ActionResult{PageID: p.in.PageID, Status: p.state.Status, By: actor(a), Changed: true}, nil
 }
 
-// ack acknowledges the page: every pending notification stops now, then the
-// record follows.
+// versionDurableSettle makes an acknowledgement or resolution take effect
+// only once its record is written: before it, the page stopped first and a
+// record that could not be written left it silent for ever.
+const versionDurableSettle = "page-settle-durable-first"
+
+// ack acknowledges the page: the record is written, then every pending
+// notification stops. A record that cannot be written fails the update and
+// changes nothing: the page keeps escalating.
 func (p *pager) ack(ctx workflow.Context, a paging.Action) (paging.ActionResult, error) {
 	by := actor(a)
-	p.state.Status, p.state.AckedBy = paging.StatusAcked, by
-	p.stop(ctx, a.CallSID)
-	return p.settle(ctx, paging.StatusAcked, by, a.Via)
+	if workflow.GetVersion(ctx, versionDurableSettle, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		p.state.Status, p.state.AckedBy = paging.StatusAcked, by
+		p.stop(ctx, a.CallSID)
+		return p.settle(ctx, paging.StatusAcked, by, a.Via)
+	}
+	return p.settleDurably(ctx, a, paging.StatusAcked, by, func() {
+		p.state.Status, p.state.AckedBy = paging.StatusAcked, by
+	})
 }
 
-// resolve resolves the page (acknowledging it if it was open) and ends it.
+// resolve resolves the page (acknowledging it if it was open) and ends it,
+// once the record is written.
 func (p *pager) resolve(ctx workflow.Context, a paging.Action) (paging.ActionResult, error) {
 	by := actor(a)
-	p.state.Status, p.state.ResolvedBy = paging.StatusResolved, by
+	if workflow.GetVersion(ctx, versionDurableSettle, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		p.state.Status, p.state.ResolvedBy = paging.StatusResolved, by
+		p.stop(ctx, a.CallSID)
+		return p.settle(ctx, paging.StatusResolved, by, a.Via)
+	}
+	return p.settleDurably(ctx, a, paging.StatusResolved, by, func() {
+		p.state.Status, p.state.ResolvedBy = paging.StatusResolved, by
+	})
+}
+
+// settleDurably writes an acknowledgement or resolution, then applies it
+// (apply changes the state) and stops every pending notification. One
+// write runs at a time: an update that arrives while another is being
+// written waits for it, then is refused if that one took effect.
+func (p *pager) settleDurably(ctx workflow.Context, a paging.Action, status, by string, apply func()) (paging.ActionResult, error) {
+	if err := workflow.Await(ctx, func() bool { return !p.settling }); err != nil {
+		return paging.ActionResult{}, err
+	}
+	switch {
+	case p.state.Status == paging.StatusResolved:
+		return paging.ActionResult{}, p.refusal(paging.ErrTypeResolved, "resolved")
+	case p.state.Status == paging.StatusAcked && status == paging.StatusAcked:
+		return paging.ActionResult{}, p.refusal(paging.ErrTypeAcked, "acknowledged")
+	}
+	p.settling = true
+	lctx := workflow.WithLocalActivityOptions(ctx, settleOptions())
+	var pg store.Page
+	err := workflow.ExecuteLocalActivity(lctx, ActivityPageSetStatus,
+		activities.PageStatusInput{PageID: p.in.PageID, Status: status, By: by, Via: a.Via}).Get(ctx, &pg)
+	p.settling = false
+	if err != nil {
+		return paging.ActionResult{}, fmt.Errorf("record page %s: %w", status, err)
+	}
+	apply()
 	p.stop(ctx, a.CallSID)
-	return p.settle(ctx, paging.StatusResolved, by, a.Via)
+	_ = workflow.UpsertTypedSearchAttributes(ctx, SearchPageStatus.ValueSet(status))
+	p.announce(ctx, status)
+	return paging.ActionResult{PageID: p.in.PageID, Status: status, By: by, Changed: true}, nil
+}
+
+// settleOptions bound the write of an acknowledgement: retried through a
+// short outage, then failed, so that the caller hears it did not land
+// (and the page keeps escalating) rather than waiting for ever.
+func settleOptions() workflow.LocalActivityOptions {
+	o := untilWrittenOptions()
+	o.ScheduleToCloseTimeout = time.Minute
+	return o
 }
 
 func actor(a paging.Action) string {

@@ -493,6 +493,47 @@ func TestPageEmail_NamesThePageAndTheReplyCode(t *testing.T) {
 	}
 }
 
+// An acknowledgement whose record cannot be written (Postgres refusing it,
+// or down) changes nothing: the update fails, the page stays open and
+// keeps escalating, and a later acknowledgement that is written stops it.
+func TestPage_AckThatCannotBeRecordedLeavesThePageEscalating(t *testing.T) {
+	r := newPageRig(t)
+	r.person("user:alice", "alice", 1, alice)
+	r.refuse = func(in activities.PageStatusInput) error {
+		if in.By == "ops\x00bot" {
+			return temporal.NewNonRetryableApplicationError("invalid byte sequence for encoding UTF8: 0x00", "Invalid", nil)
+		}
+		return nil
+	}
+	var failed error
+	var state PageState
+	r.at(30*time.Second, func() { r.update(UpdateAck, paging.Action{By: "ops\x00bot", Via: "api"}, nil, &failed) })
+	r.at(60*time.Second, func() {
+		v, err := r.env.QueryWorkflow(QueryState)
+		if err == nil {
+			err = v.Get(&state)
+		}
+		if err != nil {
+			t.Error(err)
+		}
+	})
+	var acked paging.ActionResult
+	r.at(3*time.Minute, func() { r.update(UpdateAck, paging.Action{By: "alice", Via: "sms"}, &acked, nil) })
+	out := r.run(page("user:alice"), time.Hour)
+	if failed == nil {
+		t.Error("the ack whose record failed was answered as a success")
+	}
+	if state.Status != paging.StatusOpen || state.AckedBy != "" {
+		t.Errorf("state after the failed ack = %s by %q, want open", state.Status, state.AckedBy)
+	}
+	if got := r.sentSummary(); !equalStrings(got, []string{"sms@0s", "voice@2m0s"}) {
+		t.Errorf("notifications = %v, want the text and the call before the ack that was written", got)
+	}
+	if !acked.Changed || out.AckedBy != "alice" {
+		t.Errorf("second ack = %+v, result = %+v", acked, out)
+	}
+}
+
 func TestPage_EscalateNowRunsTheNextStepAtOnce(t *testing.T) {
 	r := newPageRig(t)
 	sms := []paging.NotificationRule{{Medium: klaxon.SMS}}
