@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/channel"
 	"github.com/klaxonhq/klaxon/redact"
 	"github.com/klaxonhq/klaxon/store"
 )
@@ -32,6 +33,8 @@ type ChannelSettings struct {
 	ReserveSize  int
 	// Region is the country numbers are bought in.
 	Region string
+	// Links are the operator's links the signup texts point to.
+	Links channel.Links
 }
 
 // Channel request flood limit per sender.

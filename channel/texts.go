@@ -7,21 +7,41 @@ import (
 )
 
 // The signup flow's texts are kept line break for line break, with the
-// brand (KLAXON_BRAND) where a product name stands. Texts the flow does not fix are
-// written in the same plain, friendly voice.
+// brand (KLAXON_BRAND) where a product name stands, and each link or plea
+// from the operator's configuration (Links): a line whose link is not
+// configured is left out, and a lead-in with it when none of its links is.
+// Texts the flow does not fix are written in the same plain, friendly voice.
+
+// Links are the operator's links the signup texts point to; any may be
+// empty.
+type Links struct {
+	// Privacy is the privacy policy (KLAXON_PRIVACY_URL).
+	Privacy string
+	// HowTo is a guide to using a channel (KLAXON_HOWTO_URL).
+	HowTo string
+	// Social is the project's social-media page (KLAXON_SOCIAL_URL).
+	Social string
+	// Donate is where to support the service (KLAXON_DONATE_URL); the
+	// welcome's plea is sent only with it.
+	Donate string
+}
 
 // RequestText answers REQUEST on the signup channel.
-func RequestText(brand string) string {
-	return "Hi there! Want to create a " + brand + " channel? \n" +
+func RequestText(brand string, l Links) string {
+	var b strings.Builder
+	b.WriteString("Hi there! Want to create a " + brand + " channel? \n" +
 		"\n" +
 		brand + " is a technology that allows you to send broadcasts and receive hotline messages without revealing your phone number to recipients.\n" +
+		"\n")
+	if l.Privacy != "" {
+		b.WriteString("This means you trust us to be good stewards of the phone numbers of everyone who uses your channel:\n" +
+			l.Privacy + " \n" +
+			"\n")
+	}
+	b.WriteString("Now, if you'd like to create a channel, send CHANNEL followed by a comma-separated list of the admin phone numbers for that channel, for example:\n" +
 		"\n" +
-		"This means you trust us to be good stewards of the phone numbers of everyone who uses your channel:\n" +
-		"https://signalboost.info/privacy \n" +
-		"\n" +
-		"Now, if you'd like to create a channel, send CHANNEL followed by a comma-separated list of the admin phone numbers for that channel, for example:\n" +
-		"\n" +
-		"CHANNEL +1555123412, +1555123419"
+		"CHANNEL +1555123412, +1555123419")
+	return b.String()
 }
 
 // CreatedText tells the requester, from the signup channel, that their
@@ -30,24 +50,32 @@ func CreatedText(brand, channelPhone string) string {
 	return "Your " + brand + " channel has been created! In a moment, you should receive a welcome message from your channel phone number:\n" +
 		channelPhone + ".\n" +
 		"\n" +
-		"If you have questions are have issues accessing your channel, you can message " + brand + " support here."
+		"If you have questions or have issues accessing your channel, you can message " + brand + " support here."
 }
 
 // WelcomeAdminText welcomes a new admin, from the channel's own number.
 // addingAdmin is who made them an admin: a fellow admin's number, or a
 // phrase such as "the Klaxon team" (see AddedByTeam).
-func WelcomeAdminText(brand, addingAdmin, channelPhone string) string {
-	return "Welcome! You were just made an admin of this " + brand + " channel by " + addingAdmin + ". \n" +
+func WelcomeAdminText(brand, addingAdmin, channelPhone string, l Links) string {
+	var b strings.Builder
+	b.WriteString("Welcome! You were just made an admin of this " + brand + " channel by " + addingAdmin + ". \n" +
 		"\n" +
 		"1. Add this phone number (" + channelPhone + ") to your contacts. \n" +
 		"2. Send HELP to see what commands you can use.\n" +
-		"3. Send INFO to see how many admins and subscribers are on this channel.\n" +
-		"4. Check out the following resources:\n" +
-		"- https://signalboost.info/how-to\n" +
-		"- https://www.instagram.com/_signalboost/\n" +
-		"- https://signalboost.info/privacy/\n" +
-		"\n" +
-		"p.s. It costs us ~$3/month to run each channel. Since we make this software for liberation, not profit, we rely on the material support of our community to keep the project afloat. If you can afford to, please consider making a donation here: https://signalboost.info/donate 💸"
+		"3. Send INFO to see how many admins and subscribers are on this channel.")
+	var links []string
+	for _, u := range []string{l.HowTo, l.Social, l.Privacy} {
+		if u != "" {
+			links = append(links, "- "+u)
+		}
+	}
+	if len(links) > 0 {
+		b.WriteString("\n4. Check out the following resources:\n" + strings.Join(links, "\n"))
+	}
+	if l.Donate != "" {
+		b.WriteString("\n\np.s. It costs money to run each channel. If you can afford to, please consider making a donation to keep " + brand + " running: " + l.Donate)
+	}
+	return b.String()
 }
 
 // AddedByTeam is who the welcome says made someone an admin when no fellow

@@ -84,6 +84,12 @@ type Config struct {
 	// DataDir is where `klaxon dev` keeps its Postgres cluster and Temporal
 	// database, when it has to start them itself.
 	DataDir string `env:"KLAXON_DATA_DIR" default:".klaxon"`
+	// The operator's links in the signup texts; a text line whose link is
+	// not set is left out.
+	PrivacyURL string `env:"KLAXON_PRIVACY_URL"`
+	HowToURL   string `env:"KLAXON_HOWTO_URL"`
+	SocialURL  string `env:"KLAXON_SOCIAL_URL"`
+	DonateURL  string `env:"KLAXON_DONATE_URL"`
 	// Texts is a file (or directory) of templates overriding user-facing
 	// texts (package texts), checked at start.
 	Texts string `env:"KLAXON_TEXTS"`

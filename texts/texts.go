@@ -41,6 +41,7 @@ type Spec struct {
 
 // Specs are every text an operator can override.
 func Specs() []Spec {
+	reply := map[string]string{"Brand": "Acme Ops", "PageID": "4821", "Code": "73", "Summary": "zz summary zz", "By": "zz who zz"}
 	page := map[string]string{"Brand": "Acme Ops", "PageID": "4821", "Code": "73", "Summary": "zz summary zz", "Details": "zz details zz", "RequestedBy": "zz requester zz"}
 	return []Spec{
 		{Name: "page.sms", About: "the text of a page", Vars: page, Required: []string{"Code"}, FitSMS: true},
@@ -48,6 +49,10 @@ func Specs() []Spec {
 		{Name: "page.email.body", About: "the body of a page's email", Vars: page, Required: []string{"PageID"}},
 		{Name: "page.call", About: "what a page's call says before the keys (read twice)", Vars: map[string]string{
 			"Brand": "Acme Ops", "PageID": "4821", "Code": "73", "Summary": "zz summary zz", "RequestedBy": "zz requester zz"}},
+		{Name: "reply.acked", About: "the answer to a text that acknowledged a page", Vars: reply, Required: []string{"PageID"}},
+		{Name: "reply.resolved", About: "the answer to a text that resolved a page", Vars: reply, Required: []string{"PageID"}},
+		{Name: "reply.already.acked", About: "the answer to an acknowledgement of a page already acknowledged", Vars: reply, Required: []string{"PageID"}},
+		{Name: "reply.already.resolved", About: "the answer to a reply to a page already resolved", Vars: reply, Required: []string{"PageID"}},
 	}
 }
 

@@ -164,7 +164,7 @@ func createChannel(ctx workflow.Context, in ChannelCreateInput, publish func(Cha
 	}
 	for i, a := range in.Admins {
 		msgs = append(msgs, klaxon.Message{ID: id + "/welcome/" + strconv.Itoa(i), Medium: klaxon.SMS, From: ch.Phone,
-			To: a, Body: channel.WelcomeAdminText(st.Brand, adding, ch.Phone), Priority: klaxon.Normal,
+			To: a, Body: channel.WelcomeAdminText(st.Brand, adding, ch.Phone, st.Links), Priority: klaxon.Normal,
 			Purpose: "channel-welcome", Ref: channelRef(ch.ID)})
 	}
 	sendAll(ctx, msgs, 20)

@@ -133,7 +133,7 @@ func (h *channelTextHandler) handle() error {
 	case channel.KindReply:
 		return h.replyToHotline(cmd.HotlineID, cmd.Text)
 	case channel.KindRequest:
-		h.reply(channel.RequestText(h.st.Brand))
+		h.reply(channel.RequestText(h.st.Brand, h.st.Links))
 	case channel.KindChannel:
 		return h.requestChannel(cmd.Admins)
 	case channel.KindInvalid:
@@ -188,7 +188,7 @@ func (h *channelTextHandler) add(number string) error {
 		return nil
 	}
 	// The new admin learns who added them: a fellow admin.
-	h.send(number, "welcome", channel.WelcomeAdminText(h.st.Brand, h.t.From, h.ch.Phone))
+	h.send(number, "welcome", channel.WelcomeAdminText(h.st.Brand, h.t.From, h.ch.Phone, h.st.Links))
 	h.reply(channel.AddedText(number))
 	return nil
 }

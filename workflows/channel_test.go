@@ -36,7 +36,7 @@ func TestChannelText_RequestAnswersWithTheSeedText(t *testing.T) {
 	if !r.text("SM1", stranger, rigSignup, " request ") {
 		t.Fatal("not handled")
 	}
-	if got := r.last(stranger, rigSignup); got != channel.RequestText("Klaxon") {
+	if got := r.last(stranger, rigSignup); got != channel.RequestText("Klaxon", channel.Links{}) {
 		t.Fatalf("reply = %q", got)
 	}
 }
@@ -65,7 +65,7 @@ func TestChannelCreate_CreatesWelcomesAndNotifiesCountsOnly(t *testing.T) {
 		t.Errorf("requester's answer = %q", got)
 	}
 	for _, a := range []string{alice, bob} {
-		if got := r.last(a, res.Phone); got != channel.WelcomeAdminText("Klaxon", alice, res.Phone) {
+		if got := r.last(a, res.Phone); got != channel.WelcomeAdminText("Klaxon", alice, res.Phone, channel.Links{}) {
 			t.Errorf("welcome to %s = %q", a, got)
 		}
 	}
@@ -84,7 +84,7 @@ func TestChannelCreate_StrangerRequesterStaysUnknownToAdmins(t *testing.T) {
 	r.pool(10)
 	res := r.create(workflows.ChannelCreateInput{RequestID: "channel-create/SM1", Requester: stranger, Admins: []string{alice, bob}})
 	got := r.last(alice, res.Phone)
-	if got != channel.WelcomeAdminText("Klaxon", "the Klaxon team", res.Phone) {
+	if got != channel.WelcomeAdminText("Klaxon", "the Klaxon team", res.Phone, channel.Links{}) {
 		t.Fatalf("welcome = %q", got)
 	}
 	noNumbersIn(t, got, stranger, bob)
@@ -291,7 +291,7 @@ func TestChannelText_MembershipCommands(t *testing.T) {
 		{alice, "LEAVE", alice, channel.LastAdminText()},
 		{alice, "ADD " + chanNum, alice, channel.OwnNumberText("Klaxon", chanNum)},
 		{alice, "ADD +1 555 777 0002", alice, channel.AddedText(bob)},
-		{bob, "", bob, channel.WelcomeAdminText("Klaxon", alice, chanNum)},
+		{bob, "", bob, channel.WelcomeAdminText("Klaxon", alice, chanNum, channel.Links{})},
 		{alice, "ADD " + bob, alice, channel.AlreadyAdminText(bob)},
 		{alice, "REMOVE " + bob, alice, channel.RemovedText(bob)},
 		{bob, "", bob, channel.RemovedNoticeText()},

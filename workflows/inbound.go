@@ -307,10 +307,12 @@ func pagingRoute(ctx, lctx workflow.Context, t InboundText, reply func(string, b
 	if err != nil {
 		return "failed", nil, err
 	}
-	if strings.TrimSpace(answer) == "" {
+	if strings.TrimSpace(answer.body) == "" {
 		return "paging", nil, nil
 	}
-	return "paging", reply(answer, false), nil
+	m := reply(answer.body, false)
+	m.Text, m.Vars = answer.text, answer.vars // an operator's override, when sent
+	return "paging", m, nil
 }
 
 // nobodyRoute answers a text to a number that belongs to nothing: one

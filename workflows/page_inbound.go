@@ -96,27 +96,39 @@ const pageHelp = `Reply with a page's code and "a" to acknowledge it (e.g. 3a), 
 // 3", "ack") and "get HANDLE now: MESSAGE". It returns the reply to send
 // back: a confirmation, or a clear error (error replies are rate-limited
 // per sender, so a confused phone cannot start an SMS loop).
-func pagingText(ctx workflow.Context, t InboundText) (reply string, err error) {
+func pagingText(ctx workflow.Context, t InboundText) (pageAnswer, error) {
 	cmd := parsePageCommand(t.Body)
 	switch cmd.kind {
 	case cmdCall:
 		if workflow.GetVersion(ctx, versionCallBack, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-			return pageErrorReply(ctx, t, "Sorry, I did not understand that. "+pageHelp)
+			return plain(pageErrorReply(ctx, t, "Sorry, I did not understand that. "+pageHelp))
 		}
 		fallthrough
 	case cmdAck, cmdResolve:
 		return pageReply(ctx, t, cmd)
 	case cmdGetNow:
-		return pageRequest(ctx, t, cmd)
+		return plain(pageRequest(ctx, t, cmd))
 	case cmdHelp:
-		return pageErrorReply(ctx, t, pageHelp)
+		return plain(pageErrorReply(ctx, t, pageHelp))
 	default:
-		return pageErrorReply(ctx, t, "Sorry, I did not understand that. "+pageHelp)
+		return plain(pageErrorReply(ctx, t, "Sorry, I did not understand that. "+pageHelp))
 	}
 }
 
+// pageAnswer is the reply to a text to the paging number: its words and,
+// for a confirmation an operator can override (KLAXON_TEXTS), the text it
+// is and its variables.
+type pageAnswer struct {
+	body string
+	text string
+	vars map[string]string
+}
+
+// plain is an answer no operator overrides.
+func plain(body string, err error) (pageAnswer, error) { return pageAnswer{body: body}, err }
+
 // pageReply acknowledges or resolves the page a reply code names.
-func pageReply(ctx workflow.Context, t InboundText, cmd pageCommand) (string, error) {
+func pageReply(ctx workflow.Context, t InboundText, cmd pageCommand) (pageAnswer, error) {
 	texts := workflow.GetVersion(ctx, versionPageIDs, workflow.DefaultVersion, 1)
 	lctx := workflow.WithLocalActivityOptions(ctx, lookupOptions())
 	var rt activities.ReplyTarget
@@ -124,24 +136,39 @@ func pageReply(ctx workflow.Context, t InboundText, cmd pageCommand) (string, er
 		EventID: t.EventID, From: t.From, Code: cmd.code, Text: t.Body,
 	}).Get(ctx, &rt); err != nil {
 		workflow.GetLogger(ctx).Error("find the page a reply names", "event", t.EventID, "error", err)
-		return "Sorry, something went wrong on our side; please try again in a minute.", nil
+		return pageAnswer{body: "Sorry, something went wrong on our side; please try again in a minute."}, nil
 	}
 	switch rt.Refusal {
 	case "nopage":
-		return pageErrorReply(ctx, t, noPageText(texts, cmd.code, rt.OpenCodes))
+		return plain(pageErrorReply(ctx, t, noPageText(texts, cmd.code, rt.OpenCodes)))
 	case "stranger":
-		return pageErrorReply(ctx, t, fmt.Sprintf(
-			"Sorry, this number is not a verified contact of anyone %s went to, so it cannot answer that page.", pageName(texts, rt)))
+		return plain(pageErrorReply(ctx, t, fmt.Sprintf(
+			"Sorry, this number is not a verified contact of anyone %s went to, so it cannot answer that page.", pageName(texts, rt))))
+	}
+	// confirm is a confirmation an operator may override (from
+	// versionPageIDs on).
+	confirm := func(name, by, body string) pageAnswer {
+		a := pageAnswer{body: body}
+		if texts != workflow.DefaultVersion {
+			a.text = name
+			a.vars = map[string]string{
+				"PageID": strconv.FormatInt(rt.PageID, 10), "Code": strconv.Itoa(rt.Code),
+				"Summary": oneLine(rt.Summary), "By": by, "Brand": t.Brand,
+			}
+		}
+		return a
 	}
 	name := pageName(texts, rt)
 	if rt.Status == paging.StatusResolved {
-		return fmt.Sprintf("%s (%s) is already resolved%s.", upper(name), clip(oneLine(rt.Summary), 60), byWhom(rt.Settled, rt.By)), nil
+		return confirm("reply.already.resolved", rt.Settled,
+			fmt.Sprintf("%s (%s) is already resolved%s.", upper(name), clip(oneLine(rt.Summary), 60), byWhom(rt.Settled, rt.By))), nil
 	}
 	if cmd.kind == cmdCall {
-		return pageCallBack(ctx, t, rt, name)
+		return plain(pageCallBack(ctx, t, rt, name))
 	}
 	if cmd.kind == cmdAck && rt.Status == paging.StatusAcked {
-		return fmt.Sprintf("%s was already acknowledged%s. Reply %dc to resolve it.", upper(name), byWhom(rt.Settled, rt.By), rt.Code), nil
+		return confirm("reply.already.acked", rt.Settled,
+			fmt.Sprintf("%s was already acknowledged%s. Reply %dc to resolve it.", upper(name), byWhom(rt.Settled, rt.By), rt.Code)), nil
 	}
 	in := activities.UpdatePageInput{
 		PageID: rt.PageID, WorkflowID: PageWorkflowID(workflow.GetInfo(ctx).TaskQueueName, rt.PageID),
@@ -155,18 +182,18 @@ func pageReply(ctx workflow.Context, t InboundText, cmd pageCommand) (string, er
 	var res paging.ActionResult
 	if err := workflow.ExecuteActivity(actx, ActivityPageUpdate, in).Get(ctx, &res); err != nil {
 		workflow.GetLogger(ctx).Error("update page from a reply", "page", rt.PageID, "error", err)
-		return fmt.Sprintf("Sorry, %s could not be updated just now; please try again in a minute.", name), nil
+		return pageAnswer{body: fmt.Sprintf("Sorry, %s could not be updated just now; please try again in a minute.", name)}, nil
 	}
 	summary := clip(oneLine(rt.Summary), 60)
 	switch {
 	case res.Changed && res.Status == paging.StatusAcked:
-		return fmt.Sprintf("Acknowledged %s: %s Reply %dc to resolve it.", name, sentence(summary), rt.Code), nil
+		return confirm("reply.acked", rt.By, fmt.Sprintf("Acknowledged %s: %s Reply %dc to resolve it.", name, sentence(summary), rt.Code)), nil
 	case res.Changed:
-		return fmt.Sprintf("Resolved %s: %s", name, sentence(summary)), nil
+		return confirm("reply.resolved", rt.By, fmt.Sprintf("Resolved %s: %s", name, sentence(summary))), nil
 	case res.Status == paging.StatusResolved:
-		return fmt.Sprintf("%s (%s) is already resolved%s.", upper(name), summary, byWhom(res.By, rt.By)), nil
+		return confirm("reply.already.resolved", res.By, fmt.Sprintf("%s (%s) is already resolved%s.", upper(name), summary, byWhom(res.By, rt.By))), nil
 	default:
-		return fmt.Sprintf("%s was already acknowledged%s. Reply %dc to resolve it.", upper(name), byWhom(res.By, rt.By), rt.Code), nil
+		return confirm("reply.already.acked", res.By, fmt.Sprintf("%s was already acknowledged%s. Reply %dc to resolve it.", upper(name), byWhom(res.By, rt.By), rt.Code)), nil
 	}
 }
 

@@ -152,7 +152,8 @@ func (ir *inboundRig) run(t *testing.T, fn func(workflow.Context) (string, error
 
 func text(body string) func(workflow.Context) (string, error) {
 	return func(ctx workflow.Context) (string, error) {
-		return pagingText(ctx, InboundText{EventID: 41, SID: "SM41", From: "+15555550123", To: "+15555550100", Body: body})
+		a, err := pagingText(ctx, InboundText{EventID: 41, SID: "SM41", From: "+15555550123", To: "+15555550100", Body: body})
+		return a.body, err
 	}
 }
 

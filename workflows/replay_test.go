@@ -32,6 +32,10 @@ func TestReplay_RecordedHistories(t *testing.T) {
 		// A policy of two steps, repeated; a busy call moving on at once;
 		// ack by a texted "1a" and resolution through the API.
 		{"page policy steps, acked by text, resolved by API", "testdata/page_policy_history.json", WorkflowPage, Page},
+		// Texts naming the page's id (versionPageIDs); a text queued for the
+		// rate limit when the API acknowledged the page, its fate recorded
+		// as a canceled entry (versionCanceledInTimeline); resolved by API.
+		{"page ack cancels a queued text into the timeline", "testdata/page_canceled_in_timeline_history.json", WorkflowPage, Page},
 		// The escalate update (version escalate-now): a two-step policy
 		// escalated from the web console at once, acked there, resolved
 		// through the API.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/channel"
 	"github.com/klaxonhq/klaxon/codec"
 	"github.com/klaxonhq/klaxon/config"
 	"github.com/klaxonhq/klaxon/console"
@@ -238,6 +239,9 @@ func (a *app) channelActivities(ctx context.Context) *activities.Channels {
 			PagingNumber:      a.cfg.FromNumber,
 			ReserveSize:       a.cfg.ReserveSize,
 			Region:            a.cfg.DefaultRegion,
+			Links: channel.Links{
+				Privacy: a.cfg.PrivacyURL, HowTo: a.cfg.HowToURL, Social: a.cfg.SocialURL, Donate: a.cfg.DonateURL,
+			},
 		},
 		Logger: a.logger,
 	}

@@ -66,11 +66,16 @@ func (h *harness) maintainerSawNoAdmin(numbers ...string) {
 }
 
 func TestE2E_Channels_RequestAndChannelOverSMS(t *testing.T) {
-	h := newHarness(t, harnessOptions{})
+	// The operator's own links; the social one is not set, so its line is
+	// left out.
+	links := channel.Links{Privacy: "https://ops.example/privacy", HowTo: "https://ops.example/how-to", Donate: "https://ops.example/give"}
+	h := newHarness(t, harnessOptions{Env: map[string]string{
+		"KLAXON_PRIVACY_URL": links.Privacy, "KLAXON_HOWTO_URL": links.HowTo, "KLAXON_DONATE_URL": links.Donate,
+	}})
 	h.addPool(10)
 
 	h.text(eStranger, hSignupNumber, "REQUEST")
-	h.waitSMS(eStranger, from(hSignupNumber, channel.RequestText("Klaxon")))
+	h.waitSMS(eStranger, from(hSignupNumber, channel.RequestText("Klaxon", links)))
 
 	h.text(eAlice, hSignupNumber, "CHANNEL "+eAlice+", "+eBob)
 	created := h.waitText(eAlice, "Your Klaxon channel has been created!")
@@ -82,7 +87,7 @@ func TestE2E_Channels_RequestAndChannelOverSMS(t *testing.T) {
 		t.Fatalf("answer = %q", created.Body)
 	}
 	for _, a := range []string{eAlice, eBob} {
-		h.waitSMS(a, from(phone, channel.WelcomeAdminText("Klaxon", eAlice, phone)))
+		h.waitSMS(a, from(phone, channel.WelcomeAdminText("Klaxon", eAlice, phone, links)))
 	}
 	h.waitSMS(hMaintainer, from(hSignupNumber, "A new channel was just created. There are now `1` active channels."))
 	h.maintainerSawNoAdmin(eAlice, eBob)
@@ -151,7 +156,7 @@ func TestE2E_Channels_CLICreateWithLowReserve(t *testing.T) {
 	if !strings.HasPrefix(phone, "+1555444") || strings.Count(out, "\n") != 1 {
 		t.Fatalf("cli printed %q", out)
 	}
-	h.waitSMS("+11232225555", from(phone, channel.WelcomeAdminText("Klaxon", "the Klaxon team", phone)))
+	h.waitSMS("+11232225555", from(phone, channel.WelcomeAdminText("Klaxon", "the Klaxon team", phone, channel.Links{})))
 	h.waitSMS(hMaintainer, from(hSignupNumber, "A new channel was just created. There are now `1` active channels."))
 	h.waitSMS(hMaintainer, from(hDiagnosticsNumber, "New channel created.  \n- `7` available phone numbers \n- `1` active channels "))
 	h.maintainerSawNoAdmin("+11232225555", "+12223334444")
@@ -184,7 +189,7 @@ func TestE2E_Channels_APICreateIsIdempotent(t *testing.T) {
 	if st := h.api(http.MethodPost, "/api/v1/channels", body, &second); st != http.StatusCreated || second.Phone != first.Phone {
 		t.Fatalf("again: %d %+v, want %s", st, second, first.Phone)
 	}
-	h.waitSMS(eBob, from(first.Phone, channel.WelcomeAdminText("Klaxon", "the Klaxon team", first.Phone)))
+	h.waitSMS(eBob, from(first.Phone, channel.WelcomeAdminText("Klaxon", "the Klaxon team", first.Phone, channel.Links{})))
 	var nums struct {
 		Available int `json:"available"`
 	}
@@ -270,7 +275,7 @@ func TestE2E_Channels_ProvisionNumbers(t *testing.T) {
 		t.Fatalf("create: %v", err)
 	}
 	phone := strings.TrimSpace(cout)
-	h.waitSMS(eAlice, from(phone, channel.WelcomeAdminText("Klaxon", "the Klaxon team", phone)))
+	h.waitSMS(eAlice, from(phone, channel.WelcomeAdminText("Klaxon", "the Klaxon team", phone, channel.Links{})))
 	h.text(eAlice, phone, "INFO")
 	h.waitSMS(eAlice, from(phone, channel.InfoAdminText(phone, 1, 0, true)))
 }
@@ -284,7 +289,7 @@ func TestE2E_Channels_RequestWhileWorkerDownIsNotLostNorDoubled(t *testing.T) {
 	h.startWorker()
 	created := h.waitText(eAlice, "Your Klaxon channel has been created!")
 	phone := strings.TrimSuffix(strings.Split(created.Body, "\n")[1], ".")
-	h.waitSMS(eBob, from(phone, channel.WelcomeAdminText("Klaxon", eAlice, phone)))
+	h.waitSMS(eBob, from(phone, channel.WelcomeAdminText("Klaxon", eAlice, phone, channel.Links{})))
 	h.waitSMS(hMaintainer, from(hSignupNumber, "A new channel was just created. There are now `1` active channels."))
 	// A restarted worker replays the workflow; nothing is sent twice.
 	h.stopWorker()
@@ -353,7 +358,7 @@ func TestE2E_Channels_SeedScenariosLiterally(t *testing.T) {
 	created := h.waitText(eStranger, "Your Klaxon channel has been created!")
 	phone := strings.TrimSuffix(strings.Split(created.Body, "\n")[1], ".")
 	for _, a := range []string{"+1222333444", "+14443332222"} {
-		h.waitSMS(a, from(phone, channel.WelcomeAdminText("Klaxon", "the Klaxon team", phone)))
+		h.waitSMS(a, from(phone, channel.WelcomeAdminText("Klaxon", "the Klaxon team", phone, channel.Links{})))
 	}
 	h.waitSMS(hMaintainer, from(hSignupNumber, "A new channel was just created. There are now `1` active channels."))
 

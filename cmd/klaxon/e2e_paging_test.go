@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -520,6 +521,12 @@ func TestE2E_Paging_AckCancelsATextQueuedForTheRateLimit(t *testing.T) {
 	out, err := h.cli("page", "show", strconv.FormatInt(last, 10))
 	if err != nil || !strings.Contains(out, "canceled") || !strings.Contains(out, "not sent: the page was acknowledged") {
 		t.Errorf("page show: %v\n%s", err, out)
+	}
+	if path := os.Getenv("KLAXON_RECORD_HISTORY"); path != "" {
+		if code := h.api(http.MethodPost, fmt.Sprintf("/api/v1/pages/%d/resolve", last), nil, nil); code != http.StatusOK {
+			t.Fatalf("resolve: %d", code)
+		}
+		recordHistory(t, h, workflows.PageWorkflowID(h.cfg.TaskQueue, last), path)
 	}
 }
 

@@ -17,6 +17,7 @@ func TestE2E_Texts_AnOperatorsTemplatesReplaceThePageTexts(t *testing.T) {
 	if err := os.WriteFile(file, []byte(`
 {{define "page.sms"}}[{{.Brand}}] incident #{{.PageID}}: {{.Summary}} (reply {{.Code}}a to take it){{end}}
 {{define "page.email.subject"}}Incident #{{.PageID}} needs you{{end}}
+{{define "reply.acked"}}Thanks {{.By}}, incident #{{.PageID}} is yours.{{end}}
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -36,6 +37,9 @@ func TestE2E_Texts_AnOperatorsTemplatesReplaceThePageTexts(t *testing.T) {
 	if m.Subject != "Incident #1 needs you" || !strings.Contains(m.Body, "Page #1 is open") {
 		t.Errorf("mail = %q / %q", m.Subject, m.Body)
 	}
+	// The confirmation of her reply is the operator's too.
+	h.text(alice, hPagingNumber, "1a")
+	h.waitText(alice, "Thanks alice, incident #1 is yours.")
 }
 
 func TestTexts_BadTemplatesStopTheStartWithOneClearError(t *testing.T) {
