@@ -90,7 +90,8 @@ func TestSync_Lifecycle(t *testing.T) {
 	seed := personLDIF("alice", "Alice Liddell", "+1 (415) 555-0101", "alice@example.com") +
 		personLDIF("bob", "Bob Dobbs", "415 555 0102", "") +
 		personLDIF("Carol", "Carol Danvers", "call me maybe", "carol@example.com") +
-		personLDIF("dave", "Dave Null", "", "not-an-address")
+		personLDIF("dave", "Dave Null", "", "not-an-address") +
+		personLDIF("eve", "Eve From LDAP", "+14155550103", "")
 	ldap := testenv.StartSlapd(t, seed)
 	s := syncer(t, db, ldap.URL)
 
@@ -124,8 +125,13 @@ func TestSync_Lifecycle(t *testing.T) {
 		}
 	}
 	slices.Sort(skipped)
-	if want := []string{"carol/mobile", "dave/email"}; !slices.Equal(skipped, want) {
+	if want := []string{"carol/mobile", "dave/email", "eve/"}; !slices.Equal(skipped, want) {
 		t.Errorf("skipped %v, want %v (%+v)", skipped, want, r.Skipped)
+	}
+	for _, sk := range r.Skipped {
+		if sk.Handle == "eve" && !strings.Contains(sk.Reason, "created through the API") {
+			t.Errorf("eve's entry skipped because %q, want: an API user has the handle", sk.Reason)
+		}
 	}
 	alice, err := db.Store.UserByHandle(ctx, "alice")
 	if err != nil {
