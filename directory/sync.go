@@ -92,6 +92,7 @@ func (s *Syncer) Sync(ctx context.Context) (Report, error) {
 				cur = u // the entry moved: same person, new DN
 			}
 		}
+		fill(&p, cur, s.Config.DefaultTimezone)
 		if cur == nil {
 			fresh = append(fresh, p)
 			continue

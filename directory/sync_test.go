@@ -148,6 +148,18 @@ func TestSync_Lifecycle(t *testing.T) {
 		t.Errorf("a no-change resync reported %+v", r.Counts)
 	}
 
+	// A timezone the directory does not give is Klaxon's: an edit stays.
+	ny := "America/New_York"
+	if _, err := db.Store.UpdateUser(ctx, "bob", store.UserPatch{Timezone: &ny}); err != nil {
+		t.Fatal(err)
+	}
+	if r = mustSync(t, s); r.Changed() {
+		t.Errorf("a resync after bob set his own timezone reported %+v", r.Counts)
+	}
+	if b, _ := db.Store.UserByHandle(ctx, "bob"); b.Timezone != ny {
+		t.Errorf("bob's timezone = %s, want his own %s kept", b.Timezone, ny)
+	}
+
 	// Alice changes number and name, and adds a number of her own.
 	if _, err := db.Store.AddContact(ctx, store.Contact{UserID: alice.ID, Type: "sms", Address: "+14155550177"}); err != nil {
 		t.Fatal(err)
