@@ -87,6 +87,15 @@ type Config struct {
 	// DefaultTimezone is the timezone of people whose directory entry
 	// names none.
 	DefaultTimezone string `env:"KLAXON_DEFAULT_TIMEZONE" default:"UTC"`
+	// MatrixHomeserver turns the Matrix side of the chat bridge on: the
+	// homeserver's base URL. The bot logs in as MatrixUser with
+	// MatrixPassword, or with the access token MatrixToken, and joins
+	// MatrixRooms (ids or aliases; the first is the team room).
+	MatrixHomeserver string   `env:"KLAXON_MATRIX_HOMESERVER" print:"url"`
+	MatrixUser       string   `env:"KLAXON_MATRIX_USER"`
+	MatrixPassword   Secret   `env:"KLAXON_MATRIX_PASSWORD"`
+	MatrixToken      Secret   `env:"KLAXON_MATRIX_TOKEN"`
+	MatrixRooms      []string `env:"KLAXON_MATRIX_ROOMS"`
 }
 
 // Secret is a string that prints masked.
@@ -265,6 +274,22 @@ func (c *Config) Validate() error {
 	}
 	if _, err := time.LoadLocation(c.DefaultTimezone); err != nil || c.DefaultTimezone == "Local" {
 		errs = append(errs, fmt.Errorf("KLAXON_DEFAULT_TIMEZONE must be an IANA timezone such as Europe/Berlin, not %q", c.DefaultTimezone))
+	}
+	if c.MatrixHomeserver != "" {
+		if p, err := url.Parse(c.MatrixHomeserver); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			errs = append(errs, fmt.Errorf("KLAXON_MATRIX_HOMESERVER must be an http(s) URL, not %q", c.MatrixHomeserver))
+		}
+		if c.MatrixToken == "" && (c.MatrixUser == "" || c.MatrixPassword == "") {
+			errs = append(errs, errors.New("KLAXON_MATRIX_HOMESERVER needs KLAXON_MATRIX_USER and KLAXON_MATRIX_PASSWORD, or KLAXON_MATRIX_TOKEN"))
+		}
+		if len(c.MatrixRooms) == 0 {
+			errs = append(errs, errors.New("KLAXON_MATRIX_HOMESERVER needs KLAXON_MATRIX_ROOMS, the rooms to join (the first is the team room)"))
+		}
+		for _, r := range c.MatrixRooms {
+			if !strings.HasPrefix(r, "!") && !strings.HasPrefix(r, "#") || !strings.Contains(r, ":") {
+				errs = append(errs, fmt.Errorf("KLAXON_MATRIX_ROOMS must list room ids (!id:server) or aliases (#name:server), not %q", r))
+			}
+		}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

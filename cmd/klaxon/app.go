@@ -19,8 +19,10 @@ import (
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/codec"
 	"github.com/klaxonhq/klaxon/config"
+	"github.com/klaxonhq/klaxon/console"
 	"github.com/klaxonhq/klaxon/directory"
 	"github.com/klaxonhq/klaxon/gateway"
+	"github.com/klaxonhq/klaxon/matrix"
 	"github.com/klaxonhq/klaxon/metrics"
 	"github.com/klaxonhq/klaxon/providers/email"
 	"github.com/klaxonhq/klaxon/providers/twilio"
@@ -54,7 +56,11 @@ type app struct {
 	gateway *gateway.Gateway
 	// listener, if set, is used instead of listening on cfg.HTTPAddr.
 	listener net.Listener
-	closers  []func()
+	// matrix, if KLAXON_MATRIX_HOMESERVER is set, is the bot's Matrix
+	// connection (a worker's), and matrixAcks its ✅ acknowledgements.
+	matrix     *matrix.Network
+	matrixAcks *matrix.Acker
+	closers    []func()
 }
 
 // openApp builds Klaxon for the given roles from a validated configuration.
@@ -157,6 +163,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 				Limiter:      ratelimit.New(cfg.SendRate),
 				PerRecipient: ratelimit.New(cfg.RecipientRate),
 				SlotInterval: slotInterval(cfg.SendRate),
+				AckLinks:     console.AckLinks{Store: a.store, PublicURL: cfg.PublicURL},
 				Metrics:      a.metrics,
 				Logger:       logger,
 			},
@@ -173,6 +180,9 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 		}
 		a.worker = worker.New(a.temporal, cfg.TaskQueue, cfg.ShutdownTimeout, deps)
 		if err := a.directorySchedule(ctx); err != nil {
+			return nil, err
+		}
+		if err := a.openMatrix(); err != nil {
 			return nil, err
 		}
 	}
@@ -293,6 +303,9 @@ func (a *app) components() []component {
 	var cs []component
 	if a.worker != nil {
 		cs = append(cs, component{"worker", workerRun(a.worker)})
+	}
+	if a.matrix != nil {
+		cs = append(cs, component{"matrix", a.runMatrix})
 	}
 	if a.gateway != nil {
 		if a.gateway.Inbound != nil {
