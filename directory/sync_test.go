@@ -316,3 +316,28 @@ func TestParseMapping(t *testing.T) {
 		}
 	}
 }
+
+// TestSync_TimezoneFromAnAttribute: with timezone= naming an attribute, an
+// IANA zone there is the person's; anything else is reported and the
+// default stands in.
+func TestSync_TimezoneFromAnAttribute(t *testing.T) {
+	db := testenv.Postgres(t)
+	seed := strings.Replace(personLDIF("ann", "Ann", "", ""), "sn: Ann\n", "sn: Ann\ndescription: Asia/Tokyo\n", 1) +
+		strings.Replace(personLDIF("ben", "Ben", "", ""), "sn: Ben\n", "sn: Ben\ndescription: Mars/Olympus_Mons\n", 1)
+	ldap := testenv.StartSlapd(t, seed)
+	s := syncer(t, db, ldap.URL)
+	m, err := directory.ParseMapping("timezone=description")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Config.Mapping = m
+	r := mustSync(t, s)
+	if r.Counts.Added != 2 || len(r.Skipped) != 1 || r.Skipped[0].Handle != "ben" || r.Skipped[0].Field != "timezone" {
+		t.Fatalf("report %+v", r)
+	}
+	for h, want := range map[string]string{"ann": "Asia/Tokyo", "ben": "Europe/Berlin"} {
+		if u, err := db.Store.UserByHandle(context.Background(), h); err != nil || u.Timezone != want {
+			t.Errorf("%s's timezone = %q (%v), want %s", h, u.Timezone, err, want)
+		}
+	}
+}
