@@ -101,6 +101,10 @@ func TestDirectory_ScheduleAPIAndCLI(t *testing.T) {
 	if err != nil || !strings.Contains(out, "ldap (deactivated)") {
 		t.Errorf("klaxon user list = %q, %v; want alice shown deactivated", out, err)
 	}
+	out, err = h.cli("user", "show", "alice")
+	if err != nil || !strings.Contains(out, "uid=alice,"+testenv.SlapdPeople) || !strings.Contains(out, "(paged no more)") || !strings.Contains(out, "verified") {
+		t.Errorf("klaxon user show alice = %q, %v; want her entry, her status and her verified contacts", out, err)
+	}
 
 	out, err = h.cli("directory", "sync", "--json")
 	if err != nil {
