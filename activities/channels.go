@@ -292,7 +292,7 @@ type CreateChannelInput struct {
 func (c *Channels) CreateChannel(ctx context.Context, in CreateChannelInput) (store.Channel, error) {
 	ch, err := c.Store.CreateChannel(ctx, in.RequestID, in.Phone, in.Admins)
 	if klaxon.ErrorCodeOf(err) == klaxon.EConflict {
-		return ch, temporal.NewNonRetryableApplicationError(klaxon.ErrorMessageOf(err), "NumberTaken", nil)
+		return ch, expected(klaxon.ErrorMessageOf(err), "NumberTaken", true)
 	}
 	return ch, err
 }

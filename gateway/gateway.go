@@ -28,6 +28,7 @@ import (
 	"github.com/klaxonhq/klaxon/console"
 	"github.com/klaxonhq/klaxon/metrics"
 	"github.com/klaxonhq/klaxon/store"
+	"github.com/klaxonhq/klaxon/texts"
 	"github.com/klaxonhq/klaxon/workflows"
 )
 
@@ -54,6 +55,8 @@ type Deps struct {
 	// as a codec server at /codec/encode and /codec/decode, behind the
 	// API token; nil leaves those routes out.
 	Codec converter.PayloadCodec
+	// Texts are the operator's overrides of user-facing texts (nil: none).
+	Texts *texts.Texts
 }
 
 // Gateway serves Klaxon's HTTP routes.
@@ -137,7 +140,7 @@ func (g *Gateway) Handler() http.Handler {
 	api := r.PathPrefix("/api/v1").Subrouter()
 	api.Use(g.requireToken)
 	api.HandleFunc("/messages", g.createMessage).Methods(http.MethodPost)
-	api.HandleFunc("/messages/{id}", g.getMessage).Methods(http.MethodGet)
+	api.HandleFunc("/messages/{id:.+}", g.getMessage).Methods(http.MethodGet)
 	api.HandleFunc("/users", g.createUser).Methods(http.MethodPost)
 	api.HandleFunc("/users", g.listUsers).Methods(http.MethodGet)
 	api.HandleFunc("/users/{handle}", g.getUser).Methods(http.MethodGet)

@@ -187,7 +187,11 @@ func createChannel(ctx workflow.Context, in ChannelCreateInput, publish func(Cha
 // channel.
 func failRequest(ctx workflow.Context, in ChannelCreateInput, st activities.ChannelSettings, err error, publish func(ChannelCreateResult)) {
 	reason := redact.Text(rootMessage(err))
-	workflow.GetLogger(ctx).Error("channel request failed", "request", in.RequestID, "error", reason)
+	logf := workflow.GetLogger(ctx).Error
+	if isExpected(err) {
+		logf = workflow.GetLogger(ctx).Warn // refused, e.g. the number was taken meanwhile
+	}
+	logf("channel request failed", "request", in.RequestID, "error", reason)
 	publish(ChannelCreateResult{Outcome: OutcomeFailed, Message: channel.RequestFailedText()})
 	if in.Requester != "" && st.SignupNumber != "" {
 		sendAll(ctx, []klaxon.Message{{ID: in.RequestID + "/failed", Medium: klaxon.SMS, From: st.SignupNumber,
