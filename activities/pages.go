@@ -401,6 +401,9 @@ func (p *Paging) RequestPage(ctx context.Context, in RequestPageInput) (Requeste
 			if err != nil {
 				return rp, err
 			}
+			if !u.Active {
+				continue // someone who left pages nobody
+			}
 			rp.Requester = u.Handle
 			break
 		}

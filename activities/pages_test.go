@@ -232,7 +232,8 @@ func TestBeginStep_PassesOverDeactivatedPeople(t *testing.T) {
 }
 
 // TestRequestPage_RefusesADeactivatedPerson: "get HANDLE now" by text
-// answers that a deactivated person is paged no more.
+// answers that a deactivated person is paged no more, and a deactivated
+// person's text pages nobody.
 func TestRequestPage_RefusesADeactivatedPerson(t *testing.T) {
 	f := newPagingFixture(t)
 	ctx := context.Background()
@@ -248,5 +249,13 @@ func TestRequestPage_RefusesADeactivatedPerson(t *testing.T) {
 	}
 	if rp.Page.ID != 0 || !strings.Contains(rp.Refusal, "paged no more") {
 		t.Fatalf("requested page = %+v, want a refusal", rp)
+	}
+	// Nor does a deactivated person page anyone.
+	rp, err = f.p.RequestPage(ctx, activities.RequestPageInput{EventID: 2, From: "+15555550102", Handle: "alice", Message: "help"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rp.Page.ID != 0 || !strings.Contains(rp.Refusal, "only people whose phone number is verified") {
+		t.Fatalf("a page asked for by deactivated bob = %+v, want a refusal", rp)
 	}
 }

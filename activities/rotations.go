@@ -188,6 +188,8 @@ func (a *Rotations) HandoffMessages(ctx context.Context, in HandoffMessagesInput
 		// its handoffs in, with its abbreviation.
 		loc := rotLoc
 		switch {
+		case !u.Active:
+			out.Warnings = append(out.Warnings, fmt.Sprintf("%s is deactivated (no longer in the directory) and was not told about their shift on %s; pages to it go to its next active member.", h.Incoming, name))
 		case c == nil:
 			out.Warnings = append(out.Warnings, fmt.Sprintf("%s has no verified contact method and was not told about their shift on %s.", h.Incoming, name))
 		case in.Kind == HandoffReminder:
@@ -241,7 +243,7 @@ func (a *Rotations) HandoffMessages(ctx context.Context, in HandoffMessagesInput
 
 // reach returns a user and their preferred verified contact method: the
 // first verified SMS number, else voice number, else email address; nil
-// when they have none.
+// when they have none or are deactivated.
 func (a *Rotations) reach(ctx context.Context, userID int64) (store.User, *store.Contact, error) {
 	u, err := a.Store.UserByID(ctx, userID)
 	if err != nil {
@@ -251,7 +253,8 @@ func (a *Rotations) reach(ctx context.Context, userID int64) (store.User, *store
 	if err != nil {
 		return u, nil, fmt.Errorf("handoff recipient: %w", err)
 	}
-	if len(cs) == 0 {
+	if len(cs) == 0 || !u.Active {
+		// A deactivated person is told nothing: they left.
 		return u, nil, nil
 	}
 	// Contacts come sms, voice, email, oldest first.

@@ -41,6 +41,9 @@ type User struct {
 	IRCAccount string `json:"irc_account,omitempty"`
 	// Source is "api" or "ldap": where the user's record is kept.
 	Source string `json:"source"`
+	// LDAPDN is the directory entry a user synchronised from LDAP comes
+	// from.
+	LDAPDN string `json:"ldap_dn,omitempty"`
 	// Active is false for people removed from the directory.
 	Active        bool       `json:"active"`
 	DeactivatedAt *time.Time `json:"deactivated_at,omitempty"`

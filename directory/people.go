@@ -40,20 +40,17 @@ func person(e Entry, cfg Config) (p store.DirectoryPerson, skips []Skip, ok bool
 		skips = append(skips, Skip{DN: e.DN, Handle: p.Handle, Field: field, Reason: reason})
 	}
 
+	// A name, nick or timezone the entry does not give is left empty:
+	// fill keeps Klaxon's own (or a default, for someone new).
 	p.Name = oneLine(e.value(m.Name))
-	if p.Name == "" {
-		p.Name = p.Handle
-	}
 	if utf8.RuneCountInString(p.Name) > 200 {
 		p.Name = string([]rune(p.Name)[:200])
 	}
-
-	p.Nick = p.Handle
-	if nick := e.value(m.Nick); nick != "" && nick != p.Handle {
-		if nickPattern.MatchString(nick) {
+	if nick := e.value(m.Nick); nick != "" {
+		if nickPattern.MatchString(nick) || nick == p.Handle {
 			p.Nick = nick
 		} else {
-			note("nick", fmt.Sprintf("%q is not a valid chat nick; the handle stands in.", clip(nick, 40)))
+			note("nick", fmt.Sprintf("%q is not a valid chat nick; the person's nick in Klaxon (the handle for someone new) is kept.", clip(nick, 40)))
 		}
 	}
 
@@ -75,18 +72,36 @@ func person(e Entry, cfg Config) (p store.DirectoryPerson, skips []Skip, ok bool
 		}
 	}
 
-	p.Timezone = cfg.DefaultTimezone
-	if p.Timezone == "" {
-		p.Timezone = "UTC"
-	}
 	if tz := e.value(m.Timezone); tz != "" {
 		if _, err := time.LoadLocation(tz); err != nil || tz == "Local" || len(tz) > 64 {
-			note("timezone", fmt.Sprintf("%q is not an IANA timezone; %s stands in.", clip(tz, 40), p.Timezone))
+			note("timezone", fmt.Sprintf("%q is not an IANA timezone; the person's timezone in Klaxon (KLAXON_DEFAULT_TIMEZONE for someone new) is kept.", clip(tz, 40)))
 		} else {
 			p.Timezone = tz
 		}
 	}
 	return p, skips, true
+}
+
+// fill completes p with what the entry did not give: the current user's
+// name, nick and timezone (cur nil: the handle, the handle and the
+// default timezone).
+func fill(p *store.DirectoryPerson, cur *store.DirectoryUser, defaultTZ string) {
+	name, nick, tz := p.Handle, p.Handle, defaultTZ
+	if cur != nil {
+		name, nick, tz = cur.Name, cur.Nick, cur.Timezone
+	}
+	if tz == "" {
+		tz = "UTC"
+	}
+	if p.Name == "" {
+		p.Name = name
+	}
+	if p.Nick == "" {
+		p.Nick = nick
+	}
+	if p.Timezone == "" {
+		p.Timezone = tz
+	}
 }
 
 // numberProblem says what is wrong with a number without quoting it: the

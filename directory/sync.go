@@ -66,6 +66,7 @@ func (s *Syncer) Sync(ctx context.Context) (Report, error) {
 	}
 	seen := make(map[int64]bool, len(current))
 	handles := make(map[string]string, len(entries)) // handle → DN that took it
+	var fresh []store.DirectoryPerson                // new people, added together
 	for _, e := range entries {
 		p, skips, ok := person(e, s.Config)
 		for _, sk := range skips {
@@ -91,13 +92,19 @@ func (s *Syncer) Sync(ctx context.Context) (Report, error) {
 				cur = u // the entry moved: same person, new DN
 			}
 		}
-		if cur != nil {
-			seen[cur.ID] = true
+		fill(&p, cur, s.Config.DefaultTimezone)
+		if cur == nil {
+			fresh = append(fresh, p)
+			continue
 		}
+		seen[cur.ID] = true
 		s.save(ctx, &r, cur, p)
 		if err := ctx.Err(); err != nil {
 			return r, fmt.Errorf("sync directory: %w", err)
 		}
+	}
+	if err := s.addAll(ctx, &r, fresh); err != nil {
+		return r, err
 	}
 
 	var gone []int64
@@ -118,6 +125,34 @@ func (s *Syncer) Sync(ctx context.Context) (Report, error) {
 			"deactivated", c.Deactivated, "reactivated", c.Reactivated, "skipped", c.Skipped, "unchanged", c.Unchanged)
 	}
 	return r, nil
+}
+
+// addChunk is how many new people one statement adds.
+const addChunk = 1000
+
+// addAll adds the new people ps, a chunk per statement; one whose handle or
+// nick is taken (or a chunk the database refuses whole) is tried alone,
+// which says why.
+func (s *Syncer) addAll(ctx context.Context, r *Report, ps []store.DirectoryPerson) error {
+	for len(ps) > 0 {
+		chunk := ps[:min(addChunk, len(ps))]
+		ps = ps[len(chunk):]
+		created, err := s.Store.AddDirectoryPeople(ctx, chunk)
+		if err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("sync directory: %w", err)
+			}
+			created = nil
+		}
+		for _, p := range chunk {
+			if created[p.DN] {
+				r.add(Change{Handle: p.Handle})
+				continue
+			}
+			s.save(ctx, r, nil, p)
+		}
+	}
+	return nil
 }
 
 // save writes p when it is new or differs from cur, and notes what it did.

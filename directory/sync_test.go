@@ -90,7 +90,8 @@ func TestSync_Lifecycle(t *testing.T) {
 	seed := personLDIF("alice", "Alice Liddell", "+1 (415) 555-0101", "alice@example.com") +
 		personLDIF("bob", "Bob Dobbs", "415 555 0102", "") +
 		personLDIF("Carol", "Carol Danvers", "call me maybe", "carol@example.com") +
-		personLDIF("dave", "Dave Null", "", "not-an-address")
+		personLDIF("dave", "Dave Null", "", "not-an-address") +
+		personLDIF("eve", "Eve From LDAP", "+14155550103", "")
 	ldap := testenv.StartSlapd(t, seed)
 	s := syncer(t, db, ldap.URL)
 
@@ -124,8 +125,13 @@ func TestSync_Lifecycle(t *testing.T) {
 		}
 	}
 	slices.Sort(skipped)
-	if want := []string{"carol/mobile", "dave/email"}; !slices.Equal(skipped, want) {
+	if want := []string{"carol/mobile", "dave/email", "eve/"}; !slices.Equal(skipped, want) {
 		t.Errorf("skipped %v, want %v (%+v)", skipped, want, r.Skipped)
+	}
+	for _, sk := range r.Skipped {
+		if sk.Handle == "eve" && !strings.Contains(sk.Reason, "created through the API") {
+			t.Errorf("eve's entry skipped because %q, want: an API user has the handle", sk.Reason)
+		}
 	}
 	alice, err := db.Store.UserByHandle(ctx, "alice")
 	if err != nil {
@@ -140,6 +146,18 @@ func TestSync_Lifecycle(t *testing.T) {
 	r = mustSync(t, s)
 	if r.Changed() || r.Counts.Unchanged != 4 {
 		t.Errorf("a no-change resync reported %+v", r.Counts)
+	}
+
+	// A timezone the directory does not give is Klaxon's: an edit stays.
+	ny := "America/New_York"
+	if _, err := db.Store.UpdateUser(ctx, "bob", store.UserPatch{Timezone: &ny}); err != nil {
+		t.Fatal(err)
+	}
+	if r = mustSync(t, s); r.Changed() {
+		t.Errorf("a resync after bob set his own timezone reported %+v", r.Counts)
+	}
+	if b, _ := db.Store.UserByHandle(ctx, "bob"); b.Timezone != ny {
+		t.Errorf("bob's timezone = %s, want his own %s kept", b.Timezone, ny)
 	}
 
 	// Alice changes number and name, and adds a number of her own.
@@ -295,6 +313,31 @@ func TestParseMapping(t *testing.T) {
 		got, err := directory.ParseMapping(c.in)
 		if (err != nil) != c.err || (!c.err && got != c.want) {
 			t.Errorf("ParseMapping(%q) = %+v, %v", c.in, got, err)
+		}
+	}
+}
+
+// TestSync_TimezoneFromAnAttribute: with timezone= naming an attribute, an
+// IANA zone there is the person's; anything else is reported and the
+// default stands in.
+func TestSync_TimezoneFromAnAttribute(t *testing.T) {
+	db := testenv.Postgres(t)
+	seed := strings.Replace(personLDIF("ann", "Ann", "", ""), "sn: Ann\n", "sn: Ann\ndescription: Asia/Tokyo\n", 1) +
+		strings.Replace(personLDIF("ben", "Ben", "", ""), "sn: Ben\n", "sn: Ben\ndescription: Mars/Olympus_Mons\n", 1)
+	ldap := testenv.StartSlapd(t, seed)
+	s := syncer(t, db, ldap.URL)
+	m, err := directory.ParseMapping("timezone=description")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Config.Mapping = m
+	r := mustSync(t, s)
+	if r.Counts.Added != 2 || len(r.Skipped) != 1 || r.Skipped[0].Handle != "ben" || r.Skipped[0].Field != "timezone" {
+		t.Fatalf("report %+v", r)
+	}
+	for h, want := range map[string]string{"ann": "Asia/Tokyo", "ben": "Europe/Berlin"} {
+		if u, err := db.Store.UserByHandle(context.Background(), h); err != nil || u.Timezone != want {
+			t.Errorf("%s's timezone = %q (%v), want %s", h, u.Timezone, err, want)
 		}
 	}
 }

@@ -207,8 +207,14 @@ func (g *Gateway) patchUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	handle := mux.Vars(r)["handle"]
-	if _, err := g.userByHandle(r.Context(), handle); err != nil {
+	u, err := g.userByHandle(r.Context(), handle)
+	if err != nil {
 		writeError(w, r, g.Logger, err)
+		return
+	}
+	if u.Source == store.SourceLDAP && p.Active != nil {
+		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnprocessable,
+			"%s comes from the directory (%s): they are deactivated when their entry leaves it and reactivated when it returns.", u.Handle, u.LDAPDN))
 		return
 	}
 	if _, err := g.Store.UpdateUser(r.Context(), handle, p); err != nil {

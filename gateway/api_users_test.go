@@ -269,3 +269,31 @@ func TestUsers_NickAndMatrixID(t *testing.T) {
 		t.Fatalf("patch unknown user = %d, want 404", status)
 	}
 }
+
+// TestPatchUser_DirectoryUsersAreActivatedByTheDirectory: a user who came
+// from the directory is (de)activated by it, never through the API; their
+// Klaxon-only fields can still change.
+func TestPatchUser_DirectoryUsersAreActivatedByTheDirectory(t *testing.T) {
+	ig := newInbGateway(t, nil, nil)
+	if err := ig.db.Store.SaveDirectoryPerson(context.Background(), 0, store.DirectoryPerson{
+		DN: "uid=zoe,ou=people,dc=example,dc=com", Handle: "zoe", Name: "Zoe", Nick: "zoe", Timezone: "UTC", Phone: "+14155550109"}); err != nil {
+		t.Fatal(err)
+	}
+	status, out := ig.apiCall(t, http.MethodPatch, "/api/v1/users/zoe", `{"active":false}`)
+	if status != 422 || !strings.Contains(out["error"].(string), "comes from the directory (uid=zoe,ou=people,dc=example,dc=com)") {
+		t.Fatalf("deactivating a directory user = %d %v, want 422", status, out)
+	}
+	if status, out := ig.apiCall(t, http.MethodPatch, "/api/v1/users/zoe", `{"matrix_id":"@zoe:example.org"}`); status != 200 || out["source"] != "ldap" {
+		t.Fatalf("linking a directory user's Matrix id = %d %v", status, out)
+	}
+	status, out = ig.apiCall(t, http.MethodGet, "/api/v1/users/zoe", "")
+	cs, _ := out["contacts"].([]any)
+	if status != 200 || out["active"] != true || len(cs) != 2 {
+		t.Fatalf("zoe = %d %v, want active with her two verified directory contacts", status, out)
+	}
+	for _, c := range cs {
+		if c.(map[string]any)["status"] != "verified" {
+			t.Errorf("contact %v, want verified", c)
+		}
+	}
+}

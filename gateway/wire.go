@@ -47,7 +47,7 @@ func messageOf(m store.MessageRecord, attempts []store.Attempt, events []store.S
 
 func userOf(u store.User) api.User {
 	return api.User{ID: u.ID, Handle: u.Handle, Name: u.Name, Timezone: u.Timezone, Nick: u.Nick,
-		MatrixID: u.MatrixID, IRCAccount: u.IRCAccount, Source: u.Source, Active: u.Active,
+		MatrixID: u.MatrixID, IRCAccount: u.IRCAccount, Source: u.Source, LDAPDN: u.LDAPDN, Active: u.Active,
 		DeactivatedAt: u.DeactivatedAt, CreatedAt: u.CreatedAt}
 }
 

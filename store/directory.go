@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -147,4 +148,46 @@ func (s *Store) LockDirectory(ctx context.Context) (unlock func(), err error) {
 		}
 		conn.Release()
 	}, nil
+}
+
+// AddDirectoryPeople creates the new people ps in one statement, each with
+// their verified directory contact methods, and returns the DNs it
+// created. A person whose handle, nick or DN another user has is left out:
+// SaveDirectoryPerson, tried alone, says why.
+func (s *Store) AddDirectoryPeople(ctx context.Context, ps []DirectoryPerson) (map[string]bool, error) {
+	n := len(ps)
+	handles, names, zones, nicks, dns := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	var cdns, ctypes, caddrs []string
+	for i, p := range ps {
+		handles[i], names[i], zones[i], nicks[i], dns[i] = p.Handle, p.Name, p.Timezone, p.Nick, p.DN
+		for _, c := range p.Contacts() {
+			typ, addr, _ := strings.Cut(c, ":")
+			cdns, ctypes, caddrs = append(cdns, p.DN), append(ctypes, typ), append(caddrs, addr)
+		}
+	}
+	rows, err := s.pool.Query(ctx, `
+		WITH ins AS (
+			INSERT INTO users (handle, name, timezone, nick, source, ldap_dn)
+			SELECT p.handle, p.name, p.timezone, p.nick, 'ldap', p.dn
+			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS p (handle, name, timezone, nick, dn)
+			ON CONFLICT DO NOTHING
+			RETURNING id, ldap_dn
+		), contacts AS (
+			INSERT INTO contact_methods (user_id, type, address, status, verified_at, source)
+			SELECT ins.id, d.type, d.address, 'verified', now(), 'ldap'
+			FROM ins JOIN unnest($6::text[], $7::text[], $8::text[]) AS d (dn, type, address) ON d.dn = ins.ldap_dn
+		)
+		SELECT ldap_dn FROM ins`, handles, names, zones, nicks, dns, cdns, ctypes, caddrs)
+	if err != nil {
+		return nil, fmt.Errorf("add directory people: %w", err)
+	}
+	created, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("add directory people: %w", err)
+	}
+	out := make(map[string]bool, len(created))
+	for _, dn := range created {
+		out[dn] = true
+	}
+	return out, nil
 }

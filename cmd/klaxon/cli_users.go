@@ -117,8 +117,16 @@ func (c *userShowCmd) Run(e *cmdEnv) error {
 		fmt.Fprintf(tw, "IRC account\t%s\n", u.IRCAccount)
 	}
 	fmt.Fprintf(tw, "Source\t%s\n", u.Source)
-	if !u.Active && u.DeactivatedAt != nil {
-		fmt.Fprintf(tw, "Deactivated\t%s\n", when(*u.DeactivatedAt))
+	if u.LDAPDN != "" {
+		fmt.Fprintf(tw, "Directory entry\t%s\n", u.LDAPDN)
+	}
+	switch {
+	case !u.Active && u.DeactivatedAt != nil:
+		fmt.Fprintf(tw, "Status\tdeactivated %s (paged no more)\n", when(*u.DeactivatedAt))
+	case !u.Active:
+		fmt.Fprintf(tw, "Status\tdeactivated (paged no more)\n")
+	default:
+		fmt.Fprintf(tw, "Status\tactive\n")
 	}
 	fmt.Fprintf(tw, "Added\t%s\n", when(u.CreatedAt))
 	if err := tw.Flush(); err != nil {

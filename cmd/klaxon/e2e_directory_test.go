@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klaxonhq/klaxon/api"
 	"github.com/klaxonhq/klaxon/internal/testenv"
@@ -52,8 +53,20 @@ func TestDirectory_ScheduleAPIAndCLI(t *testing.T) {
 	h := directoryHarness(t, ldap.URL, testenv.SlapdReaderPW)
 	ctx := context.Background()
 
-	if _, err := h.temporal.ScheduleClient().GetHandle(ctx, workflows.DirectoryScheduleID(h.cfg.TaskQueue)).Describe(ctx); err != nil {
+	sched := h.temporal.ScheduleClient().GetHandle(ctx, workflows.DirectoryScheduleID(h.cfg.TaskQueue))
+	d, err := sched.Describe(ctx)
+	if err != nil {
 		t.Fatalf("the directory schedule was not created at start: %v", err)
+	}
+	if iv := d.Schedule.Spec.Intervals; len(iv) != 1 || iv[0].Every != time.Hour {
+		t.Errorf("schedule intervals %+v, want every KLAXON_LDAP_SYNC_INTERVAL (1h)", iv)
+	}
+	// A restart with another interval updates the schedule in place.
+	if err := workflows.EnsureDirectorySchedule(ctx, h.temporal, h.cfg.TaskQueue, 30*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if d, err = sched.Describe(ctx); err != nil || len(d.Schedule.Spec.Intervals) != 1 || d.Schedule.Spec.Intervals[0].Every != 30*time.Minute {
+		t.Errorf("after a restart with 30m: %+v, %v", d, err)
 	}
 	h.eventually("the schedule's first sync to add alice and bob", func() bool {
 		var u api.UserDetail
@@ -87,6 +100,10 @@ func TestDirectory_ScheduleAPIAndCLI(t *testing.T) {
 	out, err = h.cli("user", "list")
 	if err != nil || !strings.Contains(out, "ldap (deactivated)") {
 		t.Errorf("klaxon user list = %q, %v; want alice shown deactivated", out, err)
+	}
+	out, err = h.cli("user", "show", "alice")
+	if err != nil || !strings.Contains(out, "uid=alice,"+testenv.SlapdPeople) || !strings.Contains(out, "(paged no more)") || !strings.Contains(out, "verified") {
+		t.Errorf("klaxon user show alice = %q, %v; want her entry, her status and her verified contacts", out, err)
 	}
 
 	out, err = h.cli("directory", "sync", "--json")
