@@ -13,7 +13,7 @@ DENDRITE_TOOLS := dendrite generate-keys generate-config create-account
 DENDRITE_BINS := $(addprefix $(BIN)/,$(DENDRITE_TOOLS))
 export KLAXON_DENDRITE := $(DENDRITE)
 
-.PHONY: all build run test test-race lint bench fuzz tools deps clean
+.PHONY: all build run test test-race lint bench fuzz tools deps clean screenshots
 
 all: build
 
@@ -42,13 +42,17 @@ lint:
 	$(GO) tool errcheck -ignoretests -exclude .errcheck-excludes ./...
 	$(GO) tool workflowcheck ./workflows/...
 
+## screenshots: photograph the web console's main screens in headless Chromium (docs/screenshots/*.png).
+screenshots: $(TEMPORAL) deps
+	KLAXON_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run '^TestConsole_Screenshots_' ./cmd/klaxon/
+
 ## bench: the benchmarks whose figures are in BENCHMARKS.md.
 bench: $(TEMPORAL) $(DENDRITE_BINS)
 	$(GO) test -run '^$$' -bench . -benchtime 3s -timeout 30m ./...
 
 ## fuzz: run every fuzz target for FUZZTIME each (their seed corpora also run in `make test`).
 FUZZTIME ?= 20s
-FUZZ_TARGETS := ./phone:FuzzNormalize ./gateway:FuzzParseInboundSMS ./channel:FuzzParse \
+FUZZ_TARGETS := ./phone:FuzzNormalize ./gateway:FuzzParseInboundSMS ./channel:FuzzParse ./irc:FuzzParse ./irc:FuzzSplit \
 	./workflows:FuzzParsePageCommand ./sms:FuzzFit ./sms:FuzzSplit
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -19,6 +19,8 @@ import (
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/codec"
 	"github.com/klaxonhq/klaxon/config"
+	"github.com/klaxonhq/klaxon/console"
+	"github.com/klaxonhq/klaxon/directory"
 	"github.com/klaxonhq/klaxon/gateway"
 	"github.com/klaxonhq/klaxon/matrix"
 	"github.com/klaxonhq/klaxon/metrics"
@@ -161,6 +163,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 				Limiter:      ratelimit.New(cfg.SendRate),
 				PerRecipient: ratelimit.New(cfg.RecipientRate),
 				SlotInterval: slotInterval(cfg.SendRate),
+				AckLinks:     console.AckLinks{Store: a.store, PublicURL: cfg.PublicURL},
 				Metrics:      a.metrics,
 				Logger:       logger,
 			},
@@ -173,8 +176,12 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 			Subscriptions: &activities.Subscriptions{Store: a.store, Logger: logger},
 			Rotations:     &activities.Rotations{Store: a.store, Logger: logger},
 			Channels:      a.channelActivities(ctx),
+			Directory:     a.directoryActivities(),
 		}
 		a.worker = worker.New(a.temporal, cfg.TaskQueue, cfg.ShutdownTimeout, deps)
+		if err := a.directorySchedule(ctx); err != nil {
+			return nil, err
+		}
 		if err := a.openMatrix(); err != nil {
 			return nil, err
 		}
@@ -230,6 +237,28 @@ func (a *app) channelActivities(ctx context.Context) *activities.Channels {
 		a.logger.Error("system channels not set up", "error", err)
 	}
 	return c
+}
+
+// directoryActivities builds the directory's synchronisation; without
+// KLAXON_LDAP_URL it has none, and says so when asked to run.
+func (a *app) directoryActivities() *activities.Directory {
+	if a.cfg.LDAPURL == "" {
+		return &activities.Directory{}
+	}
+	return &activities.Directory{Syncer: &directory.Syncer{Config: a.cfg.Directory(), Store: a.store, Logger: a.logger}}
+}
+
+// directorySchedule makes the Temporal schedule that synchronises with the
+// directory every KLAXON_LDAP_SYNC_INTERVAL exist when KLAXON_LDAP_URL is
+// set, and removes it when it is not.
+func (a *app) directorySchedule(ctx context.Context) error {
+	if a.cfg.LDAPURL == "" {
+		if err := workflows.DeleteDirectorySchedule(ctx, a.temporal, a.cfg.TaskQueue); err != nil {
+			a.logger.Warn("directory schedule not removed", "error", err)
+		}
+		return nil
+	}
+	return workflows.EnsureDirectorySchedule(ctx, a.temporal, a.cfg.TaskQueue, a.cfg.LDAPSyncInterval)
 }
 
 // dialTemporal connects to Temporal, retrying for up to a minute so that a

@@ -189,6 +189,7 @@ func runDev(ctx context.Context, e env, o devOptions) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "Klaxon is running. Ctrl-C stops everything it started.")
 	fmt.Fprintf(tw, "  Gateway + API\t%s\n", cfg.PublicURL)
+	fmt.Fprintf(tw, "  Web console\t%s/  (sign in with a handle and the code the simulator gets)\n", cfg.PublicURL)
 	fmt.Fprintf(tw, "  API token\t%s\n", cfg.APIToken.Value())
 	if temporalUI != "" {
 		fmt.Fprintf(tw, "  Temporal Web UI\t%s\n", temporalUI)
