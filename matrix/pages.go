@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/klaxonhq/klaxon/chat"
-
 	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/store"
 )
