@@ -7,6 +7,7 @@ package chat
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -121,4 +122,27 @@ type Network interface {
 	// Vouches reports whether the network vouches for senders' identities
 	// (IRC with accounts, Matrix always).
 	Vouches() bool
+}
+
+// Headline is a page's message as it reads after event (PageOpened,
+// PageAcked, PageResolved), its status in brackets — "Page 3 [acked by
+// alice]: derp is broken" — so a room whose network edits messages shows
+// where every page stands without reading its thread. It is "" for
+// events that leave the status as it was.
+func Headline(pageID int64, event, by, summary string) string {
+	var status string
+	switch event {
+	case PageOpened:
+		status = "open"
+	case PageAcked:
+		status = "acked"
+	case PageResolved:
+		status = "resolved"
+	default:
+		return ""
+	}
+	if by != "" && event != PageOpened {
+		status += " by " + by
+	}
+	return fmt.Sprintf("Page %d [%s]: %s", pageID, status, summary)
 }

@@ -73,7 +73,7 @@ func (r *rig) bot(handle func(context.Context, chat.Message), rooms ...string) (
 		})
 	}
 	r.t.Cleanup(stop)
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for !n.Connected() {
 		if time.Now().After(deadline) {
 			r.t.Fatalf("the bot did not connect to %s", r.hs.URL)
@@ -157,7 +157,7 @@ func (p *person) say(room id.RoomID, content any) id.EventID {
 // wait returns the first event seen that match accepts.
 func (p *person) wait(what string, match func(*event.Event) bool) *event.Event {
 	p.t.Helper()
-	timeout := time.After(15 * time.Second)
+	timeout := time.After(30 * time.Second)
 	for {
 		select {
 		case evt := <-p.events:
@@ -165,7 +165,7 @@ func (p *person) wait(what string, match func(*event.Event) bool) *event.Event {
 				return evt
 			}
 		case <-timeout:
-			p.t.Fatalf("waited 15s for %s", what)
+			p.t.Fatalf("waited 30s for %s", what)
 		}
 	}
 }
@@ -194,8 +194,8 @@ func (b *inbox) next(t testing.TB) chat.Message {
 	select {
 	case m := <-b.ch:
 		return m
-	case <-time.After(15 * time.Second):
-		t.Fatal("the bot delivered nothing in 15s")
+	case <-time.After(30 * time.Second):
+		t.Fatal("the bot delivered nothing in 30s")
 		return chat.Message{}
 	}
 }

@@ -3,26 +3,21 @@ package matrix
 import (
 	"fmt"
 
+	"github.com/klaxonhq/klaxon/chat"
 	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/store"
 )
 
-// Headline is a page's message in a room as it reads now, its status in
-// brackets: "Page 3 [acked by alice]: derp is broken". The message is
-// edited to it as the page changes, so the room shows where every page
-// stands without reading its thread.
+// Headline is a page's message in a room as it reads now (chat.Headline
+// for its status).
 func Headline(p store.Page) string {
-	status := p.Status
 	switch p.Status {
 	case paging.StatusAcked:
-		status = "acked by " + p.AckedBy
+		return chat.Headline(p.ID, chat.PageAcked, p.AckedBy, p.Summary)
 	case paging.StatusResolved:
-		status = "resolved"
-		if p.ResolvedBy != "" {
-			status += " by " + p.ResolvedBy
-		}
+		return chat.Headline(p.ID, chat.PageResolved, p.ResolvedBy, p.Summary)
 	}
-	return fmt.Sprintf("Page %d [%s]: %s", p.ID, status, p.Summary)
+	return chat.Headline(p.ID, chat.PageOpened, "", p.Summary)
 }
 
 // AckReply is what the bot says in a page's thread after a ✅ on it.

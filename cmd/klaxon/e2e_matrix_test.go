@@ -102,7 +102,7 @@ func (m *matrixHarness) watch(t testing.TB) {
 // waitEvent returns the first event alice sees that match accepts.
 func (m *matrixHarness) waitEvent(t testing.TB, what string, match func(*event.Event, map[string]any) bool) map[string]any {
 	t.Helper()
-	timeout := time.After(15 * time.Second)
+	timeout := time.After(30 * time.Second)
 	for {
 		select {
 		case evt := <-m.events:
@@ -112,7 +112,7 @@ func (m *matrixHarness) waitEvent(t testing.TB, what string, match func(*event.E
 				return c
 			}
 		case <-timeout:
-			t.Fatalf("alice waited 15s on Matrix for %s", what)
+			t.Fatalf("alice waited 30s on Matrix for %s", what)
 		}
 	}
 }

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/klaxonhq/klaxon/chat"
+	"github.com/klaxonhq/klaxon/internal/testenv"
+	"github.com/klaxonhq/klaxon/paging"
+	"github.com/klaxonhq/klaxon/store"
+)
+
+// BenchmarkMatrix_SendToVisible measures, one line at a time, the time
+// from the bot's Send of a line into the team room to another Matrix
+// client (alice's, syncing) receiving it, on a real Dendrite.
+func BenchmarkMatrix_SendToVisible(b *testing.B) {
+	m := newMatrixHarness(b)
+	ctx := context.Background()
+	// put is the bot's own share: the homeserver accepting the event.
+	var put []time.Duration
+	send := func(text string) time.Duration {
+		start := time.Now()
+		ev, err := m.app.matrix.Send(ctx, chat.Outgoing{Text: text, Notice: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		put = append(put, time.Since(start))
+		m.waitEvent(b, text, func(e *event.Event, _ map[string]any) bool { return e.ID == id.EventID(ev) })
+		return time.Since(start)
+	}
+	for i := range 20 {
+		send(fmt.Sprintf("[SMS] <alice> warm %d", i))
+	}
+	put = put[:0]
+	var lat []time.Duration
+	i := 0
+	for b.Loop() {
+		lat = append(lat, send(fmt.Sprintf("[SMS] <alice> line %d", i)))
+		i++
+	}
+	slices.Sort(put)
+	b.ReportMetric(float64(percentile(put, 50).Microseconds())/1000, "put-p50-ms")
+	b.ReportMetric(float64(percentile(put, 99).Microseconds())/1000, "put-p99-ms")
+	reportLatencies(b, lat)
+}
+
+// BenchmarkMatrix_CheckmarkToAck measures the time from alice's ✅ on a
+// page's message to the page being acknowledged in Postgres (ack-*), and
+// to the bot's confirmation in the page's thread, said once the page's
+// workflow has canceled every pending notification (done-*).
+func BenchmarkMatrix_CheckmarkToAck(b *testing.B) {
+	m := newMatrixHarness(b)
+	ctx := context.Background()
+	const aliceNumber = "+15555550123"
+	u := pagingPerson(b, m.harness, "alice", aliceNumber, "")
+	aliceID := m.hs.UserID(testenv.MatrixAlice)
+	if _, err := m.store.UpdateUser(ctx, u.Handle, store.UserPatch{MatrixID: &aliceID}); err != nil {
+		b.Fatal(err)
+	}
+	var acked, done []time.Duration
+	i := 0
+	for b.Loop() {
+		summary := fmt.Sprintf("derp %d is broken", i)
+		pageID, code := m.createPage(b, map[string]any{"target": "user:alice", "summary": summary, "escalate_after_seconds": 3600})
+		if code != http.StatusAccepted {
+			b.Fatalf("create page: %d", code)
+		}
+		m.waitText(aliceNumber, summary)
+		root := m.announce(b, pageID)
+		m.waitEvent(b, "the page's message", func(e *event.Event, _ map[string]any) bool { return e.ID == id.EventID(root) })
+		want := fmt.Sprintf("alice acknowledged page %d: every pending notification is canceled.", pageID)
+
+		start := time.Now()
+		if _, err := m.alice.SendReaction(ctx, m.room, id.EventID(root), "✅"); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			if p, err := m.store.GetPage(ctx, pageID); err == nil && p.Status == paging.StatusAcked {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		acked = append(acked, time.Since(start))
+		m.waitEvent(b, "the ack confirmation", func(_ *event.Event, c map[string]any) bool { return c["body"] == want })
+		done = append(done, time.Since(start))
+		i++
+	}
+	slices.Sort(acked)
+	slices.Sort(done)
+	b.ReportMetric(float64(percentile(acked, 50).Microseconds())/1000, "ack-p50-ms")
+	b.ReportMetric(float64(percentile(acked, 99).Microseconds())/1000, "ack-p99-ms")
+	b.ReportMetric(float64(percentile(done, 50).Microseconds())/1000, "done-p50-ms")
+	b.ReportMetric(float64(percentile(done, 99).Microseconds())/1000, "done-p99-ms")
+}
