@@ -19,6 +19,8 @@ type Deps struct {
 	Subscriptions *activities.Subscriptions
 	Rotations     *activities.Rotations
 	Channels      *activities.Channels
+	// Chat relays texts into chat (nil where no rig needs it).
+	Chat *activities.Chat
 }
 
 // Register registers every workflow and activity on r under its persisted
@@ -33,6 +35,7 @@ func Register(r worker.Registry, d Deps) {
 	registerPaging(r, d.Paging, d.Subscriptions)
 	registerRotations(r, d.Rotations)
 	registerChannels(r, d.Channels)
+	registerChat(r, d.Chat)
 }
 
 // Override registers fn under the persisted activity name, in place of
