@@ -22,11 +22,13 @@ func (b *Bridge) announce(ctx context.Context, n *Network) error {
 	cursor := "page-events/" + b.d.Start.TaskQueue + "/" + n.Name()
 	t := time.NewTicker(b.announceEvery)
 	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
+	for first := true; ; first = false {
+		if !first {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-t.C:
+			}
 		}
 		evs, _, err := b.d.Store.PageAnnouncements(ctx, cursor, 100)
 		if err != nil {
