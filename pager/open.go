@@ -131,7 +131,9 @@ func reachable(ctx context.Context, st *store.Store, t paging.Target) error {
 			return klaxon.Errorf(klaxon.EUnprocessable, "There is no user %q.", t.Name)
 		case err != nil:
 			return err
-		case !paging.CanPage(n):
+		case !u.Active:
+			return klaxon.Errorf(klaxon.EUnprocessable, "%s is deactivated (no longer in the directory), so nobody would be paged.", u.Handle)
+		case !paging.CanPage(u.Active, n):
 			return klaxon.Errorf(klaxon.EUnprocessable, "%s has no verified contact method, so nobody would be paged. Add one and verify it first.", u.Handle)
 		}
 		return nil
@@ -148,9 +150,12 @@ func reachable(ctx context.Context, st *store.Store, t paging.Target) error {
 		if err != nil {
 			return err
 		}
-		if paging.CanPage(len(cs)) {
+		if paging.CanPage(u.Active, len(cs)) {
 			return nil
 		}
+	}
+	if len(users) == 1 && !users[0].Active {
+		return klaxon.Errorf(klaxon.EUnprocessable, "%s is deactivated (no longer in the directory), so nobody would be paged.", users[0].Handle)
 	}
 	if len(users) == 1 {
 		return klaxon.Errorf(klaxon.EUnprocessable, "%s has no verified contact method, so nobody would be paged. Add one and verify it first.", users[0].Handle)

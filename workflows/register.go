@@ -21,6 +21,9 @@ type Deps struct {
 	Channels      *activities.Channels
 	// Chat relays texts into chat (nil where no rig needs it).
 	Chat *activities.Chat
+	// Directory synchronises with LDAP; its Syncer is nil when no
+	// directory is configured.
+	Directory *activities.Directory
 }
 
 // Register registers every workflow and activity on r under its persisted
@@ -36,6 +39,7 @@ func Register(r worker.Registry, d Deps) {
 	registerRotations(r, d.Rotations)
 	registerChannels(r, d.Channels)
 	registerChat(r, d.Chat)
+	registerDirectory(r, d.Directory)
 }
 
 // Override registers fn under the persisted activity name, in place of
