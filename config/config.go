@@ -6,6 +6,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"reflect"
 	"strconv"
@@ -304,6 +305,19 @@ func (c *Config) Validate() error {
 		for _, r := range c.MatrixRooms {
 			if !strings.HasPrefix(r, "!") && !strings.HasPrefix(r, "#") || !strings.Contains(r, ":") {
 				errs = append(errs, fmt.Errorf("KLAXON_MATRIX_ROOMS must list room ids (!id:server) or aliases (#name:server), not %q", r))
+			}
+		}
+	}
+	if c.IRCServer != "" {
+		if host, port, err := net.SplitHostPort(c.IRCServer); err != nil || host == "" || port == "" {
+			errs = append(errs, fmt.Errorf("KLAXON_IRC_SERVER must be host:port, not %q", c.IRCServer))
+		}
+		if len(c.IRCChannels) == 0 {
+			errs = append(errs, errors.New("KLAXON_IRC_SERVER needs KLAXON_IRC_CHANNELS, the channels to join (the first is the team channel)"))
+		}
+		for _, ch := range c.IRCChannels {
+			if !strings.HasPrefix(ch, "#") && !strings.HasPrefix(ch, "&") || strings.ContainsAny(ch, " \x07") {
+				errs = append(errs, fmt.Errorf("KLAXON_IRC_CHANNELS must list channels such as #ops, not %q", ch))
 			}
 		}
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/bridge"
 	"github.com/klaxonhq/klaxon/codec"
 	"github.com/klaxonhq/klaxon/config"
 	"github.com/klaxonhq/klaxon/console"
@@ -60,7 +61,9 @@ type app struct {
 	// connection (a worker's), and matrixAcks its ✅ acknowledgements.
 	matrix     *matrix.Network
 	matrixAcks *matrix.Acker
-	closers    []func()
+	// bridge, if KLAXON_IRC_SERVER is set, holds the IRC connection.
+	bridge  *bridge.Bridge
+	closers []func()
 }
 
 // openApp builds Klaxon for the given roles from a validated configuration.
@@ -177,12 +180,16 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 			Rotations:     &activities.Rotations{Store: a.store, Logger: logger},
 			Channels:      a.channelActivities(ctx),
 			Directory:     a.directoryActivities(),
+			Chat:          a.chatActivities(),
 		}
 		a.worker = worker.New(a.temporal, cfg.TaskQueue, cfg.ShutdownTimeout, deps)
 		if err := a.directorySchedule(ctx); err != nil {
 			return nil, err
 		}
 		if err := a.openMatrix(); err != nil {
+			return nil, err
+		}
+		if err := a.openBridge(); err != nil {
 			return nil, err
 		}
 	}
@@ -306,6 +313,9 @@ func (a *app) components() []component {
 	}
 	if a.matrix != nil {
 		cs = append(cs, component{"matrix", a.runMatrix})
+	}
+	if a.bridge != nil {
+		cs = append(cs, component{"chat bridge", a.bridge.Run})
 	}
 	if a.gateway != nil {
 		if a.gateway.Inbound != nil {
