@@ -61,8 +61,9 @@ type app struct {
 	// connection (a worker's), and matrixAcks its ✅ acknowledgements.
 	matrix     *matrix.Network
 	matrixAcks *matrix.Acker
-	// bridge, if KLAXON_IRC_SERVER is set, holds the IRC connection.
+	// bridge, if KLAXON_IRC_SERVER is set, holds the IRC connection irc.
 	bridge  *bridge.Bridge
+	irc     *bridge.IRC
 	closers []func()
 }
 

@@ -32,6 +32,7 @@ func (a *app) openBridge() error {
 	if err != nil {
 		return err
 	}
+	a.irc = n
 	a.bridge = bridge.New(bridge.Deps{
 		Store: a.store, Temporal: a.temporal, Start: a.starter(), FromNumber: a.cfg.FromNumber,
 		Logger: a.logger.With("component", "bridge"),
