@@ -190,8 +190,46 @@ func (s *ChatSay) Say(ctx context.Context, id int64) error {
 		// The line left: retrying would say it twice.
 		s.Logger.ErrorContext(ctx, "record chat line sent", "line", id, "error", err)
 	}
+	if l.MessageID != "" {
+		// A message of the chat medium: its audit log says it arrived.
+		if _, _, err := s.Store.ApplyStatus(context.WithoutCancel(ctx), ChatProviderID(id), klaxon.StatusDelivered, "", ""); err != nil {
+			s.Logger.WarnContext(ctx, "record chat message delivered", "line", id, "error", err)
+		}
+	}
 	return nil
 }
 
 // chatSayAttempts is how often a line the network refuses is tried.
 const chatSayAttempts = 10
+
+// ChatProvider is the delivery pipeline's provider of the chat medium: it
+// hands a message to its network's outbox (a private line to the nick),
+// and the bridge says it once it is connected. The receipt's status is
+// queued; ChatSay marks the message delivered when the line has left.
+type ChatProvider struct {
+	Store   *store.Store
+	Network string
+	// Enqueue hands a recorded chat line to its network's outbox.
+	Enqueue func(ctx context.Context, network string, lineID int64) error
+}
+
+// Send records m as a chat line to m.To and hands it to the outbox.
+func (p *ChatProvider) Send(ctx context.Context, m klaxon.Message) (klaxon.Receipt, error) {
+	body := m.Body
+	if m.Subject != "" {
+		body = m.Subject + ": " + body
+	}
+	l, _, err := p.Store.AddChatLine(ctx, store.ChatLine{
+		Network: p.Network, Target: m.To, Body: clipRunes(body, 4000), DedupKey: "msg/" + m.ID, MessageID: m.ID,
+	})
+	if err != nil {
+		return klaxon.Receipt{}, &klaxon.DeliveryError{Kind: "ChatUnavailable", Reason: "the chat outbox could not be written", Err: err}
+	}
+	if err := p.Enqueue(ctx, p.Network, l.ID); err != nil {
+		return klaxon.Receipt{}, &klaxon.DeliveryError{Kind: "ChatUnavailable", Reason: "the chat outbox is unavailable", Err: err}
+	}
+	return klaxon.Receipt{ProviderID: ChatProviderID(l.ID), Status: klaxon.StatusQueued}, nil
+}
+
+// ChatProviderID is the provider id of a message said as chat line id.
+func ChatProviderID(lineID int64) string { return fmt.Sprintf("chat-line-%d", lineID) }

@@ -18,6 +18,7 @@ import (
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/bridge"
+	"github.com/klaxonhq/klaxon/chat"
 	"github.com/klaxonhq/klaxon/codec"
 	"github.com/klaxonhq/klaxon/config"
 	"github.com/klaxonhq/klaxon/console"
@@ -158,6 +159,9 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 			providers[klaxon.Email] = sender
 		} else {
 			logger.Warn("no KLAXON_SMTP_URL: email is disabled")
+		}
+		if cfg.IRCServer != "" {
+			providers[klaxon.IRC] = &activities.ChatProvider{Store: a.store, Network: chat.IRC, Enqueue: a.starter().ChatLine}
 		}
 		deps := workflows.Deps{
 			Delivery: &activities.Delivery{

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -215,5 +216,33 @@ func TestE2E_ChatLinesWaitWhileTheServerIsDown(t *testing.T) {
 		if !strings.HasSuffix(s, fmt.Sprintf("while away %d", i)) {
 			t.Fatalf("line %d is %q: out of order: %q", i, s, got)
 		}
+	}
+}
+
+// TestE2E_ChatContactVerifiedByPrivateMessage adds an IRC nick as a
+// contact method: its code arrives as a private message from the bot, and
+// the code verifies it.
+func TestE2E_ChatContactVerifiedByPrivateMessage(t *testing.T) {
+	ch := newChatHarness(t)
+	if code := ch.api(http.MethodPost, "/api/v1/users/joe/contacts", map[string]string{"type": "irc", "address": "joe"}, nil); code/100 != 2 {
+		t.Fatalf("add irc contact: %d", code)
+	}
+	id, _ := ch.contactOf("joe", "joe")
+	ev := ch.joe.hear(t, "code")
+	if !ev.Private {
+		t.Fatalf("the code was said in %q, not privately", ev.Target)
+	}
+	code := codePattern.FindString(ev.Text)
+	if code == "" {
+		t.Fatalf("no code in %q", ev.Text)
+	}
+	if status := ch.api(http.MethodPost, fmt.Sprintf("/api/v1/contacts/%d/verify", id), map[string]string{"code": code}, nil); status != 200 {
+		t.Fatalf("verify: %d", status)
+	}
+	if s := ch.contactStatus(id); s != store.ContactVerified {
+		t.Fatalf("contact is %s", s)
+	}
+	if code := ch.api(http.MethodPost, "/api/v1/users/joe/contacts", map[string]string{"type": "irc", "address": "not a nick"}, nil); code != 400 {
+		t.Fatalf("a bad nick was taken: %d", code)
 	}
 }
