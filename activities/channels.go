@@ -259,6 +259,11 @@ type ClaimResult struct {
 	// Problem is a refusal for the maintainer who asked for a number that
 	// cannot be had.
 	Problem string
+	// Counted reports that Available is the pool's free count right after
+	// this claim (what GET /api/v1/numbers then lists), for the
+	// low-reserve warning.
+	Counted   bool
+	Available int
 }
 
 // ClaimNumber takes a number from the pool for a channel request.
@@ -272,7 +277,11 @@ func (c *Channels) ClaimNumber(ctx context.Context, in ClaimInput) (ClaimResult,
 	case err != nil:
 		return ClaimResult{}, err
 	}
-	return ClaimResult{Phone: p}, nil
+	avail, _, err := c.Store.PoolCounts(ctx)
+	if err != nil {
+		return ClaimResult{}, err
+	}
+	return ClaimResult{Phone: p, Counted: true, Available: avail}, nil
 }
 
 // ReleaseNumber returns a request's number to the pool when its channel
@@ -292,7 +301,7 @@ type CreateChannelInput struct {
 func (c *Channels) CreateChannel(ctx context.Context, in CreateChannelInput) (store.Channel, error) {
 	ch, err := c.Store.CreateChannel(ctx, in.RequestID, in.Phone, in.Admins)
 	if klaxon.ErrorCodeOf(err) == klaxon.EConflict {
-		return ch, temporal.NewNonRetryableApplicationError(klaxon.ErrorMessageOf(err), "NumberTaken", nil)
+		return ch, expected(klaxon.ErrorMessageOf(err), "NumberTaken", true)
 	}
 	return ch, err
 }

@@ -76,6 +76,9 @@ type Config struct {
 	// DataDir is where `klaxon dev` keeps its Postgres cluster and Temporal
 	// database, when it has to start them itself.
 	DataDir string `env:"KLAXON_DATA_DIR" default:".klaxon"`
+	// Texts is a file (or directory) of templates overriding user-facing
+	// texts (package texts), checked at start.
+	Texts string `env:"KLAXON_TEXTS"`
 
 	// The chat bridge's IRC network: off until IRCServer is set. The first
 	// of IRCChannels is the team channel. IRCTrustNicks lets a nick alone
