@@ -81,8 +81,8 @@ func BenchmarkChat_BacklogAfterReconnect(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("BENCH_CHAT_BACKLOG")); err == nil && v > 0 {
 		n = v
 	}
-	for b.Loop() {
-		b.StopTimer()
+	b.StopTimer()
+	for range b.N {
 		ch := newChatHarness(b)
 		ch.ircd.Kill()
 		ch.eventually("the bot disconnected", func() bool { return !ch.app.irc.Connected() })
