@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/client"
 	tworker "go.temporal.io/sdk/worker"
 
 	"github.com/klaxonhq/klaxon"
@@ -153,6 +154,9 @@ type rig struct {
 	net   *fakeNet
 	texts *texts
 	start workflows.Starter
+	tc    client.Client
+	// stopBridge stops the rig's bridge, as its process dying would.
+	stopBridge func()
 }
 
 const fromNumber = "+15555550100"
@@ -184,18 +188,29 @@ func newRig(t *testing.T, trust bool) *rig {
 	t.Cleanup(w.Stop)
 	b := bridge.New(bridge.Deps{Store: db.Store, Temporal: tc, Start: r.start, FromNumber: fromNumber, Logger: logger},
 		bridge.Network{Network: r.net, Nick: "klaxon", Team: "#klaxon", TrustNicks: trust})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- b.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("bridge: %v", err)
-		}
-	})
+	r.tc = tc
+	r.stopBridge = runBridge(t, b)
 	r.person(t, "joe", "Joe Bloggs", "Europe/Paris", "+15555550111")
 	r.person(t, "alice", "Alice Liddell", "America/New_York", "+15555550123")
 	return r
+}
+
+// runBridge runs b until the test ends or the returned stop is called.
+func runBridge(t *testing.T, b *bridge.Bridge) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("bridge: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
 }
 
 func (r *rig) person(t *testing.T, handle, name, tz, number string) store.User {
@@ -353,4 +368,28 @@ func TestGetNow_BlastsAndAnnounces(t *testing.T) {
 	r.net.waitLine(t, "Page "+id+" acknowledged by j\u200boe")
 	r.net.say("joe", "#klaxon", "!pages")
 	r.net.waitLine(t, "joe: 1 open: "+id+" user:a\u200blice (acked by j\u200boe)")
+}
+
+func TestLock_OneHolderAndAStandbyTakesOver(t *testing.T) {
+	r := newRig(t, true)
+	r.net.say("bob", "#klaxon", "klaxon: poke joe")
+	r.net.waitLine(t, "bob: joe is Joe Bloggs")
+	standby := newFakeNet()
+	runBridge(t, bridge.New(bridge.Deps{Store: r.st, Temporal: r.tc, Start: r.start, FromNumber: fromNumber, Logger: testenv.Logger(t)},
+		bridge.Network{Network: standby, Nick: "klaxon", Team: "#klaxon", TrustNicks: true}))
+	// While the first holds the connection, the standby says nothing.
+	if err := bridge.Say(context.Background(), r.st, r.start, chat.IRC, chat.Outgoing{Target: "#klaxon", Text: "first"}, "test/first"); err != nil {
+		t.Fatal(err)
+	}
+	r.net.waitLine(t, "first")
+	if got := standby.lines(); len(got) != 0 {
+		t.Fatalf("the standby said %+v while the other held the connection", got)
+	}
+	r.stopBridge()
+	took := time.Now()
+	standby.say("bob", "#klaxon", "klaxon: poke alice")
+	standby.waitLine(t, "bob: alice is Alice Liddell")
+	if d := time.Since(took); d > 10*time.Second {
+		t.Fatalf("the standby took %s to take over", d)
+	}
 }
