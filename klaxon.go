@@ -14,6 +14,8 @@ const (
 	SMS   Medium = "sms"
 	Voice Medium = "voice"
 	Email Medium = "email"
+	// IRC is a private chat message to a nick, said by the chat bridge.
+	IRC Medium = "irc"
 )
 
 // capabilities are what a medium can do. Code that treats media
@@ -32,6 +34,8 @@ type capabilities struct {
 	replies bool
 	// subject: messages have a subject line and threads.
 	subject bool
+	// chat: addresses are chat nicks; the chat bridge says the messages.
+	chat bool
 }
 
 func (m Medium) capabilities() capabilities {
@@ -42,6 +46,8 @@ func (m Medium) capabilities() capabilities {
 		return capabilities{known: true, phone: true, optOuts: true, perSender: true}
 	case Email:
 		return capabilities{known: true, subject: true}
+	case IRC:
+		return capabilities{known: true, chat: true}
 	default:
 		return capabilities{}
 	}
@@ -65,6 +71,10 @@ func (m Medium) RateLimitedPerSender() bool { return m.capabilities().perSender 
 // TakesReplies reports whether a recipient can answer m's messages, so a
 // page's message carries its reply code.
 func (m Medium) TakesReplies() bool { return m.capabilities().replies }
+
+// IsChat reports whether m's addresses are chat nicks, and its messages
+// are said by the chat bridge.
+func (m Medium) IsChat() bool { return m.capabilities().chat }
 
 // HasSubject reports whether m's messages have a subject line and threads.
 func (m Medium) HasSubject() bool { return m.capabilities().subject }

@@ -6,6 +6,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"reflect"
 	"strconv"
@@ -94,6 +95,16 @@ type Config struct {
 	// texts (package texts), checked at start.
 	Texts string `env:"KLAXON_TEXTS"`
 
+	// The chat bridge's IRC network: off until IRCServer is set. The first
+	// of IRCChannels is the team channel. IRCTrustNicks lets a nick alone
+	// identify a linked user on a server without accounts.
+	IRCServer     string   `env:"KLAXON_IRC_SERVER"`
+	IRCTLS        bool     `env:"KLAXON_IRC_TLS" default:"false" want:"true or false"`
+	IRCCAFile     string   `env:"KLAXON_IRC_CA_FILE"`
+	IRCNick       string   `env:"KLAXON_IRC_NICK" default:"klaxon"`
+	IRCPassword   Secret   `env:"KLAXON_IRC_PASSWORD"`
+	IRCChannels   []string `env:"KLAXON_IRC_CHANNELS"`
+	IRCTrustNicks bool     `env:"KLAXON_IRC_TRUST_NICKS" default:"false" want:"true or false"`
 	// The directory (LDAP): unset URL, Postgres alone holds the people.
 	LDAPURL          string        `env:"KLAXON_LDAP_URL" print:"url"`
 	LDAPBindDN       string        `env:"KLAXON_LDAP_BIND_DN"`
@@ -210,6 +221,12 @@ func set(dst reflect.Value, raw string, zeroOK bool) error {
 			return errBadValue
 		}
 		dst.SetInt(int64(n))
+	case bool:
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			return errBadValue
+		}
+		dst.SetBool(b)
 	case []string:
 		var list []string
 		for _, p := range strings.Split(raw, ",") {
@@ -319,6 +336,19 @@ func (c *Config) Validate() error {
 		for _, r := range c.MatrixRooms {
 			if !strings.HasPrefix(r, "!") && !strings.HasPrefix(r, "#") || !strings.Contains(r, ":") {
 				errs = append(errs, fmt.Errorf("KLAXON_MATRIX_ROOMS must list room ids (!id:server) or aliases (#name:server), not %q", r))
+			}
+		}
+	}
+	if c.IRCServer != "" {
+		if host, port, err := net.SplitHostPort(c.IRCServer); err != nil || host == "" || port == "" {
+			errs = append(errs, fmt.Errorf("KLAXON_IRC_SERVER must be host:port, not %q", c.IRCServer))
+		}
+		if len(c.IRCChannels) == 0 {
+			errs = append(errs, errors.New("KLAXON_IRC_SERVER needs KLAXON_IRC_CHANNELS, the channels to join (the first is the team channel)"))
+		}
+		for _, ch := range c.IRCChannels {
+			if !strings.HasPrefix(ch, "#") && !strings.HasPrefix(ch, "&") || strings.ContainsAny(ch, " \x07") {
+				errs = append(errs, fmt.Errorf("KLAXON_IRC_CHANNELS must list channels such as #ops, not %q", ch))
 			}
 		}
 	}

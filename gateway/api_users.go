@@ -343,9 +343,9 @@ func validateContact(req api.ContactRequest, region string) (store.Contact, erro
 	c := store.Contact{Type: klaxon.Medium(strings.ToLower(strings.TrimSpace(req.Type)))}
 	if !c.Type.Valid() {
 		if strings.TrimSpace(req.Type) == "" {
-			return c, klaxon.Errorf(klaxon.EInvalid, `Field "type" is required: "sms", "voice" or "email".`)
+			return c, klaxon.Errorf(klaxon.EInvalid, `Field "type" is required: "sms", "voice", "email" or "irc".`)
 		}
-		return c, klaxon.Errorf(klaxon.EInvalid, `Unknown type %q: use "sms", "voice" or "email".`, truncate(req.Type, 20))
+		return c, klaxon.Errorf(klaxon.EInvalid, `Unknown type %q: use "sms", "voice", "email" or "irc".`, truncate(req.Type, 20))
 	}
 	addr := strings.TrimSpace(req.Address)
 	if addr == "" {
@@ -353,6 +353,14 @@ func validateContact(req api.ContactRequest, region string) (store.Contact, erro
 	}
 	if strings.ContainsFunc(addr, unicode.IsControl) {
 		return c, klaxon.Errorf(klaxon.EInvalid, "The address must be plain text on one line.")
+	}
+	if c.Type.IsChat() {
+		nick := strings.TrimPrefix(addr, "@")
+		if len(nick) > 32 || strings.ContainsAny(nick, " ,*?!@:#\t") || nick == "" {
+			return c, klaxon.Errorf(klaxon.EInvalid, "'%s' is not a chat nick: at most 32 characters, without spaces or any of , * ? ! @ : #.", truncate(addr, 40))
+		}
+		c.Address = nick
+		return c, nil
 	}
 	if !c.Type.IsPhone() {
 		a, err := mail.ParseAddress(addr)

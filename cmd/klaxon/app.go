@@ -17,7 +17,9 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/bridge"
 	"github.com/klaxonhq/klaxon/channel"
+	"github.com/klaxonhq/klaxon/chat"
 	"github.com/klaxonhq/klaxon/codec"
 	"github.com/klaxonhq/klaxon/config"
 	"github.com/klaxonhq/klaxon/console"
@@ -64,7 +66,10 @@ type app struct {
 	// connection (a worker's), and matrixAcks its ✅ acknowledgements.
 	matrix     *matrix.Network
 	matrixAcks *matrix.Acker
-	closers    []func()
+	// bridge, if KLAXON_IRC_SERVER is set, holds the IRC connection irc.
+	bridge  *bridge.Bridge
+	irc     *bridge.IRC
+	closers []func()
 }
 
 // openApp builds Klaxon for the given roles from a validated configuration.
@@ -162,6 +167,9 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 		} else {
 			logger.Warn("no KLAXON_SMTP_URL: email is disabled")
 		}
+		if cfg.IRCServer != "" {
+			providers[klaxon.IRC] = &activities.ChatProvider{Store: a.store, Network: chat.IRC, Enqueue: a.starter().ChatLine}
+		}
 		deps := workflows.Deps{
 			Delivery: &activities.Delivery{
 				Store:        a.store,
@@ -186,6 +194,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 			Channels:      a.channelActivities(ctx),
 			Directory:     a.directoryActivities(),
 			Retention:     &activities.Retention{Store: a.store, Window: cfg.Retention, Logger: logger},
+			Chat:          a.chatActivities(),
 		}
 		a.worker = worker.New(a.temporal, cfg.TaskQueue, cfg.ShutdownTimeout, deps)
 		if err := a.directorySchedule(ctx); err != nil {
@@ -195,6 +204,9 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 			return nil, err
 		}
 		if err := a.openMatrix(); err != nil {
+			return nil, err
+		}
+		if err := a.openBridge(); err != nil {
 			return nil, err
 		}
 	}
@@ -321,6 +333,9 @@ func (a *app) components() []component {
 	}
 	if a.matrix != nil {
 		cs = append(cs, component{"matrix", a.runMatrix})
+	}
+	if a.bridge != nil {
+		cs = append(cs, component{"chat bridge", a.bridge.Run})
 	}
 	if a.gateway != nil {
 		if a.gateway.Inbound != nil {

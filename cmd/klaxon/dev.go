@@ -121,6 +121,15 @@ func runDev(ctx context.Context, e env, o devOptions) error {
 		cfg.SMTPURL = config.Secret("smtp://" + ln.Addr().String() + "?tls=none")
 	}
 
+	// IRC: KLAXON_IRC_SERVER, or a local ngircd when installed.
+	ircd, err := startDevIRC(ctx, &cfg, logger)
+	if err != nil {
+		return err
+	}
+	if ircd != nil {
+		defer func() { _ = ircd.Stop() }()
+	}
+
 	// The phone simulator, unless real Twilio credentials are configured.
 	simURL := ""
 	if !cfg.TwilioConfigured() {
@@ -132,6 +141,10 @@ func runDev(ctx context.Context, e env, o devOptions) error {
 		}
 		if temporalUI != "" {
 			links = append(links, simulator.Link{Name: "Temporal Web UI", URL: temporalUI})
+		}
+		if ircd != nil {
+			// The page's links are http(s) only: the address is in the text.
+			links = append(links, simulator.Link{Name: "Team channel: watch " + devIRCURL(ircd) + " with any IRC client", URL: "#"})
 		}
 		sim := simulator.New(simulator.Config{
 			AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken.Value(),
@@ -200,6 +213,9 @@ func runDev(ctx context.Context, e env, o devOptions) error {
 	}
 	if sink != nil && simURL != "" {
 		fmt.Fprintf(tw, "  Mail sink\t%s/mail/  (SMTP %s)\n", simURL, strings.TrimPrefix(strings.TrimSuffix(cfg.SMTPURL.Value(), "?tls=none"), "smtp://"))
+	}
+	if ircd != nil {
+		fmt.Fprintf(tw, "  IRC (ngircd)\t%s  the bot is in #klaxon; connect with any IRC client (a nick that is a handle is that person)\n", devIRCURL(ircd))
 	}
 	if mx != nil {
 		fmt.Fprintf(tw, "  Matrix (Dendrite)\t%s  room %s; sign in as %s or %s (password: the name, then -password)\n",

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/bridge"
+	"github.com/klaxonhq/klaxon/chat"
+	"github.com/klaxonhq/klaxon/irc"
+	"github.com/klaxonhq/klaxon/workflows"
+)
+
+// chatActivities are the bridge's activities on the main task queue: the
+// relay of texts into the networks configured (none: the bridge is off).
+func (a *app) chatActivities() *activities.Chat {
+	c := &activities.Chat{Store: a.store, Logger: a.logger, Enqueue: a.starter().ChatLine}
+	if a.cfg.IRCServer != "" {
+		c.Networks = append(c.Networks, activities.ChatNetwork{Name: chat.IRC, Team: a.cfg.IRCChannels[0]})
+	}
+	return c
+}
+
+// openBridge builds the chat bridge when KLAXON_IRC_SERVER is set: the
+// bot's IRC connection, held by whichever worker process takes its lock.
+func (a *app) openBridge() error {
+	if a.cfg.IRCServer == "" {
+		return nil
+	}
+	n, err := bridge.NewIRC(irc.Config{
+		Server: a.cfg.IRCServer, TLS: a.cfg.IRCTLS, CAFile: a.cfg.IRCCAFile,
+		Nick: a.cfg.IRCNick, Password: a.cfg.IRCPassword.Value(), Channels: a.cfg.IRCChannels,
+		Logger: a.logger.With("component", "irc"),
+	})
+	if err != nil {
+		return err
+	}
+	a.irc = n
+	a.bridge = bridge.New(bridge.Deps{
+		Store: a.store, Temporal: a.temporal, Start: a.starter(), FromNumber: a.cfg.FromNumber,
+		Logger: a.logger.With("component", "bridge"),
+	}, bridge.Network{Network: n, Nick: a.cfg.IRCNick, Team: a.cfg.IRCChannels[0], TrustNicks: a.cfg.IRCTrustNicks})
+	return nil
+}
+
+// starter starts workflows as every other caller does.
+func (a *app) starter() workflows.Starter {
+	return workflows.Starter{Client: a.temporal, TaskQueue: a.cfg.TaskQueue, Brand: a.cfg.Brand}
+}
