@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -134,7 +135,64 @@ func (d *Delivery) Finalize(ctx context.Context, in FinalizeInput) error {
 	return nil
 }
 
+// ErrTypeNoRecipient is the non-retryable error type of a message whose
+// recipient or quoted text is gone from Postgres (a contact deleted).
+const ErrTypeNoRecipient = "NoRecipient"
+
+// resolve fills the recipient and body a workflow named by reference, from
+// Postgres: the claim check that keeps them out of Temporal's history.
+func (d *Delivery) resolve(ctx context.Context, m klaxon.Message) (klaxon.Message, error) {
+	return ResolveMessage(ctx, d.Store, m)
+}
+
+// ResolveMessage fills the recipient and body of m, which a workflow names
+// by reference, from s: the delivery activity's first step, and the test
+// rigs' fake providers'.
+func ResolveMessage(ctx context.Context, s *store.Store, m klaxon.Message) (klaxon.Message, error) {
+	var err error
+	switch {
+	case m.To != "":
+		// A message of a history recorded before references existed.
+		return m, nil
+	case m.ToRef == "":
+		// Written before its delivery began: its record says it all.
+		var q klaxon.Message
+		q, err = s.QueuedMessage(ctx, m.ID)
+		if err == nil {
+			if m.From == "" {
+				m.From = q.From
+			}
+			m.To, m.Subject, m.Body, m.ThreadKey = q.To, q.Subject, q.Body, q.ThreadKey
+		}
+	default:
+		if m.To, err = s.Resolve(ctx, m.ToRef); err == nil {
+			m.Body, err = s.Expand(ctx, m.Body)
+			m.Body = fitBody(m.Body)
+		}
+	}
+	if errors.Is(err, store.ErrBadRef) || klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
+		return m, temporal.NewNonRetryableApplicationError("the message's recipient or text is gone", ErrTypeNoRecipient, nil)
+	}
+	if err != nil {
+		return m, fmt.Errorf("send: %w", err)
+	}
+	return m, nil
+}
+
+// fitBody shortens a body whose quoted words made it longer than a
+// message may be, as the texts that quote them do: with "…" at the end.
+func fitBody(body string) string {
+	if utf8.RuneCountInString(body) <= klaxon.MaxBodyLen {
+		return body
+	}
+	return string([]rune(body)[:klaxon.MaxBodyLen-1]) + "…"
+}
+
 func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, attempt int, wait bool) (klaxon.Receipt, error) {
+	m, err := d.resolve(ctx, m)
+	if err != nil {
+		return klaxon.Receipt{}, err
+	}
 	if m.From == "" {
 		m.From = d.From[m.Medium]
 	}

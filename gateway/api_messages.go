@@ -37,7 +37,7 @@ func (g *Gateway) createMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	err = g.start.Message(ctx, workflows.MessageInput{Message: m})
+	err = g.start.Message(ctx, workflows.MessageInput{Message: m.Envelope()})
 	if err != nil {
 		_ = g.Store.MarkMessage(ctx, m.ID, klaxon.StatusFailed, "NotQueued", "the workflow engine was unavailable")
 		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnavailable, "The message could not be queued: the workflow engine is unavailable. Try again."))

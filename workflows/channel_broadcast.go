@@ -31,7 +31,10 @@ type BroadcastInput struct {
 	BroadcastID  string
 	ChannelID    int64
 	ChannelPhone string
-	Text         string
+	// Text is the admin's words, quoted by reference ({{claim:ID}}, which
+	// the delivery activity expands); in clear in histories recorded
+	// before references.
+	Text string
 }
 
 // BroadcastResult counts a broadcast's (or a batch's) recipients and the
@@ -130,10 +133,10 @@ func BroadcastBatch(ctx workflow.Context, in BroadcastBatchInput) (BroadcastResu
 		if m.Role == store.RoleAdmin {
 			body = channel.BroadcastCopyText(in.Text)
 		}
-		msgs = append(msgs, klaxon.Message{
+		msgs = append(msgs, memberParty(m).address(klaxon.Message{
 			ID: in.BroadcastID + "/" + strconv.FormatInt(m.ID, 10), Medium: klaxon.SMS, From: in.ChannelPhone,
-			To: m.Phone, Body: body, Priority: klaxon.Bulk, Purpose: "broadcast", Ref: in.BroadcastID,
-		})
+			Body: body, Priority: klaxon.Bulk, Purpose: "broadcast", Ref: in.BroadcastID,
+		}))
 	}
 	failed := sendAll(ctx, msgs, broadcastInFlight)
 	return BroadcastResult{Recipients: len(members), Failed: failed}, nil

@@ -97,10 +97,10 @@ func sendAllWithin(ctx workflow.Context, msgs []klaxon.Message, limit int, giveU
 func toMembers(prefix, from, body, purpose, ref string, members []store.Member) []klaxon.Message {
 	out := make([]klaxon.Message, 0, len(members))
 	for _, m := range members {
-		out = append(out, klaxon.Message{
-			ID: prefix + "/" + strconv.FormatInt(m.ID, 10), Medium: klaxon.SMS, From: from, To: m.Phone,
+		out = append(out, memberParty(m).address(klaxon.Message{
+			ID: prefix + "/" + strconv.FormatInt(m.ID, 10), Medium: klaxon.SMS, From: from,
 			Body: body, Priority: klaxon.Normal, Purpose: purpose, Ref: ref,
-		})
+		}))
 	}
 	return out
 }

@@ -179,6 +179,9 @@ func pageCallBack(ctx workflow.Context, t InboundText, rt activities.ReplyTarget
 		ID: fmt.Sprintf("readout/%d/%d", rt.PageID, t.EventID), Medium: klaxon.Voice, To: t.From,
 		Body: rt.Summary, Priority: klaxon.Urgent, Purpose: store.PurposeReadout, Ref: strconv.FormatInt(rt.PageID, 10),
 	}
+	if t.From == "" {
+		m.ToRef = senderRef(t.EventID)
+	}
 	// The call is placed (the provider has it) before the reply goes.
 	if _, err := deliver(ctx, m, DeliverOptions{GiveUpAfter: 5 * time.Minute}); err != nil {
 		workflow.GetLogger(ctx).Warn("call back for a page", "page", rt.PageID, "error", err)

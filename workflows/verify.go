@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -84,9 +85,31 @@ type VerifyResult struct {
 	Status string
 }
 
-// CodeCheck is the argument of UpdateVerify.
+// CodeCheck is the argument of UpdateVerify: the code, by reference (Ref,
+// a claim the gateway wrote and the check takes), never in clear. Code is
+// the code itself in histories recorded before references existed.
 type CodeCheck struct {
-	Code string `json:"code"`
+	Code string `json:"code,omitempty"`
+	Ref  string `json:"ref,omitempty"`
+}
+
+// wellFormed reports whether a check names a code: by reference, or (an
+// old history) a code of the right form.
+func (in CodeCheck) wellFormed() bool {
+	if in.Ref != "" {
+		return strings.HasPrefix(in.Ref, "claim:")
+	}
+	_, ok := code.Normalize(in.Code)
+	return ok
+}
+
+// checkInput is the check activity's input for in.
+func (in CodeCheck) checkInput(challengeID string) activities.CheckCodeInput {
+	if in.Ref != "" {
+		return activities.CheckCodeInput{ChallengeID: challengeID, Ref: in.Ref}
+	}
+	typed, _ := code.Normalize(in.Code)
+	return activities.CheckCodeInput{ChallengeID: challengeID, Code: typed}
 }
 
 // CodeAnswer is the result of UpdateVerify.
@@ -104,10 +127,12 @@ type ResendAnswer struct {
 }
 
 // CodeReply is the payload of SignalCodeReply: a code texted back to the
-// paging number.
+// paging number, named by its inbound event; the check and the answer load
+// the code and the sender from it. Code and From are the code and the
+// sender in histories recorded before references existed.
 type CodeReply struct {
-	Code    string
-	From    string
+	Code    string `json:",omitempty"`
+	From    string `json:",omitempty"`
 	EventID int64
 }
 
@@ -244,11 +269,10 @@ func (c *challenge) register(ctx workflow.Context) error {
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateVerify,
 		func(ctx workflow.Context, in CodeCheck) (CodeAnswer, error) {
-			code, _ := code.Normalize(in.Code)
-			return c.check(ctx, code)
+			return c.check(ctx, in.checkInput(c.id))
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in CodeCheck) error {
-			if _, ok := code.Normalize(in.Code); !ok {
+			if !in.wellFormed() {
 				return temporal.NewApplicationError("A code is 6 digits.", ErrTypeMalformedCode)
 			}
 			if c.final() {
@@ -338,12 +362,12 @@ func (c *challenge) issue(ctx workflow.Context) error {
 }
 
 // check checks one code: one attempt, counted in Postgres.
-func (c *challenge) check(ctx workflow.Context, code string) (CodeAnswer, error) {
+func (c *challenge) check(ctx workflow.Context, in activities.CheckCodeInput) (CodeAnswer, error) {
 	c.busy++
 	defer func() { c.busy-- }()
 	ctx = workflow.WithActivityOptions(ctx, codeActivityOptions())
 	var r activities.CheckCodeResult
-	err := workflow.ExecuteActivity(ctx, ActivityCheckCode, activities.CheckCodeInput{ChallengeID: c.id, Code: code}).Get(ctx, &r)
+	err := workflow.ExecuteActivity(ctx, ActivityCheckCode, in).Get(ctx, &r)
 	if err != nil {
 		return CodeAnswer{}, fmt.Errorf("check code: %w", err)
 	}
@@ -369,8 +393,8 @@ func (c *challenge) answerReply(ctx workflow.Context, r CodeReply) {
 		if c.status == store.ChallengeVerified {
 			body = alreadyVerified
 		}
-	} else if code, ok := code.Normalize(r.Code); ok {
-		ans, err := c.check(ctx, code)
+	} else if in, ok := r.checkInput(c.id); ok {
+		ans, err := c.check(ctx, in)
 		switch {
 		case err != nil:
 			body = "Sorry, that code could not be checked just now. Please try again in a minute."
@@ -399,10 +423,27 @@ func (c *challenge) answerReply(ctx workflow.Context, r CodeReply) {
 		ID: c.id + "/reply/" + strconv.Itoa(c.replies), Medium: klaxon.SMS, To: r.From, Body: body,
 		Priority: klaxon.Normal, Purpose: "verify-reply", Ref: c.id,
 	}
+	if r.From == "" {
+		m.ToRef = senderRef(r.EventID)
+	}
 	if _, err := deliver(ctx, m, DeliverOptions{GiveUpAfter: 15 * time.Minute}); err != nil {
 		workflow.GetLogger(ctx).Warn("code reply not delivered", "challenge", c.id, "error", rootMessage(err))
 	}
 }
+
+// checkInput is the check activity's input for a texted code, and whether
+// the reply is a code at all.
+func (r CodeReply) checkInput(challengeID string) (activities.CheckCodeInput, bool) {
+	if r.Code == "" {
+		// The inbound workflow signals only texts that are codes.
+		return activities.CheckCodeInput{ChallengeID: challengeID, EventID: r.EventID}, r.EventID != 0
+	}
+	typed, ok := code.Normalize(r.Code)
+	return activities.CheckCodeInput{ChallengeID: challengeID, Code: typed}, ok
+}
+
+// senderRef is the reference of the person who sent inbound event id.
+func senderRef(eventID int64) string { return "sender:" + strconv.FormatInt(eventID, 10) }
 
 // end finishes the challenge in Postgres with status, or with the final
 // status it had already reached there.
