@@ -97,11 +97,16 @@ type command struct {
 	legacyAdmins    []string
 }
 
+// versionChannelTextByRef marks inbound workflows that read a channel
+// text at the edge (ActivityReadChannelText) instead of in the workflow,
+// which no longer gets its words.
+const versionChannelTextByRef = "channel-text-by-ref"
+
 // readCommand parses the text: at the edge, by an activity that hands back
-// references, or (a history recorded before references, which carries the
-// words) here.
+// references, or (a workflow that began before references, whose history
+// carries the words) here.
 func (h *channelTextHandler) readCommand(signup bool) (command, error) {
-	if h.t.Body != "" && h.t.From != "" {
+	if workflow.GetVersion(h.ctx, versionChannelTextByRef, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		c := channel.Parse(h.t.Body, channel.Context{Role: h.role, Signup: signup})
 		return command{kind: c.Kind, hotlineID: c.HotlineID, text: c.Text, errorText: c.Error,
 			number: party{number: c.Number}, shown: redact.Number(c.Number), legacyAdmins: c.Admins}, nil
