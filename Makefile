@@ -6,8 +6,14 @@ BIN       := $(CURDIR)/bin
 TEMPORAL  := $(BIN)/temporal
 TEMPORAL_VERSION := v1.5.1
 export KLAXON_TEMPORAL_CLI := $(TEMPORAL)
+# Dendrite is the Matrix homeserver the Matrix tests and `klaxon dev` run.
+DENDRITE  := $(BIN)/dendrite
+DENDRITE_VERSION := v0.13.8
+DENDRITE_TOOLS := dendrite generate-keys generate-config create-account
+DENDRITE_BINS := $(addprefix $(BIN)/,$(DENDRITE_TOOLS))
+export KLAXON_DENDRITE := $(DENDRITE)
 
-.PHONY: all build run test test-race lint bench fuzz tools deps clean
+.PHONY: all build run test test-race lint bench fuzz tools deps clean screenshots
 
 all: build
 
@@ -21,11 +27,11 @@ run: build $(TEMPORAL)
 ## test: the whole suite — unit tests and integration tests against a real
 ## Postgres, a real Temporal dev server and the real chat, directory and
 ## monitoring servers the bridge and integrations talk to.
-test: $(TEMPORAL) deps
+test: $(TEMPORAL) $(DENDRITE_BINS) deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
 
-test-race: $(TEMPORAL)
+test-race: $(TEMPORAL) $(DENDRITE_BINS)
 	$(GO) test -race -count=1 -timeout 45m ./...
 
 ## lint: gofmt, vet, staticcheck, errcheck and workflowcheck (pinned in go.mod).
@@ -36,13 +42,17 @@ lint:
 	$(GO) tool errcheck -ignoretests -exclude .errcheck-excludes ./...
 	$(GO) tool workflowcheck ./workflows/...
 
+## screenshots: photograph the web console's main screens in headless Chromium (docs/screenshots/*.png).
+screenshots: $(TEMPORAL) deps
+	KLAXON_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run '^TestConsole_Screenshots_' ./cmd/klaxon/
+
 ## bench: the benchmarks whose figures are in BENCHMARKS.md.
-bench: $(TEMPORAL)
+bench: $(TEMPORAL) $(DENDRITE_BINS)
 	$(GO) test -run '^$$' -bench . -benchtime 3s -timeout 30m ./...
 
 ## fuzz: run every fuzz target for FUZZTIME each (their seed corpora also run in `make test`).
 FUZZTIME ?= 20s
-FUZZ_TARGETS := ./phone:FuzzNormalize ./gateway:FuzzParseInboundSMS ./channel:FuzzParse \
+FUZZ_TARGETS := ./phone:FuzzNormalize ./gateway:FuzzParseInboundSMS ./channel:FuzzParse ./irc:FuzzParse ./irc:FuzzSplit \
 	./workflows:FuzzParsePageCommand ./sms:FuzzFit ./sms:FuzzSplit
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
@@ -50,7 +60,7 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; \
 	done
 
-tools: $(TEMPORAL) deps
+tools: $(TEMPORAL) $(DENDRITE_BINS) deps
 
 # The servers the integration tests start on loopback ports of their own:
 # IRC (ngircd, InspIRCd), LDAP (slapd, ldap-utils), the console's browser
@@ -81,6 +91,20 @@ $(TEMPORAL):
 	else \
 		echo "installing temporal CLI $(TEMPORAL_VERSION) (a few minutes, once)"; \
 		GOBIN=$(BIN) $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_VERSION); \
+	fi
+
+# Dendrite and its key, config and account tools, at the pinned version:
+# each is reused from PATH or GOPATH/bin when `go version -m` shows that
+# version, else built once from the module proxy (cgo, for its sqlite;
+# about 2 minutes).
+$(DENDRITE_BINS):
+	@mkdir -p $(BIN)
+	@t=$(notdir $@); existing=$$(command -v $$t || echo "$$($(GO) env GOPATH)/bin/$$t"); \
+	if [ -x "$$existing" ] && $(GO) version -m "$$existing" 2>/dev/null | grep -qE "^\s+mod\s+github.com/matrix-org/dendrite\s+$(DENDRITE_VERSION)\b"; then \
+		ln -sf "$$existing" $@; echo "using $$existing"; \
+	else \
+		echo "installing $$t $(DENDRITE_VERSION) (about 2 minutes, once)"; \
+		CGO_ENABLED=1 GOBIN=$(BIN) $(GO) install github.com/matrix-org/dendrite/cmd/$$t@$(DENDRITE_VERSION); \
 	fi
 
 clean:

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -61,8 +63,18 @@ type Delivery struct {
 	// calls across every worker: after Limiter has picked this process's
 	// next sender (by priority), it claims the number's slot in Postgres.
 	SlotInterval time.Duration
-	Metrics      *metrics.Metrics
-	Logger       *slog.Logger
+	// AckLinks, if set, mints the one-click acknowledge link each page
+	// email carries. The link is made here, at the edge, as the email
+	// leaves: only its hash is kept, and no history holds it.
+	AckLinks AckLinker
+	Metrics  *metrics.Metrics
+	Logger   *slog.Logger
+}
+
+// AckLinker mints a single-use link that acknowledges a page for the
+// person an email goes to.
+type AckLinker interface {
+	AckLink(ctx context.Context, pageID int64, messageID, handle string) (string, error)
 }
 
 // Lanes of a delivery: the first, fast attempt runs as a local activity; the
@@ -247,6 +259,9 @@ func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, atte
 	// call, so a hung provider cannot outlive the attempt.
 	callCtx, cancel := detach(ctx, 0)
 	defer cancel()
+	if m.Purpose == store.PurposePage && m.Medium == klaxon.Email && d.AckLinks != nil {
+		m = d.withAckLink(callCtx, m)
+	}
 	start := time.Now()
 	r, err := prov.Send(callCtx, m)
 	d.Metrics.ProviderSeconds.WithLabelValues(string(m.Medium)).Observe(time.Since(start).Seconds())
@@ -443,4 +458,33 @@ func (d *Delivery) claimSlot(ctx context.Context, from string, wait bool) error 
 
 func (d *Delivery) count(m klaxon.Message, outcome string) {
 	d.Metrics.Deliveries.WithLabelValues(string(m.Medium), outcome).Inc()
+}
+
+// withAckLink adds to a page email its one-click acknowledge link and the
+// paging number its reply code goes to. A link that cannot be made leaves
+// the email without it: the page must go out all the same.
+func (d *Delivery) withAckLink(ctx context.Context, m klaxon.Message) klaxon.Message {
+	pageID, err := strconv.ParseInt(m.Ref, 10, 64)
+	if err != nil {
+		return m
+	}
+	handle := ""
+	if cs, err := d.Store.VerifiedContactsByAddress(ctx, m.To); err == nil && len(cs) > 0 {
+		if u, err := d.Store.UserByID(ctx, cs[0].UserID); err == nil {
+			handle = u.Handle
+		}
+	}
+	var b strings.Builder
+	b.WriteString(strings.TrimRight(m.Body, "\n"))
+	b.WriteString("\n")
+	if link, err := d.AckLinks.AckLink(ctx, pageID, m.ID, handle); err != nil {
+		d.Logger.WarnContext(ctx, "page email without ack link", "page", pageID, "message", m.ID, "error", err)
+	} else {
+		b.WriteString("\nAcknowledge in one click (no sign-in needed):\n" + link + "\n")
+	}
+	if n := d.From[klaxon.SMS]; n != "" && strings.Contains(m.Body, "to the paging number") {
+		b.WriteString("\nThe paging number is " + n + ": text it the reply code above.\n")
+	}
+	m.Body = b.String()
+	return m
 }

@@ -106,7 +106,7 @@ func (p *Paging) BeginStep(ctx context.Context, in StepInput) (StepPlan, error) 
 			plan.Skipped = append(plan.Skipped, StepSkip{Target: raw, Reason: klaxon.ErrorMessageOf(err)})
 			continue
 		}
-		users, err := p.Store.ResolveTarget(ctx, t)
+		res, err := p.Store.ResolveTargetNow(ctx, t)
 		if err != nil {
 			if code := klaxon.ErrorCodeOf(err); code != klaxon.ENotFound && code != klaxon.EUnprocessable {
 				return plan, fmt.Errorf("begin step: %w", err)
@@ -114,18 +114,25 @@ func (p *Paging) BeginStep(ctx context.Context, in StepInput) (StepPlan, error) 
 			plan.Skipped = append(plan.Skipped, StepSkip{Target: t.String(), Reason: klaxon.ErrorMessageOf(err)})
 			continue
 		}
-		for _, u := range users {
+		for _, po := range res.PassedOver {
+			plan.Skipped = append(plan.Skipped, StepSkip{Target: t.String(), Reason: po.Reason})
+		}
+		for _, u := range res.Users {
 			if seen[u.ID] {
 				continue
 			}
 			seen[u.ID] = true
+			if !u.Active {
+				plan.Skipped = append(plan.Skipped, StepSkip{Target: t.String(), Reason: paging.WhyNot(u.Handle, false, 0)})
+				continue
+			}
 			person, err := p.person(ctx, in.PageID, u)
 			if err != nil {
 				return plan, fmt.Errorf("begin step: %w", err)
 			}
-			if len(person.Contacts) == 0 {
+			if !paging.CanPage(u.Active, len(person.Contacts)) {
 				plan.Skipped = append(plan.Skipped, StepSkip{Target: t.String(),
-					Reason: fmt.Sprintf("%s has no verified contact method.", u.Handle)})
+					Reason: paging.WhyNot(u.Handle, u.Active, len(person.Contacts))})
 				continue
 			}
 			plan.People = append(plan.People, person)
@@ -445,7 +452,11 @@ func (p *Paging) RequestPage(ctx context.Context, in RequestPageInput) (Requeste
 	if err != nil {
 		return rp, err
 	}
-	if !paging.CanPage(len(verified)) {
+	if !users[0].Active {
+		rp.Refusal = fmt.Sprintf("Sorry, %s is no longer in the directory and is paged no more.", t.Name)
+		return rp, nil
+	}
+	if !paging.CanPage(users[0].Active, len(verified)) {
 		rp.Refusal = fmt.Sprintf("Sorry, %s has no verified way to be reached.", t.Name)
 		return rp, nil
 	}

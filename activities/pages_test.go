@@ -4,10 +4,12 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/internal/testenv"
+	"github.com/klaxonhq/klaxon/oncall"
 	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/store"
 )
@@ -170,5 +172,81 @@ func TestRequestPage_FromAVerifiedSenderOnly(t *testing.T) {
 	again, err := f.p.RequestPage(ctx, in)
 	if err != nil || again.Created || again.Page.ID != rp.Page.ID {
 		t.Errorf("the same text again made another page: %+v %v", again, err)
+	}
+}
+
+// TestBeginStep_PassesOverDeactivatedPeople: a deactivated person is never
+// paged. Named directly, the step skips them (and the page moves on to its
+// next step); on call for a rotation, the next active member in the
+// rotation's order is paged instead, and the timeline says so; a rotation
+// of deactivated people only is skipped.
+func TestBeginStep_PassesOverDeactivatedPeople(t *testing.T) {
+	f := newPagingFixture(t)
+	ctx := context.Background()
+	for i, h := range []string{"alice", "bob", "carol"} {
+		f.person(t, h, "sms:+1555555010"+string(rune('1'+i)))
+	}
+	start := time.Now().Add(-time.Hour).Truncate(time.Hour)
+	if _, err := f.db.Store.CreateRotation(ctx, store.NewRotation{Name: "ops",
+		Spec: oncall.Spec{Timezone: "UTC", ShiftHours: 24, Start: start, Members: []string{"alice", "bob", "carol"}}}); err != nil {
+		t.Fatal(err)
+	}
+	off := false
+	deactivate := func(h string) {
+		if _, err := f.db.Store.UpdateUser(ctx, h, store.UserPatch{Active: &off}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deactivate("alice") // on call now: the rotation started an hour ago with her
+	pg := f.page(t, "rotation:ops")
+	plan, err := f.p.BeginStep(ctx, activities.StepInput{PageID: pg.ID, Targets: []string{"user:alice", "rotation:ops"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.People) != 1 || plan.People[0].Handle != "bob" {
+		t.Fatalf("people = %+v, want bob standing in for alice", plan.People)
+	}
+	var details []string
+	for _, e := range plan.Events {
+		details = append(details, e.Detail)
+	}
+	got := strings.Join(details, "\n")
+	for _, want := range []string{
+		"user:alice: alice is deactivated (no longer in the directory), so is paged no more.",
+		"rotation:ops: alice is on call but deactivated (no longer in the directory); bob, next on the rotation, is paged instead.",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("timeline %q lacks %q", got, want)
+		}
+	}
+
+	deactivate("bob")
+	deactivate("carol")
+	plan, err = f.p.BeginStep(ctx, activities.StepInput{PageID: pg.ID, Step: 1, Targets: []string{"rotation:ops"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.People) != 0 || len(plan.Skipped) != 1 || !strings.Contains(plan.Skipped[0].Reason, "so is everyone else on it") {
+		t.Fatalf("plan = %+v, want nobody paged and the rotation skipped", plan)
+	}
+}
+
+// TestRequestPage_RefusesADeactivatedPerson: "get HANDLE now" by text
+// answers that a deactivated person is paged no more.
+func TestRequestPage_RefusesADeactivatedPerson(t *testing.T) {
+	f := newPagingFixture(t)
+	ctx := context.Background()
+	f.person(t, "alice", "sms:+15555550101")
+	f.person(t, "bob", "sms:+15555550102")
+	off := false
+	if _, err := f.db.Store.UpdateUser(ctx, "bob", store.UserPatch{Active: &off}); err != nil {
+		t.Fatal(err)
+	}
+	rp, err := f.p.RequestPage(ctx, activities.RequestPageInput{EventID: 1, From: "+15555550101", Handle: "bob", Message: "help"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rp.Page.ID != 0 || !strings.Contains(rp.Refusal, "paged no more") {
+		t.Fatalf("requested page = %+v, want a refusal", rp)
 	}
 }

@@ -45,8 +45,40 @@ type Message struct {
 	Private bool
 	Text    string
 	Time    time.Time
-	// ThreadOf is the event a Matrix message replies to or threads under.
+	// ThreadOf is the event a Matrix message replies to or threads under,
+	// or the event a reaction is to.
 	ThreadOf string
+	// Reaction, when set, makes the message an emoji reaction (a Matrix
+	// m.reaction's key, variation selectors removed, so ✅ is "\u2705") to
+	// the message ThreadOf names, rather than a line of text; Text is empty.
+	Reaction string
+	// PageID is the page whose message ThreadOf is, when the network keeps
+	// one message per page (Matrix): a ✅ on it from a linked user
+	// acknowledges that page.
+	PageID int64
+}
+
+// ReactionAck is the reaction that acknowledges a page.
+const ReactionAck = "\u2705"
+
+// Page events, for PageLine.Event.
+const (
+	PageOpened    = "opened"
+	PageAcked     = "acked"
+	PageResolved  = "resolved"
+	PageEscalated = "escalated"
+)
+
+// PageLine says which page an outgoing line is about, so a network with
+// threads keeps a page's events together: its first line (or one with
+// Event PageOpened) becomes the page's message, later ones thread under it,
+// and Headline, when set, replaces the page's message in place (its status
+// edited in). Networks without threads just say Text.
+type PageLine struct {
+	ID    int64
+	Event string
+	// Headline is the page's message as it should read now.
+	Headline string
 }
 
 // Outgoing is one thing to say in chat.
@@ -60,6 +92,17 @@ type Outgoing struct {
 	// ThreadOf, where the network has threads, puts the line under an
 	// earlier message (a page's first announcement).
 	ThreadOf string
+	// Edit, where the network can edit, replaces the bot's earlier message
+	// with this id by Text, in place (Matrix m.replace), instead of saying
+	// a new line.
+	Edit string
+	// Page, when set, is the page the line is about.
+	Page *PageLine
+	// Conversation, when set, groups lines that belong together, such as
+	// the texts of one person relayed into a room ("sms:" and the user):
+	// where the network has threads, a line joins the thread of the last
+	// one with the same key said within a conversation window.
+	Conversation string
 }
 
 // Network is a connection to one chat network.

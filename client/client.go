@@ -97,6 +97,9 @@ const (
 	defaultTimeout   = 30 * time.Second
 	channelTimeout   = 45 * time.Second
 	provisionTimeout = 3 * time.Minute
+	// directoryTimeout outlasts the gateway's own wait for a directory
+	// synchronisation.
+	directoryTimeout = 40 * time.Second
 )
 
 // call is one API call.

@@ -327,3 +327,12 @@ func (c *Client) Provision(ctx context.Context, req api.ProvisionRequest) (api.P
 	err := c.do(ctx, call{method: http.MethodPost, path: "/api/v1/numbers/provision", body: req, out: &out, timeout: provisionTimeout, idempotencyKey: req.RequestID})
 	return out, err
 }
+
+// SyncDirectory synchronises the users with the directory now and returns
+// what changed. It is not retried: a directory that is down answers 503 at
+// once, with the reason.
+func (c *Client) SyncDirectory(ctx context.Context) (api.DirectorySync, error) {
+	var out api.DirectorySync
+	err := c.do(ctx, call{method: http.MethodPost, path: "/api/v1/directory/sync", out: &out, timeout: directoryTimeout})
+	return out, err
+}

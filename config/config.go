@@ -15,6 +15,7 @@ import (
 	"github.com/nyaruka/phonenumbers"
 
 	"github.com/klaxonhq/klaxon/codec"
+	"github.com/klaxonhq/klaxon/directory"
 	"github.com/klaxonhq/klaxon/phone"
 	"github.com/klaxonhq/klaxon/redact"
 )
@@ -74,6 +75,27 @@ type Config struct {
 	// DataDir is where `klaxon dev` keeps its Postgres cluster and Temporal
 	// database, when it has to start them itself.
 	DataDir string `env:"KLAXON_DATA_DIR" default:".klaxon"`
+
+	// The directory (LDAP): unset URL, Postgres alone holds the people.
+	LDAPURL          string        `env:"KLAXON_LDAP_URL" print:"url"`
+	LDAPBindDN       string        `env:"KLAXON_LDAP_BIND_DN"`
+	LDAPBindPassword Secret        `env:"KLAXON_LDAP_BIND_PASSWORD"`
+	LDAPBaseDN       string        `env:"KLAXON_LDAP_BASE_DN"`
+	LDAPFilter       string        `env:"KLAXON_LDAP_FILTER" default:"(objectClass=inetOrgPerson)"`
+	LDAPAttrs        string        `env:"KLAXON_LDAP_ATTRS" default:"handle=uid,name=cn,nick=uid,mobile=mobile,email=mail,timezone="`
+	LDAPSyncInterval time.Duration `env:"KLAXON_LDAP_SYNC_INTERVAL" default:"15m" want:"a positive duration such as 15m"`
+	// DefaultTimezone is the timezone of people whose directory entry
+	// names none.
+	DefaultTimezone string `env:"KLAXON_DEFAULT_TIMEZONE" default:"UTC"`
+	// MatrixHomeserver turns the Matrix side of the chat bridge on: the
+	// homeserver's base URL. The bot logs in as MatrixUser with
+	// MatrixPassword, or with the access token MatrixToken, and joins
+	// MatrixRooms (ids or aliases; the first is the team room).
+	MatrixHomeserver string   `env:"KLAXON_MATRIX_HOMESERVER" print:"url"`
+	MatrixUser       string   `env:"KLAXON_MATRIX_USER"`
+	MatrixPassword   Secret   `env:"KLAXON_MATRIX_PASSWORD"`
+	MatrixToken      Secret   `env:"KLAXON_MATRIX_TOKEN"`
+	MatrixRooms      []string `env:"KLAXON_MATRIX_ROOMS"`
 }
 
 // Secret is a string that prints masked.
@@ -239,12 +261,51 @@ func (c *Config) Validate() error {
 	if c.Brand == "" {
 		c.Brand = "Klaxon"
 	}
+	if c.LDAPURL != "" {
+		if err := directory.CheckURL(c.LDAPURL); err != nil {
+			errs = append(errs, fmt.Errorf("KLAXON_LDAP_URL: %w", err))
+		}
+		if c.LDAPBaseDN == "" {
+			errs = append(errs, errors.New("KLAXON_LDAP_BASE_DN must be set with KLAXON_LDAP_URL (e.g. ou=people,dc=example,dc=com)"))
+		}
+	}
+	if _, err := directory.ParseMapping(c.LDAPAttrs); err != nil {
+		errs = append(errs, fmt.Errorf("KLAXON_LDAP_ATTRS: %w", err))
+	}
+	if _, err := time.LoadLocation(c.DefaultTimezone); err != nil || c.DefaultTimezone == "Local" {
+		errs = append(errs, fmt.Errorf("KLAXON_DEFAULT_TIMEZONE must be an IANA timezone such as Europe/Berlin, not %q", c.DefaultTimezone))
+	}
+	if c.MatrixHomeserver != "" {
+		if p, err := url.Parse(c.MatrixHomeserver); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			errs = append(errs, fmt.Errorf("KLAXON_MATRIX_HOMESERVER must be an http(s) URL, not %q", c.MatrixHomeserver))
+		}
+		if c.MatrixToken == "" && (c.MatrixUser == "" || c.MatrixPassword == "") {
+			errs = append(errs, errors.New("KLAXON_MATRIX_HOMESERVER needs KLAXON_MATRIX_USER and KLAXON_MATRIX_PASSWORD, or KLAXON_MATRIX_TOKEN"))
+		}
+		if len(c.MatrixRooms) == 0 {
+			errs = append(errs, errors.New("KLAXON_MATRIX_HOMESERVER needs KLAXON_MATRIX_ROOMS, the rooms to join (the first is the team room)"))
+		}
+		for _, r := range c.MatrixRooms {
+			if !strings.HasPrefix(r, "!") && !strings.HasPrefix(r, "#") || !strings.Contains(r, ":") {
+				errs = append(errs, fmt.Errorf("KLAXON_MATRIX_ROOMS must list room ids (!id:server) or aliases (#name:server), not %q", r))
+			}
+		}
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
 		errs = append(errs, fmt.Errorf("KLAXON_LOG_LEVEL must be debug, info, warn or error, not %q", c.LogLevel))
 	}
 	return errors.Join(errs...)
+}
+
+// Directory is the directory's configuration, for package directory.
+func (c Config) Directory() directory.Config {
+	m, _ := directory.ParseMapping(c.LDAPAttrs) // Validate checked it
+	return directory.Config{
+		URL: c.LDAPURL, BindDN: c.LDAPBindDN, BindPassword: c.LDAPBindPassword.Value(), BaseDN: c.LDAPBaseDN,
+		Filter: c.LDAPFilter, Mapping: m, DefaultTimezone: c.DefaultTimezone, Region: c.DefaultRegion,
+	}
 }
 
 // TwilioConfigured reports whether real Twilio credentials are set.

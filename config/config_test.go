@@ -132,3 +132,30 @@ func TestVariables_DeclaredOnceAndDocumented(t *testing.T) {
 		t.Errorf("%d variables, want every one of the 27 Klaxon reads", len(seen))
 	}
 }
+
+func TestLoad_Matrix(t *testing.T) {
+	c, err := Load(envOf(map[string]string{
+		"KLAXON_MATRIX_HOMESERVER": "http://127.0.0.1:8008",
+		"KLAXON_MATRIX_USER":       "klaxon",
+		"KLAXON_MATRIX_PASSWORD":   "sekrit-matrix",
+		"KLAXON_MATRIX_ROOMS":      "#klaxon:localhost, !abc:localhost",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.MatrixRooms) != 2 || c.MatrixRooms[0] != "#klaxon:localhost" {
+		t.Errorf("rooms = %q", c.MatrixRooms)
+	}
+	if strings.Contains(strings.Join(c.Lines(), "\n"), "sekrit-matrix") {
+		t.Error("the printout shows the Matrix password")
+	}
+	_, err = Load(envOf(map[string]string{
+		"KLAXON_MATRIX_HOMESERVER": "matrix.example.org",
+		"KLAXON_MATRIX_ROOMS":      "klaxon",
+	}))
+	for _, want := range []string{"must be an http(s) URL", "KLAXON_MATRIX_USER and KLAXON_MATRIX_PASSWORD, or KLAXON_MATRIX_TOKEN", `not "klaxon"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not say %q", err, want)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base32"
 	"net/http"
@@ -29,18 +30,9 @@ func (g *Gateway) createMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	m.ID = NewID("msg")
 	m.Purpose = "api"
-	m.Priority = klaxon.Normal
-	ctx := r.Context()
-	if err := g.Store.CreateMessage(ctx, m); err != nil {
+	if m, err = g.queueMessage(r.Context(), m); err != nil {
 		writeError(w, r, g.Logger, err)
-		return
-	}
-	err = g.start.Message(ctx, workflows.MessageInput{Message: m.Envelope()})
-	if err != nil {
-		_ = g.Store.MarkMessage(ctx, m.ID, klaxon.StatusFailed, "NotQueued", "the workflow engine was unavailable")
-		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnavailable, "The message could not be queued: the workflow engine is unavailable. Try again."))
 		return
 	}
 	writeJSON(w, http.StatusAccepted, api.MessageCreated{ID: m.ID, Status: klaxon.StatusQueued, WorkflowID: workflows.MessageWorkflowID(m.ID)})
@@ -112,4 +104,18 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n]) + "…"
+}
+
+// queueMessage records a normal-priority message and starts its delivery.
+func (g *Gateway) queueMessage(ctx context.Context, m klaxon.Message) (klaxon.Message, error) {
+	m.ID = NewID("msg")
+	m.Priority = klaxon.Normal
+	if err := g.Store.CreateMessage(ctx, m); err != nil {
+		return m, err
+	}
+	if err := g.start.Message(ctx, workflows.MessageInput{Message: m.Envelope()}); err != nil {
+		_ = g.Store.MarkMessage(ctx, m.ID, klaxon.StatusFailed, "NotQueued", "the workflow engine was unavailable")
+		return m, klaxon.Errorf(klaxon.EUnavailable, "The message could not be queued: the workflow engine is unavailable. Try again.")
+	}
+	return m, nil
 }

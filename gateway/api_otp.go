@@ -87,24 +87,9 @@ func (g *Gateway) createOTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	id := NewID("otp")
-	ch, err := g.Store.StartOTP(ctx, store.Challenge{
-		ID: workflows.OTPWorkflowID(id), Medium: klaxon.SMS, Address: number, UserID: userID,
-		MaxAttempts: workflows.DefaultMaxAttempts,
-	}, otpLimits())
+	id, err := g.sendOTP(ctx, klaxon.SMS, number, userID)
 	if err != nil {
 		writeError(w, r, g.Logger, err)
-		return
-	}
-	sctx, cancel := context.WithTimeout(ctx, startTimeout)
-	defer cancel()
-	err = g.start.OTP(sctx, workflows.OTPInput{ChallengeID: ch.ID, OTPID: id})
-	if err != nil {
-		g.Logger.ErrorContext(ctx, "start otp workflow", "otp", id, "error", err)
-		if _, ferr := g.Store.FinishChallenge(context.WithoutCancel(ctx), ch.ID, store.ChallengeCanceled); ferr != nil {
-			g.Logger.ErrorContext(ctx, "cancel otp", "otp", id, "error", ferr)
-		}
-		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnavailable, "No login code could be sent: the workflow engine is unavailable. Try again."))
 		return
 	}
 	writeJSON(w, http.StatusCreated, api.OTPSent{ID: id, ExpiresIn: int(workflows.DefaultCodeTTL / time.Second)})
@@ -145,4 +130,28 @@ func (g *Gateway) checkOTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, http.StatusOK, api.OTPCheck{Valid: ans.Valid})
 	}
+}
+
+// sendOTP records a login code's challenge, under the OTP throttles, and
+// starts its workflow, which sends the code to address by medium. It
+// returns the OTP's id (its challenge is workflows.OTPWorkflowID(id)).
+func (g *Gateway) sendOTP(ctx context.Context, medium klaxon.Medium, address string, userID int64) (string, error) {
+	id := NewID("otp")
+	ch, err := g.Store.StartOTP(ctx, store.Challenge{
+		ID: workflows.OTPWorkflowID(id), Medium: medium, Address: address, UserID: userID,
+		MaxAttempts: workflows.DefaultMaxAttempts,
+	}, otpLimits())
+	if err != nil {
+		return "", err
+	}
+	sctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	if err := g.start.OTP(sctx, workflows.OTPInput{ChallengeID: ch.ID, OTPID: id}); err != nil {
+		g.Logger.ErrorContext(ctx, "start otp workflow", "otp", id, "error", err)
+		if _, ferr := g.Store.FinishChallenge(context.WithoutCancel(ctx), ch.ID, store.ChallengeCanceled); ferr != nil {
+			g.Logger.ErrorContext(ctx, "cancel otp", "otp", id, "error", ferr)
+		}
+		return "", klaxon.Errorf(klaxon.EUnavailable, "No login code could be sent: the workflow engine is unavailable. Try again.")
+	}
+	return id, nil
 }

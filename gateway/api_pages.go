@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorilla/mux"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/api"
@@ -26,6 +28,7 @@ func (g *Gateway) pageRoutes(api *mux.Router) {
 	api.HandleFunc("/pages/{id}", g.getPage).Methods(http.MethodGet)
 	api.HandleFunc("/pages/{id}/ack", g.ackPage).Methods(http.MethodPost)
 	api.HandleFunc("/pages/{id}/resolve", g.resolvePage).Methods(http.MethodPost)
+	api.HandleFunc("/pages/{id}/escalate", g.escalatePage).Methods(http.MethodPost)
 	api.HandleFunc("/policies", g.createPolicy).Methods(http.MethodPost)
 	api.HandleFunc("/policies", g.listPolicies).Methods(http.MethodGet)
 	api.HandleFunc("/policies/{name}", g.getPolicy).Methods(http.MethodGet)
@@ -163,7 +166,9 @@ func (g *Gateway) reachable(ctx context.Context, t paging.Target) error {
 			return klaxon.Errorf(klaxon.EUnprocessable, "There is no user %q.", t.Name)
 		case err != nil:
 			return err
-		case !paging.CanPage(n):
+		case !u.Active:
+			return klaxon.Errorf(klaxon.EUnprocessable, "%s is deactivated (no longer in the directory), so nobody would be paged.", u.Handle)
+		case !paging.CanPage(u.Active, n):
 			return klaxon.Errorf(klaxon.EUnprocessable, "%s has no verified contact method, so nobody would be paged. Add one and verify it first.", u.Handle)
 		}
 		return nil
@@ -180,9 +185,12 @@ func (g *Gateway) reachable(ctx context.Context, t paging.Target) error {
 		if err != nil {
 			return err
 		}
-		if paging.CanPage(len(cs)) {
+		if paging.CanPage(u.Active, len(cs)) {
 			return nil
 		}
+	}
+	if len(users) == 1 && !users[0].Active {
+		return klaxon.Errorf(klaxon.EUnprocessable, "%s is deactivated (no longer in the directory), so nobody would be paged.", users[0].Handle)
 	}
 	if len(users) == 1 {
 		return klaxon.Errorf(klaxon.EUnprocessable, "%s has no verified contact method, so nobody would be paged. Add one and verify it first.", users[0].Handle)
@@ -285,39 +293,10 @@ func (g *Gateway) pageAction(w http.ResponseWriter, r *http.Request, update, sta
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	if pg.Status == paging.StatusResolved && status == paging.StatusAcked {
-		writeError(w, r, g.Logger, lateAck(pg.ID, pg.ResolvedBy))
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), pageActionTimeout)
-	defer cancel()
-	res, err := pager.Apply(ctx, g.Temporal, g.Store, pager.Update{
-		PageID: pg.ID, WorkflowID: workflows.PageWorkflowID(g.Config.TaskQueue, pg.ID), Name: update, Status: status,
-		Action: paging.Action{By: by, Via: "api"},
-	})
+	v, err := g.applyPageAction(r.Context(), pg, update, status, paging.Action{By: by, Via: "api"})
 	if err != nil {
-		g.Logger.ErrorContext(r.Context(), "page action", "page", pg.ID, "update", update, "error", err)
-		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EUnavailable, "Page %d could not be updated: the workflow engine did not answer. Try again.", pg.ID))
+		writeError(w, r, g.Logger, err)
 		return
-	}
-	if res.Status == paging.StatusResolved && status == paging.StatusAcked {
-		writeError(w, r, g.Logger, lateAck(pg.ID, res.By))
-		return
-	}
-	// The record, as the workflow left it.
-	if cur, err := g.Store.GetPage(r.Context(), pg.ID); err == nil {
-		pg = cur
-	}
-	v := api.PageAction{ID: pg.ID, Status: res.Status, AckedBy: pg.AckedBy, ResolvedBy: pg.ResolvedBy, Changed: res.Changed}
-	switch {
-	case res.Changed && status == paging.StatusAcked:
-		v.Message = "Page acknowledged: every pending notification is canceled."
-	case res.Changed:
-		v.Message = "Page resolved."
-	case res.Status == paging.StatusResolved:
-		v.Message = "Page was already resolved" + byClause(res.By) + "."
-	default:
-		v.Message = "Page was already acknowledged" + byClause(res.By) + "."
 	}
 	writeJSON(w, http.StatusOK, v)
 }
@@ -331,4 +310,93 @@ func byClause(by string) string {
 		return ""
 	}
 	return " by " + by
+}
+
+// applyPageAction acknowledges or resolves a page through pager.Apply, the
+// one way every caller (the API, the console, an ack link) changes a page,
+// and says what happened. An acknowledgement of a resolved page is
+// EConflict and changes nothing.
+func (g *Gateway) applyPageAction(ctx context.Context, pg store.Page, update, status string, action paging.Action) (api.PageAction, error) {
+	if pg.Status == paging.StatusResolved && status == paging.StatusAcked {
+		return api.PageAction{}, lateAck(pg.ID, pg.ResolvedBy)
+	}
+	actx, cancel := context.WithTimeout(ctx, pageActionTimeout)
+	defer cancel()
+	res, err := pager.Apply(actx, g.Temporal, g.Store, pager.Update{
+		PageID: pg.ID, WorkflowID: workflows.PageWorkflowID(g.Config.TaskQueue, pg.ID), Name: update, Status: status,
+		Action: action,
+	})
+	if err != nil {
+		g.Logger.ErrorContext(ctx, "page action", "page", pg.ID, "update", update, "error", err)
+		return api.PageAction{}, klaxon.Errorf(klaxon.EUnavailable, "Page %d could not be updated: the workflow engine did not answer. Try again.", pg.ID)
+	}
+	if res.Status == paging.StatusResolved && status == paging.StatusAcked {
+		return api.PageAction{}, lateAck(pg.ID, res.By)
+	}
+	// The record, as the workflow left it.
+	if cur, err := g.Store.GetPage(ctx, pg.ID); err == nil {
+		pg = cur
+	}
+	v := api.PageAction{ID: pg.ID, Status: res.Status, AckedBy: pg.AckedBy, ResolvedBy: pg.ResolvedBy, Changed: res.Changed}
+	switch {
+	case res.Changed && status == paging.StatusAcked:
+		v.Message = "Page acknowledged: every pending notification is canceled."
+	case res.Changed:
+		v.Message = "Page resolved."
+	case res.Status == paging.StatusResolved:
+		v.Message = "Page was already resolved" + byClause(res.By) + "."
+	default:
+		v.Message = "Page was already acknowledged" + byClause(res.By) + "."
+	}
+	return v, nil
+}
+
+// escalatePage is POST /api/v1/pages/{id}/escalate {"by"?}: the open page's
+// next step pages its people now instead of at the end of the wait. An
+// acknowledged or resolved page is a 409, and nothing changes.
+func (g *Gateway) escalatePage(w http.ResponseWriter, r *http.Request) {
+	var req api.PageActionRequest
+	if r.ContentLength != 0 {
+		if err := decodeJSON(w, r, &req); err != nil {
+			writeError(w, r, g.Logger, err)
+			return
+		}
+	}
+	by := strings.TrimSpace(req.By)
+	if by == "" {
+		by = "api"
+	}
+	if utf8.RuneCountInString(by) > maxByLen || !utf8.ValidString(by) {
+		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EInvalid, `Field "by" must be at most %d characters.`, maxByLen))
+		return
+	}
+	pg, err := g.pageFromPath(r)
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	v, err := g.escalate(r.Context(), pg, paging.Action{By: by, Via: "api"})
+	if err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// escalate asks an open page's workflow to run its next step now.
+func (g *Gateway) escalate(ctx context.Context, pg store.Page, action paging.Action) (api.PageAction, error) {
+	if pg.Status != paging.StatusOpen {
+		return api.PageAction{}, klaxon.Errorf(klaxon.EConflict, "Page %d is %s%s; there is nobody left to escalate to.", pg.ID, pg.Status, byClause(pg.SettledBy()))
+	}
+	var res paging.ActionResult
+	err := g.update(ctx, workflows.PageWorkflowID(g.Config.TaskQueue, pg.ID), workflows.UpdateEscalate, &res, action)
+	var ae *temporal.ApplicationError
+	switch {
+	case errors.As(err, &ae):
+		return api.PageAction{}, klaxon.Errorf(klaxon.EConflict, "Page %d cannot be escalated now: %s.", pg.ID, ae.Message())
+	case err != nil:
+		g.Logger.ErrorContext(ctx, "escalate page", "page", pg.ID, "error", err)
+		return api.PageAction{}, klaxon.Errorf(klaxon.EUnavailable, "Page %d could not be escalated: the workflow engine did not answer. Try again.", pg.ID)
+	}
+	return api.PageAction{ID: pg.ID, Status: pg.Status, Changed: true, Message: "Escalated: the next step is paging now."}, nil
 }

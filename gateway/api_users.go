@@ -500,63 +500,70 @@ func readCode(w http.ResponseWriter, r *http.Request) (string, error) {
 // wrong, expired or exhausted code and for a contact that does not exist
 // alike. Repeating the code that verified the contact answers 200 again.
 func (g *Gateway) verifyContact(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
 	raw, err := readCode(w, r)
 	if err != nil {
 		writeError(w, r, g.Logger, err)
 		return
 	}
 	id, ok := contactID(r)
-	typed, wellFormed := code.Normalize(raw)
-	if !ok || !wellFormed {
+	if !ok {
 		writeError(w, r, g.Logger, errBadCode)
 		return
 	}
-	c, err := g.Store.ContactByID(ctx, id)
-	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
-		writeError(w, r, g.Logger, errBadCode)
-		return
-	}
+	c, err := g.verifyContactCode(r.Context(), id, raw)
 	if err != nil {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	verified := func() {
-		writeJSON(w, http.StatusOK, api.ContactVerified{ID: c.ID, Status: store.ContactVerified})
+	writeJSON(w, http.StatusOK, api.ContactVerified{ID: c.ID, Status: store.ContactVerified})
+}
+
+// verifyContactCode checks a code a person typed for a contact method's
+// verification. Every refusal is errBadCode, so that the answer never tells
+// whether a contact method exists; a contact already verified accepts the
+// code that verified it again.
+func (g *Gateway) verifyContactCode(ctx context.Context, id int64, raw string) (store.Contact, error) {
+	typed, wellFormed := code.Normalize(raw)
+	if !wellFormed {
+		return store.Contact{}, errBadCode
+	}
+	c, err := g.Store.ContactByID(ctx, id)
+	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
+		return c, errBadCode
+	}
+	if err != nil {
+		return c, err
 	}
 	if c.Status == store.ContactVerified {
 		match, err := g.Store.VerifiedCodeMatches(ctx, c.ID, code.Matcher(typed))
 		switch {
 		case err != nil:
-			writeError(w, r, g.Logger, err)
+			return c, err
 		case match:
-			verified()
+			return c, nil
 		default:
-			writeError(w, r, g.Logger, errBadCode)
+			return c, errBadCode
 		}
-		return
 	}
 	chs, err := g.Store.LatestChallenges(ctx, []int64{c.ID})
 	if err != nil {
-		writeError(w, r, g.Logger, err)
-		return
+		return c, err
 	}
 	ch, ok := chs[c.ID]
 	if !ok || ch.Status != store.ChallengePending {
-		writeError(w, r, g.Logger, errBadCode)
-		return
+		return c, errBadCode
 	}
 	ans, err := g.checkCode(ctx, ch.ID, typed)
 	switch {
 	case errors.Is(err, errCodeRefused):
-		writeError(w, r, g.Logger, errBadCode)
+		return c, errBadCode
 	case err != nil:
-		writeError(w, r, g.Logger, err)
+		return c, err
 	case !ans.Valid:
-		writeError(w, r, g.Logger, errBadCode)
-	default:
-		verified()
+		return c, errBadCode
 	}
+	c.Status = store.ContactVerified
+	return c, nil
 }
 
 // errCodeRefused marks a code the workflow refused or could not take (a

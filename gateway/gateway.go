@@ -25,6 +25,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/config"
+	"github.com/klaxonhq/klaxon/console"
 	"github.com/klaxonhq/klaxon/metrics"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"
@@ -61,6 +62,7 @@ type Gateway struct {
 	// start starts workflows the way every other caller does.
 	start      workflows.Starter
 	authTokens []string
+	console    *console.Console
 }
 
 // New returns a gateway. It refuses to start without an API token, so that
@@ -78,6 +80,11 @@ func New(d Deps) (*Gateway, error) {
 			g.authTokens = append(g.authTokens, t.Value())
 		}
 	}
+	c, err := g.newConsole()
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	g.console = c
 	return g, nil
 }
 
@@ -145,6 +152,7 @@ func (g *Gateway) Handler() http.Handler {
 	g.pageRoutes(api)
 	g.rotationRoutes(api)
 	g.serviceRoutes(api)
+	g.directoryRoutes(api)
 	api.HandleFunc("/channels", g.createChannel).Methods(http.MethodPost)
 	api.HandleFunc("/channels", g.listChannels).Methods(http.MethodGet)
 	api.HandleFunc("/channels/{phone}", g.getChannel).Methods(http.MethodGet)
@@ -152,6 +160,8 @@ func (g *Gateway) Handler() http.Handler {
 	api.HandleFunc("/numbers", g.addNumber).Methods(http.MethodPost)
 	api.HandleFunc("/numbers", g.listNumbers).Methods(http.MethodGet)
 	api.HandleFunc("/numbers/provision", g.provisionNumbers).Methods(http.MethodPost)
+
+	g.console.Routes(r) // the web console at /, and the ack links of page emails
 
 	return g.instrument(r)
 }

@@ -94,9 +94,23 @@ func DefaultNotificationRules() []NotificationRule {
 }
 
 // CanPage is the one reachability rule: a person can be paged when they
-// have at least one verified contact method. The API refuses a page that
-// would reach nobody, and "get HANDLE now" by text answers so, by it.
-func CanPage(verifiedContacts int) bool { return verifiedContacts > 0 }
+// are active (not deactivated, as people removed from the directory are)
+// and have at least one verified contact method. The API refuses a page
+// that would reach nobody, "get HANDLE now" by text answers so, and an
+// escalation step passes over such a person, all by it.
+func CanPage(active bool, verifiedContacts int) bool { return active && verifiedContacts > 0 }
+
+// WhyNot says, in one sentence, why handle cannot be paged by CanPage's
+// rule; "" when they can.
+func WhyNot(handle string, active bool, verifiedContacts int) string {
+	switch {
+	case !active:
+		return handle + " is deactivated (no longer in the directory), so is paged no more."
+	case verifiedContacts == 0:
+		return handle + " has no verified contact method."
+	}
+	return ""
+}
 
 // TimelineStatus reports whether a provider status is worth a line in a
 // page's timeline: the ones that say whether the person was reached.

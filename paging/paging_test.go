@@ -41,7 +41,10 @@ func TestParseTarget(t *testing.T) {
 }
 
 func TestCanPage(t *testing.T) {
-	if paging.CanPage(0) || !paging.CanPage(1) {
+	if paging.CanPage(true, 0) || !paging.CanPage(true, 1) {
 		t.Error("CanPage must need one verified contact method, and one is enough")
+	}
+	if paging.CanPage(false, 3) || paging.WhyNot("bob", false, 3) == "" || paging.WhyNot("bob", true, 1) != "" {
+		t.Error("a deactivated person is never paged, whatever their contact methods")
 	}
 }

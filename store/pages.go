@@ -153,16 +153,16 @@ func (s *Store) CreatePage(ctx context.Context, p Page) (Page, bool, error) {
 	return p, false, errors.New("create page: the dedup key keeps changing hands; try again")
 }
 
-// UserReachability returns the user with handle and how many verified
-// contact methods they have, in one round trip; klaxon.ErrNotFound when
+// UserReachability returns the user with handle (its Active flag set) and
+// how many verified contact methods they have, in one round trip; klaxon.ErrNotFound when
 // there is no such user.
 func (s *Store) UserReachability(ctx context.Context, handle string) (User, int, error) {
 	var u User
 	var n int
 	err := s.pool.QueryRow(ctx, `
-		SELECT u.id, u.handle, u.name, u.timezone, u.created_at,
+		SELECT u.id, u.handle, u.name, u.timezone, u.active, u.created_at,
 		       (SELECT count(*) FROM contact_methods c WHERE c.user_id = u.id AND c.status = 'verified')
-		FROM users u WHERE u.handle = $1`, handle).Scan(&u.ID, &u.Handle, &u.Name, &u.Timezone, &u.CreatedAt, &n)
+		FROM users u WHERE u.handle = $1`, handle).Scan(&u.ID, &u.Handle, &u.Name, &u.Timezone, &u.Active, &u.CreatedAt, &n)
 	if err != nil {
 		return u, 0, fmt.Errorf("user reachability: %w", notFound(err))
 	}

@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/paging"
@@ -11,43 +14,118 @@ import (
 )
 
 // ResolveTarget returns the people a user or rotation target names now.
-// Unknown names are ENotFound errors; a policy is not a person.
+// Unknown names are ENotFound errors; a policy is not a person. A rotation
+// whose person on call is deactivated names the next active member (see
+// ResolveTargetNow).
 func (s *Store) ResolveTarget(ctx context.Context, t paging.Target) ([]User, error) {
+	r, err := s.ResolveTargetNow(ctx, t)
+	return r.Users, err
+}
+
+// Resolution is whom a target names now, and whom it passed over.
+type Resolution struct {
+	Users []User
+	// PassedOver are people on call who are deactivated, each with the
+	// sentence that says who stands in.
+	PassedOver []PassedOver
+}
+
+// PassedOver is a deactivated person a rotation passed over.
+type PassedOver struct {
+	Handle string
+	Reason string
+}
+
+// ResolveTargetNow is ResolveTarget, saying whom it passed over: a
+// rotation's person on call who is deactivated (removed from the
+// directory) is replaced by the next active member in the rotation's order
+// — the person who would take over were they removed from it — so that a
+// page to the rotation still reaches someone on it. A user target is
+// returned as it is, active or not: CanPage decides.
+func (s *Store) ResolveTargetNow(ctx context.Context, t paging.Target) (Resolution, error) {
 	switch t.Kind {
 	case paging.TargetUser:
 		u, err := s.UserByHandle(ctx, t.Name)
 		if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
-			return nil, klaxon.Errorf(klaxon.ENotFound, "There is no user %q.", t.Name)
+			return Resolution{}, klaxon.Errorf(klaxon.ENotFound, "There is no user %q.", t.Name)
 		}
 		if err != nil {
-			return nil, err
+			return Resolution{}, err
 		}
-		return []User{u}, nil
+		return Resolution{Users: []User{u}}, nil
 	case paging.TargetRotation:
 		return s.onCallForRotation(ctx, t.Name)
 	default:
-		return nil, klaxon.Errorf(klaxon.EUnprocessable, "%s is a policy, not a person or rotation.", t)
+		return Resolution{}, klaxon.Errorf(klaxon.EUnprocessable, "%s is a policy, not a person or rotation.", t)
 	}
 }
 
 // onCallForRotation returns whoever is on call for the rotation now — when
 // the step fires, not when the page was created: the cover of an override
 // in force, else the scheduled member (computed by OnCall, never
-// stored). An unknown rotation is ENotFound; one that has not started yet
-// has nobody to page, EUnprocessable.
-func (s *Store) onCallForRotation(ctx context.Context, name string) ([]User, error) {
-	oc, err := s.OnCall(ctx, name, time.Now())
+// stored); a deactivated one is passed over for the next active member.
+// An unknown rotation is ENotFound; one that has not started yet, or whose
+// members are all deactivated, has nobody to page, EUnprocessable.
+func (s *Store) onCallForRotation(ctx context.Context, name string) (Resolution, error) {
+	now := time.Now()
+	rs, err := s.RotationSchedule(ctx, name, now)
 	if err != nil {
-		return nil, err
+		return Resolution{}, err
 	}
+	oc := rs.OnCall(now)
 	if oc.User == "" {
-		return nil, klaxon.Errorf(klaxon.EUnprocessable, "Nobody is on call for %s yet: the rotation starts at %s.", name, oc.Until.UTC().Format(time.RFC3339))
+		return Resolution{}, klaxon.Errorf(klaxon.EUnprocessable, "Nobody is on call for %s yet: the rotation starts at %s.", name, oc.Until.UTC().Format(time.RFC3339))
 	}
 	u, err := s.UserByID(ctx, oc.UserID)
 	if err != nil {
-		return nil, fmt.Errorf("on call for %s: %w", name, err)
+		return Resolution{}, fmt.Errorf("on call for %s: %w", name, err)
 	}
-	return []User{u}, nil
+	if u.Active {
+		return Resolution{Users: []User{u}}, nil
+	}
+	// The stand-ins, in order: the scheduled member when an override's
+	// cover is the one deactivated, then the members after the one on
+	// call, round the rotation.
+	members := rs.Rotation.Members
+	from := slices.IndexFunc(members, func(m RotationMember) bool { return m.Handle == oc.ScheduledUser })
+	var order []int64
+	if oc.OverrideID != 0 && oc.ScheduledUser != oc.User && from >= 0 {
+		order = append(order, members[from].UserID)
+	}
+	if at := slices.IndexFunc(members, func(m RotationMember) bool { return m.Handle == oc.User }); at >= 0 {
+		from = at
+	}
+	for i := 1; i <= len(members); i++ {
+		order = append(order, members[(max(from, 0)+i)%len(members)].UserID)
+	}
+	active, err := s.activeUsers(ctx, order)
+	if err != nil {
+		return Resolution{}, fmt.Errorf("on call for %s: %w", name, err)
+	}
+	for _, id := range order {
+		if sub, ok := active[id]; ok && id != u.ID {
+			return Resolution{Users: []User{sub}, PassedOver: []PassedOver{{Handle: u.Handle, Reason: fmt.Sprintf(
+				"%s is on call but deactivated (no longer in the directory); %s, next on the rotation, is paged instead.", u.Handle, sub.Handle)}}}, nil
+		}
+	}
+	return Resolution{}, klaxon.Errorf(klaxon.EUnprocessable, "%s is on call for %s but deactivated, and so is everyone else on it.", u.Handle, name)
+}
+
+// activeUsers returns, of the users with the given ids, the active ones.
+func (s *Store) activeUsers(ctx context.Context, ids []int64) (map[int64]User, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+userColumns+` FROM users WHERE id = ANY($1) AND active`, ids)
+	if err != nil {
+		return nil, err
+	}
+	users, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (User, error) { return scanUser(r) })
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]User, len(users))
+	for _, u := range users {
+		out[u.ID] = u
+	}
+	return out, nil
 }
 
 // CallPage is the page a call was placed for, and who was called.

@@ -648,14 +648,14 @@ func (s *Store) rotationID(ctx context.Context, name string) (int64, error) {
 	return id, nil
 }
 
-// Unreachable returns, of the given handles, those whose users have no
-// verified contact method: Klaxon can neither page them nor tell them about
-// their shifts. The order of handles is kept.
+// Unreachable returns, of the given handles, those whose users are
+// deactivated or have no verified contact method: Klaxon can neither page
+// them nor tell them about their shifts. The order of handles is kept.
 func (s *Store) Unreachable(ctx context.Context, handles []string) ([]string, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT u.handle FROM users u
 		WHERE u.handle = ANY($1)
-		  AND NOT EXISTS (SELECT 1 FROM contact_methods c WHERE c.user_id = u.id AND c.status = 'verified')`, handles)
+		  AND (NOT u.active OR NOT EXISTS (SELECT 1 FROM contact_methods c WHERE c.user_id = u.id AND c.status = 'verified'))`, handles)
 	if err != nil {
 		return nil, fmt.Errorf("unreachable users: %w", err)
 	}

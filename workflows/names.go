@@ -6,7 +6,8 @@
 // Each feature's Temporal surface — its workflow, activity, signal and
 // update names, workflow ids, starts and registration — is in one file:
 // message_surface.go, inbound_surface.go, page_surface.go,
-// rotation_surface.go and channel_surface.go. Register registers them all.
+// rotation_surface.go, channel_surface.go and directory_surface.go.
+// Register registers them all.
 package workflows
 
 import "go.temporal.io/sdk/temporal"
@@ -29,7 +30,7 @@ const (
 // `temporal workflow list --query 'KlaxonKind="message" AND KlaxonStatus="retrying"'`.
 var (
 	// SearchKind is what the workflow does: message, page, verification,
-	// otp, inbound, channel-create, broadcast, rotation.
+	// otp, inbound, channel-create, broadcast, rotation, directory-sync.
 	SearchKind = temporal.NewSearchAttributeKeyKeyword("KlaxonKind")
 	// SearchStatus is the workflow's own status (queued, sending, retrying,
 	// sent, failed, waiting, open, acked, ...).

@@ -174,7 +174,13 @@ type pager struct {
 	// entry.
 	pending int
 	sending int
+	// hurry ends the current step's wait (the escalate update).
+	hurry bool
 }
+
+// versionEscalateNow is the version of the page workflow that takes the
+// escalate update; histories recorded before it have no handler.
+const versionEscalateNow = "escalate-now"
 
 // chain is one person's escalation in one step: groups of notifications,
 // each due at an offset from the chain's start.
@@ -243,6 +249,12 @@ func (p *pager) register(ctx workflow.Context) error {
 		workflow.UpdateHandlerOptions{Validator: p.validateResolve}); err != nil {
 		return err
 	}
+	if workflow.GetVersion(ctx, versionEscalateNow, workflow.DefaultVersion, 1) >= 1 {
+		if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateEscalate, p.escalateNow,
+			workflow.UpdateHandlerOptions{Validator: p.validateEscalate}); err != nil {
+			return err
+		}
+	}
 	ch := workflow.GetSignalChannel(ctx, SignalPageDelivery)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
@@ -286,6 +298,29 @@ func (p *pager) validateResolve(paging.Action) error {
 		return p.refusal(paging.ErrTypeResolved, "resolved")
 	}
 	return nil
+}
+
+func (p *pager) validateEscalate(paging.Action) error {
+	switch {
+	case p.state.Status == paging.StatusAcked:
+		return p.refusal(paging.ErrTypeAcked, "acknowledged")
+	case p.state.Status == paging.StatusResolved:
+		return p.refusal(paging.ErrTypeResolved, "resolved")
+	case p.state.Exhausted:
+		return temporal.NewApplicationErrorWithOptions(fmt.Sprintf("page %d has no step left to escalate to", p.in.PageID),
+			ErrTypeNothingToEscalate, temporal.ApplicationErrorOptions{NonRetryable: true})
+	}
+	return nil
+}
+
+// ErrTypeNothingToEscalate refuses an escalation of a page whose every
+// step has fired.
+const ErrTypeNothingToEscalate = "NothingToEscalate"
+
+// escalateNow ends the current step's wait: the next step pages now.
+func (p *pager) escalateNow(ctx workflow.Context, a paging.Action) (paging.ActionResult, error) {
+	p.hurry = true
+	return paging.ActionResult{PageID: p.in.PageID, Status: p.state.Status, By: actor(a), Changed: true}, nil
 }
 
 // ack acknowledges the page: every pending notification stops now, then the
@@ -429,9 +464,10 @@ func (p *pager) escalate(ctx workflow.Context) {
 			}
 			// Everyone unreachable (every medium failed for good): no point
 			// in waiting out the step.
-			if _, err := workflow.AwaitWithTimeout(ctx, wait, func() bool { return allDead(chains) }); err != nil {
+			if _, err := workflow.AwaitWithTimeout(ctx, wait, func() bool { return allDead(chains) || p.hurry }); err != nil {
 				return
 			}
+			p.hurry = false
 		}
 	}
 	p.finish(ctx)

@@ -42,6 +42,9 @@ const (
 	// validators refuse what would change nothing.
 	UpdateAck     = "ack"
 	UpdateResolve = "resolve"
+	// UpdateEscalate ends the wait of an open page's current step: the
+	// next step (or the next round) pages its people now.
+	UpdateEscalate = "escalate"
 	// SignalPageDelivery carries a provider status of a page's message.
 	SignalPageDelivery = "page-delivery"
 )

@@ -429,3 +429,30 @@ func TestPageText_FitsOneSegmentAndKeepsTheInstructions(t *testing.T) {
 		})
 	}
 }
+
+func TestPage_EscalateNowRunsTheNextStepAtOnce(t *testing.T) {
+	r := newPageRig(t)
+	sms := []paging.NotificationRule{{Medium: klaxon.SMS}}
+	r.person("user:alice", "alice", 1, alice, sms...)
+	r.person("user:bob", "bob", 2, []string{"sms:+15555550124"}, sms...)
+	r.policies["db"] = store.Policy{Name: "db", Steps: []store.PolicyStep{
+		{Targets: []string{"user:alice"}, DelaySeconds: 600},
+		{Targets: []string{"user:bob"}, DelaySeconds: 600},
+	}}
+	var res paging.ActionResult
+	r.at(30*time.Second, func() { r.update(UpdateEscalate, paging.Action{By: "alice", Via: "console"}, &res, nil) })
+	var refused error
+	r.at(40*time.Second, func() { r.update(UpdateAck, paging.Action{By: "bob"}, nil, nil) })
+	r.at(50*time.Second, func() { r.update(UpdateEscalate, paging.Action{By: "bob"}, nil, &refused) })
+	r.run(page("policy:db"), time.Hour)
+	// Bob's step, due at 10 minutes, ran at 30 s.
+	if got := r.sentSummary(); !equalStrings(got, []string{"sms@0s", "sms@30s"}) {
+		t.Errorf("notifications = %v, want alice at once and bob at the escalation", got)
+	}
+	if !res.Changed || res.By != "alice" {
+		t.Errorf("escalate answered %+v", res)
+	}
+	if refused == nil {
+		t.Error("an acknowledged page took an escalation")
+	}
+}

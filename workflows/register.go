@@ -19,6 +19,9 @@ type Deps struct {
 	Subscriptions *activities.Subscriptions
 	Rotations     *activities.Rotations
 	Channels      *activities.Channels
+	// Directory synchronises with LDAP; its Syncer is nil when no
+	// directory is configured.
+	Directory *activities.Directory
 }
 
 // Register registers every workflow and activity on r under its persisted
@@ -33,6 +36,7 @@ func Register(r worker.Registry, d Deps) {
 	registerPaging(r, d.Paging, d.Subscriptions)
 	registerRotations(r, d.Rotations)
 	registerChannels(r, d.Channels)
+	registerDirectory(r, d.Directory)
 }
 
 // Override registers fn under the persisted activity name, in place of

@@ -32,6 +32,10 @@ func TestReplay_RecordedHistories(t *testing.T) {
 		// A policy of two steps, repeated; a busy call moving on at once;
 		// ack by a texted "1a" and resolution through the API.
 		{"page policy steps, acked by text, resolved by API", "testdata/page_policy_history.json", WorkflowPage, Page},
+		// The escalate update (version escalate-now): a two-step policy
+		// escalated from the web console at once, acked there, resolved
+		// through the API.
+		{"page escalated now, acked in the console", "testdata/page_escalate_now_history.json", WorkflowPage, Page},
 
 		// Created with its start a minute ahead: the reminder at once, a
 		// re-plan (the reminder setting edited) while waiting, the start
@@ -44,6 +48,10 @@ func TestReplay_RecordedHistories(t *testing.T) {
 		// A CHANNEL text, low reserve: requester, two welcomes, maintainers
 		// and diagnostics.
 		{"channel created from a text", "testdata/channel_create_history.json", WorkflowChannelCreate, ChannelCreate},
+
+		// `klaxon directory sync` against a real slapd: one person gone,
+		// deactivated.
+		{"directory sync from the API", "testdata/directory_sync_history.json", WorkflowDirectorySync, DirectorySync},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

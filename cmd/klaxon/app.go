@@ -19,7 +19,10 @@ import (
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/codec"
 	"github.com/klaxonhq/klaxon/config"
+	"github.com/klaxonhq/klaxon/console"
+	"github.com/klaxonhq/klaxon/directory"
 	"github.com/klaxonhq/klaxon/gateway"
+	"github.com/klaxonhq/klaxon/matrix"
 	"github.com/klaxonhq/klaxon/metrics"
 	"github.com/klaxonhq/klaxon/providers/email"
 	"github.com/klaxonhq/klaxon/providers/twilio"
@@ -53,7 +56,11 @@ type app struct {
 	gateway *gateway.Gateway
 	// listener, if set, is used instead of listening on cfg.HTTPAddr.
 	listener net.Listener
-	closers  []func()
+	// matrix, if KLAXON_MATRIX_HOMESERVER is set, is the bot's Matrix
+	// connection (a worker's), and matrixAcks its ✅ acknowledgements.
+	matrix     *matrix.Network
+	matrixAcks *matrix.Acker
+	closers    []func()
 }
 
 // openApp builds Klaxon for the given roles from a validated configuration.
@@ -156,6 +163,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 				Limiter:      ratelimit.New(cfg.SendRate),
 				PerRecipient: ratelimit.New(cfg.RecipientRate),
 				SlotInterval: slotInterval(cfg.SendRate),
+				AckLinks:     console.AckLinks{Store: a.store, PublicURL: cfg.PublicURL},
 				Metrics:      a.metrics,
 				Logger:       logger,
 			},
@@ -168,8 +176,15 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 			Subscriptions: &activities.Subscriptions{Store: a.store, Logger: logger},
 			Rotations:     &activities.Rotations{Store: a.store, Logger: logger},
 			Channels:      a.channelActivities(ctx),
+			Directory:     a.directoryActivities(),
 		}
 		a.worker = worker.New(a.temporal, cfg.TaskQueue, cfg.ShutdownTimeout, deps)
+		if err := a.directorySchedule(ctx); err != nil {
+			return nil, err
+		}
+		if err := a.openMatrix(); err != nil {
+			return nil, err
+		}
 	}
 
 	if r.gateway {
@@ -224,6 +239,28 @@ func (a *app) channelActivities(ctx context.Context) *activities.Channels {
 	return c
 }
 
+// directoryActivities builds the directory's synchronisation; without
+// KLAXON_LDAP_URL it has none, and says so when asked to run.
+func (a *app) directoryActivities() *activities.Directory {
+	if a.cfg.LDAPURL == "" {
+		return &activities.Directory{}
+	}
+	return &activities.Directory{Syncer: &directory.Syncer{Config: a.cfg.Directory(), Store: a.store, Logger: a.logger}}
+}
+
+// directorySchedule makes the Temporal schedule that synchronises with the
+// directory every KLAXON_LDAP_SYNC_INTERVAL exist when KLAXON_LDAP_URL is
+// set, and removes it when it is not.
+func (a *app) directorySchedule(ctx context.Context) error {
+	if a.cfg.LDAPURL == "" {
+		if err := workflows.DeleteDirectorySchedule(ctx, a.temporal, a.cfg.TaskQueue); err != nil {
+			a.logger.Warn("directory schedule not removed", "error", err)
+		}
+		return nil
+	}
+	return workflows.EnsureDirectorySchedule(ctx, a.temporal, a.cfg.TaskQueue, a.cfg.LDAPSyncInterval)
+}
+
 // dialTemporal connects to Temporal, retrying for up to a minute so that a
 // worker started alongside its server does not give up at once.
 func dialTemporal(ctx context.Context, o client.Options, logger *slog.Logger) (client.Client, error) {
@@ -266,6 +303,9 @@ func (a *app) components() []component {
 	var cs []component
 	if a.worker != nil {
 		cs = append(cs, component{"worker", workerRun(a.worker)})
+	}
+	if a.matrix != nil {
+		cs = append(cs, component{"matrix", a.runMatrix})
 	}
 	if a.gateway != nil {
 		if a.gateway.Inbound != nil {

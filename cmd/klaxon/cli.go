@@ -22,10 +22,11 @@ type cli struct {
 	Migrate migrateCmd `cmd:"" help:"Apply the Postgres schema and exit."`
 	Sim     simCmd     `cmd:"" help:"Talk to the phone simulator: text Klaxon as any number, read a phone's inbox."`
 
-	Message messageCmd `cmd:"" help:"Send a message through the pipeline, or show one."`
-	User    userCmd    `cmd:"" help:"People Klaxon can reach."`
-	Contact contactCmd `cmd:"" help:"Their contact methods: add, verify, resend, list."`
-	OTP     otpCmd     `cmd:"" name:"otp" help:"Login codes for other applications: send, check."`
+	Message   messageCmd   `cmd:"" help:"Send a message through the pipeline, or show one."`
+	User      userCmd      `cmd:"" help:"People Klaxon can reach."`
+	Contact   contactCmd   `cmd:"" help:"Their contact methods: add, verify, resend, list."`
+	Directory directoryCmd `cmd:"" help:"The LDAP directory: sync now and print what changed."`
+	OTP       otpCmd       `cmd:"" name:"otp" help:"Login codes for other applications: send, check."`
 
 	Page    pageCmd    `cmd:"" help:"Page someone until they acknowledge, or show or list pages."`
 	Ack     ackCmd     `cmd:"" help:"Acknowledge a page."`

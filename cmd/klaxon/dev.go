@@ -171,6 +171,15 @@ func runDev(ctx context.Context, e env, o devOptions) error {
 		cfg.TwilioAPIURL = simURL
 	}
 
+	// Matrix: KLAXON_MATRIX_HOMESERVER, or a local Dendrite when installed.
+	mx, err := startDevMatrix(ctx, e.getenv, &cfg, logger)
+	if err != nil {
+		return err
+	}
+	if mx != nil {
+		defer func() { _ = mx.Stop() }()
+	}
+
 	a, err := openApp(ctx, cfg, logger, roles{worker: true, gateway: true, migrate: true})
 	if err != nil {
 		return err
@@ -180,6 +189,7 @@ func runDev(ctx context.Context, e env, o devOptions) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "Klaxon is running. Ctrl-C stops everything it started.")
 	fmt.Fprintf(tw, "  Gateway + API\t%s\n", cfg.PublicURL)
+	fmt.Fprintf(tw, "  Web console\t%s/  (sign in with a handle and the code the simulator gets)\n", cfg.PublicURL)
 	fmt.Fprintf(tw, "  API token\t%s\n", cfg.APIToken.Value())
 	if temporalUI != "" {
 		fmt.Fprintf(tw, "  Temporal Web UI\t%s\n", temporalUI)
@@ -190,6 +200,10 @@ func runDev(ctx context.Context, e env, o devOptions) error {
 	}
 	if sink != nil && simURL != "" {
 		fmt.Fprintf(tw, "  Mail sink\t%s/mail/  (SMTP %s)\n", simURL, strings.TrimPrefix(strings.TrimSuffix(cfg.SMTPURL.Value(), "?tls=none"), "smtp://"))
+	}
+	if mx != nil {
+		fmt.Fprintf(tw, "  Matrix (Dendrite)\t%s  room %s; sign in as %s or %s (password: the name, then -password)\n",
+			mx.hs.URL, mx.room, mx.hs.UserID(devMatrixPeople[0]), mx.hs.UserID(devMatrixPeople[1]))
 	}
 	fmt.Fprintf(tw, "  Postgres\t%s\n", redact.URL(cfg.DatabaseURL))
 	fmt.Fprintf(tw, "  Paging number\t%s\n", cfg.FromNumber)

@@ -58,6 +58,9 @@ type harness struct {
 	// workflows.
 	temporal client.Client
 
+	// app is the Klaxon the harness runs (gateway and, unless split, worker).
+	app *app
+
 	mu           sync.Mutex
 	stopWorkerFn func()
 }
@@ -138,6 +141,7 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 		t.Fatalf("open klaxon: %v", err)
 	}
 	a.listener = ln
+	h.app = a
 	done := make(chan error, 1)
 	go func() { done <- a.run(ctx) }()
 	t.Cleanup(func() {

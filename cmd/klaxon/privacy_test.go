@@ -79,11 +79,13 @@ func (h *harness) checkPayloadPrivacy() {
 	}
 }
 
-// privateWords are Klaxon's own numbers, which may appear in payloads, and
-// the words people texted to channels, which may not.
+// privateWords are Klaxon's own numbers (configured, in the pool, on a
+// channel, or reached by a text), which may appear in payloads, and the
+// words people texted to channels, which may not.
 func (h *harness) privateWords(ctx context.Context) (ours, secrets []string, err error) {
 	ours = []string{h.cfg.FromNumber, h.cfg.SignupNumber, h.cfg.DiagnosticsNumber}
-	rows, err := h.store.Pool().Query(ctx, `SELECT phone FROM phone_numbers UNION SELECT phone FROM channels`)
+	rows, err := h.store.Pool().Query(ctx, `SELECT phone FROM phone_numbers UNION SELECT phone FROM channels
+		 UNION SELECT to_number FROM inbound_events`)
 	if err != nil {
 		return nil, nil, fmt.Errorf("our numbers: %w", err)
 	}

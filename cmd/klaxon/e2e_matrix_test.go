@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/klaxonhq/klaxon/chat"
+	"github.com/klaxonhq/klaxon/internal/dev/devstack"
+	"github.com/klaxonhq/klaxon/internal/testenv"
+	"github.com/klaxonhq/klaxon/matrix"
+	"github.com/klaxonhq/klaxon/paging"
+	"github.com/klaxonhq/klaxon/store"
+)
+
+// matrixHarness is Klaxon with its Matrix bot in the team room of a real
+// Dendrite, and alice's own Matrix client there.
+type matrixHarness struct {
+	*harness
+	hs    *devstack.Dendrite
+	alice *mautrix.Client
+	room  id.RoomID
+	// events are the timeline events alice's client sees.
+	events chan *event.Event
+}
+
+func newMatrixHarness(t testing.TB) *matrixHarness {
+	t.Helper()
+	hs := testenv.StartDendrite(t)
+	alice := matrixLogin(t, hs, testenv.MatrixAlice)
+	ctx := context.Background()
+	room, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "public_chat", RoomAliasName: "klaxon"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, harnessOptions{Env: map[string]string{
+		"KLAXON_MATRIX_HOMESERVER": hs.URL,
+		"KLAXON_MATRIX_USER":       testenv.MatrixBot,
+		"KLAXON_MATRIX_PASSWORD":   testenv.MatrixBot + testenv.MatrixPasswordSuffix,
+		"KLAXON_MATRIX_ROOMS":      "#klaxon:" + hs.ServerName,
+	}})
+	m := &matrixHarness{harness: h, hs: hs, alice: alice, room: room.RoomID, events: make(chan *event.Event, 1000)}
+	h.eventually("the bot in the team room", h.app.matrix.Connected)
+	m.watch(t)
+	return m
+}
+
+func matrixLogin(t testing.TB, hs *devstack.Dendrite, localpart string) *mautrix.Client {
+	t.Helper()
+	cli, err := mautrix.NewClient(hs.URL, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = cli.Login(context.Background(), &mautrix.ReqLogin{
+		Type:       mautrix.AuthTypePassword,
+		Identifier: mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: localpart},
+		Password:   localpart + testenv.MatrixPasswordSuffix, StoreCredentials: true,
+	})
+	if err != nil {
+		t.Fatalf("%s logs in: %v", localpart, err)
+	}
+	return cli
+}
+
+// watch syncs alice's client in the background.
+func (m *matrixHarness) watch(t testing.TB) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	t.Cleanup(func() { cancel(); <-done })
+	first, err := m.alice.FullSyncRequest(ctx, mautrix.ReqSync{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(done)
+		since := first.NextBatch
+		for ctx.Err() == nil {
+			resp, err := m.alice.FullSyncRequest(ctx, mautrix.ReqSync{Since: since, Timeout: 30000})
+			if err != nil {
+				time.Sleep(20 * time.Millisecond)
+				continue
+			}
+			for roomID, room := range resp.Rooms.Join {
+				for _, evt := range room.Timeline.Events {
+					evt.RoomID = roomID
+					m.events <- evt
+				}
+			}
+			since = resp.NextBatch
+		}
+	}()
+}
+
+// waitEvent returns the first event alice sees that match accepts.
+func (m *matrixHarness) waitEvent(t testing.TB, what string, match func(*event.Event, map[string]any) bool) map[string]any {
+	t.Helper()
+	timeout := time.After(15 * time.Second)
+	for {
+		select {
+		case evt := <-m.events:
+			var c map[string]any
+			_ = json.Unmarshal(evt.Content.VeryRaw, &c)
+			if match(evt, c) {
+				return c
+			}
+		case <-timeout:
+			t.Fatalf("alice waited 15s on Matrix for %s", what)
+		}
+	}
+}
+
+// announce posts a page's message in the team room, as page events do.
+func (m *matrixHarness) announce(t testing.TB, pageID int64) string {
+	t.Helper()
+	pg, err := m.store.GetPage(context.Background(), pageID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := m.app.matrix.Send(context.Background(), chat.Outgoing{Text: "new page", Notice: true,
+		Page: &chat.PageLine{ID: pageID, Event: chat.PageOpened, Headline: headlineOf(pg)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+func headlineOf(pg store.Page) string { return matrix.Headline(pg) }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestE2E_Matrix_CheckmarkFromALinkedUserAcknowledges(t *testing.T) {
+	m := newMatrixHarness(t)
+	const aliceNumber = "+15555550123"
+	ctx := context.Background()
+	u := pagingPerson(t, m.harness, "alice", aliceNumber, "alice@example.com")
+	aliceID := m.hs.UserID(testenv.MatrixAlice)
+	if _, err := m.store.UpdateUser(ctx, u.Handle, store.UserPatch{MatrixID: &aliceID}); err != nil {
+		t.Fatal(err)
+	}
+	pageID, code := m.createPage(t, map[string]any{"target": "user:alice", "summary": "derp is broken", "escalate_after_seconds": 2})
+	if code != http.StatusAccepted {
+		t.Fatalf("create page: %d", code)
+	}
+	m.waitText(aliceNumber, "derp is broken")
+	root := m.announce(t, pageID)
+
+	// bob is on the homeserver but no Klaxon user: his ✅ changes nothing.
+	bob := matrixLogin(t, m.hs, testenv.MatrixBob)
+	if _, err := bob.JoinRoom(ctx, "#klaxon:"+m.hs.ServerName, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.SendReaction(ctx, m.room, id.EventID(root), "✅"); err != nil {
+		t.Fatal(err)
+	}
+	m.waitEvent(t, "the bot telling bob he is not linked", func(e *event.Event, c map[string]any) bool {
+		body, _ := c["body"].(string)
+		return strings.HasPrefix(body, "Only people Klaxon knows")
+	})
+	if p := m.page(t, pageID); p.Status != paging.StatusOpen {
+		t.Fatalf("an unlinked user's ✅ left the page %s", p.Status)
+	}
+
+	if _, err := m.alice.SendReaction(ctx, m.room, id.EventID(root), "✅\uFE0F"); err != nil {
+		t.Fatal(err)
+	}
+	p := m.waitPageStatus(t, pageID, paging.StatusAcked)
+	if p.AckedBy != "alice" {
+		t.Errorf("acked by %q", p.AckedBy)
+	}
+	m.waitEvent(t, "the ack in the page's thread", func(e *event.Event, c map[string]any) bool {
+		rel, _ := c["m.relates_to"].(map[string]any)
+		return rel["rel_type"] == "m.thread" && rel["event_id"] == root &&
+			c["body"] == "alice acknowledged page "+itoa(pageID)+": every pending notification is canceled."
+	})
+	m.waitEvent(t, "the page's message edited to its status", func(e *event.Event, c map[string]any) bool {
+		nc, _ := c["m.new_content"].(map[string]any)
+		return nc != nil && nc["body"] == "Page "+itoa(pageID)+" [acked by alice]: derp is broken"
+	})
+	// The call was due 2 s after the text: the ack canceled it.
+	time.Sleep(3 * time.Second)
+	if calls := m.sim.Calls(aliceNumber); len(calls) != 0 {
+		t.Errorf("%d calls after the ack", len(calls))
+	}
+}
