@@ -124,6 +124,13 @@ type Message struct {
 	Ref string `json:"ref,omitempty"`
 }
 
+// Kinds of inbound event: a text, or a key pressed during a call Klaxon
+// placed.
+const (
+	InboundSMS      = "sms"
+	InboundKeypress = "keypress"
+)
+
 // Receipt is what a provider answers when it accepts a message.
 type Receipt struct {
 	// ProviderID is the provider's id: a Twilio MessageSid or CallSid, or the

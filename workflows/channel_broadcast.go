@@ -8,7 +8,6 @@ import (
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/channel"
-	"github.com/klaxonhq/klaxon/store"
 )
 
 // Broadcast fan-out shape: members are split into batches, each a child
@@ -122,7 +121,7 @@ type BroadcastBatchInput struct {
 // BroadcastBatch delivers a broadcast to one batch of members, a bounded
 // number at a time.
 func BroadcastBatch(ctx workflow.Context, in BroadcastBatchInput) (BroadcastResult, error) {
-	var members []store.Member
+	var members []channel.Member
 	page := activities.PageInput{ChannelID: in.ChannelID, AfterID: in.AfterID, UpToID: in.UpToID, Limit: in.Limit}
 	if err := channelAct(ctx, ActivityMembersPage, page, &members); err != nil {
 		return BroadcastResult{}, err
@@ -130,7 +129,7 @@ func BroadcastBatch(ctx workflow.Context, in BroadcastBatchInput) (BroadcastResu
 	msgs := make([]klaxon.Message, 0, len(members))
 	for _, m := range members {
 		body := in.Text
-		if m.Role == store.RoleAdmin {
+		if m.Role == channel.MemberAdmin {
 			body = channel.BroadcastCopyText(in.Text)
 		}
 		msgs = append(msgs, memberParty(m).address(klaxon.Message{

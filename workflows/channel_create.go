@@ -12,7 +12,6 @@ import (
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/channel"
 	"github.com/klaxonhq/klaxon/redact"
-	"github.com/klaxonhq/klaxon/store"
 )
 
 // ChannelCreateInput is one channel request: from a CHANNEL text to the
@@ -143,7 +142,7 @@ func createChannel(ctx workflow.Context, in ChannelCreateInput, publish func(Cha
 		if err := channelAct(ctx, ActivityCountPool, nil, &counts); err != nil {
 			logger.Error("count pool", "error", err)
 		}
-		notifySystem(ctx, store.KindDiagnostics, id+"/diagnostics",
+		notifySystem(ctx, channel.KindDiagnostics, id+"/diagnostics",
 			channel.DiagnosticsCreationFailedText(counts.Available, counts.Active))
 		return
 	}
@@ -183,7 +182,7 @@ func createChannel(ctx workflow.Context, in ChannelCreateInput, publish func(Cha
 		admins = append(admins, party{number: a})
 	}
 	for _, m := range ch.AdminIDs {
-		admins = append(admins, memberParty(store.Member{ID: m}))
+		admins = append(admins, memberParty(channel.Member{ID: m}))
 	}
 	for i, a := range admins {
 		msgs = append(msgs, a.address(klaxon.Message{ID: id + "/welcome/" + strconv.Itoa(i), Medium: klaxon.SMS, From: ch.Phone,
@@ -197,9 +196,9 @@ func createChannel(ctx workflow.Context, in ChannelCreateInput, publish func(Cha
 		logger.Error("count pool", "error", err)
 		return
 	}
-	notifySystem(ctx, store.KindSignup, id+"/maintainers", channel.MaintainersCreatedText(counts.Active))
+	notifySystem(ctx, channel.KindSignup, id+"/maintainers", channel.MaintainersCreatedText(counts.Active))
 	if counts.Available <= st.ReserveSize {
-		notifySystem(ctx, store.KindDiagnostics, id+"/diagnostics",
+		notifySystem(ctx, channel.KindDiagnostics, id+"/diagnostics",
 			channel.DiagnosticsLowReserveText(counts.Available, counts.Active))
 	}
 }
@@ -217,5 +216,5 @@ func failRequest(ctx workflow.Context, in ChannelCreateInput, st activities.Chan
 			Body: channel.RequestFailedText(), Priority: klaxon.Normal,
 			Purpose: "channel-signup", Ref: in.RequestID})}, 1)
 	}
-	notifySystem(ctx, store.KindDiagnostics, in.RequestID+"/diagnostics", channel.ProvisionErrorText(reason))
+	notifySystem(ctx, channel.KindDiagnostics, in.RequestID+"/diagnostics", channel.ProvisionErrorText(reason))
 }

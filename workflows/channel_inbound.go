@@ -10,7 +10,6 @@ import (
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/channel"
 	"github.com/klaxonhq/klaxon/redact"
-	"github.com/klaxonhq/klaxon/store"
 )
 
 // channelText handles a text sent to an SMS channel's number (or the signup
@@ -38,7 +37,7 @@ func channelText(ctx workflow.Context, t InboundText) (handled bool, err error) 
 type channelTextHandler struct {
 	ctx  workflow.Context
 	t    InboundText
-	ch   store.Channel
+	ch   channel.Channel
 	role channel.Role
 	st   activities.ChannelSettings
 }
@@ -79,7 +78,7 @@ func (p party) membership(channelID int64, role string) activities.MembershipInp
 }
 
 // memberParty is a channel member as a message's recipient.
-func memberParty(m store.Member) party {
+func memberParty(m channel.Member) party {
 	if m.Phone != "" {
 		return party{number: m.Phone}
 	}
@@ -142,8 +141,8 @@ func (h *channelTextHandler) send(to party, suffix, body string) {
 
 // toAdmins sends body to every admin of the channel.
 func (h *channelTextHandler) toAdmins(suffix, body string) error {
-	var admins []store.Member
-	if err := channelAct(h.ctx, ActivityChannelMembers, activities.MembersInput{ChannelID: h.ch.ID, Role: store.RoleAdmin}, &admins); err != nil {
+	var admins []channel.Member
+	if err := channelAct(h.ctx, ActivityChannelMembers, activities.MembersInput{ChannelID: h.ch.ID, Role: channel.MemberAdmin}, &admins); err != nil {
 		return err
 	}
 	sendAllWithin(h.ctx, toMembers(h.id(suffix), h.ch.Phone, body, "channel", channelRef(h.ch.ID), admins), 20, channelReplyGiveUp)
@@ -156,7 +155,7 @@ func (h *channelTextHandler) handle() error {
 		h.reply(channel.DeletedChannelText(h.st.Brand))
 		return nil
 	}
-	signup := h.ch.Kind == store.KindSignup
+	signup := h.ch.Kind == channel.KindSignup
 	cmd, err := h.readCommand(signup)
 	if err != nil {
 		return err
@@ -174,7 +173,7 @@ func (h *channelTextHandler) handle() error {
 		}
 	case channel.KindJoin:
 		var r activities.JoinResult
-		if err := channelAct(h.ctx, ActivityJoinChannel, h.sender().membership(h.ch.ID, store.RoleSubscriber), &r); err != nil {
+		if err := channelAct(h.ctx, ActivityJoinChannel, h.sender().membership(h.ch.ID, channel.MemberSubscriber), &r); err != nil {
 			return err
 		}
 		if r.Changed {
@@ -278,7 +277,7 @@ func (h *channelTextHandler) add(number party) error {
 		return nil
 	}
 	var r activities.JoinResult
-	if err := channelAct(h.ctx, ActivityJoinChannel, number.membership(h.ch.ID, store.RoleAdmin), &r); err != nil {
+	if err := channelAct(h.ctx, ActivityJoinChannel, number.membership(h.ch.ID, channel.MemberAdmin), &r); err != nil {
 		return err
 	}
 	if r.Ours {
@@ -296,7 +295,7 @@ func (h *channelTextHandler) add(number party) error {
 }
 
 func (h *channelTextHandler) remove(number party) error {
-	in := number.membership(h.ch.ID, store.RoleAdmin)
+	in := number.membership(h.ch.ID, channel.MemberAdmin)
 	if number.ref != "" {
 		in.By = h.sender().ref
 	}

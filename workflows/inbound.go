@@ -12,7 +12,6 @@ import (
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/sms"
-	"github.com/klaxonhq/klaxon/store"
 )
 
 // InboundInput names one durable inbound event.
@@ -157,7 +156,7 @@ func routeInbound(ctx workflow.Context, ev activities.LoadInboundResult) (string
 	// activities, with no task-queue round trip.
 	lctx := workflow.WithLocalActivityOptions(ctx, inboundLocalOptions())
 	e := ev.Event
-	if e.Kind == store.InboundKeypress {
+	if e.Kind == klaxon.InboundKeypress {
 		err := pageKeypress(ctx, InboundKeypress{
 			EventID: e.ID, CallSID: e.CallSID, From: e.From, To: e.To, Digits: e.Digits, MessageID: e.MessageID,
 		})

@@ -834,7 +834,7 @@ func (nt *notice) refContact() int64 {
 func (p *pager) message(id string, person activities.StepPerson, c activities.StepContact, code int) klaxon.Message {
 	m := klaxon.Message{
 		ID: id, Medium: c.Medium, To: c.Address, Priority: klaxon.Urgent,
-		Purpose: store.PurposePage, Ref: strconv.FormatInt(p.in.PageID, 10),
+		Purpose: paging.PurposePage, Ref: strconv.FormatInt(p.in.PageID, 10),
 		ThreadKey: "page/" + strconv.FormatInt(p.in.PageID, 10),
 	}
 	if c.Address == "" {

@@ -13,7 +13,6 @@ import (
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/code"
-	"github.com/klaxonhq/klaxon/store"
 )
 
 // Defaults of every code challenge (contact verification and login codes).
@@ -219,7 +218,7 @@ func (c *challenge) run(ctx workflow.Context) (string, error) {
 	c.sendCtx, c.cancelSends = workflow.WithCancel(ctx)
 
 	if err := c.issue(ctx); err != nil {
-		c.end(ctx, store.ChallengeFailed, err)
+		c.end(ctx, code.StatusFailed, err)
 		return c.status, nil
 	}
 	for !c.final() && ctx.Err() == nil {
@@ -235,16 +234,16 @@ func (c *challenge) run(ctx workflow.Context) (string, error) {
 		switch {
 		case c.final():
 		case c.sendFailed:
-			c.end(ctx, store.ChallengeFailed, nil)
+			c.end(ctx, code.StatusFailed, nil)
 		case c.issuing:
 			// A resend is under way and will set a new expiry.
 			_ = workflow.Await(ctx, func() bool { return !c.issuing })
 		case !workflow.Now(ctx).Before(c.expiresAt):
-			c.end(ctx, store.ChallengeExpired, nil)
+			c.end(ctx, code.StatusExpired, nil)
 		}
 	}
 	if ctx.Err() != nil {
-		c.end(ctx, store.ChallengeCanceled, nil)
+		c.end(ctx, code.StatusCanceled, nil)
 	}
 	c.cancelSends()
 	// Let running handlers answer their callers, and canceled sends record
@@ -371,16 +370,16 @@ func (c *challenge) check(ctx workflow.Context, in activities.CheckCodeInput) (C
 	if err != nil {
 		return CodeAnswer{}, fmt.Errorf("check code: %w", err)
 	}
-	if r.Outcome != store.CodeClosed {
+	if r.Outcome != code.OutcomeClosed {
 		c.attemptsLeft = r.AttemptsLeft
 	}
-	if r.Status != "" && r.Status != store.ChallengePending {
+	if r.Status != "" && r.Status != code.StatusPending {
 		c.setStatus(ctx, r.Status)
-		if r.Outcome != store.CodeValid {
+		if r.Outcome != code.OutcomeValid {
 			c.attemptsLeft = 0
 		}
 	}
-	return CodeAnswer{Valid: r.Outcome == store.CodeValid, Status: c.status, AttemptsLeft: c.attemptsLeft}, nil
+	return CodeAnswer{Valid: r.Outcome == code.OutcomeValid, Status: c.status, AttemptsLeft: c.attemptsLeft}, nil
 }
 
 // answerReply checks a code texted back to the paging number and answers
@@ -390,7 +389,7 @@ func (c *challenge) answerReply(ctx workflow.Context, r CodeReply) {
 	var body string
 	if c.final() {
 		body = "There is no verification waiting for this number."
-		if c.status == store.ChallengeVerified {
+		if c.status == code.StatusVerified {
 			body = alreadyVerified
 		}
 	} else if in, ok := r.checkInput(c.id); ok {
@@ -400,13 +399,13 @@ func (c *challenge) answerReply(ctx workflow.Context, r CodeReply) {
 			body = "Sorry, that code could not be checked just now. Please try again in a minute."
 		case ans.Valid:
 			body = fmt.Sprintf("Thanks! This number is now verified: %s can reach you here.", c.opts.Brand)
-		case ans.Status == store.ChallengeVerified:
+		case ans.Status == code.StatusVerified:
 			// Verified another way (the app, the CLI) while this text
 			// was on its way.
 			body = alreadyVerified
-		case ans.Status == store.ChallengeLocked:
+		case ans.Status == code.StatusLocked:
 			body = "That code is not valid, and that was the last try. Ask for a new code."
-		case ans.Status == store.ChallengeExpired:
+		case ans.Status == code.StatusExpired:
 			body = "That code has expired. Ask for a new one."
 		case c.final():
 			body = "There is no verification waiting for this number."
@@ -452,7 +451,7 @@ func (c *challenge) end(ctx workflow.Context, status string, cause error) {
 		c.lastError = rootMessage(cause)
 		var ae *temporal.ApplicationError
 		if errors.As(cause, &ae) && ae.Type() == activities.ErrTypeChallengeClosed {
-			status = store.ChallengeCanceled
+			status = code.StatusCanceled
 		}
 	}
 	dctx, cancel := workflow.NewDisconnectedContext(ctx)
@@ -464,7 +463,7 @@ func (c *challenge) end(ctx workflow.Context, status string, cause error) {
 	}).Get(dctx, &final); err != nil {
 		workflow.GetLogger(ctx).Error("finish challenge", "challenge", c.id, "error", err)
 	}
-	if final == "" || final == store.ChallengePending {
+	if final == "" || final == code.StatusPending {
 		final = status
 	}
 	c.setStatus(dctx, final)

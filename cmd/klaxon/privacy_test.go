@@ -20,7 +20,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
-	"github.com/klaxonhq/klaxon/internal/testenv"
+	"github.com/klaxonhq/klaxon/internal/leaks"
 )
 
 // RecordHistoriesEnv names a directory: when set, every harness writes the
@@ -65,7 +65,7 @@ func (h *harness) checkPayloadPrivacy() {
 		}
 		for _, ev := range events {
 			for _, text := range eventTexts(ev) {
-				for _, leak := range testenv.PayloadLeaks(text, ours, secrets) {
+				for _, leak := range leaks.Find(text, ours, secrets) {
 					t.Errorf("workflow %s (%s) event %d (%s) holds %s", r.GetExecution().GetWorkflowId(), r.GetType().GetName(),
 						ev.GetEventId(), ev.GetEventType(), leak)
 				}
@@ -109,7 +109,7 @@ func (h *harness) privateWords(ctx context.Context) (ours, secrets []string, err
 		if err := rows.Scan(&body); err != nil {
 			return nil, nil, err
 		}
-		secrets = append(secrets, testenv.Quotable(body)...)
+		secrets = append(secrets, leaks.Quotable(body)...)
 	}
 	return ours, secrets, rows.Err()
 }
@@ -220,16 +220,16 @@ func TestPayloadPrivacy_TheCheckFindsWhatItLooksFor(t *testing.T) {
 			}},
 		},
 	}}
-	var leaks []string
+	var found []string
 	for _, text := range eventTexts(ev) {
-		leaks = append(leaks, testenv.PayloadLeaks(text, []string{"+15555550100"}, []string{"meet at the north gate"})...)
+		found = append(found, leaks.Find(text, []string{"+15555550100"}, []string{"meet at the north gate"})...)
 	}
 	for _, want := range []string{"a phone number", "an email address", "a code", "a channel text"} {
-		if !slices.ContainsFunc(leaks, func(l string) bool { return strings.HasPrefix(l, want) }) {
-			t.Errorf("leaks = %q, want %s among them", leaks, want)
+		if !slices.ContainsFunc(found, func(l string) bool { return strings.HasPrefix(l, want) }) {
+			t.Errorf("found %q, want %s among them", found, want)
 		}
 	}
-	for _, l := range leaks {
+	for _, l := range found {
 		if strings.Contains(l, "0100") {
 			t.Errorf("our own number reported: %q", l)
 		}

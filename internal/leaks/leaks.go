@@ -1,4 +1,8 @@
-package testenv
+// Package leaks finds personal data in text: phone numbers that are not
+// Klaxon's own, email addresses, verification and login codes, and words
+// people texted to channels. The payload-privacy tests run every Temporal
+// payload through it.
+package leaks
 
 import (
 	"regexp"
@@ -18,11 +22,11 @@ var (
 	angled = regexp.MustCompile(`<[^<>\s]*@[^<>\s]*>`)
 )
 
-// PayloadLeaks describes what personal data text holds: phone numbers
+// Find describes what personal data text holds: phone numbers
 // other than ours (Klaxon's own numbers, which are public), email
 // addresses, codes, and any of secrets (the words people texted to
 // channels). Each is named by kind and shown redacted.
-func PayloadLeaks(text string, ours, secrets []string) []string {
+func Find(text string, ours, secrets []string) []string {
 	var out []string
 	for _, n := range e164Pattern.FindAllString(text, -1) {
 		if !slices.Contains(ours, n) {
