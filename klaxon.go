@@ -122,6 +122,11 @@ type Message struct {
 	Purpose string `json:"purpose,omitempty"`
 	// Ref links the message to what it belongs to (a page id, a channel id).
 	Ref string `json:"ref,omitempty"`
+	// Text, when set, names the text Body (and Subject) are — "page.sms",
+	// "page.email" — and Vars its variables: an operator's override of that
+	// text (KLAXON_TEXTS) replaces them when the message is sent.
+	Text string            `json:"text,omitempty"`
+	Vars map[string]string `json:"vars,omitempty"`
 }
 
 // Kinds of inbound event: a text, or a key pressed during a call Klaxon

@@ -363,6 +363,11 @@ type ClaimResult struct {
 	// Problem is a refusal for the maintainer who asked for a number that
 	// cannot be had.
 	Problem string
+	// Counted reports that Available is the pool's free count right after
+	// this claim (what GET /api/v1/numbers then lists), for the
+	// low-reserve warning.
+	Counted   bool
+	Available int
 }
 
 // ClaimNumber takes a number from the pool for a channel request.
@@ -376,7 +381,11 @@ func (c *Channels) ClaimNumber(ctx context.Context, in ClaimInput) (ClaimResult,
 	case err != nil:
 		return ClaimResult{}, err
 	}
-	return ClaimResult{Phone: p}, nil
+	avail, _, err := c.Store.PoolCounts(ctx)
+	if err != nil {
+		return ClaimResult{}, err
+	}
+	return ClaimResult{Phone: p, Counted: true, Available: avail}, nil
 }
 
 // ReleaseNumber returns a request's number to the pool when its channel
@@ -410,7 +419,7 @@ func (c *Channels) CreateChannel(ctx context.Context, in CreateChannelInput) (Cr
 	}
 	ch, err := c.Store.CreateChannel(ctx, in.RequestID, in.Phone, admins)
 	if klaxon.ErrorCodeOf(err) == klaxon.EConflict {
-		return CreatedChannel{Channel: ch}, temporal.NewNonRetryableApplicationError(klaxon.ErrorMessageOf(err), "NumberTaken", nil)
+		return CreatedChannel{Channel: ch}, expected(klaxon.ErrorMessageOf(err), "NumberTaken", true)
 	}
 	if err != nil {
 		return CreatedChannel{Channel: ch}, err

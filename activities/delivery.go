@@ -23,6 +23,7 @@ import (
 	"github.com/klaxonhq/klaxon/ratelimit"
 	"github.com/klaxonhq/klaxon/redact"
 	"github.com/klaxonhq/klaxon/store"
+	"github.com/klaxonhq/klaxon/texts"
 )
 
 // Provider hands one message to the provider of one medium (Twilio SMS,
@@ -51,7 +52,10 @@ const (
 // Delivery is the one delivery pipeline's side of Temporal: it records,
 // rate-limits, sends and audits every outbound message.
 type Delivery struct {
-	Store     *store.Store
+	Store *store.Store
+	// Texts are the operator's overrides of user-facing texts (nil: none):
+	// a message naming an overridden text is sent with the override.
+	Texts     *texts.Texts
 	Providers map[klaxon.Medium]Provider
 	// From is the default sender per medium, used when a message names none.
 	From    map[klaxon.Medium]string
@@ -201,8 +205,13 @@ func fitBody(body string) string {
 }
 
 func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, attempt int, wait bool) (klaxon.Receipt, error) {
-	m, err := d.resolve(ctx, m)
+	// The body is rendered from its text (KLAXON_TEXTS) first, then its
+	// recipient and quoted words are loaded.
+	m, err := d.applyTexts(m)
 	if err != nil {
+		return klaxon.Receipt{}, err
+	}
+	if m, err = d.resolve(ctx, m); err != nil {
 		return klaxon.Receipt{}, err
 	}
 	if m.From == "" {
@@ -223,14 +232,14 @@ func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, atte
 		// with a crashed worker. Never send twice.
 		return klaxon.Receipt{ProviderID: st.ProviderID, Status: st.Status}, nil
 	case st.Status == klaxon.StatusCanceled:
-		return klaxon.Receipt{}, temporal.NewNonRetryableApplicationError("message was canceled", ErrTypeCanceled, nil)
+		return klaxon.Receipt{}, expected("message was canceled", ErrTypeCanceled, true)
 	case st.OptedOut && m.Medium.HasOptOuts() && !m.IgnoreOptOut:
 		de := &klaxon.DeliveryError{Permanent: true, Kind: ErrTypeOptedOut, Reason: "the recipient texted STOP"}
 		if err := d.Store.FailAttempt(ctx, m.ID, lane, attempt, true, klaxon.StatusSuppressed, de); err != nil {
 			return klaxon.Receipt{}, fmt.Errorf("send: %w", err)
 		}
 		d.count(m, "suppressed")
-		return klaxon.Receipt{}, temporal.NewNonRetryableApplicationError(de.Error(), de.Kind, de)
+		return klaxon.Receipt{}, expected(de.Error(), de.Kind, true, de)
 	}
 
 	if f, ok := prov.(Finder); ok && !st.Unsettled.IsZero() {
@@ -240,6 +249,12 @@ func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, atte
 	}
 
 	if err := d.takeSlots(ctx, m, wait); err != nil {
+		outcome, kind, reason := store.AttemptInterrupted, "Interrupted", redact.Text(err.Error())
+		var ae *temporal.ApplicationError
+		if errors.As(err, &ae) && ae.Type() == ErrTypeRateLimit {
+			outcome, kind, reason = store.AttemptQueued, ErrTypeRateLimit, "the sending number was at its rate limit: queued for the next attempt"
+		}
+		d.endAttempt(ctx, m, lane, attempt, outcome, kind, reason)
 		return klaxon.Receipt{}, err
 	}
 	if wait {
@@ -247,7 +262,8 @@ func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, atte
 		// of its cancellation only through a heartbeat: look again, so that
 		// a page text queued when the page was acknowledged is never sent.
 		if canceled, err := d.Store.MessageCanceled(ctx, m.ID); err == nil && canceled {
-			return klaxon.Receipt{}, temporal.NewNonRetryableApplicationError("message was canceled", ErrTypeCanceled, nil)
+			d.endAttempt(ctx, m, lane, attempt, store.AttemptCanceled, ErrTypeCanceled, "canceled while it waited for the rate limit")
+			return klaxon.Receipt{}, expected("message was canceled", ErrTypeCanceled, true)
 		}
 	}
 
@@ -280,6 +296,47 @@ func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, atte
 	return klaxon.Receipt{}, d.fail(ctx, m, lane, attempt, err)
 }
 
+// applyTexts puts the operator's override of the text a message names in
+// its body (and subject): "page.sms" for a text, "page.email.subject" and
+// "page.email.body" for an email named "page.email". Overrides were
+// checked at start, so a failure here is a bug: permanent.
+func (d *Delivery) applyTexts(m klaxon.Message) (klaxon.Message, error) {
+	if m.Text == "" || d.Texts == nil {
+		return m, nil
+	}
+	fields := []struct {
+		name string
+		dst  *string
+	}{{m.Text, &m.Body}}
+	if m.Medium.HasSubject() {
+		fields = []struct {
+			name string
+			dst  *string
+		}{{m.Text + ".subject", &m.Subject}, {m.Text + ".body", &m.Body}}
+	}
+	for _, f := range fields {
+		s, ok, err := d.Texts.Render(f.name, m.Vars)
+		if err != nil {
+			return m, temporal.NewNonRetryableApplicationError(err.Error(), "BadText", nil)
+		}
+		if ok {
+			*f.dst = s
+		}
+	}
+	return m, nil
+}
+
+// endAttempt records the outcome of an attempt that never called the
+// provider; a failure to record it is logged (the next attempt then asks
+// the provider first, which is slower, never wrong).
+func (d *Delivery) endAttempt(ctx context.Context, m klaxon.Message, lane string, attempt int, outcome, kind, reason string) {
+	rctx, cancel := detach(ctx, recordTimeout)
+	defer cancel()
+	if err := d.Store.EndAttempt(rctx, m.ID, lane, attempt, outcome, kind, reason); err != nil {
+		d.Logger.WarnContext(ctx, "record attempt outcome", "message", m.ID, "lane", lane, "attempt", attempt, "error", err)
+	}
+}
+
 // fail records a failed attempt — a refused send, or a provider that could
 // not say whether it has the message — and returns the activity's failure.
 // ctx must outlive the attempt's cancellation.
@@ -293,7 +350,7 @@ func (d *Delivery) fail(ctx context.Context, m klaxon.Message, lane string, atte
 	}
 	d.Logger.WarnContext(ctx, "delivery attempt failed", "message", m.ID, "medium", m.Medium,
 		"to", redact.Address(m.To), "lane", lane, "attempt", attempt, "kind", de.Kind, "code", de.Code, "permanent", de.Permanent)
-	if de.Kind == ErrTypeOptedOut {
+	if de.Kind == ErrTypeOptedOut && m.From != "" { // never a wildcard opt-out from one message
 		// The carrier says the recipient opted out: mirror it, so nothing
 		// else is attempted until they text START.
 		if err := d.Store.OptOut(ctx, m.To, m.From, "carrier"); err != nil {
@@ -420,7 +477,7 @@ func (d *Delivery) takeSlots(ctx context.Context, m klaxon.Message, wait bool) e
 			continue
 		}
 		if !wait {
-			return temporal.NewApplicationError("rate limit reached; queueing", ErrTypeRateLimit)
+			return expected("rate limit reached; queueing", ErrTypeRateLimit, false)
 		}
 		d.Metrics.RateLimitWaits.Inc()
 		if err := s.l.Wait(wctx, s.key, int(m.Priority)); err != nil {
@@ -444,7 +501,7 @@ func (d *Delivery) claimSlot(ctx context.Context, from string, wait bool) error 
 		case ok:
 			return nil
 		case !wait:
-			return temporal.NewApplicationError("rate limit reached; queueing", ErrTypeRateLimit)
+			return expected("rate limit reached; queueing", ErrTypeRateLimit, false)
 		}
 		t := time.NewTimer(min(due, d.SlotInterval))
 		select {

@@ -301,6 +301,7 @@ func TestSend_OptedOutRecipientGetsNothing(t *testing.T) {
 	}
 	_, err := r.env.ExecuteActivity(r.d.SendFirst, m)
 	assertAppError(t, err, activities.ErrTypeOptedOut, false)
+	assertExpected(t, err)
 	if n := len(r.sim.Inbox(m.To)); n != 0 {
 		t.Fatalf("opted-out recipient got %d texts", n)
 	}
@@ -393,6 +394,7 @@ func TestSendFirst_FallsThroughWhenNumberIsAtItsRate(t *testing.T) {
 	}
 	_, err := r.env.ExecuteActivity(r.d.SendFirst, sms("msg_b", "+15555550128"))
 	assertAppError(t, err, activities.ErrTypeRateLimit, true)
+	assertExpected(t, err)
 	if n := len(r.sim.Inbox("+15555550128")); n != 0 {
 		t.Errorf("rate-limited first attempt reached the provider")
 	}
@@ -402,6 +404,22 @@ func TestSendFirst_FallsThroughWhenNumberIsAtItsRate(t *testing.T) {
 	}
 	if n := len(r.sim.Inbox("+15555550128")); n != 1 {
 		t.Errorf("queued text delivered %d times, want 1", n)
+	}
+	// Every attempt ends with an outcome: the first one queued, the retry
+	// accepted — none left "started".
+	_, attempts, _, err := r.db.Store.GetMessage(t.Context(), "msg_b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range attempts {
+		got = append(got, fmt.Sprintf("%s %d %s", a.Lane, a.Attempt, a.Outcome))
+		if a.FinishedAt == nil {
+			t.Errorf("attempt %s %d has no end", a.Lane, a.Attempt)
+		}
+	}
+	if want := []string{"first 1 queued", "retry 1 accepted"}; !slices.Equal(got, want) {
+		t.Errorf("attempts = %q, want %q", got, want)
 	}
 }
 
@@ -413,5 +431,15 @@ func assertAppError(t *testing.T, err error, kind string, retryable bool) {
 	}
 	if ae.Type() != kind || ae.NonRetryable() == retryable {
 		t.Fatalf("error type %q retryable=%v, want %q retryable=%v (%v)", ae.Type(), !ae.NonRetryable(), kind, retryable, err)
+	}
+}
+
+// assertExpected checks that err is an expected outcome (a benign
+// application error), which the worker logs below ERROR.
+func assertExpected(t *testing.T, err error) {
+	t.Helper()
+	var ae *temporal.ApplicationError
+	if !errors.As(err, &ae) || ae.Category() != temporal.ApplicationErrorCategoryBenign {
+		t.Fatalf("error %v is not an expected (benign) outcome", err)
 	}
 }

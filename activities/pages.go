@@ -257,6 +257,9 @@ func (p *Paging) SetPageStatus(ctx context.Context, in PageStatusInput) (store.P
 	default:
 		return store.Page{}, temporal.NewNonRetryableApplicationError("unknown page status "+in.Status, "InvalidStatus", nil)
 	}
+	if store.IsRefusedData(err) {
+		return store.Page{}, temporal.NewNonRetryableApplicationError("the page's record refused this "+in.Status+": "+err.Error(), "InvalidStatus", nil)
+	}
 	return t.Page, err
 }
 

@@ -75,6 +75,9 @@ type Config struct {
 	// DataDir is where `klaxon dev` keeps its Postgres cluster and Temporal
 	// database, when it has to start them itself.
 	DataDir string `env:"KLAXON_DATA_DIR" default:".klaxon"`
+	// Texts is a file (or directory) of templates overriding user-facing
+	// texts (package texts), checked at start.
+	Texts string `env:"KLAXON_TEXTS"`
 
 	// The directory (LDAP): unset URL, Postgres alone holds the people.
 	LDAPURL          string        `env:"KLAXON_LDAP_URL" print:"url"`

@@ -121,11 +121,29 @@ func (g *Gateway) validateChannelRequest(r *http.Request, req api.CreateChannelR
 			return in, err
 		}
 		in.Phone = n
+		if err := g.notSystemNumber(n); err != nil {
+			return in, err
+		}
 		if seen[n] {
 			return in, klaxon.Errorf(klaxon.EInvalid, "%s cannot be both the channel's number and one of its admins.", n)
 		}
 	}
 	return in, nil
+}
+
+// notSystemNumber refuses one of Klaxon's own numbers (paging, signup,
+// diagnostics) as a channel's number or a pool number.
+func (g *Gateway) notSystemNumber(n string) error {
+	for _, sys := range []struct{ number, name, env string }{
+		{g.Config.FromNumber, "paging", "KLAXON_FROM_NUMBER"},
+		{g.Config.SignupNumber, "signup", "KLAXON_SIGNUP_NUMBER"},
+		{g.Config.DiagnosticsNumber, "diagnostics", "KLAXON_DIAGNOSTICS_NUMBER"},
+	} {
+		if sys.number != "" && n == sys.number {
+			return klaxon.Errorf(klaxon.EConflict, "%s is Klaxon's own %s number (%s); it cannot be a channel's.", n, sys.name, sys.env)
+		}
+	}
+	return nil
 }
 
 // apiNumber reads a number given to the API: with a '+' as the SMS grammar
@@ -230,8 +248,8 @@ func (g *Gateway) addNumber(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, g.Logger, err)
 		return
 	}
-	if n == g.Config.FromNumber {
-		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EConflict, "%s is the paging number (KLAXON_FROM_NUMBER); it cannot be a channel's.", n))
+	if err := g.notSystemNumber(n); err != nil {
+		writeError(w, r, g.Logger, err)
 		return
 	}
 	num, err := g.Store.AddNumber(r.Context(), n)

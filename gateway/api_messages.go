@@ -110,6 +110,9 @@ func truncate(s string, n int) string {
 func (g *Gateway) queueMessage(ctx context.Context, m klaxon.Message) (klaxon.Message, error) {
 	m.ID = NewID("msg")
 	m.Priority = klaxon.Normal
+	if m.From == "" && m.Medium.IsPhone() {
+		m.From = g.Config.FromNumber // stored with the number it goes from
+	}
 	if err := g.Store.CreateMessage(ctx, m); err != nil {
 		return m, err
 	}

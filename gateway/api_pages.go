@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -302,7 +303,7 @@ func (g *Gateway) pageAction(w http.ResponseWriter, r *http.Request, update, sta
 }
 
 func lateAck(id int64, by string) error {
-	return klaxon.Errorf(klaxon.EConflict, "Page %d is already resolved%s; there is nothing left to acknowledge.", id, byClause(by))
+	return klaxon.Errorf(klaxon.EConflict, "Page #%d is already resolved%s; there is nothing left to acknowledge.", id, byClause(by))
 }
 
 func byClause(by string) string {
@@ -340,13 +341,13 @@ func (g *Gateway) applyPageAction(ctx context.Context, pg store.Page, update, st
 	v := api.PageAction{ID: pg.ID, Status: res.Status, AckedBy: pg.AckedBy, ResolvedBy: pg.ResolvedBy, Changed: res.Changed}
 	switch {
 	case res.Changed && status == paging.StatusAcked:
-		v.Message = "Page acknowledged: every pending notification is canceled."
+		v.Message = fmt.Sprintf("Acknowledged page #%d: every pending notification is canceled.", pg.ID)
 	case res.Changed:
-		v.Message = "Page resolved."
+		v.Message = fmt.Sprintf("Resolved page #%d.", pg.ID)
 	case res.Status == paging.StatusResolved:
-		v.Message = "Page was already resolved" + byClause(res.By) + "."
+		v.Message = fmt.Sprintf("Page #%d was already resolved%s.", pg.ID, byClause(res.By))
 	default:
-		v.Message = "Page was already acknowledged" + byClause(res.By) + "."
+		v.Message = fmt.Sprintf("Page #%d was already acknowledged%s.", pg.ID, byClause(res.By))
 	}
 	return v, nil
 }

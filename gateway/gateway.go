@@ -5,6 +5,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -15,9 +16,11 @@ import (
 	"mime"
 	"net/http"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 	"go.temporal.io/sdk/client"
@@ -28,6 +31,7 @@ import (
 	"github.com/klaxonhq/klaxon/console"
 	"github.com/klaxonhq/klaxon/metrics"
 	"github.com/klaxonhq/klaxon/store"
+	"github.com/klaxonhq/klaxon/texts"
 	"github.com/klaxonhq/klaxon/workflows"
 )
 
@@ -54,6 +58,8 @@ type Deps struct {
 	// as a codec server at /codec/encode and /codec/decode, behind the
 	// API token; nil leaves those routes out.
 	Codec converter.PayloadCodec
+	// Texts are the operator's overrides of user-facing texts (nil: none).
+	Texts *texts.Texts
 }
 
 // Gateway serves Klaxon's HTTP routes.
@@ -111,6 +117,7 @@ func (g *Gateway) Handler() http.Handler {
 		writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: fmt.Sprintf("%s is not allowed on %s.", r.Method, r.URL.Path)})
 	})
 
+	r.Use(labelRoute, cleanParams)
 	r.HandleFunc("/healthz", g.healthz).Methods(http.MethodGet)
 	r.Handle("/metrics", g.Metrics.Handler()).Methods(http.MethodGet)
 
@@ -137,7 +144,7 @@ func (g *Gateway) Handler() http.Handler {
 	api := r.PathPrefix("/api/v1").Subrouter()
 	api.Use(g.requireToken)
 	api.HandleFunc("/messages", g.createMessage).Methods(http.MethodPost)
-	api.HandleFunc("/messages/{id}", g.getMessage).Methods(http.MethodGet)
+	api.HandleFunc("/messages/{id:.+}", g.getMessage).Methods(http.MethodGet)
 	api.HandleFunc("/users", g.createUser).Methods(http.MethodPost)
 	api.HandleFunc("/users", g.listUsers).Methods(http.MethodGet)
 	api.HandleFunc("/users/{handle}", g.getUser).Methods(http.MethodGet)
@@ -172,21 +179,38 @@ func (g *Gateway) instrument(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		// The router matches on a request of its own; labelRoute writes
+		// the template it matched here.
+		label := new(string)
+		*label = "unmatched"
+		r = r.WithContext(context.WithValue(r.Context(), routeLabelKey{}, label))
 		defer func() {
 			if p := recover(); p != nil {
 				g.Logger.ErrorContext(r.Context(), "handler panic", "path", r.URL.Path, "panic", fmt.Sprint(p))
 				writeJSON(sw, http.StatusInternalServerError, errorBody{Error: "Internal error."})
 			}
-			route := "unmatched"
-			if m := mux.CurrentRoute(r); m != nil {
-				if t, err := m.GetPathTemplate(); err == nil {
-					route = t
-				}
-			}
+			route := *label
 			g.Metrics.HTTPRequests.WithLabelValues(route, strconv.Itoa(sw.status)).Inc()
 			g.Metrics.HTTPSeconds.WithLabelValues(route).Observe(time.Since(start).Seconds())
 		}()
 		next.ServeHTTP(sw, r)
+	})
+}
+
+type routeLabelKey struct{}
+
+// labelRoute tells instrument the template of the route that matched. It
+// runs on the router, where the match is known.
+func labelRoute(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if label, ok := r.Context().Value(routeLabelKey{}).(*string); ok {
+			if m := mux.CurrentRoute(r); m != nil {
+				if t, err := m.GetPathTemplate(); err == nil {
+					*label = t
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -303,14 +327,21 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 			return klaxon.Errorf(klaxon.EUnsupported, "Content-Type must be application/json.")
 		}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAPIBody))
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAPIBody))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return klaxon.Errorf(klaxon.ETooLarge, "The request body is larger than %d bytes.", maxAPIBody)
+	case err != nil:
+		return klaxon.Errorf(klaxon.EInvalid, "The request body could not be read.")
+	case !utf8.Valid(raw):
+		return refusedText("request body", "invalid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	if err := dec.Decode(dst); err != nil {
-		var tooBig *http.MaxBytesError
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
 		switch {
-		case errors.As(err, &tooBig):
-			return klaxon.Errorf(klaxon.ETooLarge, "The request body is larger than %d bytes.", maxAPIBody)
 		case errors.Is(err, io.EOF):
 			return klaxon.Errorf(klaxon.EInvalid, "The request body is empty; send a JSON object.")
 		case errors.As(err, &syn):
@@ -326,6 +357,9 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	}
 	if dec.More() {
 		return klaxon.Errorf(klaxon.EInvalid, "The request body must hold a single JSON object.")
+	}
+	if bad := checkText(reflect.ValueOf(dst)); bad != "" {
+		return refusedText("request body", bad)
 	}
 	return nil
 }

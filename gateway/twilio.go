@@ -6,6 +6,7 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -54,16 +55,55 @@ func (g *Gateway) twilioSignature(next http.Handler) http.Handler {
 }
 
 func (g *Gateway) validSignature(fullURL string, form url.Values, sig string) bool {
-	want, err := base64.StdEncoding.DecodeString(sig)
-	if err != nil {
-		return false
-	}
 	for _, token := range g.authTokens {
-		if hmac.Equal(Signature(token, fullURL, form), want) {
+		if ValidSignatureURL(fullURL, form, token, sig) {
 			return true
 		}
 	}
 	return false
+}
+
+// ValidSignatureURL reports whether sig is Twilio's signature of fullURL
+// and form under token, in either of the URL's forms Twilio signs: with
+// the scheme's default port (:443, :80) and without it, as twilio-go's
+// RequestValidator accepts.
+func ValidSignatureURL(fullURL string, form url.Values, token, sig string) bool {
+	want, err := base64.StdEncoding.DecodeString(sig)
+	if err != nil {
+		return false
+	}
+	for _, u := range urlForms(fullURL) {
+		if hmac.Equal(Signature(token, u, form), want) {
+			return true
+		}
+	}
+	return false
+}
+
+// urlForms is fullURL as written, then with its default port added or
+// removed.
+func urlForms(fullURL string) []string {
+	u, err := url.Parse(fullURL)
+	if err != nil {
+		return []string{fullURL}
+	}
+	def := map[string]string{"https": "443", "http": "80"}[u.Scheme]
+	if def == "" {
+		return []string{fullURL}
+	}
+	other := *u
+	switch u.Port() {
+	case "":
+		other.Host = u.Host + ":" + def
+	case def:
+		other.Host = u.Hostname()
+		if strings.Contains(other.Host, ":") { // IPv6
+			other.Host = "[" + other.Host + "]"
+		}
+	default:
+		return []string{fullURL}
+	}
+	return []string{fullURL, other.String()}
 }
 
 // Signature computes Twilio's webhook signature: HMAC-SHA1 under the auth
@@ -125,10 +165,14 @@ func (g *Gateway) applyStatus(w http.ResponseWriter, r *http.Request, route, sid
 		result = "duplicate"
 	}
 	g.Metrics.Webhooks.WithLabelValues(route, result).Inc()
-	if fresh && messageID != "" && errorCode == "21610" {
-		// The carrier says the recipient opted out: mirror it.
-		if m, _, _, err := g.Store.GetMessage(r.Context(), messageID); err == nil {
-			_ = g.Store.OptOut(r.Context(), m.To, m.From, "carrier")
+	if messageID != "" && errorCode == "21610" {
+		// The carrier says the recipient opted out: mirror it, on a
+		// duplicate too (an opt-out is written once), so that a mirror
+		// that failed is written by Twilio's retry.
+		if err := g.mirrorCarrierOptOut(r.Context(), messageID); err != nil {
+			g.Logger.ErrorContext(r.Context(), "mirror carrier opt-out", "route", route, "error", err)
+			http.Error(w, "Temporarily unavailable.", http.StatusServiceUnavailable)
+			return
 		}
 	}
 	if fresh && messageID != "" {
@@ -136,6 +180,29 @@ func (g *Gateway) applyStatus(w http.ResponseWriter, r *http.Request, route, sid
 		g.pageDeliveryStatus(r.Context(), messageID, status, detail, errorCode)
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// mirrorCarrierOptOut records that a message's recipient opted out of its
+// sender. A message that names no sender went from the paging number; an
+// opt-out is never written without a sender, which would block every
+// sending number.
+func (g *Gateway) mirrorCarrierOptOut(ctx context.Context, messageID string) error {
+	m, _, _, err := g.Store.GetMessage(ctx, messageID)
+	if err != nil {
+		return fmt.Errorf("mirror carrier opt-out: %w", err)
+	}
+	sender := m.From
+	if sender == "" && m.Medium.IsPhone() {
+		sender = g.Config.FromNumber
+	}
+	if sender == "" || m.To == "" {
+		g.Logger.WarnContext(ctx, "carrier opt-out of a message with no sender not mirrored", "message", messageID)
+		return nil
+	}
+	if err := g.Store.OptOut(ctx, m.To, sender, "carrier"); err != nil {
+		return fmt.Errorf("mirror carrier opt-out: %w", err)
+	}
+	return nil
 }
 
 // voice renders the TwiML of a call: for an outbound call placed by the

@@ -207,3 +207,41 @@ func TestAPI_HealthAndMetricsNeedNoToken(t *testing.T) {
 		t.Errorf("healthz with Temporal down: %d, want 503", resp.StatusCode)
 	}
 }
+
+// Twilio signs a webhook's URL with or without the scheme's default port
+// (:443, :80); like twilio-go's RequestValidator, both forms are accepted,
+// whichever form KLAXON_PUBLIC_URL is written in. Another port is not.
+func TestSignature_AcceptsTheURLWithAndWithoutTheDefaultPort(t *testing.T) {
+	srv, _ := newGateway(t)
+	form := url.Values{"MessageSid": {"SM404"}, "MessageStatus": {"delivered"}}
+	path := "/twilio/sms/status"
+	send := func(signedURL string) int {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Twilio-Signature", base64.StdEncoding.EncodeToString(gateway.Signature(authToken, signedURL, form)))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, u := range []string{"https://klaxon.example.org" + path, "https://klaxon.example.org:443" + path} {
+		if got := send(u); got == http.StatusForbidden {
+			t.Errorf("a signature over %s was refused", u)
+		}
+	}
+	if got := send("https://klaxon.example.org:8443" + path); got != http.StatusForbidden {
+		t.Errorf("a signature over another port answered %d, want 403", got)
+	}
+	for _, tc := range []struct{ public, signed string }{
+		{"https://klaxon.example.org:443", "https://klaxon.example.org"},
+		{"http://klaxon.example.org", "http://klaxon.example.org:80"},
+		{"http://klaxon.example.org:80", "http://klaxon.example.org"},
+	} {
+		if !gateway.ValidSignatureURL(tc.public+path, form, authToken,
+			base64.StdEncoding.EncodeToString(gateway.Signature(authToken, tc.signed+path, form))) {
+			t.Errorf("public URL %s refused a signature over %s", tc.public, tc.signed)
+		}
+	}
+}

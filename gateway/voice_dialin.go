@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/twilio/twilio-go/twiml"
 
@@ -77,7 +78,7 @@ func (g *Gateway) dialIn(w http.ResponseWriter, r *http.Request, caller string) 
 // is open), 2 resolves, 3 goes on to the next page (if there is one).
 func (g *Gateway) dialInMenu(pages []store.CallerPage, i int) []twiml.Element {
 	p := pages[i]
-	text := fmt.Sprintf("Page %d: %s", p.Code, spokenText(p.Summary))
+	text := fmt.Sprintf("%s: %s", upperFirst(spokenPage(p.ID, p.Code)), spokenText(p.Summary))
 	if p.Status == paging.StatusAcked {
 		text += " It is acknowledged" + byClause(p.AckedBy) + "."
 	}
@@ -186,20 +187,21 @@ func (g *Gateway) dialInGather(w http.ResponseWriter, r *http.Request) {
 	})
 	code := pages[i].Code
 	var text string
+	name := fmt.Sprintf("Page %d", pageID)
 	switch {
 	case err != nil:
 		g.Logger.ErrorContext(r.Context(), "dial-in page action", "page", pageID, "error", err)
 		g.Metrics.Webhooks.WithLabelValues(route, "failed").Inc()
-		writeTwiML(w, sayAndHangUp(fmt.Sprintf("Sorry, page %d could not be updated just now. Please try again in a minute, or reply %d%s to its text. Goodbye.", code, code, map[string]string{paging.StatusAcked: "a", paging.StatusResolved: "c"}[status])))
+		writeTwiML(w, sayAndHangUp(fmt.Sprintf("Sorry, page %d could not be updated just now. Please try again in a minute, or reply %d%s to its text. Goodbye.", pageID, code, map[string]string{paging.StatusAcked: "a", paging.StatusResolved: "c"}[status])))
 		return
 	case res.Changed && status == paging.StatusAcked:
-		text = fmt.Sprintf("Page %d is acknowledged, and its other notifications are canceled.", code)
+		text = name + " is acknowledged, and its other notifications are canceled."
 	case res.Changed:
-		text = fmt.Sprintf("Page %d is resolved.", code)
+		text = name + " is resolved."
 	case res.Status == paging.StatusResolved:
-		text = fmt.Sprintf("Page %d was already resolved%s.", code, byClause(res.By))
+		text = name + " was already resolved" + byClause(res.By) + "."
 	default:
-		text = fmt.Sprintf("Page %d was already acknowledged%s.", code, byClause(res.By))
+		text = name + " was already acknowledged" + byClause(res.By) + "."
 	}
 	g.Metrics.Webhooks.WithLabelValues(route, status).Inc()
 	if i+1 < len(pages) {
@@ -219,6 +221,16 @@ func spokenSentence(s string) string {
 		s += "."
 	}
 	return s
+}
+
+// upperFirst capitalises the first letter of s.
+func upperFirst(s string) string {
+	r := []rune(s)
+	if len(r) == 0 {
+		return s
+	}
+	r[0] = unicode.ToUpper(r[0])
+	return string(r)
 }
 
 // joinSpoken joins choices as a person says them: "a, b or c".
@@ -248,16 +260,15 @@ func (g *Gateway) readoutTwiML(ctx context.Context, m store.MessageRecord) []twi
 		}
 		return dialInSorry(g.Config.Brand)
 	}
-	rc, err := g.Store.ReplyCodeOfPage(ctx, id, m.To)
-	code := int64(rc.Code)
-	if err != nil {
-		code = pg.ID
+	code := 0
+	if rc, err := g.Store.ReplyCodeOfPage(ctx, id, m.To); err == nil {
+		code = rc.Code
 	}
 	intro := fmt.Sprintf("This is %s, with the page you asked for.", g.Config.Brand)
 	if pg.Status == paging.StatusResolved {
-		return sayAndHangUp(intro + fmt.Sprintf(" Page %d is already resolved%s. Goodbye.", code, byClause(pg.ResolvedBy)))
+		return sayAndHangUp(intro + fmt.Sprintf(" Page %d is already resolved%s. Goodbye.", pg.ID, byClause(pg.ResolvedBy)))
 	}
-	text := fmt.Sprintf("Page %d: %s", code, spokenText(pg.Summary))
+	text := fmt.Sprintf("%s: %s", upperFirst(spokenPage(pg.ID, code)), spokenText(pg.Summary))
 	if d := strings.TrimSpace(pg.Details); d != "" {
 		text += " Details: " + spokenSentence(clipSpoken(d, 1200))
 	}

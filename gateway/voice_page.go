@@ -46,6 +46,15 @@ func slowly(text string) twiml.Element {
 
 func say(text string) twiml.Element { return &twiml.VoiceSay{Voice: pageVoice, Message: text} }
 
+// spokenPage names a page aloud: its id, and the phone's reply code when
+// it has one ("page 2, reply code 1") — two numbers, said as two things.
+func spokenPage(id int64, code int) string {
+	if code <= 0 {
+		return fmt.Sprintf("page %d", id)
+	}
+	return fmt.Sprintf("page %d, reply code %d", id, code)
+}
+
 // pageTwiML is what a person hears when they answer a page's call: the page
 // read slowly, twice, inside a <Gather> that takes 1 to acknowledge. An
 // answering machine hears the same message and cannot acknowledge (it never
@@ -54,34 +63,54 @@ func say(text string) twiml.Element { return &twiml.VoiceSay{Voice: pageVoice, M
 func (g *Gateway) pageTwiML(ctx context.Context, m store.MessageRecord) []twiml.Element {
 	brand := g.Config.Brand
 	id, err := strconv.ParseInt(m.Ref, 10, 64)
+	var pg store.Page
 	if err == nil {
-		if pg, err := g.Store.GetPage(ctx, id); err == nil && pg.Status != paging.StatusOpen {
+		if pg, err = g.Store.GetPage(ctx, id); err == nil && pg.Status != paging.StatusOpen {
 			what := "acknowledged" + byClause(pg.AckedBy)
 			if pg.Status == paging.StatusResolved {
 				what = "resolved" + byClause(pg.ResolvedBy)
 			}
 			return []twiml.Element{
-				say(fmt.Sprintf("This is %s. The page you are being called about was already %s. Nothing more is needed. Goodbye.", brand, what)),
+				say(fmt.Sprintf("This is %s. Page %d, the one you are being called about, was already %s. Nothing more is needed. Goodbye.", brand, pg.ID, what)),
 				&twiml.VoiceHangup{},
 			}
 		}
 	}
+	intro := fmt.Sprintf("This is %s with an urgent page.", brand)
+	body := spokenText(m.Body)
+	if err == nil {
+		code := 0
+		if rc, err := g.Store.ReplyCodeOfPage(ctx, id, m.To); err == nil {
+			code = rc.Code
+		}
+		intro = fmt.Sprintf("This is %s with urgent %s.", brand, spokenPage(id, code))
+		// The operator's own words for it (KLAXON_TEXTS), read in place of
+		// the introduction and the summary.
+		if s, ok, err := g.Texts.Render("page.call", map[string]string{
+			"Brand": brand, "PageID": strconv.FormatInt(id, 10), "Code": strconv.Itoa(code),
+			"Summary": spokenText(pg.Summary), "RequestedBy": pg.RequestedBy,
+		}); ok && err == nil {
+			intro, body = "", s
+		}
+	}
 	action := g.Config.PublicURL + pathGather + "?m=" + url.QueryEscape(m.ID)
+	var first []twiml.Element
+	if intro != "" {
+		first = []twiml.Element{say(intro), &twiml.VoicePause{Length: "1"}}
+	}
 	return []twiml.Element{
 		&twiml.VoiceGather{
 			Input: "dtmf", NumDigits: "1", Timeout: "6", Action: action, Method: http.MethodPost,
-			InnerElements: []twiml.Element{
-				say(fmt.Sprintf("This is %s with an urgent page.", brand)),
-				&twiml.VoicePause{Length: "1"},
-				slowly(spokenText(m.Body)),
+			InnerElements: append(first,
+				slowly(body),
 				&twiml.VoicePause{Length: "1"},
 				say("To acknowledge this page, press 1."),
 				&twiml.VoicePause{Length: "2"},
 				say("Again."),
-				slowly(spokenText(m.Body)),
+				slowly(body),
 				&twiml.VoicePause{Length: "1"},
 				say("To acknowledge this page, press 1."),
-			},
+			),
 		},
 		say("No key was pressed, so the page is still open. You can also acknowledge it by replying to its text. Goodbye."),
 		&twiml.VoiceHangup{},
@@ -177,7 +206,7 @@ func (g *Gateway) voiceGather(w http.ResponseWriter, r *http.Request) {
 		g.Logger.ErrorContext(ctx, "page ack from a call", "page", cp.PageID, "error", err)
 		text, result = "Sorry, your acknowledgement could not be recorded. Please reply to the page's text message instead. Goodbye.", "failed"
 	case res.Changed:
-		text, result = "Thank you. The page is acknowledged, and its other notifications are canceled. Goodbye.", "acked"
+		text, result = fmt.Sprintf("Thank you. Page %d is acknowledged, and its other notifications are canceled. Goodbye.", cp.PageID), "acked"
 	case res.Status == paging.StatusResolved:
 		text, result = "This page is already resolved"+byClause(res.By)+". Goodbye.", "already"
 	case res.By == cp.By:

@@ -14,9 +14,12 @@ import (
 	"github.com/klaxonhq/klaxon/phone"
 )
 
-// Number hides all but the country code's first digit and the last two
-// digits of an E.164 number: "+15551234567" becomes "+1*********67".
-// Anything that is not E.164 is masked whole, "" stays "".
+// Number hides all but the country code's first digit and the last four
+// digits of an E.164 number: "+15551234567" becomes "+1******4567" (a short
+// number keeps two). The last four are what people recognise a number by —
+// alice's "…0123", the paging number's "…0100" in the simulator — and what
+// a support desk asks for; the rest stays hidden. Anything that is not
+// E.164 is masked whole, "" stays "".
 func Number(number string) string {
 	if !phone.IsE164(number) {
 		if number == "" {
@@ -24,7 +27,10 @@ func Number(number string) string {
 		}
 		return "***"
 	}
-	const keep = 2
+	keep := 4
+	if len(number)-2-keep < 4 {
+		keep = 2
+	}
 	return number[:2] + strings.Repeat("*", len(number)-2-keep) + number[len(number)-keep:]
 }
 

@@ -147,3 +147,22 @@ func TestClaimReply_AtMostOncePerWindow(t *testing.T) {
 		}
 	}
 }
+
+// An earlier event of the same sender still unprocessed long before this
+// one arrived is stuck: it holds up nothing that came after it.
+func TestBeginInbound_AStuckEarlierEventHoldsUpNothingLater(t *testing.T) {
+	db := testenv.Postgres(t)
+	ctx := context.Background()
+	stuck, _, _ := db.Store.RecordInbound(ctx, inboundText("SMstuck", "+15555550001"))
+	if _, err := db.Pool.Exec(ctx, `UPDATE inbound_events SET received_at = now() - interval '5 minutes' WHERE id = $1`, stuck.ID); err != nil {
+		t.Fatal(err)
+	}
+	later, _, _ := db.Store.RecordInbound(ctx, inboundText("SMlater", "+15555550001"))
+	if _, before, err := db.Store.BeginInbound(ctx, later.ID); err != nil || before.ID != 0 {
+		t.Fatalf("a text 5 minutes after a stuck one waits for %+v (%v); want none", before, err)
+	}
+	recent, _, _ := db.Store.RecordInbound(ctx, inboundText("SMrecent", "+15555550001"))
+	if _, before, err := db.Store.BeginInbound(ctx, recent.ID); err != nil || before.ID != later.ID {
+		t.Fatalf("a text right after an unprocessed one waits for %+v (%v); want it", before, err)
+	}
+}

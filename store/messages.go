@@ -232,6 +232,34 @@ func (s *Store) FailAttempt(ctx context.Context, id, lane string, attempt int, f
 	return nil
 }
 
+// Outcomes of an attempt that ended before it reached the provider (an
+// attempt that did reach it is accepted or failed).
+const (
+	// AttemptQueued: the first, fast attempt found the sending number at
+	// its rate limit and handed the message to the retrying lane.
+	AttemptQueued = "queued"
+	// AttemptCanceled: the message was canceled (its page acknowledged)
+	// while the attempt waited.
+	AttemptCanceled = "canceled"
+	// AttemptInterrupted: the attempt was stopped (a stopping worker, a
+	// timeout) while it waited, before the provider had the message.
+	AttemptInterrupted = "interrupted"
+)
+
+// EndAttempt records the outcome of an attempt that ended before it called
+// the provider (AttemptQueued, AttemptCanceled, AttemptInterrupted), so
+// that no attempt is left "started" and the next one knows that this one
+// sent nothing. An attempt that already has an outcome keeps it.
+func (s *Store) EndAttempt(ctx context.Context, id, lane string, attempt int, outcome, kind, reason string) error {
+	if _, err := s.pool.Exec(ctx, `
+		UPDATE delivery_attempts SET finished_at = now(), outcome = $4, error_kind = $5, error_reason = $6
+		WHERE message_id = $1 AND lane = $2 AND attempt = $3 AND outcome = 'started'`,
+		id, lane, attempt, outcome, kind, reason); err != nil {
+		return fmt.Errorf("end attempt: %w", err)
+	}
+	return nil
+}
+
 // MarkMessage sets a final status on a message that is not final yet (for
 // example canceled, when a page is acknowledged before its text was sent).
 func (s *Store) MarkMessage(ctx context.Context, id, status, kind, reason string) error {

@@ -200,7 +200,8 @@ func (s *Store) ListPages(ctx context.Context, status string, limit int) ([]Page
 	return ps, nil
 }
 
-// PageEvents returns a page's timeline, oldest first.
+// PageEvents returns a page's timeline in the order things happened
+// (OrderTimeline).
 func (s *Store) PageEvents(ctx context.Context, pageID int64) ([]PageEvent, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT kind, COALESCE(key, ''), user_handle, medium, contact, message_id, detail, at
@@ -216,6 +217,7 @@ func (s *Store) PageEvents(ctx context.Context, pageID int64) ([]PageEvent, erro
 	if err != nil {
 		return nil, fmt.Errorf("page events: %w", err)
 	}
+	OrderTimeline(evs)
 	return evs, nil
 }
 

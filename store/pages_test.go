@@ -426,3 +426,26 @@ func TestRecordNotification_WritesOnceAndReturnsEarlyStatuses(t *testing.T) {
 		t.Errorf("latest page of the phone: %+v %v", rc, err)
 	}
 }
+
+// A NUL byte in who acknowledged is refused by Postgres for its data, so
+// that the activity gives up at once instead of retrying for ever, and the
+// page stays open.
+func TestAckPage_RefusedDataIsRecognisedAndChangesNothing(t *testing.T) {
+	db := testenv.Postgres(t)
+	ctx := context.Background()
+	p, _, err := db.Store.CreatePage(ctx, newPage("user:alice", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Store.AckPage(ctx, p.ID, "ops\x00bot", "api")
+	if !store.IsRefusedData(err) {
+		t.Fatalf("ack with a NUL byte: %v, want refused data", err)
+	}
+	got, err := db.Store.GetPage(ctx, p.ID)
+	if err != nil || got.Status != paging.StatusOpen {
+		t.Fatalf("page after the refused ack = %+v, %v; want open", got, err)
+	}
+	if _, err := db.Store.AckPage(ctx, p.ID, "ops", "api"); store.IsRefusedData(err) || err != nil {
+		t.Fatalf("a good ack: %v", err)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -149,6 +151,69 @@ func (s *Store) PageOfCall(ctx context.Context, messageID string) (CallPage, err
 		}
 	}
 	return cp, nil
+}
+
+// OrderTimeline puts a page's timeline in the order things happened, which
+// is not always the order they were recorded in: a provider's callbacks race
+// each other ("in-progress" can arrive before "ringing"), and a text can be
+// reported delivered before our record that the provider took it is
+// written. A message's own entries keep their causal order — notified (or
+// failed, canceled) first, then its delivery statuses by rank — and an
+// entry recorded after a later one of its message takes that one's time: it
+// had happened by then. The whole timeline is then in time order.
+func OrderTimeline(evs []PageEvent) {
+	type keyed struct {
+		ev    PageEvent
+		order int
+	}
+	ks := make([]keyed, len(evs))
+	var messages []string
+	byMessage := map[string][]int{}
+	for i, e := range evs {
+		ks[i] = keyed{ev: e, order: i}
+		if e.MessageID != "" {
+			if _, ok := byMessage[e.MessageID]; !ok {
+				messages = append(messages, e.MessageID)
+			}
+			byMessage[e.MessageID] = append(byMessage[e.MessageID], i)
+		}
+	}
+	for _, id := range messages {
+		idx := byMessage[id]
+		slots := slices.Clone(idx) // ascending: the recorded order
+		sort.SliceStable(idx, func(a, b int) bool { return causalRank(ks[idx[a]].ev) < causalRank(ks[idx[b]].ev) })
+		for j := len(idx) - 1; j >= 0; j-- {
+			i := idx[j]
+			ks[i].order = slots[j]
+			if j+1 < len(idx) {
+				if next := ks[idx[j+1]].ev.At; next.Before(ks[i].ev.At) {
+					ks[i].ev.At = next
+				}
+			}
+		}
+	}
+	sort.SliceStable(ks, func(a, b int) bool {
+		if !ks[a].ev.At.Equal(ks[b].ev.At) {
+			return ks[a].ev.At.Before(ks[b].ev.At)
+		}
+		return ks[a].order < ks[b].order
+	})
+	for i := range ks {
+		evs[i] = ks[i].ev
+	}
+}
+
+// causalRank orders one message's timeline entries: its notification (or
+// failure, or cancellation) first, then its delivery statuses by rank.
+func causalRank(e PageEvent) int {
+	if e.Kind != EventDelivery {
+		return 0
+	}
+	status, ok := strings.CutPrefix(e.Key, "delivery/"+e.MessageID+"/")
+	if !ok {
+		status, _, _ = strings.Cut(e.Detail, " ")
+	}
+	return 1 + klaxon.StatusRank(status)
 }
 
 // DeliveryEvent is the timeline entry of a provider status of a page's

@@ -61,6 +61,14 @@ func notFound(err error) error {
 	return err
 }
 
+// IsRefusedData reports whether Postgres refused a statement for the data
+// it carried (a data exception, class 22: a NUL byte, invalid text, a value
+// out of range): running it again can never succeed.
+func IsRefusedData(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && len(pgErr.Code) == 5 && pgErr.Code[:2] == "22"
+}
+
 // isUniqueViolation reports whether err is a unique-constraint violation,
 // optionally of the named constraint.
 func isUniqueViolation(err error, constraint string) bool {

@@ -197,11 +197,20 @@ func createChannel(ctx workflow.Context, in ChannelCreateInput, publish func(Cha
 		return
 	}
 	notifySystem(ctx, channel.KindSignup, id+"/maintainers", channel.MaintainersCreatedText(counts.Active))
+	if claim.Counted && workflow.GetVersion(ctx, versionClaimCount, workflow.DefaultVersion, 1) == 1 {
+		// The pool as this request's claim left it: a count taken after
+		// the welcomes may include later requests' claims.
+		counts.Available = claim.Available
+	}
 	if counts.Available <= st.ReserveSize {
 		notifySystem(ctx, channel.KindDiagnostics, id+"/diagnostics",
 			channel.DiagnosticsLowReserveText(counts.Available, counts.Active))
 	}
 }
+
+// versionClaimCount warns of a low reserve with the count taken right
+// after the claim.
+const versionClaimCount = "channel-create-claim-count"
 
 // failRequest answers a request that broke (the database or the pool step
 // failed past its retries): "please try again later" to the requester, and
@@ -209,7 +218,11 @@ func createChannel(ctx workflow.Context, in ChannelCreateInput, publish func(Cha
 // channel.
 func failRequest(ctx workflow.Context, in ChannelCreateInput, st activities.ChannelSettings, err error, publish func(ChannelCreateResult)) {
 	reason := redact.Text(rootMessage(err))
-	workflow.GetLogger(ctx).Error("channel request failed", "request", in.RequestID, "error", reason)
+	logf := workflow.GetLogger(ctx).Error
+	if isExpected(err) {
+		logf = workflow.GetLogger(ctx).Warn // refused, e.g. the number was taken meanwhile
+	}
+	logf("channel request failed", "request", in.RequestID, "error", reason)
 	publish(ChannelCreateResult{Outcome: OutcomeFailed, Message: channel.RequestFailedText()})
 	if requester := in.requester(); requester != (party{}) && st.SignupNumber != "" {
 		sendAll(ctx, []klaxon.Message{requester.address(klaxon.Message{ID: in.RequestID + "/failed", Medium: klaxon.SMS, From: st.SignupNumber,

@@ -14,6 +14,7 @@ import (
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/channel"
+	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"
 )
 
@@ -446,5 +447,44 @@ func TestChannelText_OurOwnNumbersAreNeverAnsweredNorAdded(t *testing.T) {
 	r.text("SM2", alice, chanNum, "ADD "+other)
 	if got := r.last(alice, chanNum); got != channel.OwnNumberText("Klaxon", other) {
 		t.Fatalf("ADD of another channel's number: %q", got)
+	}
+}
+
+// The low-reserve warning counts the pool after this request's claim, as
+// GET /api/v1/numbers does: from 10 numbers, the second channel leaves 8
+// and the third 7, and each warning says so.
+func TestChannelCreate_LowReserveCountAgreesWithTheNumbersAPI(t *testing.T) {
+	r := newChannelRig(t)
+	r.pool(10)
+	for i, want := range []int{9, 8, 7} {
+		res := r.create(workflows.ChannelCreateInput{RequestID: fmt.Sprintf("channel-create/api%d", i), Admins: []string{alice, bob}})
+		if res.Outcome != workflows.OutcomeCreated {
+			t.Fatalf("request %d: %+v", i, res)
+		}
+		ns, err := r.db.Store.ListNumbers(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		free := 0
+		for _, n := range ns {
+			if n.Status == store.NumberAvailable {
+				free++
+			}
+		}
+		avail, _, err := r.db.Store.PoolCounts(context.Background())
+		if err != nil || free != want || avail != want {
+			t.Fatalf("after request %d: %d listed free, %d counted (%v); want %d", i, free, avail, err, want)
+		}
+		d := r.inbox(rigMaintainer, rigDiagnostics)
+		if want > 8 {
+			if len(d) != 0 {
+				t.Errorf("a warning with %d of 8 numbers left: %q", want, d)
+			}
+			continue
+		}
+		text := fmt.Sprintf("New channel created.  \n- `%d` available phone numbers \n- `%d` active channels ", want, i+1)
+		if len(d) == 0 || d[len(d)-1] != text {
+			t.Errorf("after request %d the diagnostics are %q, want last %q", i, d, text)
+		}
 	}
 }

@@ -122,6 +122,14 @@ func isPermanent(err error) bool {
 	return errors.As(err, &ae) && ae.NonRetryable()
 }
 
+// isExpected reports whether err is an activity's expected outcome (a
+// benign application error: a canceled send, a refused request), to be
+// logged below ERROR.
+func isExpected(err error) bool {
+	var ae *temporal.ApplicationError
+	return errors.As(err, &ae) && ae.Category() == temporal.ApplicationErrorCategoryBenign
+}
+
 // errorType returns the application error type of a failure, "GaveUp" when
 // the retry policy's time ran out, or "Canceled".
 func errorType(err error) string {

@@ -12,6 +12,7 @@ import (
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/sms"
+	"github.com/klaxonhq/klaxon/store"
 )
 
 // InboundInput names one durable inbound event.
@@ -70,6 +71,12 @@ func Inbound(ctx workflow.Context, in InboundInput) (InboundResult, error) {
 		setStatus("processed")
 		return InboundResult{Outcome: "duplicate"}, nil
 	}
+	if ev.Before != "" && settlesAPage(ev) &&
+		workflow.GetVersion(ctx, versionInboundTurn, workflow.DefaultVersion, 1) == 1 {
+		// An ack or resolution never waits behind the sender's earlier
+		// texts: every minute it waits, escalation goes on.
+		ev.Before = ""
+	}
 	if ev.Before != "" {
 		setStatus("waiting")
 		if err := waitTurn(ctx, lctx, in.EventID, &ev); err != nil {
@@ -121,7 +128,11 @@ func Inbound(ctx workflow.Context, in InboundInput) (InboundResult, error) {
 // (or inboundTurnMaxWait has passed), reloading ev.
 func waitTurn(ctx, lctx workflow.Context, eventID int64, ev *activities.LoadInboundResult) error {
 	turn := workflow.GetSignalChannel(ctx, SignalInboundTurn)
-	deadline := workflow.Now(ctx).Add(inboundTurnMaxWait)
+	maxWait := inboundTurnMaxWait
+	if workflow.GetVersion(ctx, versionInboundTurn, workflow.DefaultVersion, 1) == 1 {
+		maxWait = store.InboundTurnMaxAge
+	}
+	deadline := workflow.Now(ctx).Add(maxWait)
 	for ev.Before != "" {
 		if !workflow.Now(ctx).Before(deadline) {
 			workflow.GetLogger(ctx).Warn("inbound event going ahead of an earlier one", "event", eventID, "earlier", ev.Before)
@@ -139,6 +150,24 @@ func waitTurn(ctx, lctx workflow.Context, eventID int64, ev *activities.LoadInbo
 		}
 	}
 	return nil
+}
+
+// versionInboundTurn bounds the wait for a sender's earlier event to
+// store.InboundTurnMaxAge (it was ten minutes) and lets acks and
+// resolutions go ahead at once.
+const versionInboundTurn = "inbound-turn-bounded"
+
+// settlesAPage reports whether an event acknowledges or resolves a page: a
+// keypress, or an ack or resolve code texted to the paging number.
+func settlesAPage(ev activities.LoadInboundResult) bool {
+	if ev.Event.Kind == klaxon.InboundKeypress {
+		return true
+	}
+	if !ev.ToPaging {
+		return false
+	}
+	k := parsePageCommand(ev.Event.Body).kind
+	return k == cmdAck || k == cmdResolve
 }
 
 // drainTurnSignals consumes turn signals that arrived after they were

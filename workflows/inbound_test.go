@@ -196,8 +196,27 @@ func TestInbound_GoesAheadWhenAnEarlierTextIsStuck(t *testing.T) {
 	if res := r.runInbound(second); res.Outcome != "opt-out" {
 		t.Fatalf("outcome = %q, want opt-out", res.Outcome)
 	}
-	if waited := r.env.Now().Sub(start); waited < 10*time.Minute || waited > 11*time.Minute {
-		t.Errorf("waited %v for the stuck text, want about 10 minutes", waited)
+	if waited := r.env.Now().Sub(start); waited < store.InboundTurnMaxAge || waited > store.InboundTurnMaxAge+30*time.Second {
+		t.Errorf("waited %v for the stuck text, want about %v", waited, store.InboundTurnMaxAge)
+	}
+}
+
+// An ack texted back never waits behind the sender's earlier text, stuck
+// or not: escalation goes on while it waits.
+func TestInbound_AnAckNeverWaitsForAnEarlierText(t *testing.T) {
+	took := func(earlier bool) time.Duration {
+		r := newCodeRig(t)
+		if earlier {
+			r.inboundEvent("SMstuck", inbSender, codeRigPaging, "hello")
+		}
+		ack := r.inboundEvent("SMack", inbSender, codeRigPaging, "3a")
+		start := r.env.Now()
+		r.runInbound(ack)
+		return r.env.Now().Sub(start)
+	}
+	alone, behind := took(false), took(true)
+	if behind-alone > time.Second {
+		t.Errorf("an ack behind an unprocessed text took %v, alone %v: it waited", behind, alone)
 	}
 }
 

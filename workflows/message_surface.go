@@ -43,6 +43,9 @@ func messageStart(in MessageInput) startSpec {
 // running.
 func (s Starter) Message(ctx context.Context, in MessageInput) error {
 	_, err := s.start(ctx, messageStart(in), in)
+	if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+		return nil // its id is its record's: started before, and maybe done
+	}
 	return err
 }
 

@@ -141,6 +141,7 @@ func Page(ctx workflow.Context, in PageInput) (PageResult, error) {
 	}
 
 	p.announce(ctx, integration.EventOpened)
+	workflow.GetLogger(ctx).Info("page opened", "page", in.PageID, "target", in.Target, "mode", in.Mode, "urgency", in.Urgency)
 	workflow.Go(nctx, p.escalate)
 	if err := workflow.Await(ctx, func() bool { return p.state.Status == paging.StatusResolved }); err != nil {
 		return p.result(), fmt.Errorf("page %d: %w", in.PageID, err)
@@ -161,6 +162,9 @@ type pager struct {
 	// cancel stops every notification: chains, timers and deliveries.
 	cancel  workflow.CancelFunc
 	stopped bool
+	// settling is set while an acknowledgement or resolution is being
+	// written.
+	settling bool
 	// notices by message id, for delivery statuses (looked up, never
 	// iterated).
 	notices map[string]*notice
@@ -284,6 +288,9 @@ func (p *pager) refusal(kind, what string) error {
 }
 
 func (p *pager) validateAck(paging.Action) error {
+	if p.settling {
+		return nil // decided once the write in flight has landed or failed
+	}
 	switch p.state.Status {
 	case paging.StatusAcked:
 		return p.refusal(paging.ErrTypeAcked, "acknowledged")
@@ -294,6 +301,9 @@ func (p *pager) validateAck(paging.Action) error {
 }
 
 func (p *pager) validateResolve(paging.Action) error {
+	if p.settling {
+		return nil
+	}
 	if p.state.Status == paging.StatusResolved {
 		return p.refusal(paging.ErrTypeResolved, "resolved")
 	}
@@ -323,21 +333,77 @@ func (p *pager) escalateNow(ctx workflow.Context, a paging.Action) (paging.Actio
 	return paging.ActionResult{PageID: p.in.PageID, Status: p.state.Status, By: actor(a), Changed: true}, nil
 }
 
-// ack acknowledges the page: every pending notification stops now, then the
-// record follows.
+// versionDurableSettle makes an acknowledgement or resolution take effect
+// only once its record is written: before it, the page stopped first and a
+// record that could not be written left it silent for ever.
+const versionDurableSettle = "page-settle-durable-first"
+
+// ack acknowledges the page: the record is written, then every pending
+// notification stops. A record that cannot be written fails the update and
+// changes nothing: the page keeps escalating.
 func (p *pager) ack(ctx workflow.Context, a paging.Action) (paging.ActionResult, error) {
 	by := actor(a)
-	p.state.Status, p.state.AckedBy = paging.StatusAcked, by
-	p.stop(ctx, a.CallSID)
-	return p.settle(ctx, paging.StatusAcked, by, a.Via)
+	if workflow.GetVersion(ctx, versionDurableSettle, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		p.state.Status, p.state.AckedBy = paging.StatusAcked, by
+		p.stop(ctx, a.CallSID)
+		return p.settle(ctx, paging.StatusAcked, by, a.Via)
+	}
+	return p.settleDurably(ctx, a, paging.StatusAcked, by, func() {
+		p.state.Status, p.state.AckedBy = paging.StatusAcked, by
+	})
 }
 
-// resolve resolves the page (acknowledging it if it was open) and ends it.
+// resolve resolves the page (acknowledging it if it was open) and ends it,
+// once the record is written.
 func (p *pager) resolve(ctx workflow.Context, a paging.Action) (paging.ActionResult, error) {
 	by := actor(a)
-	p.state.Status, p.state.ResolvedBy = paging.StatusResolved, by
+	if workflow.GetVersion(ctx, versionDurableSettle, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		p.state.Status, p.state.ResolvedBy = paging.StatusResolved, by
+		p.stop(ctx, a.CallSID)
+		return p.settle(ctx, paging.StatusResolved, by, a.Via)
+	}
+	return p.settleDurably(ctx, a, paging.StatusResolved, by, func() {
+		p.state.Status, p.state.ResolvedBy = paging.StatusResolved, by
+	})
+}
+
+// settleDurably writes an acknowledgement or resolution, then applies it
+// (apply changes the state) and stops every pending notification. One
+// write runs at a time: an update that arrives while another is being
+// written waits for it, then is refused if that one took effect.
+func (p *pager) settleDurably(ctx workflow.Context, a paging.Action, status, by string, apply func()) (paging.ActionResult, error) {
+	if err := workflow.Await(ctx, func() bool { return !p.settling }); err != nil {
+		return paging.ActionResult{}, err
+	}
+	switch {
+	case p.state.Status == paging.StatusResolved:
+		return paging.ActionResult{}, p.refusal(paging.ErrTypeResolved, "resolved")
+	case p.state.Status == paging.StatusAcked && status == paging.StatusAcked:
+		return paging.ActionResult{}, p.refusal(paging.ErrTypeAcked, "acknowledged")
+	}
+	p.settling = true
+	lctx := workflow.WithLocalActivityOptions(ctx, settleOptions())
+	var pg store.Page
+	err := workflow.ExecuteLocalActivity(lctx, ActivityPageSetStatus,
+		activities.PageStatusInput{PageID: p.in.PageID, Status: status, By: by, Via: a.Via}).Get(ctx, &pg)
+	p.settling = false
+	if err != nil {
+		return paging.ActionResult{}, fmt.Errorf("record page %s: %w", status, err)
+	}
+	apply()
 	p.stop(ctx, a.CallSID)
-	return p.settle(ctx, paging.StatusResolved, by, a.Via)
+	_ = workflow.UpsertTypedSearchAttributes(ctx, SearchPageStatus.ValueSet(status))
+	p.announce(ctx, status)
+	return paging.ActionResult{PageID: p.in.PageID, Status: status, By: by, Changed: true}, nil
+}
+
+// settleOptions bound the write of an acknowledgement: retried through a
+// short outage, then failed, so that the caller hears it did not land
+// (and the page keeps escalating) rather than waiting for ever.
+func settleOptions() workflow.LocalActivityOptions {
+	o := untilWrittenOptions()
+	o.ScheduleToCloseTimeout = time.Minute
+	return o
 }
 
 func actor(a paging.Action) string {
@@ -362,6 +428,11 @@ func (p *pager) settle(ctx workflow.Context, status, by, via string) (paging.Act
 		return paging.ActionResult{}, fmt.Errorf("record page %s: %w", status, err)
 	}
 	p.announce(ctx, status)
+	if status == paging.StatusResolved {
+		workflow.GetLogger(ctx).Info("page resolved", "page", p.in.PageID, "by", by, "via", via)
+	} else {
+		workflow.GetLogger(ctx).Info("page acknowledged", "page", p.in.PageID, "by", by, "via", via)
+	}
 	return paging.ActionResult{PageID: p.in.PageID, Status: status, By: by, Changed: true}, nil
 }
 
@@ -374,10 +445,29 @@ func (p *pager) stop(ctx workflow.Context, exceptCall string) {
 	}
 	p.stopped = true
 	p.cancel()
+	timeline := workflow.GetVersion(ctx, versionCanceledInTimeline, workflow.DefaultVersion, 1)
+	var canceled []store.PageEvent
 	for i := range p.state.Notifications {
-		if s := p.state.Notifications[i].Status; s == "scheduled" || s == "sending" {
-			p.state.Notifications[i].Status = klaxon.StatusCanceled
+		ns := &p.state.Notifications[i]
+		if ns.Status == "scheduled" && timeline != workflow.DefaultVersion {
+			// Never fired: its fate goes in the timeline now. One in flight
+			// ("sending") is recorded by send, as it returns.
+			canceled = append(canceled, store.PageEvent{
+				Kind: store.EventCanceled, Key: "canceled/" + ns.MessageID, User: ns.User, Medium: ns.Medium,
+				Contact: ns.Contact, MessageID: ns.MessageID, Detail: "not sent: " + p.settledFirst() + " before it was due",
+			})
 		}
+		if s := ns.Status; s == "scheduled" || s == "sending" {
+			ns.Status = klaxon.StatusCanceled
+		}
+	}
+	if len(canceled) > 0 {
+		p.pending++
+		rctx, _ := workflow.NewDisconnectedContext(ctx)
+		workflow.Go(rctx, func(ctx workflow.Context) {
+			defer func() { p.pending-- }()
+			p.record(ctx, activities.PageEventInput{PageID: p.in.PageID, Events: canceled})
+		})
 	}
 	p.pending++
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
@@ -487,6 +577,7 @@ func (p *pager) finish(ctx workflow.Context) {
 		return
 	}
 	p.state.Exhausted = true
+	workflow.GetLogger(ctx).Warn("page exhausted: nobody acknowledged", "page", p.in.PageID, "urgency", p.in.Urgency)
 	detail := "every step has fired and nobody has acknowledged; the page stays open"
 	if p.in.Urgency == paging.UrgencyLow {
 		detail = "low urgency: one notification per person, no escalation; the page stays open"
@@ -557,12 +648,13 @@ func (p *pager) startChains(ctx workflow.Context, n int, plan activities.StepPla
 		}
 		c := &chain{user: person.Handle, hurry: make([]bool, len(groups))}
 		code := replyCode(person)
+		texts := workflow.GetVersion(ctx, versionPageIDs, workflow.DefaultVersion, 1)
 		for gi, g := range groups {
 			grp := &group{offset: g.offset}
 			for _, contact := range g.contacts {
 				id := fmt.Sprintf("page/%d/%d/%d/%s", p.in.PageID, n, seq, contact.Medium)
 				seq++
-				nt := &notice{msg: p.message(id, person, contact, code), chain: c, group: gi, idx: len(p.state.Notifications)}
+				nt := &notice{msg: p.message(id, contact, code, texts), chain: c, group: gi, idx: len(p.state.Notifications)}
 				if contact.Medium.TakesReplies() {
 					nt.phone = contact.Address
 				}
@@ -622,7 +714,13 @@ func (p *pager) send(ctx workflow.Context, nt *notice) {
 	if err != nil {
 		if ctx.Err() != nil || errorType(err) == activities.ErrTypeCanceled {
 			p.state.Notifications[nt.idx].Status = klaxon.StatusCanceled
-			if evs := p.takeStepEvents(); len(evs) > 0 {
+			evs := p.takeStepEvents()
+			if workflow.GetVersion(ctx, versionCanceledInTimeline, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+				ev.Kind, ev.Key = store.EventCanceled, "canceled/"+nt.msg.ID
+				ev.Detail = "not sent: " + p.settledFirst() + " before a provider took it"
+				evs = append(evs, ev)
+			}
+			if len(evs) > 0 {
 				p.record(dctx, activities.PageEventInput{PageID: p.in.PageID, Events: evs})
 			}
 			return
@@ -648,6 +746,20 @@ func (p *pager) send(ctx workflow.Context, nt *notice) {
 	for _, d := range early {
 		p.onDelivery(PageDelivery{MessageID: nt.msg.ID, Status: d.Status, AnsweredBy: d.AnsweredBy})
 	}
+}
+
+// versionCanceledInTimeline marks page workflows that record every
+// notification the acknowledgement (or resolution) stopped — one in flight,
+// one not yet due — as a "canceled" timeline entry; older ones left them in
+// the state query only.
+const versionCanceledInTimeline = "page-canceled-in-timeline"
+
+// settledFirst says what stopped the page's notifications.
+func (p *pager) settledFirst() string {
+	if p.state.Status == paging.StatusResolved {
+		return "the page was resolved"
+	}
+	return "the page was acknowledged"
 }
 
 // failed marks a notification as failed for good; when its whole group has
@@ -830,8 +942,14 @@ func (nt *notice) refContact() int64 {
 	return nt.contactID
 }
 
-// message builds one notification of the page for one contact.
-func (p *pager) message(id string, person activities.StepPerson, c activities.StepContact, code int) klaxon.Message {
+// versionPageIDs marks page workflows whose texts and emails name the
+// page's id beside the reply code ("Page #2: ... Reply 1a to ack"); older
+// ones named the reply code alone ("Page 1: ...").
+const versionPageIDs = "page-id-in-texts"
+
+// message builds one notification of the page for one contact. texts is
+// the workflow's versionPageIDs.
+func (p *pager) message(id string, c activities.StepContact, code int, texts workflow.Version) klaxon.Message {
 	m := klaxon.Message{
 		ID: id, Medium: c.Medium, To: c.Address, Priority: klaxon.Urgent,
 		Purpose: paging.PurposePage, Ref: strconv.FormatInt(p.in.PageID, 10),
@@ -843,22 +961,62 @@ func (p *pager) message(id string, person activities.StepPerson, c activities.St
 	if c.Code > 0 {
 		code = c.Code
 	}
+	if texts != workflow.DefaultVersion {
+		// An operator's override of the text (KLAXON_TEXTS) is applied as
+		// it is sent, from these.
+		m.Vars = map[string]string{
+			"Brand": p.in.Brand, "PageID": strconv.FormatInt(p.in.PageID, 10), "Code": strconv.Itoa(code),
+			"Summary": oneLine(p.in.Summary), "Details": strings.TrimSpace(p.in.Details), "RequestedBy": p.in.RequestedBy,
+		}
+		switch c.Medium {
+		case klaxon.SMS:
+			m.Text = "page.sms"
+		case klaxon.Email:
+			m.Text = "page.email"
+		}
+	}
 	switch c.Medium {
 	case klaxon.SMS:
-		m.Body = PageText(code, p.in.Summary, p.in.RequestedBy)
+		if texts == workflow.DefaultVersion {
+			m.Body = pageTextV0(code, p.in.Summary, p.in.RequestedBy)
+		} else {
+			m.Body = PageText(p.in.PageID, code, p.in.Summary, p.in.RequestedBy)
+		}
 	case klaxon.Voice:
 		m.Body = pageSpoken(p.in.Summary, p.in.RequestedBy)
 	default:
-		m.Subject, m.Body = pageEmail(p.in, code)
+		if texts == workflow.DefaultVersion {
+			m.Subject, m.Body = pageEmailV0(p.in, code)
+		} else {
+			m.Subject, m.Body = pageEmail(p.in, code)
+		}
 	}
 	return m
 }
 
-// PageText is the text of a page: "Page 3: derp is broken. Reply 3a to ack,
-// 3c to resolve.", or "alincoln needs you now: derp is broken. Reply ..."
-// when a person asked. It fits one SMS segment when the text is GSM-7 (two
-// when it needs UCS-2), shortening the summary, never the instructions.
-func PageText(code int, summary, requestedBy string) string {
+// PageText is the text of a page: "Page #2: derp is broken. Reply 3a to
+// ack, 3c to resolve." — the page's id (what `klaxon page show 2` takes)
+// and the phone's reply code (what a reply names) are two things — or
+// "alincoln needs you now (page #2): derp is broken. Reply ..." when a
+// person asked. It fits one SMS segment when the text is GSM-7 (two when it
+// needs UCS-2), shortening the summary, never the instructions.
+func PageText(pageID int64, code int, summary, requestedBy string) string {
+	s := sentence(summary)
+	head := fmt.Sprintf("Page #%d: %s", pageID, s)
+	if requestedBy != "" {
+		head = fmt.Sprintf("%s needs you now (page #%d): %s", requestedBy, pageID, s)
+	}
+	suffix := fmt.Sprintf(" Reply %da to ack, %dc to resolve.", code, code)
+	segments := 1
+	if sms.EncodingOf(head+suffix) == sms.UCS2 {
+		segments = 2
+	}
+	return sms.Fit(head, suffix, segments)
+}
+
+// pageTextV0 is the text of a page before versionPageIDs: "Page 3: ...",
+// 3 being the reply code.
+func pageTextV0(code int, summary, requestedBy string) string {
 	s := sentence(summary)
 	head := fmt.Sprintf("Page %d: %s", code, s)
 	if requestedBy != "" {
@@ -881,8 +1039,31 @@ func pageSpoken(summary, requestedBy string) string {
 	return s
 }
 
-// pageEmail is the subject and body of a page's email.
+// pageEmail is the subject and body of a page's email: the page's id, and
+// the reply code of the person's phone when they have one.
 func pageEmail(in PageInput, code int) (subject, body string) {
+	subject = fmt.Sprintf("[%s] Page #%d: %s", in.Brand, in.PageID, clip(oneLine(in.Summary), 120))
+	var b strings.Builder
+	if in.RequestedBy != "" {
+		b.WriteString(fmt.Sprintf("%s needs you now.\n\n", in.RequestedBy))
+	}
+	b.WriteString(strings.TrimSpace(in.Summary))
+	b.WriteString("\n")
+	if d := strings.TrimSpace(in.Details); d != "" {
+		b.WriteString("\n" + d + "\n")
+	}
+	b.WriteString(fmt.Sprintf("\nPage #%d is open and escalating until someone acknowledges it.\n", in.PageID))
+	if code > 0 {
+		b.WriteString(fmt.Sprintf("Its reply code on your phone is %d: text %da to the paging number to acknowledge it (%dc resolves it),\n", code, code, code))
+		b.WriteString(fmt.Sprintf("or run: klaxon ack %d\n", in.PageID))
+	} else {
+		b.WriteString(fmt.Sprintf("To acknowledge, run: klaxon ack %d\n", in.PageID))
+	}
+	return subject, b.String()
+}
+
+// pageEmailV0 is a page's email before versionPageIDs.
+func pageEmailV0(in PageInput, code int) (subject, body string) {
 	subject = fmt.Sprintf("[%s] Page %d: %s", in.Brand, in.PageID, clip(oneLine(in.Summary), 120))
 	var b strings.Builder
 	if in.RequestedBy != "" {

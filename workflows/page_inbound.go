@@ -116,6 +116,7 @@ func pagingText(ctx workflow.Context, t InboundText) (reply string, err error) {
 
 // pageReply acknowledges or resolves the page a reply code names.
 func pageReply(ctx workflow.Context, t InboundText, cmd pageCommand) (string, error) {
+	texts := workflow.GetVersion(ctx, versionPageIDs, workflow.DefaultVersion, 1)
 	lctx := workflow.WithLocalActivityOptions(ctx, lookupOptions())
 	var rt activities.ReplyTarget
 	if err := workflow.ExecuteLocalActivity(lctx, ActivityPageFindReplyTarget, activities.ReplyInput{
@@ -126,19 +127,20 @@ func pageReply(ctx workflow.Context, t InboundText, cmd pageCommand) (string, er
 	}
 	switch rt.Refusal {
 	case "nopage":
-		return pageErrorReply(ctx, t, noPageText(cmd.code, rt.OpenCodes))
+		return pageErrorReply(ctx, t, noPageText(texts, cmd.code, rt.OpenCodes))
 	case "stranger":
 		return pageErrorReply(ctx, t, fmt.Sprintf(
-			"Sorry, this number is not a verified contact of anyone page %d went to, so it cannot answer that page.", rt.Code))
+			"Sorry, this number is not a verified contact of anyone %s went to, so it cannot answer that page.", pageName(texts, rt)))
 	}
+	name := pageName(texts, rt)
 	if rt.Status == paging.StatusResolved {
-		return fmt.Sprintf("Page %d (%s) is already resolved%s.", rt.Code, clip(oneLine(rt.Summary), 60), byWhom(rt.Settled, rt.By)), nil
+		return fmt.Sprintf("%s (%s) is already resolved%s.", upper(name), clip(oneLine(rt.Summary), 60), byWhom(rt.Settled, rt.By)), nil
 	}
 	if cmd.kind == cmdCall {
-		return pageCallBack(ctx, t, rt)
+		return pageCallBack(ctx, t, rt, name)
 	}
 	if cmd.kind == cmdAck && rt.Status == paging.StatusAcked {
-		return fmt.Sprintf("Page %d was already acknowledged%s. Reply %dc to resolve it.", rt.Code, byWhom(rt.Settled, rt.By), rt.Code), nil
+		return fmt.Sprintf("%s was already acknowledged%s. Reply %dc to resolve it.", upper(name), byWhom(rt.Settled, rt.By), rt.Code), nil
 	}
 	in := activities.UpdatePageInput{
 		PageID: rt.PageID, WorkflowID: PageWorkflowID(workflow.GetInfo(ctx).TaskQueueName, rt.PageID),
@@ -152,19 +154,37 @@ func pageReply(ctx workflow.Context, t InboundText, cmd pageCommand) (string, er
 	var res paging.ActionResult
 	if err := workflow.ExecuteActivity(actx, ActivityPageUpdate, in).Get(ctx, &res); err != nil {
 		workflow.GetLogger(ctx).Error("update page from a reply", "page", rt.PageID, "error", err)
-		return fmt.Sprintf("Sorry, page %d could not be updated just now; please try again in a minute.", rt.Code), nil
+		return fmt.Sprintf("Sorry, %s could not be updated just now; please try again in a minute.", name), nil
 	}
 	summary := clip(oneLine(rt.Summary), 60)
 	switch {
 	case res.Changed && res.Status == paging.StatusAcked:
-		return fmt.Sprintf("Acknowledged page %d: %s Reply %dc to resolve it.", rt.Code, sentence(summary), rt.Code), nil
+		return fmt.Sprintf("Acknowledged %s: %s Reply %dc to resolve it.", name, sentence(summary), rt.Code), nil
 	case res.Changed:
-		return fmt.Sprintf("Resolved page %d: %s", rt.Code, sentence(summary)), nil
+		return fmt.Sprintf("Resolved %s: %s", name, sentence(summary)), nil
 	case res.Status == paging.StatusResolved:
-		return fmt.Sprintf("Page %d (%s) is already resolved%s.", rt.Code, summary, byWhom(res.By, rt.By)), nil
+		return fmt.Sprintf("%s (%s) is already resolved%s.", upper(name), summary, byWhom(res.By, rt.By)), nil
 	default:
-		return fmt.Sprintf("Page %d was already acknowledged%s. Reply %dc to resolve it.", rt.Code, byWhom(res.By, rt.By), rt.Code), nil
+		return fmt.Sprintf("%s was already acknowledged%s. Reply %dc to resolve it.", upper(name), byWhom(res.By, rt.By), rt.Code), nil
 	}
+}
+
+// pageName is how a reply names the page it answers: "page #2", its id
+// (what the API, the CLI and the console call it), from versionPageIDs on;
+// "page 1", the reply code, before.
+func pageName(texts workflow.Version, rt activities.ReplyTarget) string {
+	if texts == workflow.DefaultVersion {
+		return fmt.Sprintf("page %d", rt.Code)
+	}
+	return fmt.Sprintf("page #%d", rt.PageID)
+}
+
+// upper capitalises the first letter of an ASCII sentence.
+func upper(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
 }
 
 // versionCallBack marks inbound workflows that understand "call 3".
@@ -173,7 +193,7 @@ const versionCallBack = "sms-call-back"
 // pageCallBack calls the sender back to read a page in full, with the
 // dial-in's keys (1 acknowledges, 2 resolves), through the one delivery
 // pipeline.
-func pageCallBack(ctx workflow.Context, t InboundText, rt activities.ReplyTarget) (string, error) {
+func pageCallBack(ctx workflow.Context, t InboundText, rt activities.ReplyTarget, name string) (string, error) {
 	m := klaxon.Message{
 		ID: fmt.Sprintf("readout/%d/%d", rt.PageID, t.EventID), Medium: klaxon.Voice, To: t.From,
 		Body: rt.Summary, Priority: klaxon.Urgent, Purpose: paging.PurposeReadout, Ref: strconv.FormatInt(rt.PageID, 10),
@@ -184,9 +204,9 @@ func pageCallBack(ctx workflow.Context, t InboundText, rt activities.ReplyTarget
 	// The call is placed (the provider has it) before the reply goes.
 	if _, err := deliver(ctx, m, DeliverOptions{GiveUpAfter: 5 * time.Minute}); err != nil {
 		workflow.GetLogger(ctx).Warn("call back for a page", "page", rt.PageID, "error", err)
-		return fmt.Sprintf("Sorry, I could not call you to read page %d just now; reply %da to acknowledge it.", rt.Code, rt.Code), nil
+		return fmt.Sprintf("Sorry, I could not call you to read %s just now; reply %da to acknowledge it.", name, rt.Code), nil
 	}
-	return fmt.Sprintf("Calling you now to read page %d. Press 1 during the call to acknowledge it, 2 to resolve it.", rt.Code), nil
+	return fmt.Sprintf("Calling you now to read %s. Press 1 during the call to acknowledge it, 2 to resolve it.", name), nil
 }
 
 // byWhom says who did something, or "by you".
@@ -202,24 +222,29 @@ func byWhom(who, me string) string {
 }
 
 // noPageText explains that a reply code names no page of the sender.
-func noPageText(code int, open []int) string {
-	var b strings.Builder
+func noPageText(texts workflow.Version, code int, open []int) string {
 	if code == 0 {
-		b.WriteString("You have no open pages.")
-	} else {
-		b.WriteString(fmt.Sprintf("There is no page %d for this number.", code))
-		switch len(open) {
-		case 0:
-			b.WriteString(" You have no open pages.")
-		case 1:
-			b.WriteString(fmt.Sprintf(" Your open page is %d: reply %da to acknowledge it.", open[0], open[0]))
-		default:
-			parts := make([]string, 0, len(open))
-			for _, c := range open[:min(len(open), 8)] {
-				parts = append(parts, strconv.Itoa(c))
-			}
-			b.WriteString(fmt.Sprintf(" Your open pages are %s.", strings.Join(parts, ", ")))
+		return "You have no open pages."
+	}
+	// From versionPageIDs on, a page is named by its id and a reply code
+	// is called one.
+	none, one, many := "There is no page %d for this number.", " Your open page is %d: reply %da to acknowledge it.", " Your open pages are %s."
+	if texts != workflow.DefaultVersion {
+		none, one, many = "No page of this number has reply code %d.", " Your open page's reply code is %d: reply %da to acknowledge it.", " Your open pages' reply codes are %s."
+	}
+	var b strings.Builder
+	b.WriteString(fmt.Sprintf(none, code))
+	switch len(open) {
+	case 0:
+		b.WriteString(" You have no open pages.")
+	case 1:
+		b.WriteString(fmt.Sprintf(one, open[0], open[0]))
+	default:
+		parts := make([]string, 0, len(open))
+		for _, c := range open[:min(len(open), 8)] {
+			parts = append(parts, strconv.Itoa(c))
 		}
+		b.WriteString(fmt.Sprintf(many, strings.Join(parts, ", ")))
 	}
 	return b.String()
 }
@@ -247,7 +272,10 @@ func pageRequest(ctx workflow.Context, t InboundText, cmd pageCommand) (string, 
 		}
 	}
 	handle := strings.TrimPrefix(pg.Target, paging.TargetUser+":")
-	return fmt.Sprintf("Paging %s now on every channel (page %d).", handle, pg.ID), nil
+	if workflow.GetVersion(ctx, versionPageIDs, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return fmt.Sprintf("Paging %s now on every channel (page %d).", handle, pg.ID), nil
+	}
+	return fmt.Sprintf("Paging %s now on every channel (page #%d).", handle, pg.ID), nil
 }
 
 // pageErrorReply answers with msg unless the sender has had their share of

@@ -172,23 +172,23 @@ func TestPagingText_AnswersEveryReply(t *testing.T) {
 		wantUpdate string
 	}{
 		{"ack by code", "3a", open, paging.ActionResult{Status: paging.StatusAcked, By: "alice", Changed: true}, false,
-			"Acknowledged page 3: derp is broken. Reply 3c to resolve it.", UpdateAck},
+			"Acknowledged page #7: derp is broken. Reply 3c to resolve it.", UpdateAck},
 		{"resolve by code", "close 3", open, paging.ActionResult{Status: paging.StatusResolved, By: "alice", Changed: true}, false,
-			"Resolved page 3: derp is broken.", UpdateResolve},
+			"Resolved page #7: derp is broken.", UpdateResolve},
 		{"resolve an acked page", "3c", acked, paging.ActionResult{Status: paging.StatusResolved, By: "alice", Changed: true}, false,
-			"Resolved page 3: derp is broken.", UpdateResolve},
+			"Resolved page #7: derp is broken.", UpdateResolve},
 		{"ack raced by someone else", "ack", open, paging.ActionResult{Status: paging.StatusAcked, By: "bob"}, false,
-			"Page 3 was already acknowledged by bob. Reply 3c to resolve it.", UpdateAck},
+			"Page #7 was already acknowledged by bob. Reply 3c to resolve it.", UpdateAck},
 		{"ack an acked page", "3a", acked, paging.ActionResult{}, false,
-			"Page 3 was already acknowledged by bob. Reply 3c to resolve it.", ""},
+			"Page #7 was already acknowledged by bob. Reply 3c to resolve it.", ""},
 		{"late ack after resolve", "3a", resolved, paging.ActionResult{}, false,
-			"Page 3 (derp is broken) is already resolved by bob.", ""},
+			"Page #7 (derp is broken) is already resolved by bob.", ""},
 		{"no open pages", "a", activities.ReplyTarget{Refusal: "nopage"}, paging.ActionResult{}, true,
 			"You have no open pages.", ""},
 		{"unknown code lists the open ones", "9a", activities.ReplyTarget{Code: 9, Refusal: "nopage", OpenCodes: []int{3, 5}}, paging.ActionResult{}, true,
-			"There is no page 9 for this number. Your open pages are 3, 5.", ""},
+			"No page of this number has reply code 9. Your open pages' reply codes are 3, 5.", ""},
 		{"stranger refused politely", "3a", activities.ReplyTarget{PageID: 7, Code: 3, Refusal: "stranger"}, paging.ActionResult{}, true,
-			"Sorry, this number is not a verified contact of anyone page 3 went to, so it cannot answer that page.", ""},
+			"Sorry, this number is not a verified contact of anyone page #7 went to, so it cannot answer that page.", ""},
 		{"gibberish gets help", "what is going on", open, paging.ActionResult{}, true,
 			"Sorry, I did not understand that. " + pageHelp, ""},
 		{"gibberish past the limit gets silence", "what is going on", open, paging.ActionResult{}, false, "", ""},
@@ -222,7 +222,7 @@ func TestPagingText_GetNowStartsABlastPage(t *testing.T) {
 		RequestedBy: "alincoln", Status: paging.StatusOpen,
 	}}}
 	got := ir.run(t, text("get alice now: derp is broken"))
-	if got != "Paging alice now on every channel (page 12)." {
+	if got != "Paging alice now on every channel (page #12)." {
 		t.Errorf("reply = %q", got)
 	}
 	if len(ir.started) != 1 || ir.started[0].PageID != 12 || ir.started[0].Mode != paging.ModeBlast || ir.started[0].RequestedBy != "alincoln" {

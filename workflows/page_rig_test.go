@@ -50,6 +50,9 @@ type pageRig struct {
 	// queue, if set, is how long (virtual) the retry lane waits for the
 	// rate limit.
 	queue func(m klaxon.Message) time.Duration
+	// refuse, if set, makes the record of an ack or resolution fail (as
+	// Postgres refusing it, or gone) when it returns an error.
+	refuse func(in activities.PageStatusInput) error
 
 	sent      []sentNote
 	begun     map[string]bool
@@ -213,6 +216,11 @@ func (r *pageRig) beginStep(_ context.Context, in activities.StepInput) (activit
 func (r *pageRig) setStatus(_ context.Context, in activities.PageStatusInput) (store.Page, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.refuse != nil {
+		if err := r.refuse(in); err != nil {
+			return store.Page{}, err
+		}
+	}
 	r.statuses = append(r.statuses, in)
 	if r.settledAt < 0 {
 		r.settledAt = r.now()
@@ -248,6 +256,10 @@ func (r *pageRig) update(name string, a paging.Action, res *paging.ActionResult,
 		},
 		OnComplete: func(v any, err error) {
 			if err != nil {
+				if rejected != nil {
+					*rejected = err
+					return
+				}
 				r.t.Errorf("update %s failed: %v", name, err)
 				return
 			}

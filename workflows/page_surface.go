@@ -101,6 +101,9 @@ func pageStartSpec(taskQueue string, in PageInput) startSpec {
 func (s Starter) Page(ctx context.Context, pg store.Page) error {
 	in := NewPageInput(pg, s.Brand)
 	_, err := s.start(ctx, pageStartSpec(s.TaskQueue, in), in)
+	if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+		return nil // its id is its record's: started before, and maybe done
+	}
 	return err
 }
 

@@ -43,7 +43,7 @@ func TestPage_EscalatesTextThenCallThenEmailAndRepeats(t *testing.T) {
 	if texts[0].ID != "page/7/0/0/sms" || texts[1].ID != "page/7/1/0/sms" || r.sentBy(klaxon.Email)[0].ID != "page/7/0/2/email" {
 		t.Errorf("message ids %q, %q", texts[0].ID, texts[1].ID)
 	}
-	if texts[0].Body != "Page 3: derp is broken. Reply 3a to ack, 3c to resolve." {
+	if texts[0].Body != "Page #7: derp is broken. Reply 3a to ack, 3c to resolve." {
 		t.Errorf("text = %q", texts[0].Body)
 	}
 }
@@ -128,6 +128,56 @@ func TestPage_AckCancelsATextQueuedForTheRateLimit(t *testing.T) {
 	}
 	if !canceled {
 		t.Errorf("queued text not finalized as canceled: %+v", r.finalized)
+	}
+}
+
+func TestPage_BlastAckByCallPutsTheCanceledTextInTheTimeline(t *testing.T) {
+	r := newPageRig(t)
+	r.person("user:alice", "alice", 1, alice)
+	// The text waits for the sending number's rate limit; the call is
+	// answered and acknowledged meanwhile.
+	r.first = func(m klaxon.Message) error {
+		if m.Medium == klaxon.SMS {
+			return temporal.NewApplicationError("sending number is at its rate limit", activities.ErrTypeRateLimit)
+		}
+		return nil
+	}
+	r.queue = func(klaxon.Message) time.Duration { return 30 * time.Second }
+	r.at(10*time.Second, func() { r.update(UpdateAck, paging.Action{By: "alice", Via: "call"}, nil, nil) })
+	in := page("user:alice")
+	in.Mode = paging.ModeBlast
+	r.run(in, time.Hour)
+	fate := map[klaxon.Medium]string{}
+	for _, e := range r.events {
+		if e.Kind == store.EventNotified || e.Kind == store.EventCanceled || e.Kind == store.EventFailed {
+			fate[e.Medium] = e.Kind + ": " + e.Detail
+		}
+	}
+	if got := fate[klaxon.SMS]; got != "canceled: not sent: the page was acknowledged before a provider took it" {
+		t.Errorf("the text's fate in the timeline = %q (events %v)", got, r.eventKinds())
+	}
+	if !strings.HasPrefix(fate[klaxon.Voice], "notified") || !strings.HasPrefix(fate[klaxon.Email], "notified") {
+		t.Errorf("fates = %v", fate)
+	}
+}
+
+func TestPage_AckPutsNotificationsNotYetDueInTheTimeline(t *testing.T) {
+	r := newPageRig(t)
+	r.person("user:alice", "alice", 1, alice)
+	r.at(90*time.Second, func() { r.update(UpdateAck, paging.Action{By: "alice", Via: "sms"}, nil, nil) })
+	r.run(page("user:alice"), time.Hour)
+	var canceled []string
+	for _, e := range r.events {
+		if e.Kind == store.EventCanceled {
+			canceled = append(canceled, string(e.Medium)+": "+e.Detail)
+		}
+	}
+	want := []string{
+		"voice: not sent: the page was acknowledged before it was due",
+		"email: not sent: the page was acknowledged before it was due",
+	}
+	if !equalStrings(canceled, want) {
+		t.Errorf("canceled entries = %q, want %q", canceled, want)
 	}
 }
 
@@ -255,7 +305,7 @@ func TestPage_BlastReachesEveryContactAtOnce(t *testing.T) {
 	if got := r.sentSummary(); !equalStrings(got, []string{"sms@0s", "voice@0s", "email@0s"}) {
 		t.Errorf("notifications = %v", got)
 	}
-	if got := r.sentBy(klaxon.SMS)[0].Body; got != "alincoln needs you now: derp is broken. Reply 3a to ack, 3c to resolve." {
+	if got := r.sentBy(klaxon.SMS)[0].Body; got != "alincoln needs you now (page #7): derp is broken. Reply 3a to ack, 3c to resolve." {
 		t.Errorf("text = %q", got)
 	}
 	if got := r.sentBy(klaxon.Voice)[0].Body; got != "alincoln needs you now: derp is broken." {
@@ -408,25 +458,79 @@ func TestPage_NoNotificationAfterAckAcrossRandomTimings(t *testing.T) {
 func TestPageText_FitsOneSegmentAndKeepsTheInstructions(t *testing.T) {
 	tests := []struct {
 		name      string
+		id        int64
 		code      int
 		summary   string
 		requester string
 		want      string
 	}{
-		{"contract example", 3, "derp is broken", "", "Page 3: derp is broken. Reply 3a to ack, 3c to resolve."},
-		{"asked by a person", 12, "derp is broken", "alincoln", "alincoln needs you now: derp is broken. Reply 12a to ack, 12c to resolve."},
-		{"keeps its own punctuation", 3, "is the db down?", "", "Page 3: is the db down? Reply 3a to ack, 3c to resolve."},
-		{"newlines become spaces", 3, "disk full\n\non db-1", "", "Page 3: disk full on db-1. Reply 3a to ack, 3c to resolve."},
-		{"long summary shortened", 3, strings.Repeat("replication lag ", 20), "",
-			"Page 3: replication lag replication lag replication lag replication lag replication lag replication lag replication lag... Reply 3a to ack, 3c to resolve."},
+		{"page id and reply code are two things", 2, 1, "api latency high", "", "Page #2: api latency high. Reply 1a to ack, 1c to resolve."},
+		{"asked by a person", 40, 12, "derp is broken", "alincoln", "alincoln needs you now (page #40): derp is broken. Reply 12a to ack, 12c to resolve."},
+		{"keeps its own punctuation", 3, 3, "is the db down?", "", "Page #3: is the db down? Reply 3a to ack, 3c to resolve."},
+		{"newlines become spaces", 3, 3, "disk full\n\non db-1", "", "Page #3: disk full on db-1. Reply 3a to ack, 3c to resolve."},
+		{"long summary shortened", 3, 3, strings.Repeat("replication lag ", 20), "",
+			"Page #3: replication lag replication lag replication lag replication lag replication lag replication lag replication lag... Reply 3a to ack, 3c to resolve."},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := PageText(tc.code, tc.summary, tc.requester)
+			got := PageText(tc.id, tc.code, tc.summary, tc.requester)
 			if got != tc.want {
 				t.Errorf("PageText =\n%q\nwant\n%q", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestPageEmail_NamesThePageAndTheReplyCode(t *testing.T) {
+	subject, body := pageEmail(PageInput{PageID: 2, Summary: "api latency high", Brand: "Klaxon"}, 1)
+	if want := "[Klaxon] Page #2: api latency high"; subject != want {
+		t.Errorf("subject = %q, want %q", subject, want)
+	}
+	for _, want := range []string{"Page #2 is open", "reply code on your phone is 1", "text 1a", "klaxon ack 2"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("body lacks %q:\n%s", want, body)
+		}
+	}
+}
+
+// An acknowledgement whose record cannot be written (Postgres refusing it,
+// or down) changes nothing: the update fails, the page stays open and
+// keeps escalating, and a later acknowledgement that is written stops it.
+func TestPage_AckThatCannotBeRecordedLeavesThePageEscalating(t *testing.T) {
+	r := newPageRig(t)
+	r.person("user:alice", "alice", 1, alice)
+	r.refuse = func(in activities.PageStatusInput) error {
+		if in.By == "ops\x00bot" {
+			return temporal.NewNonRetryableApplicationError("invalid byte sequence for encoding UTF8: 0x00", "Invalid", nil)
+		}
+		return nil
+	}
+	var failed error
+	var state PageState
+	r.at(30*time.Second, func() { r.update(UpdateAck, paging.Action{By: "ops\x00bot", Via: "api"}, nil, &failed) })
+	r.at(60*time.Second, func() {
+		v, err := r.env.QueryWorkflow(QueryState)
+		if err == nil {
+			err = v.Get(&state)
+		}
+		if err != nil {
+			t.Error(err)
+		}
+	})
+	var acked paging.ActionResult
+	r.at(3*time.Minute, func() { r.update(UpdateAck, paging.Action{By: "alice", Via: "sms"}, &acked, nil) })
+	out := r.run(page("user:alice"), time.Hour)
+	if failed == nil {
+		t.Error("the ack whose record failed was answered as a success")
+	}
+	if state.Status != paging.StatusOpen || state.AckedBy != "" {
+		t.Errorf("state after the failed ack = %s by %q, want open", state.Status, state.AckedBy)
+	}
+	if got := r.sentSummary(); !equalStrings(got, []string{"sms@0s", "voice@2m0s"}) {
+		t.Errorf("notifications = %v, want the text and the call before the ack that was written", got)
+	}
+	if !acked.Changed || out.AckedBy != "alice" {
+		t.Errorf("second ack = %+v, result = %+v", acked, out)
 	}
 }
 

@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"fmt"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -54,9 +55,28 @@ func (s startSpec) options(taskQueue string) client.StartWorkflowOptions {
 func (s Starter) start(ctx context.Context, spec startSpec, in any) (client.WorkflowRun, error) {
 	run, err := s.Client.ExecuteWorkflow(ctx, spec.options(s.TaskQueue), spec.workflow, in)
 	if err != nil {
+		if !temporal.IsWorkflowExecutionAlreadyStartedError(err) && s.started(ctx, spec.id) {
+			// The answer was lost (a timeout after the server took the
+			// start): the workflow runs, and saying otherwise would have
+			// the caller undo its record or start it again.
+			return s.Client.GetWorkflow(context.WithoutCancel(ctx), spec.id, ""), nil
+		}
 		return nil, fmt.Errorf("start %s workflow: %w", spec.workflow, err)
 	}
 	return run, nil
+}
+
+// startCheckTimeout bounds the look-up of a workflow whose start answered
+// with an error.
+const startCheckTimeout = 5 * time.Second
+
+// started reports whether a workflow with id exists, on a context of its
+// own (the caller's may be what timed out).
+func (s Starter) started(ctx context.Context, id string) bool {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), startCheckTimeout)
+	defer cancel()
+	_, err := s.Client.DescribeWorkflowExecution(ctx, id, "")
+	return err == nil
 }
 
 // startChild starts the spec's workflow from a workflow, to go on after

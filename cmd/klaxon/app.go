@@ -29,6 +29,7 @@ import (
 	"github.com/klaxonhq/klaxon/ratelimit"
 	"github.com/klaxonhq/klaxon/schema"
 	"github.com/klaxonhq/klaxon/store"
+	"github.com/klaxonhq/klaxon/texts"
 	"github.com/klaxonhq/klaxon/worker"
 	"github.com/klaxonhq/klaxon/workflows"
 )
@@ -54,6 +55,8 @@ type app struct {
 	codec   *codec.Codec
 	worker  tworker.Worker
 	gateway *gateway.Gateway
+	// texts are the operator's overrides of user-facing texts.
+	texts *texts.Texts
 	// listener, if set, is used instead of listening on cfg.HTTPAddr.
 	listener net.Listener
 	// matrix, if KLAXON_MATRIX_HOMESERVER is set, is the bot's Matrix
@@ -80,6 +83,9 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 	}
 	a.closers = append(a.closers, a.pool.Close)
 	a.store = store.New(a.pool)
+	if a.texts, err = texts.Load(cfg.Texts); err != nil {
+		return nil, err
+	}
 	if r.migrate {
 		if _, err := schema.Migrate(ctx, a.pool, logger); err != nil {
 			return nil, err
@@ -165,6 +171,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 				SlotInterval: slotInterval(cfg.SendRate),
 				AckLinks:     console.AckLinks{Store: a.store, PublicURL: cfg.PublicURL},
 				Metrics:      a.metrics,
+				Texts:        a.texts,
 				Logger:       logger,
 			},
 			Inbound: &activities.Inbound{
@@ -190,7 +197,7 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 	if r.gateway {
 		a.gateway, err = gateway.New(gateway.Deps{
 			Config: cfg, Store: a.store, Temporal: a.temporal, Metrics: a.metrics, Logger: logger,
-			Codec: a.codec,
+			Codec: a.codec, Texts: a.texts,
 			Inbound: gateway.NewDispatcher(gateway.DispatcherOptions{
 				Store: a.store, Temporal: a.temporal, TaskQueue: cfg.TaskQueue, Metrics: a.metrics, Logger: logger,
 			}),

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -83,9 +82,9 @@ func (c *pageShowCmd) Run(e *cmdEnv) error {
 	if err != nil {
 		return err
 	}
-	// The timeline in the order things happened, whatever order they were
-	// recorded in.
-	sort.SliceStable(p.Events, func(i, j int) bool { return p.Events[i].At.Before(p.Events[j].At) })
+	// The API answers with the timeline in the order things happened
+	// (store.OrderTimeline): not re-sorted here by the recorded times, which
+	// a provider's racing callbacks put out of order.
 	if c.JSON {
 		return printJSON(e.stdout, p)
 	}
@@ -204,7 +203,7 @@ func (c *pageActionArgs) run(e *cmdEnv, action string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "page %d: %s\n", c.ID, out.Message)
+	fmt.Fprintln(e.stdout, out.Message) // "Acknowledged page #2: ..."
 	return nil
 }
 

@@ -44,11 +44,11 @@ func TestDialIn_KnownCallerHearsOpenPagesNewestFirstAndAcksByKey(t *testing.T) {
 	// 1 acknowledges the newest page; the call goes on to the older one,
 	// where no key is pressed.
 	c := h.dial(t, alice, "1")
-	if !heardLine(c, "You have 2 open pages, newest first.") || !heardLine(c, "Page 2: Derp is broken.") || !heardLine(c, "is acknowledged") {
+	if !heardLine(c, "You have 2 open pages, newest first.") || !heardLine(c, "Page 2, reply code 2: Derp is broken.") || !heardLine(c, "is acknowledged") {
 		t.Errorf("heard %q", c.Transcript)
 	}
 	if i := slices.IndexFunc(c.Transcript, func(l string) bool { return strings.Contains(l, "Derp is broken") }); i < 0 ||
-		!heardLine(c, "Page 1: Disk full on db-1.") {
+		!heardLine(c, "Page 1, reply code 1: Disk full on db-1.") {
 		t.Errorf("the older page was not read after the ack: %q", c.Transcript)
 	}
 	p := h.waitPageStatus(t, newer, "acked")
@@ -99,7 +99,7 @@ func TestCallBack_TextCall3ReadsThePageInFullAndTakesTheKey(t *testing.T) {
 	}
 	h.sim.SetBehaviour(carol, simulator.Behaviour{Press: "1"})
 	h.text(carol, hPagingNumber, "call 1")
-	h.waitText(carol, "Calling you now to read page 1")
+	h.waitText(carol, "Calling you now to read page #1")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c, err := h.sim.WaitCall(ctx, carol, func(c simulator.Call) bool { return heardLine(c, "the page you asked for") })
@@ -113,7 +113,7 @@ func TestCallBack_TextCall3ReadsThePageInFullAndTakesTheKey(t *testing.T) {
 
 	// "3r" for a page the phone has no code for is a clear error.
 	h.text(carol, hPagingNumber, "3r")
-	h.waitText(carol, "There is no page 3 for this number")
+	h.waitText(carol, "No page of this number has reply code 3")
 }
 
 func TestSimCLI_CallKlaxonFollowTheCallAndPressKeys(t *testing.T) {

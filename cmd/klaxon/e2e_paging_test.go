@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -124,7 +125,7 @@ func TestE2E_Paging_TextThenCallThenKeypressAcknowledges(t *testing.T) {
 		t.Fatalf("create page: %d", code)
 	}
 	sms := h.waitText(alice, "derp is broken")
-	if sms.Body != "Page 1: derp is broken. Reply 1a to ack, 1c to resolve." || sms.From != hPagingNumber {
+	if sms.Body != "Page #1: derp is broken. Reply 1a to ack, 1c to resolve." || sms.From != hPagingNumber {
 		t.Errorf("page text = %q from %s", sms.Body, sms.From)
 	}
 	// Ignored: two seconds later the phone rings; alice presses 1.
@@ -138,7 +139,7 @@ func TestE2E_Paging_TextThenCallThenKeypressAcknowledges(t *testing.T) {
 		t.Errorf("digits = %v", call.Digits)
 	}
 	heard := strings.Join(call.Transcript, " | ")
-	if !strings.Contains(heard, "| Derp is broken. |") || !strings.Contains(heard, "press 1") || !strings.Contains(heard, "acknowledged") {
+	if !strings.Contains(heard, "urgent page 1, reply code 1.") || !strings.Contains(heard, "| Derp is broken. |") || !strings.Contains(heard, "press 1") || !strings.Contains(heard, "acknowledged") {
 		t.Errorf("call transcript = %s", heard)
 	}
 	p := h.waitPageStatus(t, id, paging.StatusAcked)
@@ -168,14 +169,25 @@ func TestE2E_Paging_TextThenCallThenKeypressAcknowledges(t *testing.T) {
 	if n := len(h.sim.Inbox(alice)); n != 1 {
 		t.Errorf("%d texts, want 1", n)
 	}
+	// The call's message, by the id the timeline names: every attempt has
+	// an outcome.
+	out, err := h.cli("message", "show", fmt.Sprintf("page/%d/0/1/voice", id))
+	if err != nil || !strings.Contains(out, "accepted") || strings.Contains(out, "started") {
+		t.Errorf("message show of the call: %v\n%s", err, out)
+	}
 }
 
 func TestE2E_Paging_TextRepliesAcknowledgeAndResolve(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
-	const alice, stranger = "+15555550123", "+15555550666"
+	const alice, bob, stranger = "+15555550123", "+15555550124", "+15555550666"
 	pagingPerson(t, h, "alice", alice, "")
+	pagingPerson(t, h, "bob", bob, "")
+	// Bob's page comes first, so alice's page is #2 and her reply code 1:
+	// her texts name both, as two things.
+	h.createPage(t, map[string]any{"target": "user:bob", "summary": "cert expires"})
+	h.waitText(bob, "Page #1: cert expires.")
 	id, _ := h.createPage(t, map[string]any{"target": "user:alice", "summary": "disk full on db-1"})
-	h.waitText(alice, "Page 1: disk full on db-1.")
+	h.waitText(alice, "Page #2: disk full on db-1. Reply 1a to ack, 1c to resolve.")
 
 	h.text(stranger, hPagingNumber, "1a")
 	h.waitText(stranger, "no open pages")
@@ -184,29 +196,29 @@ func TestE2E_Paging_TextRepliesAcknowledgeAndResolve(t *testing.T) {
 	}
 
 	h.text(alice, hPagingNumber, "1 A")
-	h.waitText(alice, "Acknowledged page 1: disk full on db-1. Reply 1c to resolve it.")
+	h.waitText(alice, "Acknowledged page #2: disk full on db-1. Reply 1c to resolve it.")
 	p := h.page(t, id)
 	if p.Status != paging.StatusAcked || p.AckedBy != "alice" || !hasEvent(p, store.EventReply, klaxon.SMS) {
 		t.Fatalf("after 1a: %+v", p)
 	}
 	h.text(alice, hPagingNumber, "ack")
-	h.waitText(alice, "Page 1 was already acknowledged by you.")
+	h.waitText(alice, "Page #2 was already acknowledged by you.")
 	h.text(alice, hPagingNumber, "close 1")
-	h.waitText(alice, "Resolved page 1: disk full on db-1.")
+	h.waitText(alice, "Resolved page #2: disk full on db-1.")
 	h.waitPageStatus(t, id, paging.StatusResolved)
 	// A late ack gets a clear answer, and pages nobody.
 	h.text(alice, hPagingNumber, "1a")
-	h.waitText(alice, "Page 1 (disk full on db-1) is already resolved by you.")
+	h.waitText(alice, "Page #2 (disk full on db-1) is already resolved by you.")
 	h.text(alice, hPagingNumber, "what?")
 	h.waitText(alice, "Sorry, I did not understand that.")
 	var list struct {
 		Pages []store.Page `json:"pages"`
 	}
 	h.api(http.MethodGet, "/api/v1/pages", nil, &list)
-	if len(list.Pages) != 1 {
-		t.Errorf("%d pages, want 1: a late ack must not create one", len(list.Pages))
+	if len(list.Pages) != 2 {
+		t.Errorf("%d pages, want 2: a late ack must not create one", len(list.Pages))
 	}
-	if n := countTexts(h, alice, "Page 1:"); n != 1 {
+	if n := countTexts(h, alice, "Page #2:"); n != 1 {
 		t.Errorf("%d page texts, want 1", n)
 	}
 }
@@ -219,8 +231,8 @@ func TestE2E_Paging_GetNowBlastsEveryContactFromAVerifiedSender(t *testing.T) {
 	h.sim.SetBehaviour(alice, simulator.Behaviour{Answer: simulator.AnswerNoAnswer})
 
 	h.text(lincoln, hPagingNumber, "get alice now: derp is broken")
-	h.waitText(lincoln, "Paging alice now on every channel (page 1).")
-	h.waitText(alice, "alincoln needs you now: derp is broken. Reply 1a to ack, 1c to resolve.")
+	h.waitText(lincoln, "Paging alice now on every channel (page #1).")
+	h.waitText(alice, "alincoln needs you now (page #1): derp is broken. Reply 1a to ack, 1c to resolve.")
 	h.waitMail("alice@example.com", func(m mailsink.Mail) bool { return strings.Contains(m.Subject, "derp is broken") })
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -247,9 +259,9 @@ func TestE2E_Paging_GetNowKeepsTheBrand(t *testing.T) {
 	h.sim.SetBehaviour(alice, simulator.Behaviour{Answer: simulator.AnswerNoAnswer})
 
 	h.text(lincoln, hPagingNumber, "get alice now: derp is broken")
-	h.waitText(lincoln, "Paging alice now on every channel (page 1).")
+	h.waitText(lincoln, "Paging alice now on every channel (page #1).")
 	m := h.waitMail("alice@example.com", func(m mailsink.Mail) bool { return strings.Contains(m.Subject, "derp is broken") })
-	if !strings.HasPrefix(m.Subject, "[Acme Ops] Page 1: ") {
+	if !strings.HasPrefix(m.Subject, "[Acme Ops] Page #1: ") {
 		t.Errorf("subject of a page started by text = %q, want it to name the brand", m.Subject)
 	}
 	var created struct {
@@ -257,7 +269,7 @@ func TestE2E_Paging_GetNowKeepsTheBrand(t *testing.T) {
 	}
 	h.api(http.MethodPost, "/api/v1/pages", map[string]any{"target": "user:alice", "summary": "api page", "mode": "blast"}, &created)
 	m = h.waitMail("alice@example.com", func(m mailsink.Mail) bool { return strings.Contains(m.Subject, "api page") })
-	if want := fmt.Sprintf("[Acme Ops] Page %d: ", created.ID); !strings.HasPrefix(m.Subject, want) {
+	if want := fmt.Sprintf("[Acme Ops] Page #%d: ", created.ID); !strings.HasPrefix(m.Subject, want) {
 		t.Errorf("subject of a page started by the API = %q, want prefix %q", m.Subject, want)
 	}
 }
@@ -428,7 +440,7 @@ func TestE2E_Paging_PolicyStepsAndAMachineCannotAcknowledge(t *testing.T) {
 		t.Errorf("a machine acknowledged the page: %+v", p)
 	}
 	h.text(bob, hPagingNumber, "1a")
-	h.waitText(bob, "Acknowledged page 1")
+	h.waitText(bob, "Acknowledged page #1")
 }
 
 func TestE2E_Paging_WorkerKilledMidEscalationResumesWithoutRepeats(t *testing.T) {
@@ -503,6 +515,12 @@ func TestE2E_Paging_AckCancelsATextQueuedForTheRateLimit(t *testing.T) {
 	if err == nil && m.Status != klaxon.StatusCanceled {
 		t.Errorf("queued text status %q, want canceled", m.Status)
 	}
+	// Its fate is in the page's timeline, not only in the workflow's state.
+	h.eventually("the canceled text in the timeline", func() bool { return hasEvent(h.page(t, last), store.EventCanceled, klaxon.SMS) })
+	out, err := h.cli("page", "show", strconv.FormatInt(last, 10))
+	if err != nil || !strings.Contains(out, "canceled") || !strings.Contains(out, "not sent: the page was acknowledged") {
+		t.Errorf("page show: %v\n%s", err, out)
+	}
 }
 
 func TestE2E_Paging_CLI(t *testing.T) {
@@ -531,10 +549,10 @@ func TestE2E_Paging_CLI(t *testing.T) {
 	if out, err = h.cli("page", "list", "--status", "open"); err != nil || !strings.Contains(out, "cli page") {
 		t.Fatalf("page list: %q %v", out, err)
 	}
-	if out, err = h.cli("ack", "1"); err != nil || !strings.Contains(out, "acknowledged") {
+	if out, err = h.cli("ack", "1"); err != nil || !strings.HasPrefix(out, "Acknowledged page #1:") {
 		t.Fatalf("ack: %q %v", out, err)
 	}
-	if out, err = h.cli("resolve", "1", "--by", "alice"); err != nil || !strings.Contains(out, "resolved") {
+	if out, err = h.cli("resolve", "1", "--by", "alice"); err != nil || !strings.HasPrefix(out, "Resolved page #1.") {
 		t.Fatalf("resolve: %q %v", out, err)
 	}
 	if _, err = h.cli("ack", "1"); err == nil || !strings.Contains(err.Error(), "already resolved") {

@@ -10,6 +10,7 @@ import (
 	"github.com/klaxonhq/klaxon/config"
 	"github.com/klaxonhq/klaxon/schema"
 	"github.com/klaxonhq/klaxon/store"
+	"github.com/klaxonhq/klaxon/texts"
 )
 
 // newLogger builds the process logger: JSON for services, text for dev.
@@ -26,6 +27,10 @@ func newLogger(w io.Writer, level string, text bool) *slog.Logger {
 func loadConfig(e env) (config.Config, error) {
 	cfg, err := config.Load(e.getenv)
 	if err != nil {
+		return cfg, fmt.Errorf("configuration: %w", err)
+	}
+	// The operator's texts are checked now, before anything starts.
+	if _, err := texts.Load(cfg.Texts); err != nil {
 		return cfg, fmt.Errorf("configuration: %w", err)
 	}
 	return cfg, nil

@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -31,6 +33,7 @@ type simCmd struct {
 	Hangup simHangupCmd `cmd:"" help:"Hang up (or decline) the call on a phone."`
 	Phone  simPhoneCmd  `cmd:"" help:"How a phone takes calls: ring until you answer (person), auto-answer and press keys, machine, no-answer, busy, fail."`
 	Mail   simMailCmd   `cmd:"" help:"The mails Klaxon sent, newest first (the mail sink)."`
+	Code   simCodeCmd   `cmd:"" help:"Wait for the latest code texted to a phone (a verification or login code) and print it."`
 }
 
 type simSendCmd struct {
@@ -52,19 +55,77 @@ func (c *simSendCmd) Run(e *cmdEnv) error {
 }
 
 type simInboxCmd struct {
-	Number string `arg:"" placeholder:"+1..."`
+	Number string        `arg:"" placeholder:"+1..."`
+	Wait   string        `placeholder:"TEXT" help:"First wait until the phone has a text containing TEXT (for scripts)."`
+	For    time.Duration `default:"30s" help:"How long --wait waits."`
 }
 
 func (c *simInboxCmd) Run(e *cmdEnv) error {
 	var out []simulator.Message
-	if err := simCall(e, http.MethodGet, "/sim/api/messages?number="+url.QueryEscape(c.Number), nil, &out); err != nil {
-		return err
+	err := simWait(e, c.For, func() (bool, error) {
+		if err := simCall(e, http.MethodGet, "/sim/api/messages?number="+url.QueryEscape(c.Number), nil, &out); err != nil {
+			return false, err
+		}
+		return c.Wait == "" || slices.ContainsFunc(out, func(m simulator.Message) bool { return strings.Contains(m.Body, c.Wait) }), nil
+	})
+	if err != nil {
+		return fmt.Errorf("no text containing %q reached %s: %w", c.Wait, c.Number, err)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	for _, m := range out {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Created.Format(time.RFC3339), m.From, m.Direction, m.Body)
 	}
 	return tw.Flush()
+}
+
+// simWait calls done until it reports true, every 200 ms for up to d.
+func simWait(e *cmdEnv, d time.Duration, done func() (bool, error)) error {
+	deadline := time.Now().Add(d)
+	for {
+		ok, err := done()
+		if err != nil || ok {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("waited %s", humanDuration(d))
+		}
+		select {
+		case <-e.ctx.Done():
+			return e.ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+type simCodeCmd struct {
+	Number string        `arg:"" placeholder:"+1..."`
+	For    time.Duration `default:"30s" help:"How long to wait for the code."`
+}
+
+// codeIn finds a verification or login code (six digits) in a text.
+var codeIn = regexp.MustCompile(`\b\d{6}\b`)
+
+func (c *simCodeCmd) Run(e *cmdEnv) error {
+	code := ""
+	err := simWait(e, c.For, func() (bool, error) {
+		var out []simulator.Message
+		if err := simCall(e, http.MethodGet, "/sim/api/messages?number="+url.QueryEscape(c.Number), nil, &out); err != nil {
+			return false, err
+		}
+		for _, m := range out {
+			if m.Direction != "inbound" {
+				if k := codeIn.FindString(m.Body); k != "" {
+					code = k // the latest one wins
+				}
+			}
+		}
+		return code != "", nil
+	})
+	if err != nil {
+		return fmt.Errorf("no code reached %s: %w", c.Number, err)
+	}
+	fmt.Fprintln(e.stdout, code)
+	return nil
 }
 
 type simCallsCmd struct {
@@ -132,12 +193,24 @@ func liveCallOf(e *cmdEnv, number string) (simulator.Call, error) {
 }
 
 type simAnswerCmd struct {
-	Number string `arg:"" optional:"" placeholder:"+1..." help:"The phone (default: the only call ringing)."`
+	Number string        `arg:"" optional:"" placeholder:"+1..." help:"The phone (default: the only call ringing)."`
+	For    time.Duration `default:"30s" help:"How long to wait for a call to ring."`
 }
 
 func (c *simAnswerCmd) Run(e *cmdEnv) error {
-	call, err := liveCallOf(e, c.Number)
+	var call simulator.Call
+	var last error
+	// A call placed a moment ago may not be ringing yet.
+	err := simWait(e, c.For, func() (bool, error) {
+		var err error
+		call, err = liveCallOf(e, c.Number)
+		last = err
+		return err == nil, nil
+	})
 	if err != nil {
+		if last != nil {
+			return last
+		}
 		return err
 	}
 	if err := simCall(e, http.MethodPost, "/sim/api/calls/"+url.PathEscape(call.SID)+"/answer", nil, nil); err != nil {
