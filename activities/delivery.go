@@ -181,8 +181,7 @@ func ResolveMessage(ctx context.Context, s *store.Store, m klaxon.Message) (klax
 			m.To, m.Subject, m.Body, m.ThreadKey = q.To, q.Subject, q.Body, q.ThreadKey
 		}
 	default:
-		if m.To, err = s.Resolve(ctx, m.ToRef); err == nil {
-			m.Body, err = s.Expand(ctx, m.Body)
+		if m.To, m.Body, err = s.ResolveAndExpand(ctx, m.ToRef, m.Body); err == nil {
 			m.Body = fitBody(m.Body)
 		}
 	}

@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/klaxonhq/klaxon"
 )
 
@@ -80,25 +78,48 @@ var ErrBadRef = errors.New("reference does not resolve")
 // Resolve returns the value behind a reference: an address, a number or a
 // text kept in Postgres.
 func (s *Store) Resolve(ctx context.Context, ref string) (string, error) {
-	kind, key, ok := strings.Cut(ref, ":")
-	q := refQuery(kind)
-	if !ok || q == "" || key == "" {
-		return "", fmt.Errorf("resolve %q: %w", ref, ErrBadRef)
-	}
-	if kind != "challenge" {
-		if _, err := strconv.ParseInt(key, 10, 64); err != nil {
-			return "", fmt.Errorf("resolve %q: %w", ref, ErrBadRef)
-		}
-	}
-	var v string
-	err := s.pool.QueryRow(ctx, q, key).Scan(&v)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", fmt.Errorf("resolve %s: %w", kind, ErrBadRef)
-	}
+	vs, err := s.ResolveAll(ctx, []string{ref})
 	if err != nil {
-		return "", fmt.Errorf("resolve %s: %w", kind, err)
+		return "", err
 	}
-	return v, nil
+	return vs[0], nil
+}
+
+// ResolveAll returns the values behind refs, in order, in one round trip.
+func (s *Store) ResolveAll(ctx context.Context, refs []string) ([]string, error) {
+	cols := make([]string, len(refs))
+	args := make([]any, len(refs))
+	for i, ref := range refs {
+		kind, key, ok := strings.Cut(ref, ":")
+		q := refQuery(kind)
+		if !ok || q == "" || key == "" {
+			return nil, fmt.Errorf("resolve %q: %w", ref, ErrBadRef)
+		}
+		if kind != "challenge" {
+			if _, err := strconv.ParseInt(key, 10, 64); err != nil {
+				return nil, fmt.Errorf("resolve %q: %w", ref, ErrBadRef)
+			}
+		}
+		cols[i] = "(" + strings.Replace(q, "$1", "$"+strconv.Itoa(i+1), 1) + ")"
+		args[i] = key
+	}
+	vals := make([]*string, len(refs))
+	dst := make([]any, len(refs))
+	for i := range vals {
+		dst[i] = &vals[i]
+	}
+	if err := s.pool.QueryRow(ctx, "SELECT "+strings.Join(cols, ", "), args...).Scan(dst...); err != nil {
+		return nil, fmt.Errorf("resolve: %w", err)
+	}
+	out := make([]string, len(refs))
+	for i, v := range vals {
+		if v == nil {
+			kind, _, _ := strings.Cut(refs[i], ":")
+			return nil, fmt.Errorf("resolve %s: %w", kind, ErrBadRef)
+		}
+		out[i] = *v
+	}
+	return out, nil
 }
 
 var placeholder = regexp.MustCompile(`\{\{([a-z]+:[A-Za-z0-9/_.:-]+)\}\}`)
@@ -106,18 +127,40 @@ var placeholder = regexp.MustCompile(`\{\{([a-z]+:[A-Za-z0-9/_.:-]+)\}\}`)
 // Expand replaces every {{REF}} placeholder in text with the value behind
 // it.
 func (s *Store) Expand(ctx context.Context, text string) (string, error) {
-	if !strings.Contains(text, "{{") {
-		return text, nil
+	_, out, err := s.ResolveAndExpand(ctx, "", text)
+	return out, err
+}
+
+// ResolveAndExpand returns the value behind ref (none when ref is empty)
+// and text with its placeholders expanded, in one round trip: the
+// delivery activity's claim check of one message.
+func (s *Store) ResolveAndExpand(ctx context.Context, ref, text string) (string, string, error) {
+	var refs []string
+	if ref != "" {
+		refs = append(refs, ref)
 	}
-	var firstErr error
-	out := placeholder.ReplaceAllStringFunc(text, func(p string) string {
-		v, err := s.Resolve(ctx, p[2:len(p)-2])
-		if err != nil && firstErr == nil {
-			firstErr = err
-		}
+	found := placeholder.FindAllStringSubmatch(text, -1)
+	for _, m := range found {
+		refs = append(refs, m[1])
+	}
+	if len(refs) == 0 {
+		return "", text, nil
+	}
+	vals, err := s.ResolveAll(ctx, refs)
+	if err != nil {
+		return "", "", err
+	}
+	value := ""
+	if ref != "" {
+		value, vals = vals[0], vals[1:]
+	}
+	i := 0
+	text = placeholder.ReplaceAllStringFunc(text, func(string) string {
+		v := vals[i]
+		i++
 		return v
 	})
-	return out, firstErr
+	return value, text, nil
 }
 
 // QueuedMessage returns a message written before its delivery began (its
