@@ -52,7 +52,7 @@ bench: $(TEMPORAL) $(DENDRITE_BINS)
 
 ## fuzz: run every fuzz target for FUZZTIME each (their seed corpora also run in `make test`).
 FUZZTIME ?= 20s
-FUZZ_TARGETS := ./phone:FuzzNormalize ./gateway:FuzzParseInboundSMS ./channel:FuzzParse ./irc:FuzzParse ./irc:FuzzSplit \
+FUZZ_TARGETS := ./phone:FuzzNormalize ./gateway:FuzzParseInboundSMS ./channel:FuzzParse ./irc:FuzzParse ./irc:FuzzSplit ./irc:FuzzHandle \
 	./workflows:FuzzParsePageCommand ./sms:FuzzFit ./sms:FuzzSplit
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

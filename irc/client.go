@@ -24,6 +24,18 @@ import (
 // caller tries again later.
 var ErrNotConnected = errors.New("irc: not connected")
 
+// ErrRefused is returned (wrapped, with the server's numeric and reason)
+// when the server answered a line Say sent with an error instead of
+// relaying it: no such nick, cannot send to channel. It is known only
+// where the server has echo-message and labeled-response.
+var ErrRefused = errors.New("irc: refused by the server")
+
+// ErrUnconfirmed is returned (wrapped) when a line was written but the
+// server, which confirms lines (echo-message and labeled-response), did
+// not confirm it in time or the connection broke first: it may or may not
+// have been delivered.
+var ErrUnconfirmed = errors.New("irc: not confirmed by the server")
+
 // ErrInvalid is returned (wrapped) for a configuration, target or line the
 // client will never be able to send; retrying does not help.
 var ErrInvalid = errors.New("irc: invalid")
@@ -71,10 +83,13 @@ type Config struct {
 // Version is what the client answers to CTCP VERSION.
 const Version = "Klaxon IRC client"
 
-// wantedCaps are the IRCv3 capabilities requested when offered.
-var wantedCaps = []string{
-	"sasl", "message-tags", "account-tag", "account-notify", "server-time", "echo-message",
-	"batch", "labeled-response", "extended-join", "multi-prefix",
+// wantedCaps are the IRCv3 capabilities requested when offered, in the
+// order requested.
+func wantedCaps() []string {
+	return []string{
+		"sasl", "message-tags", "account-tag", "account-notify", "server-time", "echo-message",
+		"batch", "labeled-response", "extended-join", "multi-prefix",
+	}
 }
 
 // Client is one bot connection to an IRC server, kept up by Run. Say and
@@ -88,7 +103,7 @@ type Client struct {
 	now    func() time.Time
 	jitter func() float64
 	// Delays that are not configuration (tests shorten them).
-	regainEvery, rejoinDelay, registerTimeout, ctcpEvery, writeTimeout time.Duration
+	regainEvery, rejoinDelay, registerTimeout, ctcpEvery, writeTimeout, confirmTimeout time.Duration
 
 	bucket  *bucket
 	sayMu   sync.Mutex
@@ -143,7 +158,7 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{
 		cfg: cfg, log: cfg.Logger, now: time.Now, jitter: defaultJitter,
 		regainEvery: 30 * time.Second, rejoinDelay: 3 * time.Second, registerTimeout: time.Minute,
-		ctcpEvery: 3 * time.Second, writeTimeout: 15 * time.Second,
+		ctcpEvery: 3 * time.Second, writeTimeout: 15 * time.Second, confirmTimeout: 20 * time.Second,
 	}
 	c.bucket = newBucket(cfg.Burst, cfg.Rate, c.now())
 	if cfg.TLS {
@@ -215,6 +230,11 @@ func (c *Client) current() *session {
 // ErrNotConnected while disconnected (nothing is buffered; retry later —
 // if the connection broke mid-way, the lines before the break were sent),
 // ErrInvalid for a target that cannot be one, or ctx's error.
+//
+// Where the server has echo-message and labeled-response, Say also waits
+// for the server to confirm each line (its echo) and returns ErrRefused
+// when the server answered with an error instead, or ErrUnconfirmed when
+// no answer came.
 func (c *Client) Say(ctx context.Context, target, text string) error {
 	return c.say(ctx, "PRIVMSG", target, text)
 }
@@ -243,7 +263,7 @@ func (c *Client) say(ctx context.Context, cmd, target, text string) error {
 	c.sayMu.Lock()
 	defer c.sayMu.Unlock()
 	for _, p := range pieces {
-		if err := s.send(ctx, Message{Command: cmd, Params: []string{target, p}}, false); err != nil {
+		if err := s.sendConfirmed(ctx, Message{Command: cmd, Params: []string{target, p}}); err != nil {
 			return fmt.Errorf("say: %w", err)
 		}
 	}
@@ -374,13 +394,15 @@ type session struct {
 	lastRegain  time.Time
 	lastCTCP    time.Time
 	saslPending bool
+	labels      map[string]chan Message // label → who waits for the answer
+	labelSeq    int
 }
 
 func newSession(c *Client, conn net.Conn, events chan<- Event) *session {
 	s := &session{
 		c: c, conn: conn, events: events, done: make(chan struct{}),
 		nick: c.cfg.Nick, is: defaultISupport(), offered: map[string]string{},
-		enabled: map[string]bool{}, accounts: map[string]string{},
+		enabled: map[string]bool{}, accounts: map[string]string{}, labels: map[string]chan Message{},
 	}
 	s.lastRecv.Store(c.now().UnixNano())
 	return s
@@ -460,6 +482,57 @@ func (s *session) send(ctx context.Context, m Message, urgent bool) error {
 		return fmt.Errorf("send %s: %w: %w", m.Command, ErrNotConnected, err)
 	}
 	return nil
+}
+
+// sendConfirmed sends m and, where the server confirms lines, waits for
+// the server's labelled answer: the echo (or an ACK or a batch) means the
+// line was accepted, an error numeric or FAIL that it was refused.
+func (s *session) sendConfirmed(ctx context.Context, m Message) error {
+	s.mu.Lock()
+	confirm := s.enabled["labeled-response"] && s.enabled["echo-message"]
+	label := ""
+	ch := make(chan Message, 1)
+	if confirm {
+		s.labelSeq++
+		label = "k" + strconv.Itoa(s.labelSeq)
+		s.labels[label] = ch
+	}
+	s.mu.Unlock()
+	if !confirm {
+		return s.send(ctx, m, false)
+	}
+	defer func() {
+		s.mu.Lock()
+		delete(s.labels, label)
+		s.mu.Unlock()
+	}()
+	m.Tags = map[string]string{"label": label}
+	if err := s.send(ctx, m, false); err != nil {
+		return err
+	}
+	t := time.NewTimer(s.c.confirmTimeout)
+	defer t.Stop()
+	select {
+	case r := <-ch:
+		if refusal(r) {
+			return fmt.Errorf("send %s to %s: %s %s: %w", m.Command, m.Param(0), r.Command, r.Param(len(r.Params)-1), ErrRefused)
+		}
+		return nil
+	case <-s.done:
+		return fmt.Errorf("send %s: connection lost before the server confirmed: %w", m.Command, ErrUnconfirmed)
+	case <-t.C:
+		return fmt.Errorf("send %s: no confirmation in %s: %w", m.Command, s.c.confirmTimeout, ErrUnconfirmed)
+	case <-ctx.Done():
+		return fmt.Errorf("send %s: %w", m.Command, ctx.Err())
+	}
+}
+
+// refusal tells an error answer (a 4xx/5xx numeric, FAIL) from an echo.
+func refusal(m Message) bool {
+	if m.Command == "FAIL" {
+		return true
+	}
+	return len(m.Command) == 3 && (m.Command[0] == '4' || m.Command[0] == '5')
 }
 
 // sendAsync sends from a goroutine of its own, so the reader never waits

@@ -96,47 +96,59 @@ func TestClient_SplitsLongLinesToFitTheServer(t *testing.T) {
 		t.Run(srv.name, func(t *testing.T) {
 			t.Parallel()
 			s := srv.start(t, testEnvNone)
-			joe := dialPeer(t, s.Addr, "joe")
-			joe.join("#ops")
-			b := startBot(t, fast(Config{Server: s.Addr, Nick: "klaxon", Channels: []string{"#ops"}}))
-			b.connected(t)
-			joe.expect("the bot joining", 10*time.Second, func(m Message) bool { return m.Command == "JOIN" && m.Source.Nick == "klaxon" })
-
-			var text strings.Builder
-			for i := 0; text.Len() < 1700; i++ {
-				fmt.Fprintf(&text, "%d:Grüße-東京-😀 ", i)
-			}
-			text.WriteString(strings.Repeat("ж", 150)) // one 300-byte word
-			want := text.String()
-			if err := b.Say(context.Background(), "#ops", want); err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for strings.Join(got, "") != strings.ReplaceAll(want, " ", "") {
-				m := joe.expect("the rest of the long message", 15*time.Second, func(m Message) bool { return m.Command == "PRIVMSG" })
-				raw, _ := Format(Message{Source: m.Source, Command: m.Command, Params: m.Params})
-				if len(raw)+2 > 512 || !utf8.ValidString(m.Param(1)) {
-					t.Fatalf("relayed line of %d bytes, valid UTF-8 %v", len(raw)+2, utf8.ValidString(m.Param(1)))
-				}
-				got = append(got, strings.ReplaceAll(m.Param(1), " ", ""))
-				if len(got) > 10 {
-					t.Fatalf("the message arrived cut or out of order: %q", got)
-				}
-			}
-			if len(got) < 4 {
-				t.Fatalf("a 2000-byte message in %d lines", len(got))
-			}
-			if !b.Connected() {
-				t.Fatal("the bot was disconnected")
-			}
-			select {
-			case ev := <-b.events:
-				if ev.Kind == KindDisconnected {
-					t.Fatal("the bot was disconnected")
-				}
-			default:
-			}
+			sayLongMessage(t, s.Addr, "klaxon", "#ops")
 		})
+	}
+	// InspIRCd allows 30-byte nicks and 64-byte channels: the budget
+	// shrinks with both.
+	t.Run("inspircd long nick and channel", func(t *testing.T) {
+		t.Parallel()
+		s := servers[1].start(t, testEnvNone)
+		sayLongMessage(t, s.Addr, "klaxon-bot-with-a-long-nick", "#an-operations-channel-with-a-really-long-name-0123")
+	})
+}
+
+func sayLongMessage(t *testing.T, addr, nick, channel string) {
+	t.Helper()
+	joe := dialPeer(t, addr, "joe")
+	joe.join(channel)
+	b := startBot(t, fast(Config{Server: addr, Nick: nick, Channels: []string{channel}}))
+	b.connected(t)
+	joe.expect("the bot joining", 10*time.Second, func(m Message) bool { return m.Command == "JOIN" && m.Source.Nick == nick })
+
+	var text strings.Builder
+	for i := 0; text.Len() < 1700; i++ {
+		fmt.Fprintf(&text, "%d:Grüße-東京-😀 ", i)
+	}
+	text.WriteString(strings.Repeat("ж", 150)) // one 300-byte word
+	want := text.String()
+	if err := b.Say(context.Background(), channel, want); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for strings.Join(got, "") != strings.ReplaceAll(want, " ", "") {
+		m := joe.expect("the rest of the long message", 15*time.Second, func(m Message) bool { return m.Command == "PRIVMSG" })
+		raw, _ := Format(Message{Source: m.Source, Command: m.Command, Params: m.Params})
+		if len(raw)+2 > 512 || !utf8.ValidString(m.Param(1)) {
+			t.Fatalf("relayed line of %d bytes, valid UTF-8 %v", len(raw)+2, utf8.ValidString(m.Param(1)))
+		}
+		got = append(got, strings.ReplaceAll(m.Param(1), " ", ""))
+		if len(got) > 10 {
+			t.Fatalf("the message arrived cut or out of order: %q", got)
+		}
+	}
+	if len(got) < 4 {
+		t.Fatalf("a 2000-byte message in %d lines", len(got))
+	}
+	if !b.Connected() {
+		t.Fatal("the bot was disconnected")
+	}
+	select {
+	case ev := <-b.events:
+		if ev.Kind == KindDisconnected {
+			t.Fatal("the bot was disconnected")
+		}
+	default:
 	}
 }
 
@@ -348,4 +360,30 @@ func TestClient_SendsPASSWhereThereIsNoSASL(t *testing.T) {
 	if wrong.Connected() {
 		t.Fatal("registered with a wrong password")
 	}
+}
+
+// On InspIRCd (echo-message and labeled-response), Say returns once the
+// server has confirmed the line, and says so when the server refused it.
+func TestClient_SayIsConfirmedOnInspIRCd(t *testing.T) {
+	t.Parallel()
+	s := servers[1].start(t, testEnvNone)
+	joe := dialPeer(t, s.Addr, "joe")
+	joe.join("#ops")
+	joe.join("#closed") // +n by default: outsiders cannot send to it
+	b := startBot(t, fast(Config{Server: s.Addr, Nick: "klaxon", Channels: []string{"#ops"}}))
+	b.connected(t)
+	ctx := context.Background()
+	if err := b.Say(ctx, "#ops", "confirmed"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Say(ctx, "nobody", "hello?"); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("Say to a missing nick = %v, want ErrRefused with 401", err)
+	}
+	if err := b.Say(ctx, "#closed", "let me in"); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "404") {
+		t.Fatalf("Say to a +n channel = %v, want ErrRefused with 404", err)
+	}
+	if err := b.Say(ctx, "joe", "still fine"); err != nil {
+		t.Fatal(err)
+	}
+	joe.expect("the private line", 10*time.Second, func(m Message) bool { return m.Command == "PRIVMSG" && m.Param(1) == "still fine" })
 }

@@ -23,6 +23,7 @@ const (
 	KindDisconnected
 )
 
+// String names the kind, for logs.
 func (k Kind) String() string {
 	switch k {
 	case KindMessage:

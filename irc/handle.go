@@ -14,6 +14,15 @@ import (
 // connection.
 func (s *session) handle(ctx context.Context, m Message) error {
 	c := s.c
+	if label := m.Tags["label"]; label != "" {
+		s.mu.Lock()
+		ch := s.labels[label]
+		delete(s.labels, label)
+		s.mu.Unlock()
+		if ch != nil {
+			ch <- m // buffered, one answer per label
+		}
+	}
 	switch m.Command {
 	case "PING":
 		s.sendNow(Message{Command: "PONG", Params: m.Params})
@@ -83,6 +92,8 @@ func (s *session) handle(ctx context.Context, m Message) error {
 		if s.hasNick(monTargets(m.Param(1)), c.cfg.Nick) {
 			s.regain(ctx)
 		}
+	case "403", "405", "471", "473", "474", "475", "477": // cannot join
+		c.log.Warn("irc cannot join", "channel", m.Param(1), "numeric", m.Command, "reason", m.Param(len(m.Params)-1))
 	case "354": // RPL_WHOSPCRPL, our token 152: nick account
 		if m.Param(1) == "152" && len(m.Params) >= 4 {
 			s.setAccount(m.Param(2), m.Param(3))
@@ -157,6 +168,7 @@ func (s *session) handleCap(ctx context.Context, m Message) {
 			s.offered[k] = v
 		}
 		_, hasSASL := s.offered["sasl"]
+		useSASL := hasSASL && s.saslUsable()
 		_, hasTag := s.offered["account-tag"]
 		first := sub == "LS" && !more && !s.lsDone
 		if sub == "LS" && !more {
@@ -164,7 +176,7 @@ func (s *session) handleCap(ctx context.Context, m Message) {
 		}
 		var req []string
 		if sub == "NEW" || first {
-			for _, w := range wantedCaps {
+			for _, w := range wantedCaps() {
 				if _, ok := s.offered[w]; ok && !s.enabled[w] {
 					if w == "sasl" && (sub == "NEW" || !s.saslUsable()) {
 						continue
@@ -181,7 +193,7 @@ func (s *session) handleCap(ctx context.Context, m Message) {
 		s.c.hasAccounts = hasSASL || hasTag
 		s.c.mu.Unlock()
 		if first {
-			s.register(hasSASL && s.c.cfg.Password != "" && s.saslUsable())
+			s.register(useSASL)
 		}
 		if len(req) > 0 {
 			s.sendNow(Message{Command: "CAP", Params: []string{"REQ", strings.Join(req, " ")}})
@@ -292,18 +304,27 @@ func (s *session) onWelcome(ctx context.Context) {
 	fallback := c.onFallback(s.nick, s.is)
 	monitor := s.is.Monitor > 0
 	s.mu.Unlock()
-	if len(c.cfg.Channels) > 0 {
-		if err := s.send(ctx, Message{Command: "JOIN", Params: []string{strings.Join(c.cfg.Channels, ",")}}, false); err != nil {
-			return
+	// From a goroutine of its own: the JOIN may wait for flood control,
+	// and the reader must not.
+	go func() {
+		if len(c.cfg.Channels) > 0 {
+			if err := s.send(ctx, Message{Command: "JOIN", Params: []string{strings.Join(c.cfg.Channels, ",")}}, false); err != nil {
+				return
+			}
 		}
-	}
-	if fallback && monitor {
-		s.sendAsync(ctx, Message{Command: "MONITOR", Params: []string{"+", c.cfg.Nick}})
-	}
-	c.mu.Lock()
-	c.sess = s
-	c.mu.Unlock()
-	s.emit(Event{Kind: KindConnected, Target: s.nickNow(), Time: c.now()})
+		if fallback && monitor {
+			s.sendAsync(ctx, Message{Command: "MONITOR", Params: []string{"+", c.cfg.Nick}})
+		}
+		// Published only now, so any Say reaches the wire after the JOIN.
+		c.mu.Lock()
+		select {
+		case <-s.done:
+		default:
+			c.sess = s
+		}
+		c.mu.Unlock()
+		s.emit(Event{Kind: KindConnected, Target: s.nickNow(), Time: c.now()})
+	}()
 }
 
 func (s *session) nickNow() string {

@@ -67,9 +67,10 @@ type Message struct {
 	Params []string
 }
 
-// Param returns the i-th parameter, or "" when there are fewer.
+// Param returns the i-th parameter, or "" when there is none (i may be
+// negative: Param(len(m.Params)-1) is the last one or "").
 func (m Message) Param(i int) string {
-	if i < len(m.Params) {
+	if i >= 0 && i < len(m.Params) {
 		return m.Params[i]
 	}
 	return ""
