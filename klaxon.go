@@ -95,17 +95,33 @@ const (
 const MaxBodyLen = 1600
 
 // Message is one outbound notification as the delivery pipeline carries it.
+//
+// In a workflow's hands a message holds references, never a person's
+// address or private words (the claim check): the delivery activity fills
+// To, and expands the references in Body, from Postgres at the edge. A
+// message is either written to Postgres before it is delivered (its record
+// already holds recipient and body: To and ToRef are empty), or names its
+// recipient with ToRef and may quote private text in Body with
+// {{REF}} placeholders. Refs are "contact:ID" (a contact method's address),
+// "member:ID" (a channel member's number), "sender:ID" (who sent inbound
+// event ID), "text:ID" (the words of inbound event ID), "claim:ID" (a value
+// a workflow was handed by reference) and "challenge:ID" (where a code
+// challenge sends its codes).
 type Message struct {
 	// ID is stable and unique: the idempotency key of the whole delivery.
 	ID     string `json:"id"`
 	Medium Medium `json:"medium"`
-	// From is the sending number (SMS, voice) or address (email); empty
-	// means the configured default.
+	// From is the sending number (SMS, voice) or address (email): one of
+	// Klaxon's own, never a person's; empty means the configured default.
 	From string `json:"from,omitempty"`
-	// To is an E.164 number or an email address.
-	To      string `json:"to"`
+	// To is an E.164 number or an email address. Only the delivery
+	// activity and the providers see it filled; histories recorded before
+	// references existed have it too.
+	To string `json:"to,omitempty"`
+	// ToRef names the recipient (see the type's comment).
+	ToRef   string `json:"to_ref,omitempty"`
 	Subject string `json:"subject,omitempty"`
-	Body    string `json:"body"`
+	Body    string `json:"body,omitempty"`
 	// ThreadKey groups emails into one thread (e.g. every email of a page).
 	ThreadKey string   `json:"thread_key,omitempty"`
 	Priority  Priority `json:"priority,omitempty"`
@@ -122,6 +138,13 @@ type Message struct {
 	Text string            `json:"text,omitempty"`
 	Vars map[string]string `json:"vars,omitempty"`
 }
+
+// Kinds of inbound event: a text, or a key pressed during a call Klaxon
+// placed.
+const (
+	InboundSMS      = "sms"
+	InboundKeypress = "keypress"
+)
 
 // Receipt is what a provider answers when it accepts a message.
 type Receipt struct {
@@ -178,3 +201,15 @@ type SystemClock struct{}
 
 // Now returns the current time.
 func (SystemClock) Now() time.Time { return time.Now() }
+
+// Envelope is m as a workflow carries a message already written to
+// Postgres: its id, medium, sender and bookkeeping, without its recipient,
+// subject or body, which the delivery activity loads from the record.
+func (m Message) Envelope() Message {
+	m.To, m.ToRef, m.Subject, m.Body = "", "", "", ""
+	return m
+}
+
+// Placeholder is how a message body quotes the value behind a reference
+// (see Message): the delivery activity expands it at the edge.
+func Placeholder(ref string) string { return "{{" + ref + "}}" }

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -62,9 +65,13 @@ type Channels struct {
 // no I/O, it only carries configuration into workflow history).
 func (c *Channels) ChannelSettings(context.Context) (ChannelSettings, error) { return c.Settings, nil }
 
-// LookupChannelInput names a text's channel number and sender.
+// LookupChannelInput names a text's channel number and its inbound event
+// (whose sender the activity loads; From names it in histories recorded
+// before references).
 type LookupChannelInput struct {
-	To, From string
+	To      string
+	From    string `json:",omitempty"`
+	EventID int64  `json:",omitempty"`
 }
 
 // LookupChannelResult is the channel a text was sent to, if any, and the
@@ -95,6 +102,9 @@ func (c *Channels) LookupChannel(ctx context.Context, in LookupChannelInput) (Lo
 	if ch.DeletedAt != nil {
 		return res, nil
 	}
+	if in.From, err = sender(ctx, c.Store, in.From, in.EventID); err != nil {
+		return res, fmt.Errorf("lookup channel: %w", err)
+	}
 	if res.Role, err = c.Store.RoleOf(ctx, ch.ID, in.From); err != nil {
 		return res, fmt.Errorf("lookup channel: %w", err)
 	}
@@ -110,16 +120,38 @@ type MembersInput struct {
 	Role      string
 }
 
-// ChannelMembers lists a channel's members with a role.
+// ChannelMembers lists a channel's members with a role, by id: their
+// numbers stay in Postgres ("member:ID" references).
 func (c *Channels) ChannelMembers(ctx context.Context, in MembersInput) ([]store.Member, error) {
-	return c.Store.Members(ctx, in.ChannelID, in.Role)
+	ms, err := c.Store.Members(ctx, in.ChannelID, in.Role)
+	return withoutPhones(ms), err
 }
 
-// MembershipInput names a number on a channel, and a role.
+// withoutPhones is ms as a workflow gets them: ids and roles.
+func withoutPhones(ms []store.Member) []store.Member {
+	for i := range ms {
+		ms[i].Phone = ""
+	}
+	return ms
+}
+
+// MembershipInput names a number on a channel, and a role. Ref names the
+// number ("sender:ID", "claim:ID"); Phone is the number itself in
+// histories recorded before references. By, for a removal, names who asked.
 type MembershipInput struct {
 	ChannelID int64
-	Phone     string
+	Phone     string `json:",omitempty"`
+	Ref       string `json:",omitempty"`
 	Role      string
+	By        string `json:",omitempty"`
+}
+
+// phone is the number a membership input names.
+func (c *Channels) phone(ctx context.Context, in MembershipInput) (string, error) {
+	if in.Phone != "" || in.Ref == "" {
+		return in.Phone, nil
+	}
+	return c.Store.Resolve(ctx, in.Ref)
 }
 
 // JoinResult says whether a membership changed.
@@ -133,7 +165,11 @@ type JoinResult struct {
 // JoinChannel adds (or promotes) a member; never one of Klaxon's own
 // numbers.
 func (c *Channels) JoinChannel(ctx context.Context, in MembershipInput) (JoinResult, error) {
-	ours := in.Phone == c.Settings.PagingNumber
+	var err error
+	if in.Phone, err = c.phone(ctx, in); err != nil {
+		return JoinResult{}, fmt.Errorf("join channel: %w", err)
+	}
+	ours := in.Phone == c.Settings.PagingNumber || in.Phone == c.Settings.SignupNumber || in.Phone == c.Settings.DiagnosticsNumber
 	if !ours {
 		var err error
 		if ours, err = c.Store.IsOurNumber(ctx, in.Phone); err != nil {
@@ -144,6 +180,7 @@ func (c *Channels) JoinChannel(ctx context.Context, in MembershipInput) (JoinRes
 		return JoinResult{Ours: true}, nil
 	}
 	m, changed, err := c.Store.AddMember(ctx, in.ChannelID, in.Phone, in.Role)
+	m.Phone = ""
 	return JoinResult{Member: m, Changed: changed}, err
 }
 
@@ -151,16 +188,30 @@ func (c *Channels) JoinChannel(ctx context.Context, in MembershipInput) (JoinRes
 type LeaveResult struct {
 	Removed   bool
 	LastAdmin bool
+	// Self reports that the number removed is the one that asked (By).
+	Self bool `json:",omitempty"`
 }
 
 // LeaveChannel removes a member (with in.Role, if set); the last admin
 // stays, and says so.
 func (c *Channels) LeaveChannel(ctx context.Context, in MembershipInput) (LeaveResult, error) {
+	var err error
+	if in.Phone, err = c.phone(ctx, in); err != nil {
+		return LeaveResult{}, fmt.Errorf("leave channel: %w", err)
+	}
+	self := false
+	if in.By != "" {
+		by, err := c.Store.Resolve(ctx, in.By)
+		if err != nil {
+			return LeaveResult{}, fmt.Errorf("leave channel: %w", err)
+		}
+		self = by == in.Phone
+	}
 	removed, err := c.Store.RemoveMember(ctx, in.ChannelID, in.Phone, in.Role)
 	if errors.Is(err, store.ErrLastAdmin) {
-		return LeaveResult{LastAdmin: true}, nil
+		return LeaveResult{LastAdmin: true, Self: self}, nil
 	}
-	return LeaveResult{Removed: removed}, err
+	return LeaveResult{Removed: removed, Self: self}, err
 }
 
 // SetHotlineInput opens or closes a hotline.
@@ -174,44 +225,82 @@ func (c *Channels) SetHotline(ctx context.Context, in SetHotlineInput) error {
 	return c.Store.SetHotline(ctx, in.ChannelID, in.On)
 }
 
-// HotlineIDInput names a hotline sender, or an id, on a channel.
+// HotlineIDInput names a hotline sender (by the inbound event they sent:
+// EventID; Sender is the number in histories recorded before references),
+// or an id, on a channel.
 type HotlineIDInput struct {
 	ChannelID int64
-	Sender    string
+	Sender    string `json:",omitempty"`
+	EventID   int64  `json:",omitempty"`
 	ID        string
 }
 
 // HotlineID returns (making it the first time) a sender's hotline id.
 func (c *Channels) HotlineID(ctx context.Context, in HotlineIDInput) (string, error) {
-	return c.Store.HotlineID(ctx, in.ChannelID, in.Sender)
+	from, err := sender(ctx, c.Store, in.Sender, in.EventID)
+	if err != nil {
+		return "", fmt.Errorf("hotline id: %w", err)
+	}
+	return c.Store.HotlineID(ctx, in.ChannelID, from)
 }
 
-// HotlineSender returns the number behind a hotline id; "" when the id is
-// unknown on the channel.
+// HotlineSender returns a reference ("claim:ID") to the number behind a
+// hotline id, never the number; "" when the id is unknown on the channel.
 func (c *Channels) HotlineSender(ctx context.Context, in HotlineIDInput) (string, error) {
 	s, err := c.Store.HotlineSender(ctx, in.ChannelID, in.ID)
 	if errors.Is(err, klaxon.ErrNotFound) {
 		return "", nil
 	}
-	return s, err
+	if err != nil {
+		return "", err
+	}
+	return c.Store.PutClaim(ctx, store.ClaimNumber, s)
 }
 
-// AdmitInput is a channel request to admit.
+// AdmitInput is a channel request to admit. RequesterRef names who asked
+// ("sender:ID"); Requester is the number in histories recorded before
+// references.
 type AdmitInput struct {
-	RequestID string
-	Requester string
-	Source    string
+	RequestID    string
+	Requester    string `json:",omitempty"`
+	RequesterRef string `json:",omitempty"`
+	Source       string
 }
 
 // AdmitChannelRequest records a channel request and applies the per-sender
 // flood limit.
 func (c *Channels) AdmitChannelRequest(ctx context.Context, in AdmitInput) (bool, error) {
+	if in.Requester == "" && in.RequesterRef != "" {
+		var err error
+		if in.Requester, err = c.Store.Resolve(ctx, in.RequesterRef); err != nil {
+			return false, fmt.Errorf("admit channel request: %w", err)
+		}
+	}
 	return c.Store.AdmitChannelRequest(ctx, in.RequestID, in.Requester, in.Source, ChannelRequestLimit, ChannelRequestWindow)
 }
 
-// PrepareInput is a channel request's admin list.
+// PrepareInput is a channel request's admin list: AdminsRef names it (a
+// claim of comma-separated numbers), Admins holds it in histories recorded
+// before references. RequesterRef names who asked, if anyone.
 type PrepareInput struct {
-	Admins []string
+	Admins       []string `json:",omitempty"`
+	AdminsRef    string   `json:",omitempty"`
+	RequesterRef string   `json:",omitempty"`
+}
+
+// admins is the admin list a request names.
+func (c *Channels) admins(ctx context.Context, list []string, ref string) ([]string, error) {
+	if ref == "" {
+		return list, nil
+	}
+	v, err := c.Store.Resolve(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if v == "" {
+		return nil, nil
+	}
+	return strings.Split(v, ","), nil
 }
 
 // PrepareResult is the settings for a channel request, and why it must be
@@ -220,13 +309,27 @@ type PrepareResult struct {
 	Settings ChannelSettings
 	// Problem is the refusal to send back, or "".
 	Problem string
+	// RequesterIsAdmin reports that who asked is one of the admins, so
+	// the welcomes may name them.
+	RequesterIsAdmin bool `json:",omitempty"`
 }
 
 // PrepareChannelRequest checks what the parser cannot: that no admin is one
 // of Klaxon's own numbers.
 func (c *Channels) PrepareChannelRequest(ctx context.Context, in PrepareInput) (PrepareResult, error) {
 	res := PrepareResult{Settings: c.Settings}
-	for _, a := range in.Admins {
+	admins, err := c.admins(ctx, in.Admins, in.AdminsRef)
+	if err != nil {
+		return res, fmt.Errorf("prepare channel request: %w", err)
+	}
+	if in.RequesterRef != "" {
+		requester, err := c.Store.Resolve(ctx, in.RequesterRef)
+		if err != nil {
+			return res, fmt.Errorf("prepare channel request: %w", err)
+		}
+		res.RequesterIsAdmin = slices.Contains(admins, requester)
+	}
+	for _, a := range admins {
 		ours := a == c.Settings.PagingNumber || a == c.Settings.SignupNumber || a == c.Settings.DiagnosticsNumber
 		if !ours {
 			var err error
@@ -293,20 +396,52 @@ func (c *Channels) ReleaseNumber(ctx context.Context, requestID string) error {
 	return c.Store.ReleaseNumber(ctx, requestID)
 }
 
-// CreateChannelInput is a channel to make.
+// CreateChannelInput is a channel to make: Phone is our number for it;
+// AdminsRef names the admins (Admins holds them in histories recorded
+// before references).
 type CreateChannelInput struct {
 	RequestID string
 	Phone     string
-	Admins    []string
+	Admins    []string `json:",omitempty"`
+	AdminsRef string   `json:",omitempty"`
+}
+
+// CreatedChannel is a channel just made, and its admins' member ids in the
+// order of the request, for their welcomes.
+type CreatedChannel struct {
+	store.Channel
+	AdminIDs []int64 `json:",omitempty"`
 }
 
 // CreateChannel makes the channel and its admins (idempotent per request).
-func (c *Channels) CreateChannel(ctx context.Context, in CreateChannelInput) (store.Channel, error) {
-	ch, err := c.Store.CreateChannel(ctx, in.RequestID, in.Phone, in.Admins)
-	if klaxon.ErrorCodeOf(err) == klaxon.EConflict {
-		return ch, expected(klaxon.ErrorMessageOf(err), "NumberTaken", true)
+func (c *Channels) CreateChannel(ctx context.Context, in CreateChannelInput) (CreatedChannel, error) {
+	admins, err := c.admins(ctx, in.Admins, in.AdminsRef)
+	if err != nil {
+		return CreatedChannel{}, fmt.Errorf("create channel: %w", err)
 	}
-	return ch, err
+	ch, err := c.Store.CreateChannel(ctx, in.RequestID, in.Phone, admins)
+	if klaxon.ErrorCodeOf(err) == klaxon.EConflict {
+		return CreatedChannel{Channel: ch}, expected(klaxon.ErrorMessageOf(err), "NumberTaken", true)
+	}
+	if err != nil {
+		return CreatedChannel{Channel: ch}, err
+	}
+	res := CreatedChannel{Channel: ch}
+	if in.AdminsRef == "" {
+		return res, nil
+	}
+	ms, err := c.Store.Members(ctx, ch.ID, store.RoleAdmin)
+	if err != nil {
+		return res, fmt.Errorf("create channel: %w", err)
+	}
+	ids := map[string]int64{}
+	for _, m := range ms {
+		ids[m.Phone] = m.ID
+	}
+	for _, a := range admins {
+		res.AdminIDs = append(res.AdminIDs, ids[a])
+	}
+	return res, nil
 }
 
 // PoolCounts are the maintainers' figures.
@@ -338,7 +473,7 @@ func (c *Channels) SystemChannelAdmins(ctx context.Context, kind string) (System
 		return SystemAdmins{}, err
 	}
 	ms, err := c.Store.Members(ctx, ch.ID, store.RoleAdmin)
-	return SystemAdmins{Phone: ch.Phone, Admins: ms}, err
+	return SystemAdmins{Phone: ch.Phone, Admins: withoutPhones(ms)}, err
 }
 
 // BroadcastRecord names a broadcast and its channel.
@@ -383,7 +518,8 @@ type PageInput struct {
 
 // MembersPage returns the members of one broadcast batch.
 func (c *Channels) MembersPage(ctx context.Context, in PageInput) ([]store.Member, error) {
-	return c.Store.MembersRange(ctx, in.ChannelID, in.AfterID, in.UpToID, in.Limit)
+	ms, err := c.Store.MembersRange(ctx, in.ChannelID, in.AfterID, in.UpToID, in.Limit)
+	return withoutPhones(ms), err
 }
 
 // AvailableNumbersInput asks the provider for numbers to buy.
@@ -438,4 +574,61 @@ func classify(err error) error {
 		return providerError(de)
 	}
 	return err
+}
+
+// ReadChannelTextInput names a text sent to a channel, and what the
+// parser must know of its sender.
+type ReadChannelTextInput struct {
+	EventID int64
+	Role    channel.Role
+	Signup  bool
+}
+
+// ChannelCommand is a channel text understood at the edge, as a workflow
+// may hold it: the command's kind and hotline id, and references
+// ("claim:ID") to everything private in it — the words of a BROADCAST or a
+// REPLY, the number of an ADD or a REMOVE, the admins of a CHANNEL, and the
+// reply to an invalid command (which quotes what was typed).
+type ChannelCommand struct {
+	Kind      channel.Kind
+	HotlineID string `json:",omitempty"`
+	Text      string `json:",omitempty"`
+	Number    string `json:",omitempty"`
+	Admins    string `json:",omitempty"`
+	Error     string `json:",omitempty"`
+	// Shown is the number of an ADD or a REMOVE, redacted, for logs.
+	Shown string `json:",omitempty"`
+}
+
+// ReadChannelText parses a channel text where its words are, and hands the
+// workflow references to what is private in it.
+func (c *Channels) ReadChannelText(ctx context.Context, in ReadChannelTextInput) (ChannelCommand, error) {
+	body, err := c.Store.Resolve(ctx, "text:"+strconv.FormatInt(in.EventID, 10))
+	if err != nil {
+		return ChannelCommand{}, fmt.Errorf("read channel text: %w", err)
+	}
+	cmd := channel.Parse(body, channel.Context{Role: in.Role, Signup: in.Signup})
+	out := ChannelCommand{Kind: cmd.Kind, HotlineID: cmd.HotlineID}
+	claim := func(kind, v string) (string, error) {
+		if v == "" {
+			return "", nil
+		}
+		return c.Store.PutClaim(ctx, kind, v)
+	}
+	if out.Text, err = claim(store.ClaimText, cmd.Text); err != nil {
+		return out, fmt.Errorf("read channel text: %w", err)
+	}
+	if out.Number, err = claim(store.ClaimNumber, cmd.Number); err != nil {
+		return out, fmt.Errorf("read channel text: %w", err)
+	}
+	if out.Admins, err = claim(store.ClaimNumbers, strings.Join(cmd.Admins, ",")); err != nil {
+		return out, fmt.Errorf("read channel text: %w", err)
+	}
+	if out.Error, err = claim(store.ClaimText, cmd.Error); err != nil {
+		return out, fmt.Errorf("read channel text: %w", err)
+	}
+	if cmd.Number != "" {
+		out.Shown = redact.Number(cmd.Number)
+	}
+	return out, nil
 }

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -150,13 +151,70 @@ func (d *Delivery) Finalize(ctx context.Context, in FinalizeInput) error {
 	return nil
 }
 
-func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, attempt int, wait bool) (klaxon.Receipt, error) {
-	if m.From == "" {
-		m.From = d.From[m.Medium]
+// ErrTypeNoRecipient is the non-retryable error type of a message whose
+// recipient or quoted text is gone from Postgres (a contact deleted).
+const ErrTypeNoRecipient = "NoRecipient"
+
+// resolve fills the recipient and body a workflow named by reference, from
+// Postgres: the claim check that keeps them out of Temporal's history.
+func (d *Delivery) resolve(ctx context.Context, m klaxon.Message) (klaxon.Message, error) {
+	return ResolveMessage(ctx, d.Store, m)
+}
+
+// ResolveMessage fills the recipient and body of m, which a workflow names
+// by reference, from s: the delivery activity's first step, and the test
+// rigs' fake providers'.
+func ResolveMessage(ctx context.Context, s *store.Store, m klaxon.Message) (klaxon.Message, error) {
+	var err error
+	switch {
+	case m.To != "":
+		// A message of a history recorded before references existed.
+		return m, nil
+	case m.ToRef == "":
+		// Written before its delivery began: its record says it all.
+		var q klaxon.Message
+		q, err = s.QueuedMessage(ctx, m.ID)
+		if err == nil {
+			if m.From == "" {
+				m.From = q.From
+			}
+			m.To, m.Subject, m.Body, m.ThreadKey = q.To, q.Subject, q.Body, q.ThreadKey
+		}
+	default:
+		if m.To, m.Body, err = s.ResolveAndExpand(ctx, m.ToRef, m.Body); err == nil {
+			m.Body = fitBody(m.Body)
+		}
 	}
+	if errors.Is(err, store.ErrBadRef) || klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
+		return m, temporal.NewNonRetryableApplicationError("the message's recipient or text is gone", ErrTypeNoRecipient, nil)
+	}
+	if err != nil {
+		return m, fmt.Errorf("send: %w", err)
+	}
+	return m, nil
+}
+
+// fitBody shortens a body whose quoted words made it longer than a
+// message may be, as the texts that quote them do: with "…" at the end.
+func fitBody(body string) string {
+	if utf8.RuneCountInString(body) <= klaxon.MaxBodyLen {
+		return body
+	}
+	return string([]rune(body)[:klaxon.MaxBodyLen-1]) + "…"
+}
+
+func (d *Delivery) send(ctx context.Context, m klaxon.Message, lane string, attempt int, wait bool) (klaxon.Receipt, error) {
+	// The body is rendered from its text (KLAXON_TEXTS) first, then its
+	// recipient and quoted words are loaded.
 	m, err := d.applyTexts(m)
 	if err != nil {
 		return klaxon.Receipt{}, err
+	}
+	if m, err = d.resolve(ctx, m); err != nil {
+		return klaxon.Receipt{}, err
+	}
+	if m.From == "" {
+		m.From = d.From[m.Medium]
 	}
 	prov, ok := d.Providers[m.Medium]
 	if !ok {

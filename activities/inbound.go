@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/code"
 	"github.com/klaxonhq/klaxon/redact"
+	"github.com/klaxonhq/klaxon/sms"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -53,6 +56,12 @@ type LoadInboundResult struct {
 	FromOwnNumber bool
 	// Brand names Klaxon in replies.
 	Brand string
+	// Keyword is the opt-out or opt-in keyword the text is, if any; OptIn
+	// says which.
+	Keyword string `json:",omitempty"`
+	OptIn   bool   `json:",omitempty"`
+	// Code reports that the text is a verification code.
+	Code bool `json:",omitempty"`
 }
 
 // NumberOwner is who owns one of our numbers: the feature a text to it
@@ -104,15 +113,45 @@ func (a *Inbound) LoadInbound(ctx context.Context, eventID int64) (LoadInboundRe
 	if err != nil {
 		return LoadInboundResult{}, fmt.Errorf("load inbound: %w", err)
 	}
-	return LoadInboundResult{
-		Event:         e,
+	res := LoadInboundResult{
 		Processed:     e.ProcessedAt != nil,
 		Before:        before.DedupKey,
 		ToPaging:      owner == OwnerPaging,
 		Owner:         owner,
 		FromOwnNumber: slices.Contains(a.OwnNumbers, e.From),
 		Brand:         a.Brand,
-	}, nil
+	}
+	res.Keyword, res.OptIn, _ = sms.OptKeyword(e.Body)
+	_, res.Code = code.Normalize(e.Body)
+	res.Event = withheld(e, owner, res)
+	return res, nil
+}
+
+// withheld is e as the workflow gets it (the claim check): without the
+// sender's number, which activities load by the event's id, and without
+// the words, except those of a text to the paging number that is neither
+// a keyword nor a code — a page's reply or "get HANDLE now: MESSAGE",
+// whose words become a page's readable summary. Channel and hotline texts
+// are read at the edge, by the channel activities.
+func withheld(e store.InboundEvent, owner NumberOwner, r LoadInboundResult) store.InboundEvent {
+	e.From = ""
+	if owner != OwnerPaging || r.Keyword != "" || r.Code {
+		e.Body = ""
+	}
+	return e
+}
+
+// sender is the number that sent inbound event id: from, when a history
+// recorded before references existed named it, else loaded.
+func sender(ctx context.Context, s *store.Store, from string, eventID int64) (string, error) {
+	if from != "" {
+		return from, nil
+	}
+	n, err := s.Resolve(ctx, "sender:"+strconv.FormatInt(eventID, 10))
+	if err != nil {
+		return "", fmt.Errorf("sender of event %d: %w", eventID, err)
+	}
+	return n, nil
 }
 
 // FinishInboundInput records how an event was handled.
@@ -136,9 +175,12 @@ func (a *Inbound) FinishInbound(ctx context.Context, in FinishInboundInput) (str
 	return next.DedupKey, nil
 }
 
-// OptOutInput mirrors an opt-out keyword (or, with OptIn, an opt-in one).
+// OptOutInput mirrors an opt-out keyword (or, with OptIn, an opt-in one)
+// texted in event EventID.
 type OptOutInput struct {
-	Number string
+	EventID int64 `json:",omitempty"`
+	// Number is the sender, in histories recorded before references.
+	Number string `json:",omitempty"`
 	// Sender is our number the keyword was texted to: opt-outs are per pair.
 	Sender  string
 	Keyword string
@@ -149,6 +191,9 @@ type OptOutInput struct {
 // the confirmation goes to an opted-out number.
 func (a *Inbound) MirrorOptOut(ctx context.Context, in OptOutInput) error {
 	var err error
+	if in.Number, err = sender(ctx, a.Store, in.Number, in.EventID); err != nil {
+		return fmt.Errorf("mirror opt-out: %w", err)
+	}
 	if in.OptIn {
 		err = a.Store.OptIn(ctx, in.Number, in.Sender)
 	} else {
@@ -162,16 +207,23 @@ func (a *Inbound) MirrorOptOut(ctx context.Context, in OptOutInput) error {
 }
 
 // ClaimReplyInput asks whether an automatic reply may go from our number To
-// to From now.
+// to the sender of event EventID (From, in histories recorded before
+// references) now.
 type ClaimReplyInput struct {
-	From, To string
-	Every    time.Duration
+	EventID int64  `json:",omitempty"`
+	From    string `json:",omitempty"`
+	To      string
+	Every   time.Duration
 }
 
 // ClaimReply reports whether an automatic reply may be sent, recording it:
 // at most one per sender and number every Every.
 func (a *Inbound) ClaimReply(ctx context.Context, in ClaimReplyInput) (bool, error) {
-	ok, err := a.Store.ClaimReply(ctx, in.From, in.To, in.Every)
+	from, err := sender(ctx, a.Store, in.From, in.EventID)
+	if err != nil {
+		return false, fmt.Errorf("claim reply: %w", err)
+	}
+	ok, err := a.Store.ClaimReply(ctx, from, in.To, in.Every)
 	if err != nil {
 		return false, fmt.Errorf("claim reply: %w", err)
 	}

@@ -59,9 +59,13 @@ type StepInput struct {
 
 // StepContact is one verified way to reach a person.
 type StepContact struct {
-	ID      int64
-	Medium  klaxon.Medium
-	Address string
+	ID     int64
+	Medium klaxon.Medium
+	// Address is the number or address in histories recorded before
+	// references; the delivery activity now loads it by ID.
+	Address string `json:",omitempty"`
+	// Shown is the redacted address, for people reading the page's state.
+	Shown string
 	// Code is the phone's reply code for the page (SMS and voice).
 	Code int
 }
@@ -157,7 +161,7 @@ func (p *Paging) person(ctx context.Context, pageID int64, u store.User) (StepPe
 	sp.Rules = rules
 	codes := map[string]int{}
 	for _, c := range contacts {
-		sc := StepContact{ID: c.ID, Medium: c.Type, Address: c.Address}
+		sc := StepContact{ID: c.ID, Medium: c.Type, Shown: redact.Address(c.Address)}
 		if c.Type.IsPhone() {
 			code, ok := codes[c.Address]
 			if !ok {
@@ -186,7 +190,11 @@ type PageEventInput struct {
 	ProviderID string
 	MessageID  string
 	Medium     klaxon.Medium
-	To         string
+	// To is the notification's recipient in histories recorded before
+	// references; ContactID names it now, and NotifiedPhone is then loaded
+	// from it when the medium takes replies.
+	To        string `json:",omitempty"`
+	ContactID int64  `json:",omitempty"`
 }
 
 // DeliveryStatus is a provider status of a message.
@@ -201,6 +209,16 @@ type DeliveryStatus struct {
 // that arrived before the provider's id was known (a fast provider calls
 // back before it has answered us), which the gateway could not place.
 func (p *Paging) RecordPageEvent(ctx context.Context, in PageEventInput) ([]DeliveryStatus, error) {
+	if in.To == "" && in.ContactID != 0 {
+		to, err := p.Store.Resolve(ctx, "contact:"+strconv.FormatInt(in.ContactID, 10))
+		if err != nil && !errors.Is(err, store.ErrBadRef) {
+			return nil, err
+		}
+		in.To = to
+		if in.Medium.TakesReplies() {
+			in.NotifiedPhone = to
+		}
+	}
 	evs, err := p.Store.RecordNotification(ctx, in.PageID, in.Events, in.NotifiedPhone, in.ProviderID)
 	if err != nil {
 		return nil, err
@@ -304,7 +322,9 @@ func (p *Paging) UpdatePage(ctx context.Context, in UpdatePageInput) (paging.Act
 // ReplyInput is a text that answers a page: "3a", "ack", "close 3".
 type ReplyInput struct {
 	EventID int64
-	From    string
+	// From is the sender in histories recorded before references; it is
+	// loaded by EventID.
+	From string `json:",omitempty"`
 	// Code is the reply code; 0 means the page most recently texted to From.
 	Code int
 	// Text is what was sent, for the timeline.
@@ -334,6 +354,10 @@ type ReplyTarget struct {
 // records the reply in the page's timeline.
 func (p *Paging) FindReplyTarget(ctx context.Context, in ReplyInput) (ReplyTarget, error) {
 	rt := ReplyTarget{Code: in.Code}
+	var err error
+	if in.From, err = sender(ctx, p.Store, in.From, in.EventID); err != nil {
+		return rt, err
+	}
 	rc, err := p.Store.ReplyCodeFor(ctx, in.From, in.Code)
 	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
 		if rt.OpenCodes, err = p.Store.LiveReplyCodes(ctx, in.From); err != nil {
@@ -371,7 +395,8 @@ func (p *Paging) FindReplyTarget(ctx context.Context, in ReplyInput) (ReplyTarge
 // RequestPageInput is "get HANDLE now: MESSAGE" texted to the paging number.
 type RequestPageInput struct {
 	EventID int64
-	From    string
+	// From is the sender in histories recorded before references.
+	From    string `json:",omitempty"`
 	Handle  string
 	Message string
 }
@@ -391,6 +416,10 @@ type RequestedPage struct {
 // returns the same page.
 func (p *Paging) RequestPage(ctx context.Context, in RequestPageInput) (RequestedPage, error) {
 	var rp RequestedPage
+	var err error
+	if in.From, err = sender(ctx, p.Store, in.From, in.EventID); err != nil {
+		return rp, err
+	}
 	contacts, err := p.Store.VerifiedContactsByAddress(ctx, in.From)
 	if err != nil {
 		return rp, err
@@ -446,7 +475,8 @@ func (p *Paging) RequestPage(ctx context.Context, in RequestPageInput) (Requeste
 
 // ErrorReplyInput is an error answer the paging number would send.
 type ErrorReplyInput struct {
-	Phone   string
+	// Phone is the sender in histories recorded before references.
+	Phone   string `json:",omitempty"`
 	EventID int64
 }
 
@@ -460,7 +490,11 @@ const (
 // ClaimErrorReply reports whether the paging number may send this error
 // answer: a few per phone per hour.
 func (p *Paging) ClaimErrorReply(ctx context.Context, in ErrorReplyInput) (bool, error) {
-	return p.Store.ClaimErrorReply(ctx, in.Phone, in.EventID, errorRepliesPerWindow, errorReplyWindow)
+	from, err := sender(ctx, p.Store, in.Phone, in.EventID)
+	if err != nil {
+		return false, err
+	}
+	return p.Store.ClaimErrorReply(ctx, from, in.EventID, errorRepliesPerWindow, errorReplyWindow)
 }
 
 // CallPage is the page a call was placed for, and who was called.

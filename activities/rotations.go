@@ -265,7 +265,7 @@ func handoffMessage(r store.Rotation, c store.Contact, id, subject, body, purpos
 	return klaxon.Message{
 		ID:        id,
 		Medium:    c.Type,
-		To:        c.Address,
+		ToRef:     "contact:" + strconv.FormatInt(c.ID, 10),
 		Subject:   subject,
 		Body:      body,
 		ThreadKey: "rotation/" + r.Name,

@@ -68,7 +68,7 @@ func (s *Subscriptions) PlanFYIs(ctx context.Context, in FYIPlanInput) ([]klaxon
 			return nil, fmt.Errorf("plan fyis: %w", err)
 		}
 		m := klaxon.Message{
-			ID: id, Medium: sub.Medium, To: to, Priority: klaxon.Normal,
+			ID: id, Medium: sub.Medium, ToRef: to, Priority: klaxon.Normal,
 			Purpose: "fyi", Ref: strconv.FormatInt(pg.ID, 10), ThreadKey: "page-" + strconv.FormatInt(pg.ID, 10),
 		}
 		m.Subject, m.Body = FYIText(in.Brand, sub.Medium, in.Event, pg)
@@ -77,8 +77,9 @@ func (s *Subscriptions) PlanFYIs(ctx context.Context, in FYIPlanInput) ([]klaxon
 	return out, nil
 }
 
-// contactFor returns the subscriber's first verified address of the
-// subscription's medium, or "" for none.
+// contactFor returns the reference of the subscriber's first verified
+// contact of the subscription's medium (the delivery activity loads its
+// address), or "" for none.
 func (s *Subscriptions) contactFor(ctx context.Context, sub store.Subscription) (string, error) {
 	cs, err := s.Store.Contacts(ctx, sub.UserID, true)
 	if err != nil {
@@ -86,7 +87,7 @@ func (s *Subscriptions) contactFor(ctx context.Context, sub store.Subscription) 
 	}
 	for _, c := range cs {
 		if c.Type == sub.Medium {
-			return c.Address, nil
+			return "contact:" + strconv.FormatInt(c.ID, 10), nil
 		}
 	}
 	return "", nil

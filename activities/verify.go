@@ -39,8 +39,9 @@ type IssueCodeInput struct {
 	TTL         time.Duration
 }
 
-// IssueCodeResult is the message that carries the new code (the only place
-// it exists in clear) and when the code expires.
+// IssueCodeResult is the envelope of the message that carries the new
+// code (its record in Postgres is the only place the code exists in clear)
+// and when the code expires.
 type IssueCodeResult struct {
 	Message   klaxon.Message
 	ExpiresAt time.Time
@@ -58,7 +59,13 @@ func (c *Codes) IssueCode(ctx context.Context, in IssueCodeInput) (IssueCodeResu
 	if err != nil {
 		return IssueCodeResult{}, fmt.Errorf("issue code: %w", err)
 	}
-	res := IssueCodeResult{Message: CodeMessage(c.Brand, ch, secret, in.Send, in.TTL)}
+	// The code exists in clear only in its message's record: the workflow
+	// gets the envelope.
+	m := CodeMessage(c.Brand, ch, secret, in.Send, in.TTL)
+	if err := c.Store.QueueMessage(ctx, m); err != nil {
+		return IssueCodeResult{}, fmt.Errorf("issue code: %w", err)
+	}
+	res := IssueCodeResult{Message: m.Envelope()}
 	if ch.ExpiresAt != nil {
 		res.ExpiresAt = *ch.ExpiresAt
 	}
@@ -106,10 +113,42 @@ func CodeMessage(brand string, ch store.Challenge, code string, send int, ttl ti
 	return m
 }
 
-// CheckCodeInput is one code to check against a challenge.
+// CheckCodeInput is one code to check against a challenge, by reference:
+// Ref is the claim of a code typed into the API (taken by the check),
+// EventID the inbound text that carried it. Code is the code itself, in
+// histories recorded before references existed.
 type CheckCodeInput struct {
 	ChallengeID string
-	Code        string
+	Code        string `json:",omitempty"`
+	Ref         string `json:",omitempty"`
+	EventID     int64  `json:",omitempty"`
+}
+
+// ErrTypeMalformedCode is the non-retryable error type of a check whose
+// code is gone or is no code.
+const ErrTypeMalformedCode = "MalformedCode"
+
+// typedCode loads the code a check names.
+func (c *Codes) typedCode(ctx context.Context, in CheckCodeInput) (string, error) {
+	raw := in.Code
+	var err error
+	switch {
+	case in.Ref != "":
+		raw, err = c.Store.TakeClaim(ctx, in.Ref)
+	case in.EventID != 0:
+		raw, err = c.Store.Resolve(ctx, "text:"+strconv.FormatInt(in.EventID, 10))
+	}
+	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound || errors.Is(err, store.ErrBadRef) {
+		return "", temporal.NewNonRetryableApplicationError("the code to check is gone", ErrTypeMalformedCode, nil)
+	}
+	if err != nil {
+		return "", fmt.Errorf("check code: %w", err)
+	}
+	typed, ok := code.Normalize(raw)
+	if !ok {
+		return "", temporal.NewNonRetryableApplicationError("the text to check is not a code", ErrTypeMalformedCode, nil)
+	}
+	return typed, nil
 }
 
 // CheckCodeResult is the outcome of a check (store.CodeValid, ...), the
@@ -124,7 +163,11 @@ type CheckCodeResult struct {
 // constant time, in one transaction that also verifies the contact method
 // when the code is right.
 func (c *Codes) CheckCode(ctx context.Context, in CheckCodeInput) (CheckCodeResult, error) {
-	r, err := c.Store.CheckCode(ctx, in.ChallengeID, c.Peppers.Matcher(in.Code))
+	typed, err := c.typedCode(ctx, in)
+	if err != nil {
+		return CheckCodeResult{}, err
+	}
+	r, err := c.Store.CheckCode(ctx, in.ChallengeID, c.Peppers.Matcher(typed))
 	if err != nil {
 		return CheckCodeResult{}, fmt.Errorf("check code: %w", err)
 	}
@@ -151,16 +194,35 @@ func (c *Codes) FinishChallenge(ctx context.Context, in FinishChallengeInput) (s
 	return st, nil
 }
 
-// CodeReplyQuery is a code texted to the paging number, and who texted it.
+// CodeReplyQuery is a code texted to the paging number, and who texted it:
+// EventID names the text; Number and Code are the sender and the code in
+// histories recorded before references existed.
 type CodeReplyQuery struct {
-	Number string
-	Code   string
+	Number  string `json:",omitempty"`
+	Code    string `json:",omitempty"`
+	EventID int64  `json:",omitempty"`
 }
 
 // FindCodeReply returns the id of the verification under way that a code
 // texted from a number answers — the one whose code it is, when the number
 // has several (its SMS and voice methods) — or "" when there is none.
 func (c *Codes) FindCodeReply(ctx context.Context, q CodeReplyQuery) (string, error) {
+	if q.EventID != 0 {
+		ev := strconv.FormatInt(q.EventID, 10)
+		number, err := c.Store.Resolve(ctx, "sender:"+ev)
+		if err != nil {
+			return "", fmt.Errorf("find code reply: %w", err)
+		}
+		text, err := c.Store.Resolve(ctx, "text:"+ev)
+		if err != nil {
+			return "", fmt.Errorf("find code reply: %w", err)
+		}
+		typed, ok := code.Normalize(text)
+		if !ok {
+			return "", nil
+		}
+		q.Number, q.Code = number, typed
+	}
 	ch, err := c.Store.PendingCodeReply(ctx, q.Number, c.Peppers.Matcher(q.Code))
 	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
 		return "", nil

@@ -51,6 +51,13 @@ func (g *Gateway) createChannel(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), channelCreateWait)
 	defer cancel()
+	// The workflow is handed the admins by reference (the claim check):
+	// their numbers stay in Postgres.
+	if in.AdminsRef, err = g.Store.PutClaim(ctx, store.ClaimNumbers, strings.Join(in.Admins, ",")); err != nil {
+		writeError(w, r, g.Logger, err)
+		return
+	}
+	in.Admins = nil
 	res, err := g.start.CreateChannel(ctx, in)
 	if err != nil {
 		if ctx.Err() != nil && r.Context().Err() == nil {

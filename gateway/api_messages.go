@@ -116,7 +116,7 @@ func (g *Gateway) queueMessage(ctx context.Context, m klaxon.Message) (klaxon.Me
 	if err := g.Store.CreateMessage(ctx, m); err != nil {
 		return m, err
 	}
-	if err := g.start.Message(ctx, workflows.MessageInput{Message: m}); err != nil {
+	if err := g.start.Message(ctx, workflows.MessageInput{Message: m.Envelope()}); err != nil {
 		_ = g.Store.MarkMessage(ctx, m.ID, klaxon.StatusFailed, "NotQueued", "the workflow engine was unavailable")
 		return m, klaxon.Errorf(klaxon.EUnavailable, "The message could not be queued: the workflow engine is unavailable. Try again.")
 	}

@@ -589,7 +589,19 @@ var errCodeRefused = errors.New("code refused")
 // time is EUnavailable.
 func (g *Gateway) checkCode(ctx context.Context, challengeID, code string) (workflows.CodeAnswer, error) {
 	var ans workflows.CodeAnswer
-	err := g.update(ctx, challengeID, workflows.UpdateVerify, &ans, workflows.CodeCheck{Code: code})
+	// The workflow is handed the code by reference: the typed code never
+	// enters its history. The check takes the claim; whatever the answer,
+	// none is left behind.
+	ref, err := g.Store.PutClaim(ctx, store.ClaimCode, code)
+	if err != nil {
+		return ans, err
+	}
+	defer func() {
+		if err := g.Store.DropClaim(context.WithoutCancel(ctx), ref); err != nil {
+			g.Logger.ErrorContext(ctx, "drop code claim", "challenge", challengeID, "error", err)
+		}
+	}()
+	err = g.update(ctx, challengeID, workflows.UpdateVerify, &ans, workflows.CodeCheck{Ref: ref})
 	var ae *temporal.ApplicationError
 	var nf *serviceerror.NotFound
 	switch {

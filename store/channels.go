@@ -10,43 +10,28 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/channel"
 )
 
-// Channel kinds.
+// Channel kinds and member roles: the channel domain's.
 const (
-	KindRegular     = "regular"
-	KindSignup      = "signup"
-	KindDiagnostics = "diagnostics"
-)
+	KindRegular     = channel.KindRegular
+	KindSignup      = channel.KindSignup
+	KindDiagnostics = channel.KindDiagnostics
 
-// Member roles.
-const (
-	RoleAdmin      = "admin"
-	RoleSubscriber = "subscriber"
+	RoleAdmin      = channel.MemberAdmin
+	RoleSubscriber = channel.MemberSubscriber
 )
 
 // ErrLastAdmin is returned when the only admin of a channel would leave it.
 var ErrLastAdmin = errors.New("the last admin cannot leave the channel")
 
-// Channel is an SMS channel. Listings carry counts, never members.
-type Channel struct {
-	ID          int64      `json:"id"`
-	Phone       string     `json:"phone"`
-	Kind        string     `json:"kind"`
-	HotlineOn   bool       `json:"hotline_on"`
-	Admins      int        `json:"admins"`
-	Subscribers int        `json:"subscribers"`
-	CreatedAt   time.Time  `json:"created_at"`
-	DeletedAt   *time.Time `json:"deleted_at,omitempty"`
-}
-
-// Member is someone on a channel. Its ID, not its number, names it in
-// message ids and logs.
-type Member struct {
-	ID    int64  `json:"id"`
-	Phone string `json:"phone"`
-	Role  string `json:"role"`
-}
+// Channel and Member are the channel domain's types; the store maps its
+// rows to them.
+type (
+	Channel = channel.Channel
+	Member  = channel.Member
+)
 
 const channelColumns = `
 	SELECT c.id, c.phone, c.kind, c.hotline_on, c.created_at, c.deleted_at,

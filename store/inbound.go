@@ -7,12 +7,14 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/klaxonhq/klaxon"
 )
 
 // Kinds of inbound event.
 const (
-	InboundSMS      = "sms"
-	InboundKeypress = "keypress"
+	InboundSMS      = klaxon.InboundSMS
+	InboundKeypress = klaxon.InboundKeypress
 )
 
 // InboundEvent is one text or keypress that reached one of Klaxon's numbers,

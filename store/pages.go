@@ -13,13 +13,11 @@ import (
 	"github.com/klaxonhq/klaxon/paging"
 )
 
-// PurposePage is the Purpose of every message a page sends; its Ref is the
-// page id in decimal.
-const PurposePage = "page"
-
-// PurposeReadout is the Purpose of a call that reads one page to a person
-// who asked for it ("call 3"); its Ref is the page's id.
-const PurposeReadout = "readout"
+// The Purposes of a page's messages: the paging domain's.
+const (
+	PurposePage    = paging.PurposePage
+	PurposeReadout = paging.PurposeReadout
+)
 
 // Page is something someone must look at now, and how far it has got.
 type Page struct {

@@ -10,32 +10,27 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/code"
 )
 
-// Challenge purposes: verifying a contact method, or a login code for
-// another application.
+// Challenge purposes, statuses and check outcomes: the code domain's
+// (package code), under the names the store's callers know.
 const (
-	PurposeVerify = "verify"
-	PurposeOTP    = "otp"
-)
+	PurposeVerify = code.PurposeVerify
+	PurposeOTP    = code.PurposeOTP
 
-// Challenge statuses. Every status but pending is final.
-const (
-	ChallengePending  = "pending"
-	ChallengeVerified = "verified" // the right code was given (an OTP: used)
-	ChallengeExpired  = "expired"
-	ChallengeLocked   = "locked"   // too many wrong codes
-	ChallengeFailed   = "failed"   // the code could not be delivered
-	ChallengeCanceled = "canceled" // its workflow could not start, or was replaced
-)
+	ChallengePending  = code.StatusPending
+	ChallengeVerified = code.StatusVerified
+	ChallengeExpired  = code.StatusExpired
+	ChallengeLocked   = code.StatusLocked
+	ChallengeFailed   = code.StatusFailed
+	ChallengeCanceled = code.StatusCanceled
 
-// Outcomes of checking a code.
-const (
-	CodeValid   = "valid"
-	CodeInvalid = "invalid"
-	CodeExpired = "expired"
-	CodeLocked  = "locked" // this wrong code was the last allowed try
-	CodeClosed  = "closed" // the challenge had already ended
+	CodeValid   = code.OutcomeValid
+	CodeInvalid = code.OutcomeInvalid
+	CodeExpired = code.OutcomeExpired
+	CodeLocked  = code.OutcomeLocked
+	CodeClosed  = code.OutcomeClosed
 )
 
 // ErrChallengeClosed is returned when a code is issued for a challenge that

@@ -8,7 +8,6 @@ import (
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/channel"
-	"github.com/klaxonhq/klaxon/store"
 )
 
 // Broadcast fan-out shape: members are split into batches, each a child
@@ -31,7 +30,10 @@ type BroadcastInput struct {
 	BroadcastID  string
 	ChannelID    int64
 	ChannelPhone string
-	Text         string
+	// Text is the admin's words, quoted by reference ({{claim:ID}}, which
+	// the delivery activity expands); in clear in histories recorded
+	// before references.
+	Text string
 }
 
 // BroadcastResult counts a broadcast's (or a batch's) recipients and the
@@ -119,7 +121,7 @@ type BroadcastBatchInput struct {
 // BroadcastBatch delivers a broadcast to one batch of members, a bounded
 // number at a time.
 func BroadcastBatch(ctx workflow.Context, in BroadcastBatchInput) (BroadcastResult, error) {
-	var members []store.Member
+	var members []channel.Member
 	page := activities.PageInput{ChannelID: in.ChannelID, AfterID: in.AfterID, UpToID: in.UpToID, Limit: in.Limit}
 	if err := channelAct(ctx, ActivityMembersPage, page, &members); err != nil {
 		return BroadcastResult{}, err
@@ -127,13 +129,13 @@ func BroadcastBatch(ctx workflow.Context, in BroadcastBatchInput) (BroadcastResu
 	msgs := make([]klaxon.Message, 0, len(members))
 	for _, m := range members {
 		body := in.Text
-		if m.Role == store.RoleAdmin {
+		if m.Role == channel.MemberAdmin {
 			body = channel.BroadcastCopyText(in.Text)
 		}
-		msgs = append(msgs, klaxon.Message{
+		msgs = append(msgs, memberParty(m).address(klaxon.Message{
 			ID: in.BroadcastID + "/" + strconv.FormatInt(m.ID, 10), Medium: klaxon.SMS, From: in.ChannelPhone,
-			To: m.Phone, Body: body, Priority: klaxon.Bulk, Purpose: "broadcast", Ref: in.BroadcastID,
-		})
+			Body: body, Priority: klaxon.Bulk, Purpose: "broadcast", Ref: in.BroadcastID,
+		}))
 	}
 	failed := sendAll(ctx, msgs, broadcastInFlight)
 	return BroadcastResult{Recipients: len(members), Failed: failed}, nil

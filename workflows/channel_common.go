@@ -9,7 +9,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
-	"github.com/klaxonhq/klaxon/store"
+	"github.com/klaxonhq/klaxon/channel"
 )
 
 // channelActivityOptions are for the channel activities: short database
@@ -94,13 +94,13 @@ func sendAllWithin(ctx workflow.Context, msgs []klaxon.Message, limit int, giveU
 
 // toMembers builds one message per member, from a channel's number, with
 // ids prefix + "/" + member id (never the number).
-func toMembers(prefix, from, body, purpose, ref string, members []store.Member) []klaxon.Message {
+func toMembers(prefix, from, body, purpose, ref string, members []channel.Member) []klaxon.Message {
 	out := make([]klaxon.Message, 0, len(members))
 	for _, m := range members {
-		out = append(out, klaxon.Message{
-			ID: prefix + "/" + strconv.FormatInt(m.ID, 10), Medium: klaxon.SMS, From: from, To: m.Phone,
+		out = append(out, memberParty(m).address(klaxon.Message{
+			ID: prefix + "/" + strconv.FormatInt(m.ID, 10), Medium: klaxon.SMS, From: from,
 			Body: body, Priority: klaxon.Normal, Purpose: purpose, Ref: ref,
-		})
+		}))
 	}
 	return out
 }

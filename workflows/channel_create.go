@@ -12,7 +12,6 @@ import (
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/channel"
 	"github.com/klaxonhq/klaxon/redact"
-	"github.com/klaxonhq/klaxon/store"
 )
 
 // ChannelCreateInput is one channel request: from a CHANNEL text to the
@@ -21,13 +20,24 @@ type ChannelCreateInput struct {
 	// RequestID is the workflow id: "channel-create/<MessageSid>" for a
 	// text, "channel-create/<request id>" for the API.
 	RequestID string
-	// Requester is the number that texted CHANNEL; empty for the API.
-	Requester string
-	// Admins are E.164 numbers, already parsed and deduplicated.
-	Admins []string
+	// RequesterRef names who texted CHANNEL ("sender:ID"); empty for the
+	// API. Requester is their number in histories recorded before
+	// references.
+	RequesterRef string `json:",omitempty"`
+	Requester    string `json:",omitempty"`
+	// AdminsRef names the admins ("claim:ID" of E.164 numbers, already
+	// parsed and deduplicated); Admins holds them in histories recorded
+	// before references.
+	AdminsRef string   `json:",omitempty"`
+	Admins    []string `json:",omitempty"`
 	// Phone is the number the maintainer asked for; empty takes one from
 	// the pool.
 	Phone string
+}
+
+// requester is who asked by text; the zero party for the API.
+func (in ChannelCreateInput) requester() party {
+	return party{number: in.Requester, ref: in.RequesterRef}
 }
 
 // Outcomes of a channel request.
@@ -94,16 +104,19 @@ func createChannel(ctx workflow.Context, in ChannelCreateInput, publish func(Cha
 		return
 	}
 	var prep activities.PrepareResult
-	if err := channelAct(ctx, ActivityPrepareChannelRequest, activities.PrepareInput{Admins: in.Admins}, &prep); err != nil {
+	if err := channelAct(ctx, ActivityPrepareChannelRequest, activities.PrepareInput{
+		Admins: in.Admins, AdminsRef: in.AdminsRef, RequesterRef: in.RequesterRef,
+	}, &prep); err != nil {
 		failRequest(ctx, in, st, err, publish)
 		return
 	}
+	requester := in.requester()
 	reply := func(suffix, body string) {
-		if in.Requester == "" || st.SignupNumber == "" {
+		if requester == (party{}) || st.SignupNumber == "" {
 			return
 		}
-		sendAll(ctx, []klaxon.Message{{ID: id + "/" + suffix, Medium: klaxon.SMS, From: st.SignupNumber,
-			To: in.Requester, Body: body, Priority: klaxon.Normal, Purpose: "channel-signup", Ref: id}}, 1)
+		sendAll(ctx, []klaxon.Message{requester.address(klaxon.Message{ID: id + "/" + suffix, Medium: klaxon.SMS, From: st.SignupNumber,
+			Body: body, Priority: klaxon.Normal, Purpose: "channel-signup", Ref: id})}, 1)
 	}
 	if prep.Problem != "" {
 		publish(ChannelCreateResult{Outcome: OutcomeRefused, Message: prep.Problem})
@@ -129,13 +142,15 @@ func createChannel(ctx workflow.Context, in ChannelCreateInput, publish func(Cha
 		if err := channelAct(ctx, ActivityCountPool, nil, &counts); err != nil {
 			logger.Error("count pool", "error", err)
 		}
-		notifySystem(ctx, store.KindDiagnostics, id+"/diagnostics",
+		notifySystem(ctx, channel.KindDiagnostics, id+"/diagnostics",
 			channel.DiagnosticsCreationFailedText(counts.Available, counts.Active))
 		return
 	}
 
-	var ch store.Channel
-	err := channelAct(ctx, ActivityCreateChannel, activities.CreateChannelInput{RequestID: id, Phone: claim.Phone, Admins: in.Admins}, &ch)
+	var ch activities.CreatedChannel
+	err := channelAct(ctx, ActivityCreateChannel, activities.CreateChannelInput{
+		RequestID: id, Phone: claim.Phone, Admins: in.Admins, AdminsRef: in.AdminsRef,
+	}, &ch)
 	if err != nil {
 		var ignored any
 		if rerr := channelAct(ctx, ActivityReleaseNumber, id, &ignored); rerr != nil {
@@ -153,19 +168,26 @@ func createChannel(ctx workflow.Context, in ChannelCreateInput, publish func(Cha
 	// Admins learn the requester's number only when the requester is one
 	// of them: every admin of a channel knows the others.
 	adding := channel.AddedByTeam(st.Brand)
-	if in.Requester != "" && slices.Contains(in.Admins, in.Requester) {
-		adding = in.Requester
+	if in.Requester != "" && slices.Contains(in.Admins, in.Requester) || in.RequesterRef != "" && prep.RequesterIsAdmin {
+		adding = requester.shown()
 	}
 	var msgs []klaxon.Message
-	if in.Requester != "" && st.SignupNumber != "" {
-		msgs = append(msgs, klaxon.Message{ID: id + "/created", Medium: klaxon.SMS, From: st.SignupNumber,
-			To: in.Requester, Body: channel.CreatedText(st.Brand, ch.Phone), Priority: klaxon.Normal,
-			Purpose: "channel-signup", Ref: id})
+	if requester != (party{}) && st.SignupNumber != "" {
+		msgs = append(msgs, requester.address(klaxon.Message{ID: id + "/created", Medium: klaxon.SMS, From: st.SignupNumber,
+			Body: channel.CreatedText(st.Brand, ch.Phone), Priority: klaxon.Normal,
+			Purpose: "channel-signup", Ref: id}))
 	}
-	for i, a := range in.Admins {
-		msgs = append(msgs, klaxon.Message{ID: id + "/welcome/" + strconv.Itoa(i), Medium: klaxon.SMS, From: ch.Phone,
-			To: a, Body: channel.WelcomeAdminText(st.Brand, adding, ch.Phone, st.Links), Priority: klaxon.Normal,
-			Purpose: "channel-welcome", Ref: channelRef(ch.ID)})
+	admins := make([]party, 0, len(in.Admins)+len(ch.AdminIDs))
+	for _, a := range in.Admins {
+		admins = append(admins, party{number: a})
+	}
+	for _, m := range ch.AdminIDs {
+		admins = append(admins, memberParty(channel.Member{ID: m}))
+	}
+	for i, a := range admins {
+		msgs = append(msgs, a.address(klaxon.Message{ID: id + "/welcome/" + strconv.Itoa(i), Medium: klaxon.SMS, From: ch.Phone,
+			Body: channel.WelcomeAdminText(st.Brand, adding, ch.Phone, st.Links), Priority: klaxon.Normal,
+			Purpose: "channel-welcome", Ref: channelRef(ch.ID)}))
 	}
 	sendAll(ctx, msgs, 20)
 
@@ -174,14 +196,14 @@ func createChannel(ctx workflow.Context, in ChannelCreateInput, publish func(Cha
 		logger.Error("count pool", "error", err)
 		return
 	}
-	notifySystem(ctx, store.KindSignup, id+"/maintainers", channel.MaintainersCreatedText(counts.Active))
+	notifySystem(ctx, channel.KindSignup, id+"/maintainers", channel.MaintainersCreatedText(counts.Active))
 	if claim.Counted && workflow.GetVersion(ctx, versionClaimCount, workflow.DefaultVersion, 1) == 1 {
 		// The pool as this request's claim left it: a count taken after
 		// the welcomes may include later requests' claims.
 		counts.Available = claim.Available
 	}
 	if counts.Available <= st.ReserveSize {
-		notifySystem(ctx, store.KindDiagnostics, id+"/diagnostics",
+		notifySystem(ctx, channel.KindDiagnostics, id+"/diagnostics",
 			channel.DiagnosticsLowReserveText(counts.Available, counts.Active))
 	}
 }
@@ -202,10 +224,10 @@ func failRequest(ctx workflow.Context, in ChannelCreateInput, st activities.Chan
 	}
 	logf("channel request failed", "request", in.RequestID, "error", reason)
 	publish(ChannelCreateResult{Outcome: OutcomeFailed, Message: channel.RequestFailedText()})
-	if in.Requester != "" && st.SignupNumber != "" {
-		sendAll(ctx, []klaxon.Message{{ID: in.RequestID + "/failed", Medium: klaxon.SMS, From: st.SignupNumber,
-			To: in.Requester, Body: channel.RequestFailedText(), Priority: klaxon.Normal,
-			Purpose: "channel-signup", Ref: in.RequestID}}, 1)
+	if requester := in.requester(); requester != (party{}) && st.SignupNumber != "" {
+		sendAll(ctx, []klaxon.Message{requester.address(klaxon.Message{ID: in.RequestID + "/failed", Medium: klaxon.SMS, From: st.SignupNumber,
+			Body: channel.RequestFailedText(), Priority: klaxon.Normal,
+			Purpose: "channel-signup", Ref: in.RequestID})}, 1)
 	}
-	notifySystem(ctx, store.KindDiagnostics, in.RequestID+"/diagnostics", channel.ProvisionErrorText(reason))
+	notifySystem(ctx, channel.KindDiagnostics, in.RequestID+"/diagnostics", channel.ProvisionErrorText(reason))
 }

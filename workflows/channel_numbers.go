@@ -9,7 +9,6 @@ import (
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/channel"
 	"github.com/klaxonhq/klaxon/redact"
-	"github.com/klaxonhq/klaxon/store"
 )
 
 // MaxProvision is the most numbers one provisioning request may buy.
@@ -45,7 +44,7 @@ func ProvisionNumbers(ctx workflow.Context, in ProvisionInput) (ProvisionResult,
 	_ = workflow.UpsertTypedSearchAttributes(ctx, SearchKind.ValueSet("provision"), SearchStatus.ValueSet("buying"))
 	report := func(i int, reason string) {
 		res.Failed = append(res.Failed, ProvisionFailure{Reason: reason})
-		notifySystem(ctx, store.KindDiagnostics, in.RequestID+"/diagnostics/"+strconv.Itoa(i), channel.ProvisionErrorText(reason))
+		notifySystem(ctx, channel.KindDiagnostics, in.RequestID+"/diagnostics/"+strconv.Itoa(i), channel.ProvisionErrorText(reason))
 	}
 	pctx := workflow.WithActivityOptions(ctx, provisionActivityOptions())
 	var candidates []string

@@ -102,11 +102,35 @@ func (r *channelRig) pool(n int) {
 	}
 }
 
+// inbound makes a text durable and returns it as the inbound activity
+// hands it to the workflow: without its sender's number or its words.
+func (r *channelRig) inbound(sid, from, to, body string) workflows.InboundText {
+	r.t.Helper()
+	e, _, err := r.db.Store.RecordInbound(context.Background(), store.InboundEvent{
+		Kind: store.InboundSMS, DedupKey: sid, From: from, To: to, Body: body,
+	})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return workflows.InboundText{EventID: e.ID, SID: sid, To: to}
+}
+
+// resolve is the value behind a reference (or the words behind a body's
+// placeholders).
+func (r *channelRig) resolve(ref string) string {
+	r.t.Helper()
+	v, err := r.db.Store.Expand(context.Background(), ref)
+	if err != nil {
+		r.t.Fatalf("resolve %q: %v", ref, err)
+	}
+	return v
+}
+
 // text runs the channel hook on one text and returns whether it handled it.
 func (r *channelRig) text(sid, from, to, body string) bool {
 	r.t.Helper()
 	env := r.env()
-	env.ExecuteWorkflow("ChannelTextTest", workflows.InboundText{SID: sid, From: from, To: to, Body: body})
+	env.ExecuteWorkflow("ChannelTextTest", r.inbound(sid, from, to, body))
 	var handled bool
 	if err := env.GetWorkflowResult(&handled); err != nil {
 		r.t.Fatalf("channel text %q: %v", body, err)

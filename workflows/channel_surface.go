@@ -48,6 +48,8 @@ const (
 	ActivityAvailableNumbers      = "AvailableNumbers"
 	ActivityBuyNumber             = "BuyNumber"
 	ActivityRecordNumber          = "RecordNumber"
+	// ActivityReadChannelText parses a channel text where its words are.
+	ActivityReadChannelText = "ReadChannelText"
 )
 
 // UpdateChannelResult waits for a ChannelCreate workflow's outcome.
@@ -159,4 +161,5 @@ func registerChannels(r worker.Registry, c *activities.Channels) {
 	registerActivity(r, c.AvailableNumbers, ActivityAvailableNumbers)
 	registerActivity(r, c.BuyNumber, ActivityBuyNumber)
 	registerActivity(r, c.RecordNumber, ActivityRecordNumber)
+	registerActivity(r, c.ReadChannelText, ActivityReadChannelText)
 }

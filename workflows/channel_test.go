@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/channel"
 	"github.com/klaxonhq/klaxon/store"
@@ -387,12 +388,16 @@ func TestChannelText_BroadcastStartsTheBroadcastWorkflow(t *testing.T) {
 		startedID = info.WorkflowExecution.ID
 		_ = args.Get(&started)
 	})
-	env.ExecuteWorkflow("ChannelTextTest", workflows.InboundText{SID: "SM9", From: alice, To: chanNum, Body: "! march at noon"})
+	env.ExecuteWorkflow("ChannelTextTest", r.inbound("SM9", alice, chanNum, "! march at noon"))
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
-	if startedID != "broadcast/SM9" || started.BroadcastID != "broadcast/SM9" || started.Text != "march at noon" || started.ChannelPhone != chanNum {
+	if startedID != "broadcast/SM9" || started.BroadcastID != "broadcast/SM9" || r.resolve(started.Text) != "march at noon" || started.ChannelPhone != chanNum {
 		t.Fatalf("broadcast started with %+v", started)
+	}
+	// The broadcast gets the words by reference only.
+	if strings.Contains(started.Text, "march") {
+		t.Fatalf("the broadcast's input holds the words: %q", started.Text)
 	}
 }
 
@@ -405,13 +410,18 @@ func TestChannelText_ChannelFloodIsLimitedPerSender(t *testing.T) {
 		env.SetOnChildWorkflowStartedListener(func(_ *workflow.Info, _ workflow.Context, args converter.EncodedValues) {
 			_ = args.Get(&lastIn)
 		})
-		env.ExecuteWorkflow("ChannelTextTest", workflows.InboundText{SID: fmt.Sprintf("SM%d", i), From: alice, To: rigSignup, Body: "CHANNEL +15557770001, +15557770002"})
+		env.ExecuteWorkflow("ChannelTextTest", r.inbound(fmt.Sprintf("SM%d", i), alice, rigSignup, "CHANNEL +15557770001, +15557770002"))
 		if err := env.GetWorkflowError(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if lastIn.RequestID != "channel-create/SM2" || !slices.Equal(lastIn.Admins, []string{alice, bob}) || lastIn.Requester != alice {
+	if lastIn.RequestID != "channel-create/SM2" || r.resolve(klaxon.Placeholder(lastIn.AdminsRef)) != alice+","+bob ||
+		r.resolve(klaxon.Placeholder(lastIn.RequesterRef)) != alice {
 		t.Fatalf("last started request = %+v", lastIn)
+	}
+	// The request names admins and requester by reference only.
+	if len(lastIn.Admins) != 0 || lastIn.Requester != "" {
+		t.Fatalf("the request's input holds numbers: %+v", lastIn)
 	}
 	if got := r.last(alice, rigSignup); got != channel.TooManyRequestsText() {
 		t.Fatalf("flood answered %q", got)

@@ -11,7 +11,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
-	"github.com/klaxonhq/klaxon/code"
+	"github.com/klaxonhq/klaxon/sms"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -38,29 +38,6 @@ const (
 	// politeReplyEvery bounds the automatic replies to one sender.
 	politeReplyEvery = time.Hour
 )
-
-// Opt-out and opt-in keywords: Twilio's standard ones, matched as the whole
-// text, whatever the case.
-var (
-	optOutKeywords = []string{"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
-	optInKeywords  = []string{"START", "YES", "UNSTOP"}
-)
-
-// optKeyword returns the opt-out or opt-in keyword a text is, if any.
-func optKeyword(body string) (keyword string, optIn, ok bool) {
-	k := strings.ToUpper(strings.TrimRight(strings.TrimSpace(body), ".! "))
-	for _, w := range optOutKeywords {
-		if k == w {
-			return w, false, true
-		}
-	}
-	for _, w := range optInKeywords {
-		if k == w {
-			return w, true, true
-		}
-	}
-	return "", false, false
-}
 
 // inboundLocalOptions are for the inbound bookkeeping activities: quick
 // Postgres statements, retried until Postgres answers.
@@ -183,7 +160,7 @@ const versionInboundTurn = "inbound-turn-bounded"
 // settlesAPage reports whether an event acknowledges or resolves a page: a
 // keypress, or an ack or resolve code texted to the paging number.
 func settlesAPage(ev activities.LoadInboundResult) bool {
-	if ev.Event.Kind == store.InboundKeypress {
+	if ev.Event.Kind == klaxon.InboundKeypress {
 		return true
 	}
 	if !ev.ToPaging {
@@ -208,28 +185,32 @@ func routeInbound(ctx workflow.Context, ev activities.LoadInboundResult) (string
 	// activities, with no task-queue round trip.
 	lctx := workflow.WithLocalActivityOptions(ctx, inboundLocalOptions())
 	e := ev.Event
-	if e.Kind == store.InboundKeypress {
+	if e.Kind == klaxon.InboundKeypress {
 		err := pageKeypress(ctx, InboundKeypress{
 			EventID: e.ID, CallSID: e.CallSID, From: e.From, To: e.To, Digits: e.Digits, MessageID: e.MessageID,
 		})
 		return "keypress", nil, err
 	}
-	t := InboundText{EventID: e.ID, SID: e.DedupKey, From: e.From, To: e.To, Body: e.Body, ReceivedAt: e.ReceivedAt, Brand: ev.Brand}
+	t := InboundText{EventID: e.ID, SID: e.DedupKey, From: e.From, To: e.To, Body: e.Body, ReceivedAt: e.ReceivedAt, Brand: ev.Brand, IsCode: ev.Code}
 	if ev.FromOwnNumber {
 		// Never answer ourselves: that way lie loops.
 		return "ignored", nil, nil
 	}
 	reply := func(body string, ignoreOptOut bool) *klaxon.Message {
-		return &klaxon.Message{
+		m := &klaxon.Message{
 			ID: InboundWorkflowID(e.DedupKey) + "/reply", Medium: klaxon.SMS, From: e.To, To: e.From, Body: body,
 			Priority: klaxon.Normal, IgnoreOptOut: ignoreOptOut, Purpose: "reply", Ref: strconv.FormatInt(e.ID, 10),
 		}
+		if e.From == "" {
+			m.ToRef = senderRef(e.ID)
+		}
+		return m
 	}
 
 	owner := ownerOf(ev)
-	if keyword, optIn, ok := optKeyword(e.Body); ok {
+	if keyword, optIn, ok := inboundKeyword(ev); ok {
 		if err := workflow.ExecuteLocalActivity(lctx, ActivityMirrorOptOut, activities.OptOutInput{
-			Number: e.From, Sender: e.To, Keyword: keyword, OptIn: optIn,
+			EventID: e.ID, Number: e.From, Sender: e.To, Keyword: keyword, OptIn: optIn,
 		}).Get(ctx, nil); err != nil {
 			return "failed", nil, fmt.Errorf("mirror %s: %w", keyword, err)
 		}
@@ -268,6 +249,16 @@ func routeInbound(ctx workflow.Context, ev activities.LoadInboundResult) (string
 	return nobodyRoute(ctx, lctx, ev, reply)
 }
 
+// keyword is the opt-out or opt-in keyword the text is, if any: as the
+// activity found it, or (a history recorded before the activity said) as
+// its words read.
+func inboundKeyword(ev activities.LoadInboundResult) (keyword string, optIn, ok bool) {
+	if ev.Keyword != "" {
+		return ev.Keyword, ev.OptIn, true
+	}
+	return sms.OptKeyword(ev.Event.Body)
+}
+
 // ownerUnresolved is the owner of a text loaded before LoadInbound named
 // owners (a recorded history): any number but the paging number may be a
 // channel's, and channelText finds out.
@@ -284,16 +275,18 @@ func ownerOf(ev activities.LoadInboundResult) activities.NumberOwner {
 // pagingRoute handles a text to the paging number: a code texted back to
 // a verification, else a reply or command for paging.
 func pagingRoute(ctx, lctx workflow.Context, t InboundText, reply func(string, bool) *klaxon.Message) (string, *klaxon.Message, error) {
-	if code, ok := code.Normalize(t.Body); ok {
+	if t.isCode() {
+		// The code and its sender stay in Postgres: the activities load
+		// them by the event's id.
 		var challengeID string
 		if err := workflow.ExecuteLocalActivity(lctx, ActivityFindCodeReply, activities.CodeReplyQuery{
-			Number: t.From, Code: code,
+			EventID: t.EventID,
 		}).Get(ctx, &challengeID); err != nil {
 			return "failed", nil, fmt.Errorf("find code reply: %w", err)
 		}
 		if challengeID != "" {
 			err := workflow.SignalExternalWorkflow(ctx, challengeID, "", SignalCodeReply, CodeReply{
-				Code: code, From: t.From, EventID: t.EventID,
+				EventID: t.EventID,
 			}).Get(ctx, nil)
 			if err == nil {
 				return "code-reply", nil, nil
@@ -321,7 +314,7 @@ func nobodyRoute(ctx, lctx workflow.Context, ev activities.LoadInboundResult, re
 	e := ev.Event
 	var ok bool
 	if err := workflow.ExecuteLocalActivity(lctx, ActivityClaimReply, activities.ClaimReplyInput{
-		From: e.From, To: e.To, Every: politeReplyEvery,
+		EventID: e.ID, From: e.From, To: e.To, Every: politeReplyEvery,
 	}).Get(ctx, &ok); err != nil {
 		return "failed", nil, fmt.Errorf("claim reply: %w", err)
 	}

@@ -210,6 +210,8 @@ type notice struct {
 	failed  bool
 	machine bool
 	phone   string
+	// contactID is the contact method the notice goes to.
+	contactID int64
 }
 
 func (c *chain) done() bool { return c.fired == len(c.groups) }
@@ -656,10 +658,11 @@ func (p *pager) startChains(ctx workflow.Context, n int, plan activities.StepPla
 				if contact.Medium.TakesReplies() {
 					nt.phone = contact.Address
 				}
+				nt.contactID = contact.ID
 				p.notices[id] = nt
 				p.state.Notifications = append(p.state.Notifications, NotificationState{
 					MessageID: id, User: person.Handle, Medium: contact.Medium,
-					Contact: redact.Address(contact.Address),
+					Contact: shownContact(contact),
 					Due:     now.Add(g.offset), Status: "scheduled",
 				})
 				grp.notices = append(grp.notices, nt)
@@ -738,6 +741,7 @@ func (p *pager) send(ctx workflow.Context, nt *notice) {
 	early := p.record(dctx, activities.PageEventInput{
 		PageID: p.in.PageID, Events: append(p.takeStepEvents(), ev), NotifiedPhone: nt.phone,
 		ProviderID: r.ProviderID, MessageID: nt.msg.ID, Medium: nt.msg.Medium, To: nt.msg.To,
+		ContactID: nt.refContact(),
 	})
 	for _, d := range early {
 		p.onDelivery(PageDelivery{MessageID: nt.msg.ID, Status: d.Status, AnsweredBy: d.AnsweredBy})
@@ -920,6 +924,24 @@ func replyCode(person activities.StepPerson) int {
 	return 0
 }
 
+// shownContact is a contact's redacted address, for the page's state.
+func shownContact(c activities.StepContact) string {
+	if c.Shown != "" {
+		return c.Shown
+	}
+	return redact.Address(c.Address)
+}
+
+// refContact is the contact the record of nt must load its recipient
+// from: none when nt's message carries it (a history recorded before
+// references).
+func (nt *notice) refContact() int64 {
+	if nt.msg.To != "" {
+		return 0
+	}
+	return nt.contactID
+}
+
 // versionPageIDs marks page workflows whose texts and emails name the
 // page's id beside the reply code ("Page #2: ... Reply 1a to ack"); older
 // ones named the reply code alone ("Page 1: ...").
@@ -930,8 +952,11 @@ const versionPageIDs = "page-id-in-texts"
 func (p *pager) message(id string, c activities.StepContact, code int, texts workflow.Version) klaxon.Message {
 	m := klaxon.Message{
 		ID: id, Medium: c.Medium, To: c.Address, Priority: klaxon.Urgent,
-		Purpose: store.PurposePage, Ref: strconv.FormatInt(p.in.PageID, 10),
+		Purpose: paging.PurposePage, Ref: strconv.FormatInt(p.in.PageID, 10),
 		ThreadKey: "page/" + strconv.FormatInt(p.in.PageID, 10),
+	}
+	if c.Address == "" {
+		m.ToRef = "contact:" + strconv.FormatInt(c.ID, 10)
 	}
 	if c.Code > 0 {
 		code = c.Code

@@ -13,7 +13,6 @@ import (
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/paging"
-	"github.com/klaxonhq/klaxon/store"
 )
 
 // pageCommandKind is what a text to the paging number asks for.
@@ -252,7 +251,10 @@ const versionCallBack = "sms-call-back"
 func pageCallBack(ctx workflow.Context, t InboundText, rt activities.ReplyTarget, name string) (string, error) {
 	m := klaxon.Message{
 		ID: fmt.Sprintf("readout/%d/%d", rt.PageID, t.EventID), Medium: klaxon.Voice, To: t.From,
-		Body: rt.Summary, Priority: klaxon.Urgent, Purpose: store.PurposeReadout, Ref: strconv.FormatInt(rt.PageID, 10),
+		Body: rt.Summary, Priority: klaxon.Urgent, Purpose: paging.PurposeReadout, Ref: strconv.FormatInt(rt.PageID, 10),
+	}
+	if t.From == "" {
+		m.ToRef = senderRef(t.EventID)
 	}
 	// The call is placed (the provider has it) before the reply goes.
 	if _, err := deliver(ctx, m, DeliverOptions{GiveUpAfter: 5 * time.Minute}); err != nil {

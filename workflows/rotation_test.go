@@ -117,6 +117,10 @@ func (w *handoffWorld) run(start time.Time, in workflows.RotationInput, during f
 		return w.acts.HandoffMessages(ctx, in)
 	}, workflows.ActivityHandoffMessages)
 	provider := func(ctx context.Context, m klaxon.Message) (klaxon.Receipt, error) {
+		m, err := activities.ResolveMessage(ctx, w.acts.Store, m)
+		if err != nil {
+			return klaxon.Receipt{}, err
+		}
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		if i, ok := w.byID[m.ID]; ok {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -12,7 +13,6 @@ import (
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/code"
-	"github.com/klaxonhq/klaxon/store"
 )
 
 // Defaults of every code challenge (contact verification and login codes).
@@ -84,9 +84,31 @@ type VerifyResult struct {
 	Status string
 }
 
-// CodeCheck is the argument of UpdateVerify.
+// CodeCheck is the argument of UpdateVerify: the code, by reference (Ref,
+// a claim the gateway wrote and the check takes), never in clear. Code is
+// the code itself in histories recorded before references existed.
 type CodeCheck struct {
-	Code string `json:"code"`
+	Code string `json:"code,omitempty"`
+	Ref  string `json:"ref,omitempty"`
+}
+
+// wellFormed reports whether a check names a code: by reference, or (an
+// old history) a code of the right form.
+func (in CodeCheck) wellFormed() bool {
+	if in.Ref != "" {
+		return strings.HasPrefix(in.Ref, "claim:")
+	}
+	_, ok := code.Normalize(in.Code)
+	return ok
+}
+
+// checkInput is the check activity's input for in.
+func (in CodeCheck) checkInput(challengeID string) activities.CheckCodeInput {
+	if in.Ref != "" {
+		return activities.CheckCodeInput{ChallengeID: challengeID, Ref: in.Ref}
+	}
+	typed, _ := code.Normalize(in.Code)
+	return activities.CheckCodeInput{ChallengeID: challengeID, Code: typed}
 }
 
 // CodeAnswer is the result of UpdateVerify.
@@ -104,10 +126,12 @@ type ResendAnswer struct {
 }
 
 // CodeReply is the payload of SignalCodeReply: a code texted back to the
-// paging number.
+// paging number, named by its inbound event; the check and the answer load
+// the code and the sender from it. Code and From are the code and the
+// sender in histories recorded before references existed.
 type CodeReply struct {
-	Code    string
-	From    string
+	Code    string `json:",omitempty"`
+	From    string `json:",omitempty"`
 	EventID int64
 }
 
@@ -194,7 +218,7 @@ func (c *challenge) run(ctx workflow.Context) (string, error) {
 	c.sendCtx, c.cancelSends = workflow.WithCancel(ctx)
 
 	if err := c.issue(ctx); err != nil {
-		c.end(ctx, store.ChallengeFailed, err)
+		c.end(ctx, code.StatusFailed, err)
 		return c.status, nil
 	}
 	for !c.final() && ctx.Err() == nil {
@@ -210,16 +234,16 @@ func (c *challenge) run(ctx workflow.Context) (string, error) {
 		switch {
 		case c.final():
 		case c.sendFailed:
-			c.end(ctx, store.ChallengeFailed, nil)
+			c.end(ctx, code.StatusFailed, nil)
 		case c.issuing:
 			// A resend is under way and will set a new expiry.
 			_ = workflow.Await(ctx, func() bool { return !c.issuing })
 		case !workflow.Now(ctx).Before(c.expiresAt):
-			c.end(ctx, store.ChallengeExpired, nil)
+			c.end(ctx, code.StatusExpired, nil)
 		}
 	}
 	if ctx.Err() != nil {
-		c.end(ctx, store.ChallengeCanceled, nil)
+		c.end(ctx, code.StatusCanceled, nil)
 	}
 	c.cancelSends()
 	// Let running handlers answer their callers, and canceled sends record
@@ -244,11 +268,10 @@ func (c *challenge) register(ctx workflow.Context) error {
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateVerify,
 		func(ctx workflow.Context, in CodeCheck) (CodeAnswer, error) {
-			code, _ := code.Normalize(in.Code)
-			return c.check(ctx, code)
+			return c.check(ctx, in.checkInput(c.id))
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in CodeCheck) error {
-			if _, ok := code.Normalize(in.Code); !ok {
+			if !in.wellFormed() {
 				return temporal.NewApplicationError("A code is 6 digits.", ErrTypeMalformedCode)
 			}
 			if c.final() {
@@ -338,25 +361,25 @@ func (c *challenge) issue(ctx workflow.Context) error {
 }
 
 // check checks one code: one attempt, counted in Postgres.
-func (c *challenge) check(ctx workflow.Context, code string) (CodeAnswer, error) {
+func (c *challenge) check(ctx workflow.Context, in activities.CheckCodeInput) (CodeAnswer, error) {
 	c.busy++
 	defer func() { c.busy-- }()
 	ctx = workflow.WithActivityOptions(ctx, codeActivityOptions())
 	var r activities.CheckCodeResult
-	err := workflow.ExecuteActivity(ctx, ActivityCheckCode, activities.CheckCodeInput{ChallengeID: c.id, Code: code}).Get(ctx, &r)
+	err := workflow.ExecuteActivity(ctx, ActivityCheckCode, in).Get(ctx, &r)
 	if err != nil {
 		return CodeAnswer{}, fmt.Errorf("check code: %w", err)
 	}
-	if r.Outcome != store.CodeClosed {
+	if r.Outcome != code.OutcomeClosed {
 		c.attemptsLeft = r.AttemptsLeft
 	}
-	if r.Status != "" && r.Status != store.ChallengePending {
+	if r.Status != "" && r.Status != code.StatusPending {
 		c.setStatus(ctx, r.Status)
-		if r.Outcome != store.CodeValid {
+		if r.Outcome != code.OutcomeValid {
 			c.attemptsLeft = 0
 		}
 	}
-	return CodeAnswer{Valid: r.Outcome == store.CodeValid, Status: c.status, AttemptsLeft: c.attemptsLeft}, nil
+	return CodeAnswer{Valid: r.Outcome == code.OutcomeValid, Status: c.status, AttemptsLeft: c.attemptsLeft}, nil
 }
 
 // answerReply checks a code texted back to the paging number and answers
@@ -366,23 +389,23 @@ func (c *challenge) answerReply(ctx workflow.Context, r CodeReply) {
 	var body string
 	if c.final() {
 		body = "There is no verification waiting for this number."
-		if c.status == store.ChallengeVerified {
+		if c.status == code.StatusVerified {
 			body = alreadyVerified
 		}
-	} else if code, ok := code.Normalize(r.Code); ok {
-		ans, err := c.check(ctx, code)
+	} else if in, ok := r.checkInput(c.id); ok {
+		ans, err := c.check(ctx, in)
 		switch {
 		case err != nil:
 			body = "Sorry, that code could not be checked just now. Please try again in a minute."
 		case ans.Valid:
 			body = fmt.Sprintf("Thanks! This number is now verified: %s can reach you here.", c.opts.Brand)
-		case ans.Status == store.ChallengeVerified:
+		case ans.Status == code.StatusVerified:
 			// Verified another way (the app, the CLI) while this text
 			// was on its way.
 			body = alreadyVerified
-		case ans.Status == store.ChallengeLocked:
+		case ans.Status == code.StatusLocked:
 			body = "That code is not valid, and that was the last try. Ask for a new code."
-		case ans.Status == store.ChallengeExpired:
+		case ans.Status == code.StatusExpired:
 			body = "That code has expired. Ask for a new one."
 		case c.final():
 			body = "There is no verification waiting for this number."
@@ -399,10 +422,27 @@ func (c *challenge) answerReply(ctx workflow.Context, r CodeReply) {
 		ID: c.id + "/reply/" + strconv.Itoa(c.replies), Medium: klaxon.SMS, To: r.From, Body: body,
 		Priority: klaxon.Normal, Purpose: "verify-reply", Ref: c.id,
 	}
+	if r.From == "" {
+		m.ToRef = senderRef(r.EventID)
+	}
 	if _, err := deliver(ctx, m, DeliverOptions{GiveUpAfter: 15 * time.Minute}); err != nil {
 		workflow.GetLogger(ctx).Warn("code reply not delivered", "challenge", c.id, "error", rootMessage(err))
 	}
 }
+
+// checkInput is the check activity's input for a texted code, and whether
+// the reply is a code at all.
+func (r CodeReply) checkInput(challengeID string) (activities.CheckCodeInput, bool) {
+	if r.Code == "" {
+		// The inbound workflow signals only texts that are codes.
+		return activities.CheckCodeInput{ChallengeID: challengeID, EventID: r.EventID}, r.EventID != 0
+	}
+	typed, ok := code.Normalize(r.Code)
+	return activities.CheckCodeInput{ChallengeID: challengeID, Code: typed}, ok
+}
+
+// senderRef is the reference of the person who sent inbound event id.
+func senderRef(eventID int64) string { return "sender:" + strconv.FormatInt(eventID, 10) }
 
 // end finishes the challenge in Postgres with status, or with the final
 // status it had already reached there.
@@ -411,7 +451,7 @@ func (c *challenge) end(ctx workflow.Context, status string, cause error) {
 		c.lastError = rootMessage(cause)
 		var ae *temporal.ApplicationError
 		if errors.As(cause, &ae) && ae.Type() == activities.ErrTypeChallengeClosed {
-			status = store.ChallengeCanceled
+			status = code.StatusCanceled
 		}
 	}
 	dctx, cancel := workflow.NewDisconnectedContext(ctx)
@@ -423,7 +463,7 @@ func (c *challenge) end(ctx workflow.Context, status string, cause error) {
 	}).Get(dctx, &final); err != nil {
 		workflow.GetLogger(ctx).Error("finish challenge", "challenge", c.id, "error", err)
 	}
-	if final == "" || final == store.ChallengePending {
+	if final == "" || final == code.StatusPending {
 		final = status
 	}
 	c.setStatus(dctx, final)

@@ -61,7 +61,11 @@ func newCodeRig(t *testing.T) *codeRig {
 		Brand: "Klaxon", Logger: logger}
 	workflows.Register(r.env, workflows.Deps{Codes: codes, Inbound: inb})
 	act := func(fn any, name string) { workflows.Override(r.env, fn, name) }
-	send := func(_ context.Context, m klaxon.Message) (klaxon.Receipt, error) {
+	send := func(ctx context.Context, m klaxon.Message) (klaxon.Receipt, error) {
+		m, err := activities.ResolveMessage(ctx, r.db.Store, m)
+		if err != nil {
+			return klaxon.Receipt{}, err
+		}
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		if r.refuse != nil {

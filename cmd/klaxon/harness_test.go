@@ -156,6 +156,9 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 		h.startWorker()
 	}
 	h.waitHealthy()
+	// Registered last, so it runs first: while the app, Temporal and
+	// Postgres are all still there.
+	t.Cleanup(h.checkPayloadPrivacy)
 	return h
 }
 
