@@ -76,6 +76,16 @@ type Config struct {
 	// database, when it has to start them itself.
 	DataDir string `env:"KLAXON_DATA_DIR" default:".klaxon"`
 
+	// The chat bridge's IRC network: off until IRCServer is set. The first
+	// of IRCChannels is the team channel. IRCTrustNicks lets a nick alone
+	// identify a linked user on a server without accounts.
+	IRCServer     string   `env:"KLAXON_IRC_SERVER"`
+	IRCTLS        bool     `env:"KLAXON_IRC_TLS" default:"false" want:"true or false"`
+	IRCCAFile     string   `env:"KLAXON_IRC_CA_FILE"`
+	IRCNick       string   `env:"KLAXON_IRC_NICK" default:"klaxon"`
+	IRCPassword   Secret   `env:"KLAXON_IRC_PASSWORD"`
+	IRCChannels   []string `env:"KLAXON_IRC_CHANNELS"`
+	IRCTrustNicks bool     `env:"KLAXON_IRC_TRUST_NICKS" default:"false" want:"true or false"`
 	// The directory (LDAP): unset URL, Postgres alone holds the people.
 	LDAPURL          string        `env:"KLAXON_LDAP_URL" print:"url"`
 	LDAPBindDN       string        `env:"KLAXON_LDAP_BIND_DN"`
@@ -192,6 +202,12 @@ func set(dst reflect.Value, raw string, zeroOK bool) error {
 			return errBadValue
 		}
 		dst.SetInt(int64(n))
+	case bool:
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			return errBadValue
+		}
+		dst.SetBool(b)
 	case []string:
 		var list []string
 		for _, p := range strings.Split(raw, ",") {

@@ -134,6 +134,8 @@ func (g *Gateway) applyStatus(w http.ResponseWriter, r *http.Request, route, sid
 	if fresh && messageID != "" {
 		// (paging) a page's timeline records the status, and a failure moves on at once.
 		g.pageDeliveryStatus(r.Context(), messageID, status, detail, errorCode)
+		// (chat) a text sent from chat that did not arrive is told there.
+		g.chatDeliveryStatus(r.Context(), messageID, status)
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -111,8 +111,36 @@ func pagingText(ctx workflow.Context, t InboundText) (reply string, err error) {
 	case cmdHelp:
 		return pageErrorReply(ctx, t, pageHelp)
 	default:
+		if workflow.GetVersion(ctx, versionChatRelay, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
+			if reply, relayed, err := relayToChat(ctx, t); relayed || err != nil {
+				return reply, err
+			}
+		}
 		return pageErrorReply(ctx, t, "Sorry, I did not understand that. "+pageHelp)
 	}
+}
+
+// versionChatRelay marks inbound workflows that relay other texts to chat.
+const versionChatRelay = "sms-chat-relay"
+
+// relayToChat relays a text that is no reply or command into chat, when a
+// chat bridge is configured: relayed=false leaves it to the paging
+// number's usual answer.
+func relayToChat(ctx workflow.Context, t InboundText) (reply string, relayed bool, err error) {
+	lctx := workflow.WithLocalActivityOptions(ctx, lookupOptions())
+	var res activities.RelayTextResult
+	if err := workflow.ExecuteLocalActivity(lctx, ActivityRelayText, t.EventID).Get(ctx, &res); err != nil {
+		workflow.GetLogger(ctx).Error("relay a text to chat", "event", t.EventID, "error", err)
+		return "Sorry, your text could not be relayed to chat just now; please try again in a minute.", true, nil
+	}
+	switch res.Outcome {
+	case activities.RelayOff:
+		return "", false, nil
+	case activities.RelayStranger:
+		r, err := pageErrorReply(ctx, t, res.Reply)
+		return r, true, err
+	}
+	return res.Reply, true, nil
 }
 
 // pageReply acknowledges or resolves the page a reply code names.

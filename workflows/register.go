@@ -19,6 +19,8 @@ type Deps struct {
 	Subscriptions *activities.Subscriptions
 	Rotations     *activities.Rotations
 	Channels      *activities.Channels
+	// Chat relays texts into chat (nil where no rig needs it).
+	Chat *activities.Chat
 	// Directory synchronises with LDAP; its Syncer is nil when no
 	// directory is configured.
 	Directory *activities.Directory
@@ -36,6 +38,7 @@ func Register(r worker.Registry, d Deps) {
 	registerPaging(r, d.Paging, d.Subscriptions)
 	registerRotations(r, d.Rotations)
 	registerChannels(r, d.Channels)
+	registerChat(r, d.Chat)
 	registerDirectory(r, d.Directory)
 }
 
