@@ -17,6 +17,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/bridge"
 	"github.com/klaxonhq/klaxon/codec"
 	"github.com/klaxonhq/klaxon/config"
 	"github.com/klaxonhq/klaxon/console"
@@ -57,10 +58,10 @@ type app struct {
 	// listener, if set, is used instead of listening on cfg.HTTPAddr.
 	listener net.Listener
 	// matrix, if KLAXON_MATRIX_HOMESERVER is set, is the bot's Matrix
-	// connection (a worker's), and matrixAcks its ✅ acknowledgements.
-	matrix     *matrix.Network
-	matrixAcks *matrix.Acker
-	closers    []func()
+	// connection, which bridge (a worker's) holds.
+	matrix  *matrix.Network
+	bridge  *bridge.Bridge
+	closers []func()
 }
 
 // openApp builds Klaxon for the given roles from a validated configuration.
@@ -155,6 +156,10 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 		} else {
 			logger.Warn("no KLAXON_SMTP_URL: email is disabled")
 		}
+		if err := a.openMatrix(); err != nil {
+			return nil, err
+		}
+		start := workflows.Starter{Client: a.temporal, TaskQueue: cfg.TaskQueue, Brand: cfg.Brand}
 		deps := workflows.Deps{
 			Delivery: &activities.Delivery{
 				Store:        a.store,
@@ -177,14 +182,13 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 			Rotations:     &activities.Rotations{Store: a.store, Logger: logger},
 			Channels:      a.channelActivities(ctx),
 			Directory:     a.directoryActivities(),
+			Chat:          a.chatRelay(start),
 		}
 		a.worker = worker.New(a.temporal, cfg.TaskQueue, cfg.ShutdownTimeout, deps)
 		if err := a.directorySchedule(ctx); err != nil {
 			return nil, err
 		}
-		if err := a.openMatrix(); err != nil {
-			return nil, err
-		}
+		a.openBridge(start)
 	}
 
 	if r.gateway {
@@ -304,8 +308,8 @@ func (a *app) components() []component {
 	if a.worker != nil {
 		cs = append(cs, component{"worker", workerRun(a.worker)})
 	}
-	if a.matrix != nil {
-		cs = append(cs, component{"matrix", a.runMatrix})
+	if a.bridge != nil {
+		cs = append(cs, component{"chat bridge", a.runBridge})
 	}
 	if a.gateway != nil {
 		if a.gateway.Inbound != nil {

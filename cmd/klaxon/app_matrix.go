@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 
+	"github.com/klaxonhq/klaxon/activities"
+	"github.com/klaxonhq/klaxon/bridge"
 	"github.com/klaxonhq/klaxon/chat"
 	"github.com/klaxonhq/klaxon/matrix"
+	"github.com/klaxonhq/klaxon/workflows"
 )
 
 // openMatrix builds the Matrix network when KLAXON_MATRIX_HOMESERVER is
-// set: the bot's connection and the ✅ acknowledgements it takes.
+// set; the chat bridge holds its connection.
 func (a *app) openMatrix() error {
 	if a.cfg.MatrixHomeserver == "" {
 		return nil
@@ -22,36 +25,45 @@ func (a *app) openMatrix() error {
 		return err
 	}
 	a.matrix = n
-	a.matrixAcks = &matrix.Acker{Store: a.store, Temporal: a.temporal, TaskQueue: a.cfg.TaskQueue}
 	return nil
 }
 
-// runMatrix keeps the bot connected until ctx ends.
-func (a *app) runMatrix(ctx context.Context) error {
-	err := a.matrix.Run(ctx, a.matrixMessage)
-	if ctx.Err() != nil {
-		return nil
+// chatNetworks are the bridge's configured networks.
+func (a *app) chatNetworks() []bridge.Network {
+	var nets []bridge.Network
+	if a.matrix != nil {
+		nets = append(nets, bridge.Network{Network: a.matrix, Nick: a.matrix.Nick(), Team: a.matrix.TeamRoom()})
 	}
-	return err
+	return nets
 }
 
-// matrixMessage takes what people say on Matrix: a ✅ on a page's message
-// acknowledges the page, answered in the page's thread with its message
-// edited to its new status.
-func (a *app) matrixMessage(ctx context.Context, m chat.Message) {
-	ack, err := a.matrixAcks.Handle(ctx, m)
-	if err != nil {
-		a.logger.ErrorContext(ctx, "matrix ack", "page", m.PageID, "error", err)
-		return
+// chatRelay is the inbound pipeline's side of the bridge: texts to the
+// paging number relayed into the networks' team channels.
+func (a *app) chatRelay(start workflows.Starter) *activities.Chat {
+	nets := a.chatNetworks()
+	if len(nets) == 0 {
+		return nil
 	}
-	if !ack.Handled {
-		return
+	c := &activities.Chat{Store: a.store, Logger: a.logger, Enqueue: start.ChatLine}
+	for _, n := range nets {
+		c.Networks = append(c.Networks, activities.ChatNetwork{Name: n.Name(), Team: n.Team})
 	}
-	line := &chat.PageLine{ID: m.PageID, Event: chat.PageAcked}
-	if pg, err := a.store.GetPage(ctx, m.PageID); err == nil && ack.Result.Changed {
-		line.Headline = matrix.Headline(pg)
-	}
-	if _, err := a.matrix.Send(ctx, chat.Outgoing{Text: matrix.AckReply(ack, m.PageID), Notice: true, Page: line}); err != nil {
-		a.logger.WarnContext(ctx, "matrix ack reply", "page", m.PageID, "error", err)
-	}
+	return c
 }
+
+// openBridge builds the chat bridge over the configured networks.
+func (a *app) openBridge(start workflows.Starter) {
+	nets := a.chatNetworks()
+	if len(nets) == 0 {
+		return
+	}
+	a.bridge = bridge.New(bridge.Deps{
+		Store: a.store, Temporal: a.temporal, Start: start, FromNumber: a.cfg.FromNumber,
+		Logger: a.logger.With("component", "bridge"),
+	}, nets...)
+}
+
+// runBridge holds the chat connections until ctx ends.
+func (a *app) runBridge(ctx context.Context) error { return a.bridge.Run(ctx) }
+
+var _ chat.Network = (*matrix.Network)(nil)
