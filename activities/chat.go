@@ -91,8 +91,11 @@ func (c *Chat) RelayText(ctx context.Context, eventID int64) (RelayTextResult, e
 			line = "[SMS] <" + Unhighlight(u.Nick) + "> (privately) " + text
 		}
 		l, _, err := c.Store.AddChatLine(ctx, store.ChatLine{
-			Network: n.Name, Target: target, Body: clipRunes(line, 4000),
+			Network: n.Name, Target: target, Body: clipRunes(line, 4000), Notice: true,
 			DedupKey: fmt.Sprintf("sms/%d/%s", eventID, n.Name),
+			// One person's texts to one place are one conversation: on
+			// Matrix they thread together while it is recent.
+			Conversation: fmt.Sprintf("sms/%d/%s", u.ID, target),
 		})
 		if err != nil {
 			return RelayTextResult{}, fmt.Errorf("relay text: %w", err)
@@ -175,7 +178,11 @@ func (s *ChatSay) Say(ctx context.Context, id int64) error {
 	if l.SentAt != nil {
 		return nil
 	}
-	nid, err := s.Network.Send(ctx, chat.Outgoing{Target: l.Target, Text: l.Body, Notice: l.Notice})
+	out := chat.Outgoing{Target: l.Target, Text: l.Body, Notice: l.Notice, ThreadOf: l.ThreadOf, Conversation: l.Conversation}
+	if l.PageID != 0 {
+		out.Page = &chat.PageLine{ID: l.PageID, Event: l.PageEvent, Headline: l.Headline}
+	}
+	nid, err := s.Network.Send(ctx, out)
 	if err != nil {
 		// A connection that dropped is retried for as long as it takes
 		// (the worker polls only while connected); a refusal of this line

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/chat"
 	"github.com/klaxonhq/klaxon/store"
@@ -30,7 +31,11 @@ func (b *Bridge) announce(ctx context.Context, n *Network) error {
 			case <-t.C:
 			}
 		}
-		evs, _, err := b.d.Store.PageAnnouncements(ctx, cursor, 100)
+		kinds := store.AnnouncedKinds
+		if threads(n) {
+			kinds = store.ThreadKinds
+		}
+		evs, _, err := b.d.Store.PageAnnouncementsOf(ctx, cursor, kinds, 100)
 		if err != nil {
 			if ctx.Err() == nil {
 				b.d.Logger.Warn("page events not read for chat", "network", n.Name(), "error", err)
@@ -38,7 +43,7 @@ func (b *Bridge) announce(ctx context.Context, n *Network) error {
 			continue
 		}
 		for _, e := range evs {
-			o := chat.Outgoing{Target: n.Team, Text: announcement(e), Notice: true}
+			o := chat.Outgoing{Target: n.Team, Text: announcement(e), Notice: true, Page: pageLine(e)}
 			if err := b.say(ctx, n, o, fmt.Sprintf("page-event/%d/%s", e.EventID, n.Name())); err != nil {
 				b.d.Logger.Warn("page event not announced", "network", n.Name(), "error", err)
 				break
@@ -51,10 +56,45 @@ func (b *Bridge) announce(ctx context.Context, n *Network) error {
 	}
 }
 
+// threads reports whether n keeps a page's events in a thread under its
+// message (Matrix): then the page's escalation and notifications are told
+// there too, which would be noise in a channel without threads.
+func threads(n *Network) bool {
+	t, ok := n.Network.(interface{ Threads() bool })
+	return ok && t.Threads()
+}
+
+// pageLine says which page an announcement is of, and the page's message
+// as it reads after it.
+func pageLine(e store.PageAnnouncement) *chat.PageLine {
+	p := e.Page
+	l := &chat.PageLine{ID: p.ID}
+	switch e.Kind {
+	case store.EventCreated:
+		l.Event = chat.PageOpened
+		l.Headline = chat.Headline(p.ID, chat.PageOpened, "", clip(p.Summary, 200))
+	case store.EventAcked:
+		l.Event = chat.PageAcked
+		l.Headline = chat.Headline(p.ID, chat.PageAcked, e.By, clip(p.Summary, 200))
+	case store.EventResolved:
+		l.Event = chat.PageResolved
+		l.Headline = chat.Headline(p.ID, chat.PageResolved, e.By, clip(p.Summary, 200))
+	default:
+		l.Event = chat.PageEscalated
+	}
+	return l
+}
+
 // announcement is the team channel's line for a page event.
 func announcement(e store.PageAnnouncement) string {
 	p := e.Page
 	switch e.Kind {
+	case store.EventStep:
+		return fmt.Sprintf("Page %d escalated: %s", p.ID, clip(e.Detail, 200))
+	case store.EventNotified:
+		return fmt.Sprintf("Page %d: %s %s", p.ID, notifiedBy(e.Medium), activities.Unhighlight(e.User))
+	case store.EventExhausted:
+		return fmt.Sprintf("Page %d: everyone was tried and no one acknowledged.", p.ID)
 	case store.EventAcked:
 		return fmt.Sprintf("Page %d acknowledged%s: %s", p.ID, byClause(e.By), clip(p.Summary, 200))
 	case store.EventResolved:
@@ -65,4 +105,17 @@ func announcement(e store.PageAnnouncement) string {
 		by = " by " + activities.Unhighlight(e.By)
 	}
 	return fmt.Sprintf("Page %d opened for %s%s: %s", p.ID, unhighlightTarget(p.Target), by, clip(p.Summary, 200))
+}
+
+// notifiedBy is how a notification reached someone, as the thread says it.
+func notifiedBy(m klaxon.Medium) string {
+	switch m {
+	case klaxon.SMS:
+		return "texted"
+	case klaxon.Voice:
+		return "calling"
+	case klaxon.Email:
+		return "emailed"
+	}
+	return "notified (" + string(m) + ")"
 }

@@ -219,6 +219,15 @@ func (b *Bridge) outboxWorker(ctx context.Context, n *Network) error {
 
 // receive makes a chat line addressed to the bot durable, then handles it.
 func (b *Bridge) receive(ctx context.Context, n *Network, m chat.Message) {
+	if m.Reaction != "" {
+		// A ✅ on a page's message is "ack" of that page, from whoever
+		// reacted, with the same linked-user rules; other reactions are
+		// nobody's command.
+		if m.Reaction != chat.ReactionAck || m.PageID == 0 {
+			return
+		}
+		m.Text = fmt.Sprintf("!%s %d", cmdAck, m.PageID)
+	}
 	if _, ok := addressed(m.Text, b.nick(n), m.Private); !ok {
 		return
 	}
@@ -280,9 +289,14 @@ func (b *Bridge) say(ctx context.Context, n *Network, o chat.Outgoing, dedup str
 // Say records a line to say on network and hands it to the network's
 // outbox; the same dedup key again says nothing more.
 func Say(ctx context.Context, st *store.Store, start workflows.Starter, network string, o chat.Outgoing, dedup string) error {
-	l, _, err := st.AddChatLine(ctx, store.ChatLine{
+	l := store.ChatLine{
 		Network: network, Target: o.Target, Body: clip(o.Text, 4000), Notice: o.Notice, DedupKey: dedup,
-	})
+		ThreadOf: o.ThreadOf, Conversation: o.Conversation,
+	}
+	if o.Page != nil {
+		l.PageID, l.PageEvent, l.Headline = o.Page.ID, o.Page.Event, clip(o.Page.Headline, 4000)
+	}
+	l, _, err := st.AddChatLine(ctx, l)
 	if err != nil {
 		return err
 	}

@@ -87,8 +87,8 @@ type Outgoing struct {
 	// Target is a channel or room, or a nick/user id for a private message.
 	Target string
 	Text   string
-	// Notice asks for a notice (IRC NOTICE, Matrix m.notice) rather than a
-	// message, so other bots do not answer it.
+	// Notice asks for a notice (IRC NOTICE) rather than a message, so
+	// other bots do not answer it; on Matrix every line is an m.notice.
 	Notice bool
 	// ThreadOf, where the network has threads, puts the line under an
 	// earlier message (a page's first announcement).

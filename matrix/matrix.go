@@ -127,6 +127,19 @@ func (n *Network) UserID() string {
 	return string(n.self)
 }
 
+// Nick is the bot's localpart, as people address it ("klaxon: pages").
+func (n *Network) Nick() string {
+	user := n.UserID()
+	if user == "" {
+		user = n.cfg.User
+	}
+	local, _, _ := strings.Cut(strings.TrimPrefix(user, "@"), ":")
+	return local
+}
+
+// Threads is true: a page's events go in a thread under its message.
+func (n *Network) Threads() bool { return true }
+
 // Connected reports whether the bot is logged in, in its rooms and syncing.
 func (n *Network) Connected() bool {
 	n.mu.Lock()

@@ -30,7 +30,7 @@ func (n *Network) Send(ctx context.Context, out chat.Outgoing) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("matrix send: %w", err)
 	}
-	content := n.content(out.Text, out.Notice)
+	content := n.content(out.Text)
 	switch {
 	case out.Edit != "":
 		content.SetEdit(id.EventID(out.Edit))
@@ -44,12 +44,11 @@ func (n *Network) Send(ctx context.Context, out chat.Outgoing) (string, error) {
 	return n.send(ctx, cli, room, content)
 }
 
-func (n *Network) content(text string, notice bool) *event.MessageEventContent {
-	c := &event.MessageEventContent{MsgType: event.MsgText, Body: text}
-	if notice {
-		c.MsgType = event.MsgNotice
-	}
-	return c
+// content is a line as the bot says it: always an m.notice, the message
+// type for automated senders, so other bots never answer it (and the bot
+// never answers theirs).
+func (n *Network) content(text string) *event.MessageEventContent {
+	return &event.MessageEventContent{MsgType: event.MsgNotice, Body: text}
 }
 
 // thread puts content in root's thread.
@@ -81,7 +80,7 @@ func (n *Network) sendPageLine(ctx context.Context, cli *mautrix.Client, room id
 		if out.Page.Headline != "" && out.Page.Event == chat.PageOpened {
 			text = out.Page.Headline
 		}
-		ev, err := n.send(ctx, cli, room, n.content(text, out.Notice))
+		ev, err := n.send(ctx, cli, room, n.content(text))
 		if err != nil {
 			return "", err
 		}
@@ -95,14 +94,14 @@ func (n *Network) sendPageLine(ctx context.Context, cli *mautrix.Client, room id
 	if err != nil {
 		return "", fmt.Errorf("matrix send: %w", err)
 	}
-	line := n.content(out.Text, out.Notice)
+	line := n.content(out.Text)
 	thread(line, id.EventID(p.EventID))
 	ev, err := n.send(ctx, cli, room, line)
 	if err != nil {
 		return "", err
 	}
 	if out.Page.Headline != "" {
-		edit := n.content(out.Page.Headline, out.Notice)
+		edit := n.content(out.Page.Headline)
 		edit.SetEdit(id.EventID(p.EventID))
 		if _, err := n.send(ctx, cli, room, edit); err != nil {
 			return ev, err
@@ -119,7 +118,7 @@ func (n *Network) sendConversation(ctx context.Context, cli *mautrix.Client, roo
 	if err != nil {
 		return "", fmt.Errorf("matrix send: %w", err)
 	}
-	content := n.content(out.Text, out.Notice)
+	content := n.content(out.Text)
 	if root != "" {
 		thread(content, id.EventID(root))
 	}

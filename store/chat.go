@@ -8,6 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/klaxonhq/klaxon"
 )
 
 // ChatLine is one line Klaxon says in chat: the outbox's row, whose id is
@@ -20,8 +22,16 @@ type ChatLine struct {
 	Notice    bool
 	DedupKey  string
 	MessageID string
-	CreatedAt time.Time
-	SentAt    *time.Time
+	// ThreadOf, PageID, PageEvent, Headline and Conversation are what a
+	// network with threads and edits (Matrix) makes of the line: see
+	// chat.Outgoing. Other networks say the body.
+	ThreadOf     string
+	PageID       int64
+	PageEvent    string
+	Headline     string
+	Conversation string
+	CreatedAt    time.Time
+	SentAt       *time.Time
 }
 
 // AddChatLine records a line to say. A repeated dedup key returns the line
@@ -35,10 +45,12 @@ func (s *Store) AddChatLine(ctx context.Context, l ChatLine) (ChatLine, bool, er
 		msg = &l.MessageID
 	}
 	err := s.pool.QueryRow(ctx, `
-		INSERT INTO chat_lines (network, target, body, notice, dedup_key, message_id)
-		VALUES ($1, $2, $3, $4, $5, $6)
+		INSERT INTO chat_lines (network, target, body, notice, dedup_key, message_id,
+			thread_of, page_id, page_event, headline, conversation)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		ON CONFLICT (dedup_key) DO NOTHING
-		RETURNING id, created_at`, l.Network, l.Target, l.Body, l.Notice, dedup, msg).Scan(&l.ID, &l.CreatedAt)
+		RETURNING id, created_at`, l.Network, l.Target, l.Body, l.Notice, dedup, msg,
+		l.ThreadOf, nullable(l.PageID), l.PageEvent, l.Headline, l.Conversation).Scan(&l.ID, &l.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		cur, err := s.chatLineWhere(ctx, `dedup_key = $1`, l.DedupKey)
 		return cur, false, err
@@ -57,10 +69,13 @@ func (s *Store) ChatLineByID(ctx context.Context, id int64) (ChatLine, error) {
 func (s *Store) chatLineWhere(ctx context.Context, where string, arg any) (ChatLine, error) {
 	var l ChatLine
 	var dedup, msg *string
+	var page *int64
 	err := s.pool.QueryRow(ctx, `
-		SELECT id, network, target, body, notice, dedup_key, message_id, created_at, sent_at
+		SELECT id, network, target, body, notice, dedup_key, message_id, created_at, sent_at,
+			thread_of, page_id, page_event, headline, conversation
 		FROM chat_lines WHERE `+where, arg).
-		Scan(&l.ID, &l.Network, &l.Target, &l.Body, &l.Notice, &dedup, &msg, &l.CreatedAt, &l.SentAt)
+		Scan(&l.ID, &l.Network, &l.Target, &l.Body, &l.Notice, &dedup, &msg, &l.CreatedAt, &l.SentAt,
+			&l.ThreadOf, &page, &l.PageEvent, &l.Headline, &l.Conversation)
 	if err != nil {
 		return l, fmt.Errorf("chat line: %w", notFound(err))
 	}
@@ -69,6 +84,9 @@ func (s *Store) chatLineWhere(ctx context.Context, where string, arg any) (ChatL
 	}
 	if msg != nil {
 		l.MessageID = *msg
+	}
+	if page != nil {
+		l.PageID = *page
 	}
 	return l, nil
 }
@@ -232,15 +250,32 @@ func (s *Store) VerifiedPhone(ctx context.Context, userID int64) (string, error)
 // PageAnnouncement is a page event the team channel hears of.
 type PageAnnouncement struct {
 	EventID int64
-	Kind    string // created, acked, resolved
+	Kind    string // created, acked, resolved (and, for threads, step, notified, exhausted)
 	Page    Page
 	By      string
+	// User, Medium and Detail are the event's own: whom a notification
+	// went to and how, what an escalation step was.
+	User   string
+	Medium klaxon.Medium
+	Detail string
 }
+
+// AnnouncedKinds are the page events every team channel hears of.
+var AnnouncedKinds = []string{EventCreated, EventAcked, EventResolved}
+
+// ThreadKinds are the page events a page's thread hears of, where the
+// network has threads: its escalation and its notifications too.
+var ThreadKinds = []string{EventCreated, EventStep, EventNotified, EventExhausted, EventAcked, EventResolved}
 
 // PageAnnouncements returns the created, acked and resolved events after
 // the named cursor, oldest first, and the cursor's position; a cursor not
 // yet set starts at the newest event (history is not replayed).
 func (s *Store) PageAnnouncements(ctx context.Context, cursor string, limit int) ([]PageAnnouncement, int64, error) {
+	return s.PageAnnouncementsOf(ctx, cursor, AnnouncedKinds, limit)
+}
+
+// PageAnnouncementsOf is PageAnnouncements for the given event kinds.
+func (s *Store) PageAnnouncementsOf(ctx context.Context, cursor string, kinds []string, limit int) ([]PageAnnouncement, int64, error) {
 	var last int64
 	err := s.pool.QueryRow(ctx, `
 		INSERT INTO chat_cursor (name, last_id) VALUES ($1, (SELECT coalesce(max(id), 0) FROM page_events))
@@ -249,18 +284,19 @@ func (s *Store) PageAnnouncements(ctx context.Context, cursor string, limit int)
 		return nil, 0, fmt.Errorf("page announcements: %w", err)
 	}
 	rows, err := s.pool.Query(ctx, `
-		SELECT id, kind, page_id FROM page_events
-		WHERE id > $1 AND kind IN ('created', 'acked', 'resolved') ORDER BY id LIMIT $2`, last, limit)
+		SELECT id, kind, page_id, user_handle, medium, detail FROM page_events
+		WHERE id > $1 AND kind = ANY($3) ORDER BY id LIMIT $2`, last, limit, kinds)
 	if err != nil {
 		return nil, last, fmt.Errorf("page announcements: %w", err)
 	}
 	type ev struct {
-		id, page int64
-		kind     string
+		id, page           int64
+		kind, user, detail string
+		medium             klaxon.Medium
 	}
 	evs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ev, error) {
 		var e ev
-		err := r.Scan(&e.id, &e.kind, &e.page)
+		err := r.Scan(&e.id, &e.kind, &e.page, &e.user, &e.medium, &e.detail)
 		return e, err
 	})
 	if err != nil {
@@ -272,7 +308,7 @@ func (s *Store) PageAnnouncements(ctx context.Context, cursor string, limit int)
 		if err != nil {
 			return nil, last, fmt.Errorf("page announcements: %w", err)
 		}
-		a := PageAnnouncement{EventID: e.id, Kind: e.kind, Page: pg}
+		a := PageAnnouncement{EventID: e.id, Kind: e.kind, Page: pg, User: e.user, Medium: e.medium, Detail: e.detail}
 		switch e.kind {
 		case EventAcked:
 			a.By = pg.AckedBy

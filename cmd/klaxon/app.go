@@ -63,10 +63,9 @@ type app struct {
 	// listener, if set, is used instead of listening on cfg.HTTPAddr.
 	listener net.Listener
 	// matrix, if KLAXON_MATRIX_HOMESERVER is set, is the bot's Matrix
-	// connection (a worker's), and matrixAcks its ✅ acknowledgements.
-	matrix     *matrix.Network
-	matrixAcks *matrix.Acker
-	// bridge, if KLAXON_IRC_SERVER is set, holds the IRC connection irc.
+	// connection; bridge, if IRC or Matrix is configured, holds it and the
+	// IRC connection irc.
+	matrix  *matrix.Network
 	bridge  *bridge.Bridge
 	irc     *bridge.IRC
 	closers []func()
@@ -170,6 +169,9 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 		if cfg.IRCServer != "" {
 			providers[klaxon.IRC] = &activities.ChatProvider{Store: a.store, Network: chat.IRC, Enqueue: a.starter().ChatLine}
 		}
+		if err := a.openMatrix(); err != nil {
+			return nil, err
+		}
 		deps := workflows.Deps{
 			Delivery: &activities.Delivery{
 				Store:        a.store,
@@ -201,9 +203,6 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 			return nil, err
 		}
 		if err := (workflows.Starter{Client: a.temporal, TaskQueue: cfg.TaskQueue}).RetentionSchedule(ctx); err != nil {
-			return nil, err
-		}
-		if err := a.openMatrix(); err != nil {
 			return nil, err
 		}
 		if err := a.openBridge(); err != nil {
@@ -330,9 +329,6 @@ func (a *app) components() []component {
 	var cs []component
 	if a.worker != nil {
 		cs = append(cs, component{"worker", workerRun(a.worker)})
-	}
-	if a.matrix != nil {
-		cs = append(cs, component{"matrix", a.runMatrix})
 	}
 	if a.bridge != nil {
 		cs = append(cs, component{"chat bridge", a.bridge.Run})

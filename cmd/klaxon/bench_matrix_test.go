@@ -14,7 +14,6 @@ import (
 	"github.com/klaxonhq/klaxon/chat"
 	"github.com/klaxonhq/klaxon/internal/testenv"
 	"github.com/klaxonhq/klaxon/paging"
-	"github.com/klaxonhq/klaxon/store"
 )
 
 // BenchmarkMatrix_SendToVisible measures, one line at a time, the time
@@ -51,19 +50,46 @@ func BenchmarkMatrix_SendToVisible(b *testing.B) {
 	reportLatencies(b, lat)
 }
 
+// BenchmarkMatrix_InboundSMSToRoom measures, one text at a time, the time
+// from a linked person's text to the paging number (the simulator posting
+// the signed webhook) to another Matrix client seeing it in the team room
+// as "[SMS] <nick> …": gateway, inbound workflow, relay, the network's
+// outbox, the bot's send, the homeserver, alice's sync.
+func BenchmarkMatrix_InboundSMSToRoom(b *testing.B) {
+	m := newMatrixHarness(b)
+	const aliceNumber = "+15555550123"
+	m.linkAlice(b, aliceNumber)
+	ctx := context.Background()
+	text := func(body string) time.Duration {
+		start := time.Now()
+		if _, err := m.sim.SendSMS(ctx, aliceNumber, hPagingNumber, body); err != nil {
+			b.Fatal(err)
+		}
+		want := "[SMS] <a\u200blice> " + body
+		m.waitEvent(b, body, func(_ *event.Event, c map[string]any) bool { return c["body"] == want })
+		return time.Since(start)
+	}
+	for i := range 10 {
+		text(fmt.Sprintf("warm %d", i))
+	}
+	var lat []time.Duration
+	i := 0
+	for b.Loop() {
+		lat = append(lat, text(fmt.Sprintf("line %d", i)))
+		i++
+	}
+	reportLatencies(b, lat)
+}
+
 // BenchmarkMatrix_CheckmarkToAck measures the time from alice's ✅ on a
 // page's message to the page being acknowledged in Postgres (ack-*), and
-// to the bot's confirmation in the page's thread, said once the page's
-// workflow has canceled every pending notification (done-*).
+// to the bot's answer, said once the page's workflow has canceled every
+// pending notification (done-*).
 func BenchmarkMatrix_CheckmarkToAck(b *testing.B) {
 	m := newMatrixHarness(b)
 	ctx := context.Background()
 	const aliceNumber = "+15555550123"
-	u := pagingPerson(b, m.harness, "alice", aliceNumber, "")
-	aliceID := m.hs.UserID(testenv.MatrixAlice)
-	if _, err := m.store.UpdateUser(ctx, u.Handle, store.UserPatch{MatrixID: &aliceID}); err != nil {
-		b.Fatal(err)
-	}
+	m.linkAlice(b, aliceNumber)
 	var acked, done []time.Duration
 	i := 0
 	for b.Loop() {
@@ -72,10 +98,8 @@ func BenchmarkMatrix_CheckmarkToAck(b *testing.B) {
 		if code != http.StatusAccepted {
 			b.Fatalf("create page: %d", code)
 		}
-		m.waitText(aliceNumber, summary)
-		root := m.announce(b, pageID)
-		m.waitEvent(b, "the page's message", func(e *event.Event, _ map[string]any) bool { return e.ID == id.EventID(root) })
-		want := fmt.Sprintf("alice acknowledged page %d: every pending notification is canceled.", pageID)
+		root := m.pageMessage(b, pageID, summary)
+		want := fmt.Sprintf("%s: page %d acknowledged; every pending notification is canceled.", aliceID(m), pageID)
 
 		start := time.Now()
 		if _, err := m.alice.SendReaction(ctx, m.room, id.EventID(root), "✅"); err != nil {
@@ -88,7 +112,7 @@ func BenchmarkMatrix_CheckmarkToAck(b *testing.B) {
 			time.Sleep(time.Millisecond)
 		}
 		acked = append(acked, time.Since(start))
-		m.waitEvent(b, "the ack confirmation", func(_ *event.Event, c map[string]any) bool { return c["body"] == want })
+		m.waitEvent(b, "the ack's answer", func(_ *event.Event, c map[string]any) bool { return c["body"] == want })
 		done = append(done, time.Since(start))
 		i++
 	}
@@ -99,3 +123,5 @@ func BenchmarkMatrix_CheckmarkToAck(b *testing.B) {
 	b.ReportMetric(float64(percentile(done, 50).Microseconds())/1000, "done-p50-ms")
 	b.ReportMetric(float64(percentile(done, 99).Microseconds())/1000, "done-p99-ms")
 }
+
+func aliceID(m *matrixHarness) string { return m.hs.UserID(testenv.MatrixAlice) }
