@@ -33,7 +33,7 @@ func TestHandoffMessages_TellADeactivatedPersonNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Incoming != "bob" || len(out.Messages) != 1 || out.Messages[0].To != "+15555550101" {
+	if out.Incoming != "bob" || len(out.Messages) != 1 || out.Messages[0].ToRef == "" || out.Messages[0].Subject != "Off call for ops" {
 		t.Fatalf("handoff = %+v, want only alice told", out)
 	}
 	if len(out.Warnings) != 1 || !strings.Contains(out.Warnings[0], "bob is deactivated") {
