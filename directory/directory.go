@@ -192,37 +192,21 @@ func (r Report) Changed() bool {
 	return c.Added+c.Updated+c.Deactivated+c.Reactivated > 0
 }
 
-func (r *Report) add(c Change) {
-	r.Counts.Added++
-	if len(r.Added) < MaxListed {
-		r.Added = append(r.Added, c)
+// listed counts v and keeps it in list while the list is shorter than
+// MaxListed.
+func listed[T any](count *int, list *[]T, v T) {
+	*count++
+	if len(*list) < MaxListed {
+		*list = append(*list, v)
 	}
 }
 
-func (r *Report) update(c Change) {
-	r.Counts.Updated++
-	if len(r.Updated) < MaxListed {
-		r.Updated = append(r.Updated, c)
-	}
-}
+func (r *Report) add(c Change) { listed(&r.Counts.Added, &r.Added, c) }
 
-func (r *Report) deactivate(c Change) {
-	r.Counts.Deactivated++
-	if len(r.Deactivated) < MaxListed {
-		r.Deactivated = append(r.Deactivated, c)
-	}
-}
+func (r *Report) update(c Change) { listed(&r.Counts.Updated, &r.Updated, c) }
 
-func (r *Report) reactivate(c Change) {
-	r.Counts.Reactivated++
-	if len(r.Reactivated) < MaxListed {
-		r.Reactivated = append(r.Reactivated, c)
-	}
-}
+func (r *Report) deactivate(c Change) { listed(&r.Counts.Deactivated, &r.Deactivated, c) }
 
-func (r *Report) skip(s Skip) {
-	r.Counts.Skipped++
-	if len(r.Skipped) < MaxListed {
-		r.Skipped = append(r.Skipped, s)
-	}
-}
+func (r *Report) reactivate(c Change) { listed(&r.Counts.Reactivated, &r.Reactivated, c) }
+
+func (r *Report) skip(s Skip) { listed(&r.Counts.Skipped, &r.Skipped, s) }

@@ -148,22 +148,7 @@ const pageActionTimeout = 10 * time.Second
 // stops every pending notification before it answers. An acknowledgement
 // after the page was resolved is a 409 that says so, and changes nothing.
 func (g *Gateway) pageAction(w http.ResponseWriter, r *http.Request, update, status string) {
-	var req api.PageActionRequest
-	if r.ContentLength != 0 {
-		if err := decodeJSON(w, r, &req); err != nil {
-			writeError(w, r, g.Logger, err)
-			return
-		}
-	}
-	by := strings.TrimSpace(req.By)
-	if by == "" {
-		by = "api"
-	}
-	if utf8.RuneCountInString(by) > maxByLen || !utf8.ValidString(by) {
-		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EInvalid, `Field "by" must be at most %d characters.`, maxByLen))
-		return
-	}
-	pg, err := g.pageFromPath(r)
+	by, pg, err := g.pageActionRequest(w, r)
 	if err != nil {
 		writeError(w, r, g.Logger, err)
 		return
@@ -174,6 +159,26 @@ func (g *Gateway) pageAction(w http.ResponseWriter, r *http.Request, update, sta
 		return
 	}
 	writeJSON(w, http.StatusOK, v)
+}
+
+// pageActionRequest reads what every page action's request carries: who
+// acts ("api" when the body names no one), and the page the path names.
+func (g *Gateway) pageActionRequest(w http.ResponseWriter, r *http.Request) (string, store.Page, error) {
+	var req api.PageActionRequest
+	if r.ContentLength != 0 {
+		if err := decodeJSON(w, r, &req); err != nil {
+			return "", store.Page{}, err
+		}
+	}
+	by := strings.TrimSpace(req.By)
+	if by == "" {
+		by = "api"
+	}
+	if utf8.RuneCountInString(by) > maxByLen || !utf8.ValidString(by) {
+		return "", store.Page{}, klaxon.Errorf(klaxon.EInvalid, `Field "by" must be at most %d characters.`, maxByLen)
+	}
+	pg, err := g.pageFromPath(r)
+	return by, pg, err
 }
 
 func lateAck(id int64, by string) error {
@@ -230,22 +235,7 @@ func (g *Gateway) applyPageAction(ctx context.Context, pg store.Page, update, st
 // next step pages its people now instead of at the end of the wait. An
 // acknowledged or resolved page is a 409, and nothing changes.
 func (g *Gateway) escalatePage(w http.ResponseWriter, r *http.Request) {
-	var req api.PageActionRequest
-	if r.ContentLength != 0 {
-		if err := decodeJSON(w, r, &req); err != nil {
-			writeError(w, r, g.Logger, err)
-			return
-		}
-	}
-	by := strings.TrimSpace(req.By)
-	if by == "" {
-		by = "api"
-	}
-	if utf8.RuneCountInString(by) > maxByLen || !utf8.ValidString(by) {
-		writeError(w, r, g.Logger, klaxon.Errorf(klaxon.EInvalid, `Field "by" must be at most %d characters.`, maxByLen))
-		return
-	}
-	pg, err := g.pageFromPath(r)
+	by, pg, err := g.pageActionRequest(w, r)
 	if err != nil {
 		writeError(w, r, g.Logger, err)
 		return

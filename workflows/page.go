@@ -1044,14 +1044,7 @@ func pageSpoken(summary, requestedBy string) string {
 func pageEmail(in PageInput, code int) (subject, body string) {
 	subject = fmt.Sprintf("[%s] Page #%d: %s", in.Brand, in.PageID, clip(oneLine(in.Summary), 120))
 	var b strings.Builder
-	if in.RequestedBy != "" {
-		b.WriteString(fmt.Sprintf("%s needs you now.\n\n", in.RequestedBy))
-	}
-	b.WriteString(strings.TrimSpace(in.Summary))
-	b.WriteString("\n")
-	if d := strings.TrimSpace(in.Details); d != "" {
-		b.WriteString("\n" + d + "\n")
-	}
+	writePageEmailText(&b, in)
 	b.WriteString(fmt.Sprintf("\nPage #%d is open and escalating until someone acknowledges it.\n", in.PageID))
 	if code > 0 {
 		b.WriteString(fmt.Sprintf("Its reply code on your phone is %d: text %da to the paging number to acknowledge it (%dc resolves it),\n", code, code, code))
@@ -1062,18 +1055,24 @@ func pageEmail(in PageInput, code int) (subject, body string) {
 	return subject, b.String()
 }
 
-// pageEmailV0 is a page's email before versionPageIDs.
-func pageEmailV0(in PageInput, code int) (subject, body string) {
-	subject = fmt.Sprintf("[%s] Page %d: %s", in.Brand, in.PageID, clip(oneLine(in.Summary), 120))
-	var b strings.Builder
+// writePageEmailText writes what every version of a page's email opens
+// with: who asked, the summary and the details.
+func writePageEmailText(b *strings.Builder, in PageInput) {
 	if in.RequestedBy != "" {
-		b.WriteString(fmt.Sprintf("%s needs you now.\n\n", in.RequestedBy))
+		fmt.Fprintf(b, "%s needs you now.\n\n", in.RequestedBy)
 	}
 	b.WriteString(strings.TrimSpace(in.Summary))
 	b.WriteString("\n")
 	if d := strings.TrimSpace(in.Details); d != "" {
 		b.WriteString("\n" + d + "\n")
 	}
+}
+
+// pageEmailV0 is a page's email before versionPageIDs.
+func pageEmailV0(in PageInput, code int) (subject, body string) {
+	subject = fmt.Sprintf("[%s] Page %d: %s", in.Brand, in.PageID, clip(oneLine(in.Summary), 120))
+	var b strings.Builder
+	writePageEmailText(&b, in)
 	b.WriteString(fmt.Sprintf("\nPage %d is open and escalating until someone acknowledges it.\n", in.PageID))
 	if code > 0 {
 		b.WriteString(fmt.Sprintf("To acknowledge, text %da to the paging number (%dc resolves it),\n", code, code))
