@@ -105,6 +105,13 @@ func (d *Dendrite) UserID(localpart string) string { return "@" + localpart + ":
 // closed but for the shared secret the account tool uses), starts the
 // homeserver, waits until it answers, and creates the accounts.
 func StartDendrite(ctx context.Context, o DendriteOptions) (*Dendrite, error) {
+	// Dendrite runs in its own directory: every path it is given must be
+	// absolute (klaxon dev's data directory is relative by default).
+	dir, err := filepath.Abs(o.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("start dendrite: %w", err)
+	}
+	o.Dir = dir
 	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("start dendrite: %w", err)
 	}
