@@ -213,3 +213,9 @@ func (m Message) Envelope() Message {
 // Placeholder is how a message body quotes the value behind a reference
 // (see Message): the delivery activity expands it at the edge.
 func Placeholder(ref string) string { return "{{" + ref + "}}" }
+
+// InboundTurnMaxAge bounds the order in which one sender's texts are
+// handled: a text waits for the sender's earlier ones, but not for one
+// received more than this before it and still unprocessed, which is stuck
+// and holds up nothing that came after.
+const InboundTurnMaxAge = time.Minute

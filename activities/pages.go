@@ -41,7 +41,7 @@ type Paging struct {
 const ErrTypeNoPolicy = "NoSuchPolicy"
 
 // LoadPolicy returns the escalation policy a page follows.
-func (p *Paging) LoadPolicy(ctx context.Context, name string) (store.Policy, error) {
+func (p *Paging) LoadPolicy(ctx context.Context, name string) (paging.Policy, error) {
 	pol, err := p.Store.PolicyByName(ctx, name)
 	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
 		return pol, temporal.NewNonRetryableApplicationError(fmt.Sprintf("there is no policy %q", name), ErrTypeNoPolicy, nil)
@@ -90,7 +90,7 @@ type StepSkip struct {
 type StepPlan struct {
 	People  []StepPerson
 	Skipped []StepSkip
-	Events  []store.PageEvent
+	Events  []paging.Event
 }
 
 // BeginStep resolves a step's targets to people with verified contacts and
@@ -139,13 +139,13 @@ func (p *Paging) BeginStep(ctx context.Context, in StepInput) (StepPlan, error) 
 		}
 	}
 	step := strconv.Itoa(in.Step)
-	plan.Events = append(plan.Events, store.PageEvent{
-		Kind: store.EventStep, Key: "step/" + step,
+	plan.Events = append(plan.Events, paging.Event{
+		Kind: paging.EventStep, Key: "step/" + step,
 		Detail: fmt.Sprintf("step %d: %s", in.Step+1, strings.Join(in.Targets, ", ")),
 	})
 	for _, s := range plan.Skipped {
-		plan.Events = append(plan.Events, store.PageEvent{
-			Kind: store.EventSkipped, Key: "skipped/" + step + "/" + s.Target + "/" + s.Reason, Detail: s.Target + ": " + s.Reason,
+		plan.Events = append(plan.Events, paging.Event{
+			Kind: paging.EventSkipped, Key: "skipped/" + step + "/" + s.Target + "/" + s.Reason, Detail: s.Target + ": " + s.Reason,
 		})
 	}
 	return plan, nil
@@ -180,7 +180,7 @@ func (p *Paging) person(ctx context.Context, pageID int64, u store.User) (StepPe
 // PageEventInput is entries for a page's timeline.
 type PageEventInput struct {
 	PageID int64
-	Events []store.PageEvent
+	Events []paging.Event
 	// NotifiedPhone, when set, is a phone that was just texted: a bare "a"
 	// from it now means this page.
 	NotifiedPhone string
@@ -224,7 +224,7 @@ func (p *Paging) RecordPageEvent(ctx context.Context, in PageEventInput) ([]Deli
 		return nil, err
 	}
 	var out []DeliveryStatus
-	var timeline []store.PageEvent
+	var timeline []paging.Event
 	for _, e := range evs {
 		out = append(out, DeliveryStatus{Status: e.Status, AnsweredBy: e.Detail, ErrorCode: e.ErrorCode})
 		if paging.TimelineStatus(e.Status) {
@@ -246,7 +246,7 @@ type PageStatusInput struct {
 // SetPageStatus records an acknowledgement or resolution: the page's
 // status, the timeline event, its unsent messages canceled and, on
 // resolution, its reply codes freed. It returns the page as recorded.
-func (p *Paging) SetPageStatus(ctx context.Context, in PageStatusInput) (store.Page, error) {
+func (p *Paging) SetPageStatus(ctx context.Context, in PageStatusInput) (paging.Page, error) {
 	var t store.PageTransition
 	var err error
 	switch in.Status {
@@ -255,10 +255,10 @@ func (p *Paging) SetPageStatus(ctx context.Context, in PageStatusInput) (store.P
 	case paging.StatusResolved:
 		t, err = p.Store.ResolvePage(ctx, in.PageID, in.By, in.Via)
 	default:
-		return store.Page{}, temporal.NewNonRetryableApplicationError("unknown page status "+in.Status, "InvalidStatus", nil)
+		return paging.Page{}, temporal.NewNonRetryableApplicationError("unknown page status "+in.Status, "InvalidStatus", nil)
 	}
 	if store.IsRefusedData(err) {
-		return store.Page{}, temporal.NewNonRetryableApplicationError("the page's record refused this "+in.Status+": "+err.Error(), "InvalidStatus", nil)
+		return paging.Page{}, temporal.NewNonRetryableApplicationError("the page's record refused this "+in.Status+": "+err.Error(), "InvalidStatus", nil)
 	}
 	return t.Page, err
 }
@@ -385,8 +385,8 @@ func (p *Paging) FindReplyTarget(ctx context.Context, in ReplyInput) (ReplyTarge
 		return rt, err
 	}
 	rt.By = u.Handle
-	err = p.Store.RecordPageEvent(ctx, rc.PageID, store.PageEvent{
-		Kind: store.EventReply, Key: "reply/" + strconv.FormatInt(in.EventID, 10), User: u.Handle,
+	err = p.Store.RecordPageEvent(ctx, rc.PageID, paging.Event{
+		Kind: paging.EventReply, Key: "reply/" + strconv.FormatInt(in.EventID, 10), User: u.Handle,
 		Medium: klaxon.SMS, Contact: redact.Number(in.From), Detail: fmt.Sprintf("%q", clipText(in.Text, 40)),
 	})
 	return rt, err
@@ -403,7 +403,7 @@ type RequestPageInput struct {
 
 // RequestedPage is the page a text asked for, or why there is none.
 type RequestedPage struct {
-	Page    store.Page
+	Page    paging.Page
 	Created bool
 	// Requester is the handle of the person who asked.
 	Requester string
@@ -466,7 +466,7 @@ func (p *Paging) RequestPage(ctx context.Context, in RequestPageInput) (Requeste
 		rp.Refusal = fmt.Sprintf("Sorry, %s has no verified way to be reached.", t.Name)
 		return rp, nil
 	}
-	rp.Page, rp.Created, err = p.Store.CreatePage(ctx, store.Page{
+	rp.Page, rp.Created, err = p.Store.CreatePage(ctx, paging.Page{
 		Target: t.String(), Summary: clipText(in.Message, 1000), Mode: paging.ModeBlast, Urgency: paging.UrgencyHigh,
 		DedupKey: "inbound/" + strconv.FormatInt(in.EventID, 10), RequestedBy: rp.Requester,
 	})

@@ -51,9 +51,9 @@ func (f *pagingFixture) person(t *testing.T, handle string, contacts ...string) 
 	return u
 }
 
-func (f *pagingFixture) page(t *testing.T, target string) store.Page {
+func (f *pagingFixture) page(t *testing.T, target string) paging.Page {
 	t.Helper()
-	p, _, err := f.db.Store.CreatePage(context.Background(), store.Page{Target: target, Summary: "derp is broken"})
+	p, _, err := f.db.Store.CreatePage(context.Background(), paging.Page{Target: target, Summary: "derp is broken"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestBeginStep_ResolvesPeopleAndSkipsWhoCannotBeReached(t *testing.T) {
 			t.Errorf("skip of %s: %q, want it to say %q", target, reasons[target], want)
 		}
 	}
-	if len(plan.Events) != 4 || plan.Events[0].Kind != store.EventStep || !strings.HasPrefix(plan.Events[0].Detail, "step 3:") {
+	if len(plan.Events) != 4 || plan.Events[0].Kind != paging.EventStep || !strings.HasPrefix(plan.Events[0].Detail, "step 3:") {
 		t.Errorf("events = %+v, want the step then three skips", plan.Events)
 	}
 	again, err := f.p.BeginStep(ctx, in)
@@ -133,7 +133,7 @@ func TestFindReplyTarget_NamesThePageOrSaysWhyNot(t *testing.T) {
 	}
 	replies := 0
 	for _, e := range evs {
-		if e.Kind == store.EventReply {
+		if e.Kind == paging.EventReply {
 			replies++
 		}
 	}

@@ -23,15 +23,23 @@ type Retention struct {
 // purgeBatch bounds one purge transaction per table.
 const purgeBatch = 5000
 
+// PurgeCounts is what one purge emptied: the retention workflow's result.
+type PurgeCounts struct {
+	InboundEvents   int64 `json:"inbound_events"`
+	Messages        int64 `json:"messages"`
+	ChannelRequests int64 `json:"channel_requests"`
+	HotlineIDs      int64 `json:"hotline_ids"`
+}
+
 // Purge empties everything older than the window, batch by batch, and
 // returns how much it emptied.
-func (r *Retention) Purge(ctx context.Context) (store.PurgeCounts, error) {
+func (r *Retention) Purge(ctx context.Context) (PurgeCounts, error) {
 	now := time.Now
 	if r.Now != nil {
 		now = r.Now
 	}
 	cutoff := now().Add(-r.Window)
-	var total store.PurgeCounts
+	var total PurgeCounts
 	for {
 		c, err := r.Store.PurgeBefore(ctx, cutoff, purgeBatch)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/integration"
+	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -95,7 +96,7 @@ func (s *Subscriptions) contactFor(ctx context.Context, sub store.Subscription) 
 
 // FYIText is an FYI's subject (email only) and body: what happened to
 // which page, with its summary. It asks for nothing.
-func FYIText(brand string, m klaxon.Medium, event string, pg store.Page) (subject, body string) {
+func FYIText(brand string, m klaxon.Medium, event string, pg paging.Page) (subject, body string) {
 	if brand == "" {
 		brand = "Klaxon"
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/chat"
+	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/store"
 )
 
@@ -70,13 +71,13 @@ func pageLine(e store.PageAnnouncement) *chat.PageLine {
 	p := e.Page
 	l := &chat.PageLine{ID: p.ID}
 	switch e.Kind {
-	case store.EventCreated:
+	case paging.EventCreated:
 		l.Event = chat.PageOpened
 		l.Headline = chat.Headline(p.ID, chat.PageOpened, "", clip(p.Summary, 200))
-	case store.EventAcked:
+	case paging.EventAcked:
 		l.Event = chat.PageAcked
 		l.Headline = chat.Headline(p.ID, chat.PageAcked, e.By, clip(p.Summary, 200))
-	case store.EventResolved:
+	case paging.EventResolved:
 		l.Event = chat.PageResolved
 		l.Headline = chat.Headline(p.ID, chat.PageResolved, e.By, clip(p.Summary, 200))
 	default:
@@ -89,15 +90,15 @@ func pageLine(e store.PageAnnouncement) *chat.PageLine {
 func announcement(e store.PageAnnouncement) string {
 	p := e.Page
 	switch e.Kind {
-	case store.EventStep:
+	case paging.EventStep:
 		return fmt.Sprintf("Page %d escalated: %s", p.ID, clip(e.Detail, 200))
-	case store.EventNotified:
+	case paging.EventNotified:
 		return fmt.Sprintf("Page %d: %s %s", p.ID, notifiedBy(e.Medium), activities.Unhighlight(e.User))
-	case store.EventExhausted:
+	case paging.EventExhausted:
 		return fmt.Sprintf("Page %d: everyone was tried and no one acknowledged.", p.ID)
-	case store.EventAcked:
+	case paging.EventAcked:
 		return fmt.Sprintf("Page %d acknowledged%s: %s", p.ID, byClause(e.By), clip(p.Summary, 200))
-	case store.EventResolved:
+	case paging.EventResolved:
 		return fmt.Sprintf("Page %d resolved%s: %s", p.ID, byClause(e.By), clip(p.Summary, 200))
 	}
 	by := ""

@@ -307,7 +307,7 @@ func (b *Bridge) page(ctx context.Context, r request, asker store.User) ([]chat.
 
 // openPage opens a page the way the API does; a refusal is the API's
 // sentence for bad input.
-func (b *Bridge) openPage(ctx context.Context, r request, req pager.Request) (store.Page, string, error) {
+func (b *Bridge) openPage(ctx context.Context, r request, req pager.Request) (paging.Page, string, error) {
 	req.DedupKey = fmt.Sprintf("chat/%s/%d", r.n.Name(), r.in.ID)
 	pg, _, err := pager.Open(ctx, b.d.Store, b.d.Start, b.d.Logger, req)
 	switch klaxon.ErrorCodeOf(err) {
@@ -370,7 +370,7 @@ func byClause(by string) string {
 
 // pages lists the pages that are open or acknowledged.
 func (b *Bridge) pages(ctx context.Context, r request) ([]chat.Outgoing, error) {
-	var live []store.Page
+	var live []paging.Page
 	for _, st := range []string{paging.StatusOpen, paging.StatusAcked} {
 		ps, err := b.d.Store.ListPages(ctx, st, 20)
 		if err != nil {

@@ -32,7 +32,7 @@ func (a AckLinks) AckLink(ctx context.Context, pageID int64, messageID, handle s
 
 type ackData struct {
 	Token string
-	Page  store.Page
+	Page  paging.Page
 	// Done says why the link does nothing any more, if it does not.
 	Done string
 }

@@ -5,12 +5,13 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/store"
 )
 
 type adminData struct {
 	Users    []store.User
-	Policies []store.Policy
+	Policies []paging.Policy
 	Services []store.Service
 	Channels []store.Channel
 	Numbers  []store.Number

@@ -102,8 +102,8 @@ func (c *Console) listPages(w http.ResponseWriter, r *http.Request) {
 }
 
 type pageData struct {
-	Page          store.Page
-	Events        []store.PageEvent
+	Page          paging.Page
+	Events        []paging.Event
 	Notifications []Notification
 	Live          bool
 }

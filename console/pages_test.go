@@ -5,12 +5,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/store"
 )
 
 func TestPageRows_EscapeEveryValue(t *testing.T) {
 	now := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
-	ps := []store.ListedPage{{Page: store.Page{ID: 7, Status: "open", Target: "user:alice", Summary: `<script>alert("x")</script> & co`,
+	ps := []store.ListedPage{{Page: paging.Page{ID: 7, Status: "open", Target: "user:alice", Summary: `<script>alert("x")</script> & co`,
 		AckedBy: `"bob"`, CreatedAt: now.Add(-3 * time.Hour)}, Service: "api<1>"}}
 	got := string(pageRows(ps, now))
 	for _, want := range []string{`href="/pages/7"`, `&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; co`, `api&lt;1&gt;`,

@@ -308,7 +308,7 @@ func (g *Gateway) monitorAck(w http.ResponseWriter, r *http.Request, key string)
 
 // livePage finds the open or acknowledged page with key; it answers 200
 // "nothing" itself when there is none.
-func (g *Gateway) livePage(w http.ResponseWriter, r *http.Request, key string) (store.Page, bool) {
+func (g *Gateway) livePage(w http.ResponseWriter, r *http.Request, key string) (paging.Page, bool) {
 	pg, err := g.Store.LatestPageByDedupKey(r.Context(), key)
 	switch {
 	case klaxon.ErrorCodeOf(err) == klaxon.ENotFound || (err == nil && pg.Status == paging.StatusResolved):
@@ -322,7 +322,7 @@ func (g *Gateway) livePage(w http.ResponseWriter, r *http.Request, key string) (
 }
 
 // monitorSettle acknowledges or resolves a page through its workflow.
-func (g *Gateway) monitorSettle(w http.ResponseWriter, r *http.Request, pg store.Page, update, status, via string) {
+func (g *Gateway) monitorSettle(w http.ResponseWriter, r *http.Request, pg paging.Page, update, status, via string) {
 	ctx, cancel := context.WithTimeout(r.Context(), pageActionTimeout)
 	defer cancel()
 	res, err := pager.Apply(ctx, g.Temporal, g.Store, pager.Update{

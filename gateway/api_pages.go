@@ -17,7 +17,6 @@ import (
 	"github.com/klaxonhq/klaxon/api"
 	"github.com/klaxonhq/klaxon/pager"
 	"github.com/klaxonhq/klaxon/paging"
-	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"
 )
 
@@ -66,7 +65,7 @@ func (g *Gateway) createPage(w http.ResponseWriter, r *http.Request) {
 // openPage validates a page request, records the page (or finds the live
 // one with its dedup key) and starts its workflow: the API's and the
 // monitors' one way to page, which the chat bridge shares (pager.Open).
-func (g *Gateway) openPage(ctx context.Context, req api.CreatePageRequest) (store.Page, bool, error) {
+func (g *Gateway) openPage(ctx context.Context, req api.CreatePageRequest) (paging.Page, bool, error) {
 	return pager.Open(ctx, g.Store, g.start, g.Logger, pager.Request{
 		Target: req.Target, Summary: req.Summary, Details: req.Details, DedupKey: req.DedupKey,
 		Mode: req.Mode, Urgency: req.Urgency, EscalateAfterSeconds: req.EscalateAfterSeconds,
@@ -88,11 +87,11 @@ func (g *Gateway) getPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // pageFromPath loads the page named by the {id} in the path.
-func (g *Gateway) pageFromPath(r *http.Request) (store.Page, error) {
+func (g *Gateway) pageFromPath(r *http.Request) (paging.Page, error) {
 	raw := mux.Vars(r)["id"]
 	id, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil || id <= 0 {
-		return store.Page{}, klaxon.Errorf(klaxon.ENotFound, "No page with id %q: page ids are positive numbers.", truncate(raw, 20))
+		return paging.Page{}, klaxon.Errorf(klaxon.ENotFound, "No page with id %q: page ids are positive numbers.", truncate(raw, 20))
 	}
 	pg, err := g.Store.GetPage(r.Context(), id)
 	if klaxon.ErrorCodeOf(err) == klaxon.ENotFound {
@@ -163,11 +162,11 @@ func (g *Gateway) pageAction(w http.ResponseWriter, r *http.Request, update, sta
 
 // pageActionRequest reads what every page action's request carries: who
 // acts ("api" when the body names no one), and the page the path names.
-func (g *Gateway) pageActionRequest(w http.ResponseWriter, r *http.Request) (string, store.Page, error) {
+func (g *Gateway) pageActionRequest(w http.ResponseWriter, r *http.Request) (string, paging.Page, error) {
 	var req api.PageActionRequest
 	if r.ContentLength != 0 {
 		if err := decodeJSON(w, r, &req); err != nil {
-			return "", store.Page{}, err
+			return "", paging.Page{}, err
 		}
 	}
 	by := strings.TrimSpace(req.By)
@@ -175,7 +174,7 @@ func (g *Gateway) pageActionRequest(w http.ResponseWriter, r *http.Request) (str
 		by = "api"
 	}
 	if utf8.RuneCountInString(by) > maxByLen || !utf8.ValidString(by) {
-		return "", store.Page{}, klaxon.Errorf(klaxon.EInvalid, `Field "by" must be at most %d characters.`, maxByLen)
+		return "", paging.Page{}, klaxon.Errorf(klaxon.EInvalid, `Field "by" must be at most %d characters.`, maxByLen)
 	}
 	pg, err := g.pageFromPath(r)
 	return by, pg, err
@@ -196,7 +195,7 @@ func byClause(by string) string {
 // one way every caller (the API, the console, an ack link) changes a page,
 // and says what happened. An acknowledgement of a resolved page is
 // EConflict and changes nothing.
-func (g *Gateway) applyPageAction(ctx context.Context, pg store.Page, update, status string, action paging.Action) (api.PageAction, error) {
+func (g *Gateway) applyPageAction(ctx context.Context, pg paging.Page, update, status string, action paging.Action) (api.PageAction, error) {
 	if pg.Status == paging.StatusResolved && status == paging.StatusAcked {
 		return api.PageAction{}, lateAck(pg.ID, pg.ResolvedBy)
 	}
@@ -249,7 +248,7 @@ func (g *Gateway) escalatePage(w http.ResponseWriter, r *http.Request) {
 }
 
 // escalate asks an open page's workflow to run its next step now.
-func (g *Gateway) escalate(ctx context.Context, pg store.Page, action paging.Action) (api.PageAction, error) {
+func (g *Gateway) escalate(ctx context.Context, pg paging.Page, action paging.Action) (api.PageAction, error) {
 	if pg.Status != paging.StatusOpen {
 		return api.PageAction{}, klaxon.Errorf(klaxon.EConflict, "Page %d is %s%s; there is nobody left to escalate to.", pg.ID, pg.Status, byClause(pg.SettledBy()))
 	}

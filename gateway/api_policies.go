@@ -41,7 +41,7 @@ func (g *Gateway) createPolicy(w http.ResponseWriter, r *http.Request) {
 
 // policyTargetsExist checks that every user and rotation a policy names
 // exists (whether anyone is reachable is decided when a step fires).
-func (g *Gateway) policyTargetsExist(ctx context.Context, p store.Policy) error {
+func (g *Gateway) policyTargetsExist(ctx context.Context, p paging.Policy) error {
 	for i, s := range p.Steps {
 		for _, raw := range s.Targets {
 			t, err := paging.ParseTarget(raw)

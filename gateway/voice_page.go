@@ -63,7 +63,7 @@ func spokenPage(id int64, code int) string {
 func (g *Gateway) pageTwiML(ctx context.Context, m store.MessageRecord) []twiml.Element {
 	brand := g.Config.Brand
 	id, err := strconv.ParseInt(m.Ref, 10, 64)
-	var pg store.Page
+	var pg paging.Page
 	if err == nil {
 		if pg, err = g.Store.GetPage(ctx, id); err == nil && pg.Status != paging.StatusOpen {
 			what := "acknowledged" + byClause(pg.AckedBy)

@@ -10,7 +10,7 @@ import (
 // The API's answers are the wire types of package api, which the typed
 // client shares; these map the store's rows to them.
 
-func pageOf(p store.Page) api.Page {
+func pageOf(p paging.Page) api.Page {
 	return api.Page{
 		ID: p.ID, Target: p.Target, Summary: p.Summary, Details: p.Details, Mode: p.Mode, Urgency: p.Urgency,
 		DedupKey: p.DedupKey, EscalateAfterSeconds: p.EscalateAfterSeconds, RequestedBy: p.RequestedBy,
@@ -19,7 +19,7 @@ func pageOf(p store.Page) api.Page {
 	}
 }
 
-func pageEventsOf(evs []store.PageEvent) []api.PageEvent {
+func pageEventsOf(evs []paging.Event) []api.PageEvent {
 	out := make([]api.PageEvent, 0, len(evs))
 	for _, e := range evs {
 		out = append(out, api.PageEvent{Kind: e.Kind, User: e.User, Medium: e.Medium, Contact: e.Contact, MessageID: e.MessageID, Detail: e.Detail, At: e.At})
@@ -56,7 +56,7 @@ func contactOf(c store.Contact, ch store.Challenge) api.Contact {
 		VerifiedAt: c.VerifiedAt, CreatedAt: c.CreatedAt, Verification: newVerificationView(ch)}
 }
 
-func policyOf(p store.Policy) api.Policy {
+func policyOf(p paging.Policy) api.Policy {
 	v := api.Policy{ID: p.ID, Name: p.Name, Repeat: p.Repeat, Steps: make([]api.PolicyStep, 0, len(p.Steps)), CreatedAt: p.CreatedAt}
 	for _, s := range p.Steps {
 		v.Steps = append(v.Steps, api.PolicyStep{Targets: s.Targets, DelaySeconds: s.DelaySeconds})
@@ -64,10 +64,10 @@ func policyOf(p store.Policy) api.Policy {
 	return v
 }
 
-func policyFrom(req api.PolicyRequest) store.Policy {
-	p := store.Policy{Name: req.Name, Repeat: req.Repeat}
+func policyFrom(req api.PolicyRequest) paging.Policy {
+	p := paging.Policy{Name: req.Name, Repeat: req.Repeat}
 	for _, s := range req.Steps {
-		p.Steps = append(p.Steps, store.PolicyStep{Targets: s.Targets, DelaySeconds: s.DelaySeconds})
+		p.Steps = append(p.Steps, paging.PolicyStep{Targets: s.Targets, DelaySeconds: s.DelaySeconds})
 	}
 	return p
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/klaxonhq/klaxon/chat"
 	"github.com/klaxonhq/klaxon/internal/dev/devstack"
 	"github.com/klaxonhq/klaxon/internal/testenv"
-	"github.com/klaxonhq/klaxon/store"
+	"github.com/klaxonhq/klaxon/paging"
 )
 
 // rig is a real homeserver, a database, the team room alice made, and
@@ -349,7 +349,7 @@ func TestMatrix_PageThreadEditAndReaction(t *testing.T) {
 	in := newInbox()
 	bot, _ := r.bot(in.handle)
 	ctx := context.Background()
-	pg, _, err := r.db.Store.CreatePage(ctx, store.Page{Target: "user:alice", Summary: "derp is broken"})
+	pg, _, err := r.db.Store.CreatePage(ctx, paging.Page{Target: "user:alice", Summary: "derp is broken"})
 	if err != nil {
 		t.Fatal(err)
 	}

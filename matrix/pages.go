@@ -3,12 +3,11 @@ package matrix
 import (
 	"github.com/klaxonhq/klaxon/chat"
 	"github.com/klaxonhq/klaxon/paging"
-	"github.com/klaxonhq/klaxon/store"
 )
 
 // Headline is a page's message in a room as it reads now (chat.Headline
 // for its status).
-func Headline(p store.Page) string {
+func Headline(p paging.Page) string {
 	switch p.Status {
 	case paging.StatusAcked:
 		return chat.Headline(p.ID, chat.PageAcked, p.AckedBy, p.Summary)

@@ -21,7 +21,7 @@ type Request struct {
 
 // PageStarter starts a recorded page's workflow (workflows.Starter).
 type PageStarter interface {
-	Page(ctx context.Context, pg store.Page) error
+	Page(ctx context.Context, pg paging.Page) error
 }
 
 // Limits of a page request, which the schema also enforces.
@@ -35,7 +35,7 @@ const (
 // one with its dedup key) and starts its workflow: the one way to page of the API,
 // the monitors and the chat bridge. A page whose workflow cannot be started is
 // deleted again, and the error says nobody was paged.
-func Open(ctx context.Context, st *store.Store, start PageStarter, logger *slog.Logger, req Request) (store.Page, bool, error) {
+func Open(ctx context.Context, st *store.Store, start PageStarter, logger *slog.Logger, req Request) (paging.Page, bool, error) {
 	p, err := Validate(ctx, st, req)
 	if err != nil {
 		return p, false, err
@@ -63,8 +63,8 @@ func Open(ctx context.Context, st *store.Store, start PageStarter, logger *slog.
 // Validate checks a page request and that its target can be reached:
 // a user must exist and have a verified contact method, a rotation must
 // have someone on call who has one, a policy must exist.
-func Validate(ctx context.Context, st *store.Store, req Request) (store.Page, error) {
-	var p store.Page
+func Validate(ctx context.Context, st *store.Store, req Request) (paging.Page, error) {
+	var p paging.Page
 	if strings.TrimSpace(req.Target) == "" {
 		return p, klaxon.Errorf(klaxon.EInvalid, `Field "target" is required: "user:HANDLE", "rotation:NAME" or "policy:NAME".`)
 	}

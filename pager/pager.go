@@ -82,6 +82,6 @@ func Apply(ctx context.Context, c client.Client, st *store.Store, in Update) (pa
 	}
 }
 
-func resultOf(pg store.Page, changed bool) paging.ActionResult {
+func resultOf(pg paging.Page, changed bool) paging.ActionResult {
 	return paging.ActionResult{PageID: pg.ID, Status: pg.Status, By: pg.SettledBy(), Changed: changed}
 }

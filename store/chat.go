@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/paging"
 )
 
 // ChatLine is one line Klaxon says in chat: the outbox's row, whose id is
@@ -251,7 +252,7 @@ func (s *Store) VerifiedPhone(ctx context.Context, userID int64) (string, error)
 type PageAnnouncement struct {
 	EventID int64
 	Kind    string // created, acked, resolved (and, for threads, step, notified, exhausted)
-	Page    Page
+	Page    paging.Page
 	By      string
 	// User, Medium and Detail are the event's own: whom a notification
 	// went to and how, what an escalation step was.
@@ -261,11 +262,11 @@ type PageAnnouncement struct {
 }
 
 // AnnouncedKinds are the page events every team channel hears of.
-var AnnouncedKinds = []string{EventCreated, EventAcked, EventResolved}
+var AnnouncedKinds = []string{paging.EventCreated, paging.EventAcked, paging.EventResolved}
 
 // ThreadKinds are the page events a page's thread hears of, where the
 // network has threads: its escalation and its notifications too.
-var ThreadKinds = []string{EventCreated, EventStep, EventNotified, EventExhausted, EventAcked, EventResolved}
+var ThreadKinds = []string{paging.EventCreated, paging.EventStep, paging.EventNotified, paging.EventExhausted, paging.EventAcked, paging.EventResolved}
 
 // PageAnnouncements returns the created, acked and resolved events after
 // the named cursor, oldest first, and the cursor's position; a cursor not
@@ -310,9 +311,9 @@ func (s *Store) PageAnnouncementsOf(ctx context.Context, cursor string, kinds []
 		}
 		a := PageAnnouncement{EventID: e.id, Kind: e.kind, Page: pg, User: e.user, Medium: e.medium, Detail: e.detail}
 		switch e.kind {
-		case EventAcked:
+		case paging.EventAcked:
 			a.By = pg.AckedBy
-		case EventResolved:
+		case paging.EventResolved:
 			a.By = pg.ResolvedBy
 		default:
 			a.By = pg.RequestedBy

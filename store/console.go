@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/paging"
 )
 
 // ConsoleSession is a signed-in browser of the web console. UserID is 0
@@ -191,7 +192,7 @@ type PageFilter struct {
 // ListedPage is a page of the console's list, with the service that opened
 // it, if one did.
 type ListedPage struct {
-	Page
+	paging.Page
 	Service string
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/klaxonhq/klaxon/paging"
 )
 
 // UserByVerifiedPhone returns the user one of whose verified SMS or voice
@@ -25,7 +27,7 @@ func (s *Store) UserByVerifiedPhone(ctx context.Context, number string) (User, e
 // CallerPage is an unresolved page a phone has a reply code for, as a
 // dial-in reads it.
 type CallerPage struct {
-	Page
+	paging.Page
 	// Code is the phone's reply code of the page ("3" of "3a").
 	Code int
 }

@@ -113,13 +113,8 @@ func (s *Store) MarkInboundHanded(ctx context.Context, id int64) error {
 	return nil
 }
 
-// InboundTurnMaxAge bounds which earlier events an event waits for: one
-// received more than this before it and still unprocessed is stuck, and
-// holds up nothing that came after.
-const InboundTurnMaxAge = time.Minute
-
 // BeginInbound returns an event and, when an earlier event of the same
-// sender (received at most InboundTurnMaxAge before it) is not processed
+// sender (received at most klaxon.InboundTurnMaxAge before it) is not processed
 // yet, that event's id and dedup key: the caller waits its turn so that
 // one person's texts are handled in the order they arrived.
 func (s *Store) BeginInbound(ctx context.Context, id int64) (e InboundEvent, before InboundEvent, err error) {
@@ -131,7 +126,7 @@ func (s *Store) BeginInbound(ctx context.Context, id int64) (e InboundEvent, bef
 		SELECT id, dedup_key FROM inbound_events
 		WHERE from_number = $1 AND id < $2 AND processed_at IS NULL
 		  AND received_at > $3::timestamptz - $4 * interval '1 second'
-		ORDER BY id LIMIT 1`, e.From, e.ID, e.ReceivedAt, InboundTurnMaxAge.Seconds()).Scan(&before.ID, &before.DedupKey)
+		ORDER BY id LIMIT 1`, e.From, e.ID, e.ReceivedAt, klaxon.InboundTurnMaxAge.Seconds()).Scan(&before.ID, &before.DedupKey)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return e, before, fmt.Errorf("begin inbound: %w", err)
 	}

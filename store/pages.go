@@ -19,70 +19,11 @@ const (
 	PurposeReadout = paging.PurposeReadout
 )
 
-// Page is something someone must look at now, and how far it has got.
-type Page struct {
-	ID       int64  `json:"id"`
-	Target   string `json:"target"`
-	Summary  string `json:"summary"`
-	Details  string `json:"details,omitempty"`
-	Mode     string `json:"mode"`
-	Urgency  string `json:"urgency"`
-	DedupKey string `json:"dedup_key,omitempty"`
-	// EscalateAfterSeconds, when not zero, overrides the wait before each
-	// next medium or step.
-	EscalateAfterSeconds int        `json:"escalate_after_seconds,omitempty"`
-	RequestedBy          string     `json:"requested_by,omitempty"`
-	Status               string     `json:"status"`
-	CreatedAt            time.Time  `json:"created_at"`
-	AckedAt              *time.Time `json:"acked_at,omitempty"`
-	AckedBy              string     `json:"acked_by,omitempty"`
-	ResolvedAt           *time.Time `json:"resolved_at,omitempty"`
-	ResolvedBy           string     `json:"resolved_by,omitempty"`
-}
-
-// SettledBy is who acknowledged the page or, once it is resolved, who
-// resolved it; "" while nobody has.
-func (p Page) SettledBy() string {
-	if p.Status == paging.StatusResolved {
-		return p.ResolvedBy
-	}
-	return p.AckedBy
-}
-
-// Kinds of page event.
-const (
-	EventCreated   = "created"
-	EventStep      = "step"
-	EventNotified  = "notified"
-	EventFailed    = "failed"
-	EventCanceled  = "canceled"
-	EventDelivery  = "delivery"
-	EventReply     = "reply"
-	EventAcked     = "acked"
-	EventResolved  = "resolved"
-	EventSkipped   = "skipped"
-	EventExhausted = "exhausted"
-)
-
-// PageEvent is one entry of a page's timeline.
-type PageEvent struct {
-	Kind string `json:"kind"`
-	// Key makes recording idempotent within the page; empty never collides.
-	Key       string        `json:"-"`
-	User      string        `json:"user,omitempty"`
-	Medium    klaxon.Medium `json:"medium,omitempty"`
-	Contact   string        `json:"contact,omitempty"`
-	MessageID string        `json:"message_id,omitempty"`
-	Detail    string        `json:"detail,omitempty"`
-	// At is when it happened; zero when recording means "now".
-	At time.Time `json:"at"`
-}
-
 const pageColumns = `id, target, summary, details, mode, urgency, COALESCE(dedup_key, ''),
 	COALESCE(escalate_after_seconds, 0), requested_by, status, created_at, acked_at, acked_by, resolved_at, resolved_by`
 
-func scanPage(r pgx.Row) (Page, error) {
-	var p Page
+func scanPage(r pgx.Row) (paging.Page, error) {
+	var p paging.Page
 	err := r.Scan(&p.ID, &p.Target, &p.Summary, &p.Details, &p.Mode, &p.Urgency, &p.DedupKey,
 		&p.EscalateAfterSeconds, &p.RequestedBy, &p.Status, &p.CreatedAt, &p.AckedAt, &p.AckedBy, &p.ResolvedAt, &p.ResolvedBy)
 	return p, err
@@ -108,7 +49,7 @@ func nullableTime(t time.Time) *time.Time {
 // statement. When p has a dedup key and a page with that key is still live
 // (open or acknowledged), nothing is created and that page is returned with
 // created=false.
-func (s *Store) CreatePage(ctx context.Context, p Page) (Page, bool, error) {
+func (s *Store) CreatePage(ctx context.Context, p paging.Page) (paging.Page, bool, error) {
 	if p.Mode == "" {
 		p.Mode = paging.ModeEscalate
 	}
@@ -177,7 +118,7 @@ func (s *Store) DeletePage(ctx context.Context, id int64) error {
 }
 
 // GetPage returns a page, or klaxon.ErrNotFound.
-func (s *Store) GetPage(ctx context.Context, id int64) (Page, error) {
+func (s *Store) GetPage(ctx context.Context, id int64) (paging.Page, error) {
 	p, err := scanPage(s.pool.QueryRow(ctx, `SELECT `+pageColumns+` FROM pages WHERE id = $1`, id))
 	if err != nil {
 		return p, fmt.Errorf("get page: %w", notFound(err))
@@ -187,13 +128,13 @@ func (s *Store) GetPage(ctx context.Context, id int64) (Page, error) {
 
 // ListPages returns up to limit pages with the given status (any for ""),
 // newest first.
-func (s *Store) ListPages(ctx context.Context, status string, limit int) ([]Page, error) {
+func (s *Store) ListPages(ctx context.Context, status string, limit int) ([]paging.Page, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT `+pageColumns+` FROM pages WHERE $1 = '' OR status = $1 ORDER BY id DESC LIMIT $2`, status, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list pages: %w", err)
 	}
-	ps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Page, error) { return scanPage(r) })
+	ps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (paging.Page, error) { return scanPage(r) })
 	if err != nil {
 		return nil, fmt.Errorf("list pages: %w", err)
 	}
@@ -202,15 +143,15 @@ func (s *Store) ListPages(ctx context.Context, status string, limit int) ([]Page
 
 // PageEvents returns a page's timeline in the order things happened
 // (OrderTimeline).
-func (s *Store) PageEvents(ctx context.Context, pageID int64) ([]PageEvent, error) {
+func (s *Store) PageEvents(ctx context.Context, pageID int64) ([]paging.Event, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT kind, COALESCE(key, ''), user_handle, medium, contact, message_id, detail, at
 		FROM page_events WHERE page_id = $1 ORDER BY at, id`, pageID)
 	if err != nil {
 		return nil, fmt.Errorf("page events: %w", err)
 	}
-	evs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (PageEvent, error) {
-		var e PageEvent
+	evs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (paging.Event, error) {
+		var e paging.Event
 		err := r.Scan(&e.Kind, &e.Key, &e.User, &e.Medium, &e.Contact, &e.MessageID, &e.Detail, &e.At)
 		return e, err
 	})
@@ -223,7 +164,7 @@ func (s *Store) PageEvents(ctx context.Context, pageID int64) ([]PageEvent, erro
 
 // RecordPageEvents adds events to a page's timeline in one round trip and
 // one transaction, each once per key.
-func (s *Store) RecordPageEvents(ctx context.Context, pageID int64, evs []PageEvent) error {
+func (s *Store) RecordPageEvents(ctx context.Context, pageID int64, evs []paging.Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
@@ -236,7 +177,7 @@ func (s *Store) RecordPageEvents(ctx context.Context, pageID int64, evs []PageEv
 }
 
 // queuePageEvents queues the insert of each event, once per key.
-func queuePageEvents(b *pgx.Batch, pageID int64, evs []PageEvent) {
+func queuePageEvents(b *pgx.Batch, pageID int64, evs []paging.Event) {
 	for _, e := range evs {
 		b.Queue(`
 			INSERT INTO page_events (page_id, kind, key, user_handle, medium, contact, message_id, detail, at)
@@ -250,7 +191,7 @@ func queuePageEvents(b *pgx.Batch, pageID int64, evs []PageEvent) {
 // per key), points a bare "a" from phone (if any) at the page, and returns
 // the status callbacks already stored for providerID (if any) — all in one
 // round trip and one transaction.
-func (s *Store) RecordNotification(ctx context.Context, pageID int64, evs []PageEvent, phone, providerID string) ([]StatusEvent, error) {
+func (s *Store) RecordNotification(ctx context.Context, pageID int64, evs []paging.Event, phone, providerID string) ([]StatusEvent, error) {
 	b := &pgx.Batch{}
 	queuePageEvents(b, pageID, evs)
 	if phone != "" {
@@ -280,7 +221,7 @@ func (s *Store) RecordNotification(ctx context.Context, pageID int64, evs []Page
 }
 
 // RecordPageEvent adds an event to a page's timeline, once per e.Key.
-func (s *Store) RecordPageEvent(ctx context.Context, pageID int64, e PageEvent) error {
+func (s *Store) RecordPageEvent(ctx context.Context, pageID int64, e paging.Event) error {
 	_, err := s.pool.Exec(ctx, `
 		INSERT INTO page_events (page_id, kind, key, user_handle, medium, contact, message_id, detail, at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, COALESCE($9, now()))
@@ -294,7 +235,7 @@ func (s *Store) RecordPageEvent(ctx context.Context, pageID int64, e PageEvent) 
 
 // PageTransition is the outcome of acknowledging or resolving a page.
 type PageTransition struct {
-	Page Page
+	paging.Page
 	// Changed is false when the page was already in (or past) that state.
 	Changed bool
 }

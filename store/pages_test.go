@@ -12,8 +12,8 @@ import (
 	"github.com/klaxonhq/klaxon/store"
 )
 
-func newPage(target, dedup string) store.Page {
-	return store.Page{Target: target, Summary: "derp is broken", DedupKey: dedup}
+func newPage(target, dedup string) paging.Page {
+	return paging.Page{Target: target, Summary: "derp is broken", DedupKey: dedup}
 }
 
 func TestCreatePage_SameLiveDedupKeyReturnsTheSamePage(t *testing.T) {
@@ -53,7 +53,7 @@ func TestCreatePage_SameLiveDedupKeyReturnsTheSamePage(t *testing.T) {
 	for _, e := range evs {
 		kinds = append(kinds, e.Kind)
 	}
-	if len(kinds) != 3 || kinds[0] != store.EventCreated || kinds[1] != store.EventAcked || kinds[2] != store.EventResolved {
+	if len(kinds) != 3 || kinds[0] != paging.EventCreated || kinds[1] != paging.EventAcked || kinds[2] != paging.EventResolved {
 		t.Errorf("timeline kinds = %v, want [created acked resolved]", kinds)
 	}
 }
@@ -98,13 +98,13 @@ func TestCreatePage_ConstraintsRefuseNonsense(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name string
-		p    store.Page
+		p    paging.Page
 	}{
-		{"bad target", store.Page{Target: "team:x", Summary: "s"}},
-		{"empty summary", store.Page{Target: "user:alice"}},
-		{"bad mode", store.Page{Target: "user:alice", Summary: "s", Mode: "shout"}},
-		{"bad urgency", store.Page{Target: "user:alice", Summary: "s", Urgency: "meh"}},
-		{"negative escalation", store.Page{Target: "user:alice", Summary: "s", EscalateAfterSeconds: -1}},
+		{"bad target", paging.Page{Target: "team:x", Summary: "s"}},
+		{"empty summary", paging.Page{Target: "user:alice"}},
+		{"bad mode", paging.Page{Target: "user:alice", Summary: "s", Mode: "shout"}},
+		{"bad urgency", paging.Page{Target: "user:alice", Summary: "s", Urgency: "meh"}},
+		{"negative escalation", paging.Page{Target: "user:alice", Summary: "s", EscalateAfterSeconds: -1}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -187,7 +187,7 @@ func TestReplyCodes_LowestFreePerPhoneFreedOnResolve(t *testing.T) {
 	db := testenv.Postgres(t)
 	ctx := context.Background()
 	const alice, bob = "+15555550123", "+15555550124"
-	var pages []store.Page
+	var pages []paging.Page
 	for range 3 {
 		p, _, err := db.Store.CreatePage(ctx, newPage("user:alice", ""))
 		if err != nil {
@@ -195,7 +195,7 @@ func TestReplyCodes_LowestFreePerPhoneFreedOnResolve(t *testing.T) {
 		}
 		pages = append(pages, p)
 	}
-	alloc := func(p store.Page, phone string) int {
+	alloc := func(p paging.Page, phone string) int {
 		t.Helper()
 		c, err := db.Store.AllocateReplyCode(ctx, p.ID, phone, 0)
 		if err != nil {
@@ -343,16 +343,16 @@ func TestRecordPageEvent_SameKeyRecordsOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := store.PageEvent{Kind: store.EventNotified, Key: "notified:m1", User: "alice", Medium: klaxon.SMS, Contact: "+1******0123", MessageID: "m1"}
+	e := paging.Event{Kind: paging.EventNotified, Key: "notified:m1", User: "alice", Medium: klaxon.SMS, Contact: "+1******0123", MessageID: "m1"}
 	for range 3 {
 		if err := db.Store.RecordPageEvent(ctx, p.ID, e); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := db.Store.RecordPageEvent(ctx, p.ID, store.PageEvent{Kind: store.EventReply, Detail: "3a"}); err != nil {
+	if err := db.Store.RecordPageEvent(ctx, p.ID, paging.Event{Kind: paging.EventReply, Detail: "3a"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Store.RecordPageEvent(ctx, p.ID, store.PageEvent{Kind: store.EventReply, Detail: "3a"}); err != nil {
+	if err := db.Store.RecordPageEvent(ctx, p.ID, paging.Event{Kind: paging.EventReply, Detail: "3a"}); err != nil {
 		t.Fatal(err)
 	}
 	evs, err := db.Store.PageEvents(ctx, p.ID)
@@ -408,7 +408,7 @@ func TestRecordNotification_WritesOnceAndReturnsEarlyStatuses(t *testing.T) {
 	if _, _, err := db.Store.ApplyStatus(ctx, "SM1", klaxon.StatusDelivered, "", ""); err != nil {
 		t.Fatal(err)
 	}
-	evs := []store.PageEvent{{Kind: store.EventStep, Key: "step/0"}, {Kind: store.EventNotified, Key: "notified/m1", MessageID: "m1"}}
+	evs := []paging.Event{{Kind: paging.EventStep, Key: "step/0"}, {Kind: paging.EventNotified, Key: "notified/m1", MessageID: "m1"}}
 	for range 2 {
 		got, err := db.Store.RecordNotification(ctx, p.ID, evs, phone, "SM1")
 		if err != nil {

@@ -161,9 +161,9 @@ func (s *Store) PageOfCall(ctx context.Context, messageID string) (CallPage, err
 // failed, canceled) first, then its delivery statuses by rank — and an
 // entry recorded after a later one of its message takes that one's time: it
 // had happened by then. The whole timeline is then in time order.
-func OrderTimeline(evs []PageEvent) {
+func OrderTimeline(evs []paging.Event) {
 	type keyed struct {
-		ev    PageEvent
+		ev    paging.Event
 		order int
 	}
 	ks := make([]keyed, len(evs))
@@ -205,8 +205,8 @@ func OrderTimeline(evs []PageEvent) {
 
 // causalRank orders one message's timeline entries: its notification (or
 // failure, or cancellation) first, then its delivery statuses by rank.
-func causalRank(e PageEvent) int {
-	if e.Kind != EventDelivery {
+func causalRank(e paging.Event) int {
+	if e.Kind != paging.EventDelivery {
 		return 0
 	}
 	status, ok := strings.CutPrefix(e.Key, "delivery/"+e.MessageID+"/")
@@ -218,7 +218,7 @@ func causalRank(e PageEvent) int {
 
 // DeliveryEvent is the timeline entry of a provider status of a page's
 // message (once per message and status).
-func DeliveryEvent(messageID string, medium klaxon.Medium, to, status, answeredBy, errorCode string) PageEvent {
+func DeliveryEvent(messageID string, medium klaxon.Medium, to, status, answeredBy, errorCode string) paging.Event {
 	detail := status
 	if answeredBy != "" {
 		detail += " (answered by " + answeredBy + ")"
@@ -226,8 +226,8 @@ func DeliveryEvent(messageID string, medium klaxon.Medium, to, status, answeredB
 	if errorCode != "" {
 		detail += " (error " + errorCode + ")"
 	}
-	return PageEvent{
-		Kind: EventDelivery, Key: "delivery/" + messageID + "/" + status, Medium: medium,
+	return paging.Event{
+		Kind: paging.EventDelivery, Key: "delivery/" + messageID + "/" + status, Medium: medium,
 		Contact: redact.Address(to), MessageID: messageID, Detail: detail,
 	}
 }

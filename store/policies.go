@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -21,86 +19,8 @@ func clip(s string, n int) string {
 	return string(r[:n]) + "…"
 }
 
-// PolicyStep is one step of an escalation policy: whom to page (users and
-// rotations), and how long to wait for an acknowledgement before the next
-// step.
-type PolicyStep struct {
-	Targets      []string `json:"targets"`
-	DelaySeconds int      `json:"delay_seconds"`
-}
-
-// Policy is an escalation policy: ordered steps, run again Repeat more times
-// after the last one.
-type Policy struct {
-	ID        int64        `json:"id"`
-	Name      string       `json:"name"`
-	Repeat    int          `json:"repeat"`
-	Steps     []PolicyStep `json:"steps"`
-	CreatedAt time.Time    `json:"created_at"`
-}
-
-// Policy limits, which the schema also enforces.
-const (
-	MaxPolicySteps   = 50
-	MaxStepTargets   = 20
-	MaxPolicyRepeat  = 20
-	DefaultStepDelay = 5 * 60
-)
-
-// Validate checks a policy and normalises its targets; its errors are
-// EInvalid sentences.
-func (p *Policy) Validate() error {
-	p.Name = strings.TrimSpace(p.Name)
-	if p.Name == "" {
-		return klaxon.Errorf(klaxon.EInvalid, `Field "name" is required.`)
-	}
-	if !paging.ValidName(p.Name) {
-		return klaxon.Errorf(klaxon.EInvalid, "%q is not a valid policy name: use lowercase letters, digits, '.', '_' and '-' (up to 64).", clip(p.Name, 70))
-	}
-	if p.Repeat < 0 || p.Repeat > MaxPolicyRepeat {
-		return klaxon.Errorf(klaxon.EInvalid, `Field "repeat" must be between 0 and %d.`, MaxPolicyRepeat)
-	}
-	if len(p.Steps) == 0 {
-		return klaxon.Errorf(klaxon.EInvalid, `A policy needs at least one step: "steps": [{"targets": ["user:alice"], "delay_seconds": 300}].`)
-	}
-	if len(p.Steps) > MaxPolicySteps {
-		return klaxon.Errorf(klaxon.EInvalid, "A policy has at most %d steps.", MaxPolicySteps)
-	}
-	for i := range p.Steps {
-		s := &p.Steps[i]
-		if s.DelaySeconds == 0 {
-			s.DelaySeconds = DefaultStepDelay
-		}
-		if s.DelaySeconds < 1 || s.DelaySeconds > paging.MaxDelaySeconds {
-			return klaxon.Errorf(klaxon.EInvalid, "Step %d: delay_seconds must be between 1 and %d.", i+1, paging.MaxDelaySeconds)
-		}
-		if len(s.Targets) == 0 {
-			return klaxon.Errorf(klaxon.EInvalid, "Step %d names nobody: give it targets such as \"user:alice\" or \"rotation:ops\".", i+1)
-		}
-		if len(s.Targets) > MaxStepTargets {
-			return klaxon.Errorf(klaxon.EInvalid, "Step %d has more than %d targets.", i+1, MaxStepTargets)
-		}
-		seen := map[string]bool{}
-		for j, raw := range s.Targets {
-			t, err := paging.ParseTarget(raw)
-			if err != nil {
-				return klaxon.Errorf(klaxon.EInvalid, "Step %d: %s", i+1, klaxon.ErrorMessageOf(err))
-			}
-			if t.Kind == paging.TargetPolicy {
-				return klaxon.Errorf(klaxon.EInvalid, "Step %d: a policy step names users and rotations, not another policy (%s).", i+1, t)
-			}
-			if seen[t.String()] {
-				return klaxon.Errorf(klaxon.EInvalid, "Step %d names %s twice.", i+1, t)
-			}
-			seen[t.String()] = true
-			s.Targets[j] = t.String()
-		}
-	}
-	return nil
-}
-
 // CreatePolicy stores a validated policy. A taken name is EConflict.
-func (s *Store) CreatePolicy(ctx context.Context, p Policy) (Policy, error) {
+func (s *Store) CreatePolicy(ctx context.Context, p paging.Policy) (paging.Policy, error) {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `
 			INSERT INTO escalation_policies (name, repeat_count) VALUES ($1, $2)
@@ -133,19 +53,19 @@ func (s *Store) CreatePolicy(ctx context.Context, p Policy) (Policy, error) {
 }
 
 // PolicyByName returns a policy with its steps, or klaxon.ErrNotFound.
-func (s *Store) PolicyByName(ctx context.Context, name string) (Policy, error) {
+func (s *Store) PolicyByName(ctx context.Context, name string) (paging.Policy, error) {
 	ps, err := s.policies(ctx, name)
 	if err != nil {
-		return Policy{}, fmt.Errorf("policy by name: %w", err)
+		return paging.Policy{}, fmt.Errorf("policy by name: %w", err)
 	}
 	if len(ps) == 0 {
-		return Policy{}, fmt.Errorf("policy by name: %w", klaxon.ErrNotFound)
+		return paging.Policy{}, fmt.Errorf("policy by name: %w", klaxon.ErrNotFound)
 	}
 	return ps[0], nil
 }
 
 // ListPolicies returns every policy with its steps, by name.
-func (s *Store) ListPolicies(ctx context.Context) ([]Policy, error) {
+func (s *Store) ListPolicies(ctx context.Context) ([]paging.Policy, error) {
 	ps, err := s.policies(ctx, "")
 	if err != nil {
 		return nil, fmt.Errorf("list policies: %w", err)
@@ -154,7 +74,7 @@ func (s *Store) ListPolicies(ctx context.Context) ([]Policy, error) {
 }
 
 // policies loads the policy named name, or all of them for "".
-func (s *Store) policies(ctx context.Context, name string) ([]Policy, error) {
+func (s *Store) policies(ctx context.Context, name string) ([]paging.Policy, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT p.id, p.name, p.repeat_count, p.created_at, s.position, s.delay_seconds,
 		       COALESCE(array_agg(t.target ORDER BY t.ord) FILTER (WHERE t.target IS NOT NULL), '{}')
@@ -168,10 +88,10 @@ func (s *Store) policies(ctx context.Context, name string) ([]Policy, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Policy
+	var out []paging.Policy
 	for rows.Next() {
-		var p Policy
-		var st PolicyStep
+		var p paging.Policy
+		var st paging.PolicyStep
 		var pos int
 		if err := rows.Scan(&p.ID, &p.Name, &p.Repeat, &p.CreatedAt, &pos, &st.DelaySeconds, &st.Targets); err != nil {
 			return nil, err

@@ -14,24 +14,24 @@ import (
 func fmtInt(n int64) string { return strconv.FormatInt(n, 10) }
 
 func TestPolicyValidate_RefusesWhatCannotEscalate(t *testing.T) {
-	step := func(delay int, targets ...string) store.PolicyStep {
-		return store.PolicyStep{Targets: targets, DelaySeconds: delay}
+	step := func(delay int, targets ...string) paging.PolicyStep {
+		return paging.PolicyStep{Targets: targets, DelaySeconds: delay}
 	}
 	tests := []struct {
 		name string
-		p    store.Policy
+		p    paging.Policy
 		ok   bool
 	}{
-		{"good", store.Policy{Name: "db", Repeat: 1, Steps: []store.PolicyStep{step(60, "user:alice"), step(120, "rotation:ops", "user:bob")}}, true},
-		{"default delay", store.Policy{Name: "db", Steps: []store.PolicyStep{step(0, "user:alice")}}, true},
-		{"no name", store.Policy{Steps: []store.PolicyStep{step(60, "user:alice")}}, false},
-		{"bad name", store.Policy{Name: "DB!", Steps: []store.PolicyStep{step(60, "user:alice")}}, false},
-		{"no steps", store.Policy{Name: "db"}, false},
-		{"empty step", store.Policy{Name: "db", Steps: []store.PolicyStep{step(60)}}, false},
-		{"policy in a step", store.Policy{Name: "db", Steps: []store.PolicyStep{step(60, "policy:other")}}, false},
-		{"duplicate target", store.Policy{Name: "db", Steps: []store.PolicyStep{step(60, "user:a", "user:a")}}, false},
-		{"negative repeat", store.Policy{Name: "db", Repeat: -1, Steps: []store.PolicyStep{step(60, "user:a")}}, false},
-		{"huge delay", store.Policy{Name: "db", Steps: []store.PolicyStep{step(86401, "user:a")}}, false},
+		{"good", paging.Policy{Name: "db", Repeat: 1, Steps: []paging.PolicyStep{step(60, "user:alice"), step(120, "rotation:ops", "user:bob")}}, true},
+		{"default delay", paging.Policy{Name: "db", Steps: []paging.PolicyStep{step(0, "user:alice")}}, true},
+		{"no name", paging.Policy{Steps: []paging.PolicyStep{step(60, "user:alice")}}, false},
+		{"bad name", paging.Policy{Name: "DB!", Steps: []paging.PolicyStep{step(60, "user:alice")}}, false},
+		{"no steps", paging.Policy{Name: "db"}, false},
+		{"empty step", paging.Policy{Name: "db", Steps: []paging.PolicyStep{step(60)}}, false},
+		{"policy in a step", paging.Policy{Name: "db", Steps: []paging.PolicyStep{step(60, "policy:other")}}, false},
+		{"duplicate target", paging.Policy{Name: "db", Steps: []paging.PolicyStep{step(60, "user:a", "user:a")}}, false},
+		{"negative repeat", paging.Policy{Name: "db", Repeat: -1, Steps: []paging.PolicyStep{step(60, "user:a")}}, false},
+		{"huge delay", paging.Policy{Name: "db", Steps: []paging.PolicyStep{step(86401, "user:a")}}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -49,7 +49,7 @@ func TestPolicyValidate_RefusesWhatCannotEscalate(t *testing.T) {
 func TestCreatePolicy_RoundTripsStepsInOrder(t *testing.T) {
 	db := testenv.Postgres(t)
 	ctx := context.Background()
-	p := store.Policy{Name: "db", Repeat: 2, Steps: []store.PolicyStep{
+	p := paging.Policy{Name: "db", Repeat: 2, Steps: []paging.PolicyStep{
 		{Targets: []string{"user:alice"}, DelaySeconds: 60},
 		{Targets: []string{"rotation:ops", "user:bob", "user:carol"}, DelaySeconds: 300},
 	}}
@@ -76,7 +76,7 @@ func TestCreatePolicy_RoundTripsStepsInOrder(t *testing.T) {
 	if _, err := db.Store.PolicyByName(ctx, "nope"); klaxon.ErrorCodeOf(err) != klaxon.ENotFound {
 		t.Errorf("missing policy: %v", err)
 	}
-	second := store.Policy{Name: "api", Steps: []store.PolicyStep{{Targets: []string{"user:bob"}, DelaySeconds: 30}}}
+	second := paging.Policy{Name: "api", Steps: []paging.PolicyStep{{Targets: []string{"user:bob"}, DelaySeconds: 30}}}
 	if _, err := db.Store.CreatePolicy(ctx, second); err != nil {
 		t.Fatal(err)
 	}

@@ -38,7 +38,7 @@ func TestPurgeBefore_EmptiesContentAndNumbersKeepsMetadataAndOpenPages(t *testin
 	}
 	msgs := []klaxon.Message{
 		{ID: "m-hotline", Medium: klaxon.SMS, To: "+15555550003", Body: "@abc: help me", Purpose: "channel", Ref: "channel:1"},
-		{ID: "m-open-page", Medium: klaxon.SMS, To: "+15555550004", Body: "Page 3: disk full", Purpose: store.PurposePage, Ref: strconv.FormatInt(open.ID, 10)},
+		{ID: "m-open-page", Medium: klaxon.SMS, To: "+15555550004", Body: "paging.Page 3: disk full", Purpose: store.PurposePage, Ref: strconv.FormatInt(open.ID, 10)},
 		{ID: "m-new", Medium: klaxon.SMS, To: "+15555550005", Body: "recent"},
 	}
 	for _, m := range msgs {
@@ -71,7 +71,7 @@ func TestPurgeBefore_EmptiesContentAndNumbersKeepsMetadataAndOpenPages(t *testin
 	if e, _ := db.Store.InboundEventByID(ctx, fresh.ID); e.Body != "hello" {
 		t.Errorf("a recent text was purged: %+v", e)
 	}
-	for id, want := range map[string]string{"m-hotline": "", "m-open-page": "Page 3: disk full", "m-new": "recent"} {
+	for id, want := range map[string]string{"m-hotline": "", "m-open-page": "paging.Page 3: disk full", "m-new": "recent"} {
 		m, _, _, err := db.Store.GetMessage(ctx, id)
 		if err != nil || m.Body != want {
 			t.Errorf("message %s body %q (%v), want %q", id, m.Body, err, want)

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/paging"
 )
 
 // Service is a monitored thing whose alerts page a target, reached through
@@ -110,7 +111,7 @@ func (s *Store) LinkServicePage(ctx context.Context, serviceID, pageID int64) er
 
 // LatestPageByDedupKey returns the most recent page with the key, whatever
 // its status, or klaxon.ErrNotFound.
-func (s *Store) LatestPageByDedupKey(ctx context.Context, key string) (Page, error) {
+func (s *Store) LatestPageByDedupKey(ctx context.Context, key string) (paging.Page, error) {
 	p, err := scanPage(s.pool.QueryRow(ctx, `
 		SELECT `+pageColumns+` FROM pages WHERE dedup_key = $1 ORDER BY created_at DESC, id DESC LIMIT 1`, key))
 	if err != nil {

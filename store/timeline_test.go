@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/klaxonhq/klaxon"
+	"github.com/klaxonhq/klaxon/paging"
 )
 
 func TestOrderTimeline_CausalWithinAMessageTimeAcrossThem(t *testing.T) {
@@ -13,37 +14,37 @@ func TestOrderTimeline_CausalWithinAMessageTimeAcrossThem(t *testing.T) {
 	call := "page/2/0/1/voice"
 	tests := []struct {
 		name string
-		in   []PageEvent
+		in   []paging.Event
 		want []string
 	}{
-		{"in-progress recorded before ringing", []PageEvent{
-			{Kind: EventCreated, At: at(0)},
-			{Kind: EventNotified, MessageID: call, At: at(10)},
+		{"in-progress recorded before ringing", []paging.Event{
+			{Kind: paging.EventCreated, At: at(0)},
+			{Kind: paging.EventNotified, MessageID: call, At: at(10)},
 			deliveryAt(call, klaxon.StatusAnswered, at(20)),
 			deliveryAt(call, klaxon.StatusRinging, at(21)),
 			deliveryAt(call, klaxon.StatusCompleted, at(30)),
 		}, []string{"created", "notified", "delivery ringing", "delivery in-progress", "delivery completed"}},
-		{"a status recorded before its notification", []PageEvent{
-			{Kind: EventCreated, At: at(0)},
+		{"a status recorded before its notification", []paging.Event{
+			{Kind: paging.EventCreated, At: at(0)},
 			deliveryAt(call, klaxon.StatusRinging, at(5)),
-			{Kind: EventNotified, MessageID: call, At: at(10)},
-			{Kind: EventAcked, At: at(40)},
+			{Kind: paging.EventNotified, MessageID: call, At: at(10)},
+			{Kind: paging.EventAcked, At: at(40)},
 		}, []string{"created", "notified", "delivery ringing", "acked"}},
-		{"other messages keep their times", []PageEvent{
-			{Kind: EventNotified, MessageID: "page/2/0/0/sms", At: at(1)},
-			{Kind: EventNotified, MessageID: call, At: at(2)},
+		{"other messages keep their times", []paging.Event{
+			{Kind: paging.EventNotified, MessageID: "page/2/0/0/sms", At: at(1)},
+			{Kind: paging.EventNotified, MessageID: call, At: at(2)},
 			deliveryAt("page/2/0/0/sms", klaxon.StatusDelivered, at(3)),
-			{Kind: EventCanceled, MessageID: "page/2/0/2/email", At: at(4)},
+			{Kind: paging.EventCanceled, MessageID: "page/2/0/2/email", At: at(4)},
 		}, []string{"notified", "notified", "delivery delivered", "canceled"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			evs := append([]PageEvent(nil), tc.in...)
+			evs := append([]paging.Event(nil), tc.in...)
 			OrderTimeline(evs)
 			var got []string
 			for _, e := range evs {
 				s := e.Kind
-				if e.Kind == EventDelivery {
+				if e.Kind == paging.EventDelivery {
 					s += " " + e.Detail
 				}
 				got = append(got, s)
@@ -66,7 +67,7 @@ func TestOrderTimeline_CausalWithinAMessageTimeAcrossThem(t *testing.T) {
 }
 
 // deliveryAt is a delivery entry recorded at a time.
-func deliveryAt(messageID, status string, at time.Time) PageEvent {
+func deliveryAt(messageID, status string, at time.Time) paging.Event {
 	e := DeliveryEvent(messageID, klaxon.Voice, "+15555550123", status, "", "")
 	e.At = at
 	return e

@@ -12,7 +12,6 @@ import (
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/sms"
-	"github.com/klaxonhq/klaxon/store"
 )
 
 // InboundInput names one durable inbound event.
@@ -130,7 +129,7 @@ func waitTurn(ctx, lctx workflow.Context, eventID int64, ev *activities.LoadInbo
 	turn := workflow.GetSignalChannel(ctx, SignalInboundTurn)
 	maxWait := inboundTurnMaxWait
 	if workflow.GetVersion(ctx, versionInboundTurn, workflow.DefaultVersion, 1) == 1 {
-		maxWait = store.InboundTurnMaxAge
+		maxWait = klaxon.InboundTurnMaxAge
 	}
 	deadline := workflow.Now(ctx).Add(maxWait)
 	for ev.Before != "" {
@@ -153,7 +152,7 @@ func waitTurn(ctx, lctx workflow.Context, eventID int64, ev *activities.LoadInbo
 }
 
 // versionInboundTurn bounds the wait for a sender's earlier event to
-// store.InboundTurnMaxAge (it was ten minutes) and lets acks and
+// klaxon.InboundTurnMaxAge (it was ten minutes) and lets acks and
 // resolutions go ahead at once.
 const versionInboundTurn = "inbound-turn-bounded"
 

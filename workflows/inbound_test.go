@@ -196,8 +196,8 @@ func TestInbound_GoesAheadWhenAnEarlierTextIsStuck(t *testing.T) {
 	if res := r.runInbound(second); res.Outcome != "opt-out" {
 		t.Fatalf("outcome = %q, want opt-out", res.Outcome)
 	}
-	if waited := r.env.Now().Sub(start); waited < store.InboundTurnMaxAge || waited > store.InboundTurnMaxAge+30*time.Second {
-		t.Errorf("waited %v for the stuck text, want about %v", waited, store.InboundTurnMaxAge)
+	if waited := r.env.Now().Sub(start); waited < klaxon.InboundTurnMaxAge || waited > klaxon.InboundTurnMaxAge+30*time.Second {
+		t.Errorf("waited %v for the stuck text, want about %v", waited, klaxon.InboundTurnMaxAge)
 	}
 }
 

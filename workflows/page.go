@@ -16,10 +16,9 @@ import (
 	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/redact"
 	"github.com/klaxonhq/klaxon/sms"
-	"github.com/klaxonhq/klaxon/store"
 )
 
-// PageInput is one page to escalate. Its record (store.Page) exists before
+// PageInput is one page to escalate. Its record (paging.Page) exists before
 // the workflow starts.
 type PageInput struct {
 	PageID  int64
@@ -172,7 +171,7 @@ type pager struct {
 	active map[int64]*chain
 	chains []*chain
 	// stepEvents are the current step's timeline entries, not yet written.
-	stepEvents []store.PageEvent
+	stepEvents []paging.Event
 	// pending counts side effects the workflow waits for before it ends;
 	// sending counts notifications between their start and their timeline
 	// entry.
@@ -383,7 +382,7 @@ func (p *pager) settleDurably(ctx workflow.Context, a paging.Action, status, by 
 	}
 	p.settling = true
 	lctx := workflow.WithLocalActivityOptions(ctx, settleOptions())
-	var pg store.Page
+	var pg paging.Page
 	err := workflow.ExecuteLocalActivity(lctx, ActivityPageSetStatus,
 		activities.PageStatusInput{PageID: p.in.PageID, Status: status, By: by, Via: a.Via}).Get(ctx, &pg)
 	p.settling = false
@@ -421,7 +420,7 @@ func actor(a paging.Action) string {
 func (p *pager) settle(ctx workflow.Context, status, by, via string) (paging.ActionResult, error) {
 	_ = workflow.UpsertTypedSearchAttributes(ctx, SearchPageStatus.ValueSet(status))
 	lctx := workflow.WithLocalActivityOptions(ctx, untilWrittenOptions())
-	var pg store.Page
+	var pg paging.Page
 	err := workflow.ExecuteLocalActivity(lctx, ActivityPageSetStatus,
 		activities.PageStatusInput{PageID: p.in.PageID, Status: status, By: by, Via: via}).Get(ctx, &pg)
 	if err != nil {
@@ -446,14 +445,14 @@ func (p *pager) stop(ctx workflow.Context, exceptCall string) {
 	p.stopped = true
 	p.cancel()
 	timeline := workflow.GetVersion(ctx, versionCanceledInTimeline, workflow.DefaultVersion, 1)
-	var canceled []store.PageEvent
+	var canceled []paging.Event
 	for i := range p.state.Notifications {
 		ns := &p.state.Notifications[i]
 		if ns.Status == "scheduled" && timeline != workflow.DefaultVersion {
 			// Never fired: its fate goes in the timeline now. One in flight
 			// ("sending") is recorded by send, as it returns.
-			canceled = append(canceled, store.PageEvent{
-				Kind: store.EventCanceled, Key: "canceled/" + ns.MessageID, User: ns.User, Medium: ns.Medium,
+			canceled = append(canceled, paging.Event{
+				Kind: paging.EventCanceled, Key: "canceled/" + ns.MessageID, User: ns.User, Medium: ns.Medium,
 				Contact: ns.Contact, MessageID: ns.MessageID, Detail: "not sent: " + p.settledFirst() + " before it was due",
 			})
 		}
@@ -582,8 +581,8 @@ func (p *pager) finish(ctx workflow.Context) {
 	if p.in.Urgency == paging.UrgencyLow {
 		detail = "low urgency: one notification per person, no escalation; the page stays open"
 	}
-	p.record(ctx, activities.PageEventInput{PageID: p.in.PageID, Events: []store.PageEvent{{
-		Kind: store.EventExhausted, Key: "exhausted", Detail: detail,
+	p.record(ctx, activities.PageEventInput{PageID: p.in.PageID, Events: []paging.Event{{
+		Kind: paging.EventExhausted, Key: "exhausted", Detail: detail,
 	}}})
 }
 
@@ -599,7 +598,7 @@ func (p *pager) plan(ctx workflow.Context) ([]step, int, bool) {
 		return []step{{targets: []string{t.String()}}}, implicitRepeats, true
 	}
 	lctx := workflow.WithLocalActivityOptions(ctx, untilWrittenOptions())
-	var pol store.Policy
+	var pol paging.Policy
 	if err := workflow.ExecuteLocalActivity(lctx, ActivityPagePolicy, t.Name).Get(ctx, &pol); err != nil {
 		if ctx.Err() == nil {
 			p.skip(ctx, "plan", p.in.Target, "the policy could not be loaded: "+rootMessage(err))
@@ -614,8 +613,8 @@ func (p *pager) plan(ctx workflow.Context) ([]step, int, bool) {
 }
 
 func (p *pager) skip(ctx workflow.Context, key, target, reason string) {
-	p.record(ctx, activities.PageEventInput{PageID: p.in.PageID, Events: []store.PageEvent{{
-		Kind: store.EventSkipped, Key: "skipped/" + key + "/" + target, Detail: target + ": " + reason,
+	p.record(ctx, activities.PageEventInput{PageID: p.in.PageID, Events: []paging.Event{{
+		Kind: paging.EventSkipped, Key: "skipped/" + key + "/" + target, Detail: target + ": " + reason,
 	}}})
 }
 
@@ -706,7 +705,7 @@ func (p *pager) runChain(ctx workflow.Context, c *chain) {
 func (p *pager) send(ctx workflow.Context, nt *notice) {
 	p.state.Notifications[nt.idx].Status = klaxon.StatusSending
 	ns := p.state.Notifications[nt.idx]
-	ev := store.PageEvent{User: ns.User, Medium: ns.Medium, Contact: ns.Contact, MessageID: nt.msg.ID}
+	ev := paging.Event{User: ns.User, Medium: ns.Medium, Contact: ns.Contact, MessageID: nt.msg.ID}
 	r, err := deliver(ctx, nt.msg, DeliverOptions{GiveUpAfter: pageGiveUp})
 	// The timeline entry is written even if the page was acknowledged
 	// meanwhile.
@@ -716,7 +715,7 @@ func (p *pager) send(ctx workflow.Context, nt *notice) {
 			p.state.Notifications[nt.idx].Status = klaxon.StatusCanceled
 			evs := p.takeStepEvents()
 			if workflow.GetVersion(ctx, versionCanceledInTimeline, workflow.DefaultVersion, 1) != workflow.DefaultVersion {
-				ev.Kind, ev.Key = store.EventCanceled, "canceled/"+nt.msg.ID
+				ev.Kind, ev.Key = paging.EventCanceled, "canceled/"+nt.msg.ID
 				ev.Detail = "not sent: " + p.settledFirst() + " before a provider took it"
 				evs = append(evs, ev)
 			}
@@ -726,7 +725,7 @@ func (p *pager) send(ctx workflow.Context, nt *notice) {
 			return
 		}
 		p.state.Notifications[nt.idx].Status = klaxon.StatusFailed
-		ev.Kind, ev.Key, ev.Detail = store.EventFailed, "failed/"+nt.msg.ID, errorType(err)+": "+rootMessage(err)
+		ev.Kind, ev.Key, ev.Detail = paging.EventFailed, "failed/"+nt.msg.ID, errorType(err)+": "+rootMessage(err)
 		p.record(dctx, activities.PageEventInput{PageID: p.in.PageID, Events: append(p.takeStepEvents(), ev)})
 		p.failed(nt)
 		return
@@ -735,7 +734,7 @@ func (p *pager) send(ctx workflow.Context, nt *notice) {
 		ns.Status = klaxon.StatusSent
 	}
 	p.state.Sent++
-	ev.Kind, ev.Key, ev.Detail = store.EventNotified, "notified/"+nt.msg.ID, r.ProviderID
+	ev.Kind, ev.Key, ev.Detail = paging.EventNotified, "notified/"+nt.msg.ID, r.ProviderID
 	// Statuses that came back before the provider's id was known could not
 	// reach the workflow: the record brings them.
 	early := p.record(dctx, activities.PageEventInput{
@@ -873,7 +872,7 @@ func planChain(person activities.StepPerson, mode, urgency string, every time.Du
 }
 
 // takeStepEvents returns the step's unwritten timeline entries, once.
-func (p *pager) takeStepEvents() []store.PageEvent {
+func (p *pager) takeStepEvents() []paging.Event {
 	evs := p.stepEvents
 	p.stepEvents = nil
 	return evs

@@ -10,7 +10,6 @@ import (
 
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/paging"
-	"github.com/klaxonhq/klaxon/store"
 )
 
 func TestParsePageCommand(t *testing.T) {
@@ -218,7 +217,7 @@ func TestPagingText_AnswersEveryReply(t *testing.T) {
 }
 
 func TestPagingText_GetNowStartsABlastPage(t *testing.T) {
-	ir := &inboundRig{request: activities.RequestedPage{Created: true, Requester: "alincoln", Page: store.Page{
+	ir := &inboundRig{request: activities.RequestedPage{Created: true, Requester: "alincoln", Page: paging.Page{
 		ID: 12, Target: "user:alice", Summary: "derp is broken", Mode: paging.ModeBlast, Urgency: paging.UrgencyHigh,
 		RequestedBy: "alincoln", Status: paging.StatusOpen,
 	}}}

@@ -16,7 +16,6 @@ import (
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/paging"
-	"github.com/klaxonhq/klaxon/store"
 )
 
 // pageStart is the virtual time every page test starts at.
@@ -43,7 +42,7 @@ type pageRig struct {
 
 	mu       sync.Mutex
 	people   map[string][]activities.StepPerson // by target
-	policies map[string]store.Policy
+	policies map[string]paging.Policy
 	// first, if set, decides the fate of a first attempt; nil error means
 	// accepted.
 	first func(m klaxon.Message) error
@@ -59,7 +58,7 @@ type pageRig struct {
 	canceled  map[string]bool
 	statuses  []activities.PageStatusInput
 	settledAt time.Duration
-	events    []store.PageEvent
+	events    []paging.Event
 	finalized []activities.FinalizeInput
 	hangups   int
 	// fyis are the page events announced to subscribers; fyiMessages the
@@ -75,7 +74,7 @@ type pageRig struct {
 func newPageRig(t testing.TB) *pageRig {
 	r := &pageRig{
 		t: t, env: newTestEnv(),
-		people: map[string][]activities.StepPerson{}, policies: map[string]store.Policy{},
+		people: map[string][]activities.StepPerson{}, policies: map[string]paging.Policy{},
 		begun: map[string]bool{}, canceled: map[string]bool{}, settledAt: -1,
 	}
 	r.env.SetStartTime(pageStart)
@@ -183,7 +182,7 @@ func (r *pageRig) sendQueued(_ context.Context, m klaxon.Message) (klaxon.Receip
 	return r.accept(m)
 }
 
-func (r *pageRig) loadPolicy(_ context.Context, name string) (store.Policy, error) {
+func (r *pageRig) loadPolicy(_ context.Context, name string) (paging.Policy, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	p, ok := r.policies[name]
@@ -198,12 +197,12 @@ func (r *pageRig) beginStep(_ context.Context, in activities.StepInput) (activit
 	defer r.mu.Unlock()
 	r.steps = append(r.steps, in)
 	var plan activities.StepPlan
-	plan.Events = append(plan.Events, store.PageEvent{Kind: store.EventStep})
+	plan.Events = append(plan.Events, paging.Event{Kind: paging.EventStep})
 	for _, t := range in.Targets {
 		ps, ok := r.people[t]
 		if !ok {
 			plan.Skipped = append(plan.Skipped, activities.StepSkip{Target: t, Reason: "unknown"})
-			plan.Events = append(plan.Events, store.PageEvent{Kind: store.EventSkipped, Detail: t})
+			plan.Events = append(plan.Events, paging.Event{Kind: paging.EventSkipped, Detail: t})
 			continue
 		}
 		plan.People = append(plan.People, ps...)
@@ -213,12 +212,12 @@ func (r *pageRig) beginStep(_ context.Context, in activities.StepInput) (activit
 
 // setStatus is the store's ack or resolve: it cancels every message that
 // was begun and not accepted yet.
-func (r *pageRig) setStatus(_ context.Context, in activities.PageStatusInput) (store.Page, error) {
+func (r *pageRig) setStatus(_ context.Context, in activities.PageStatusInput) (paging.Page, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.refuse != nil {
 		if err := r.refuse(in); err != nil {
-			return store.Page{}, err
+			return paging.Page{}, err
 		}
 	}
 	r.statuses = append(r.statuses, in)
@@ -234,7 +233,7 @@ func (r *pageRig) setStatus(_ context.Context, in activities.PageStatusInput) (s
 			r.canceled[id] = true
 		}
 	}
-	return store.Page{ID: 1, Status: in.Status}, nil
+	return paging.Page{ID: 1, Status: in.Status}, nil
 }
 
 // page returns a page input for target.

@@ -10,7 +10,6 @@ import (
 
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/paging"
-	"github.com/klaxonhq/klaxon/store"
 )
 
 // Paging's Temporal surface: its names (a persisted API: never rename
@@ -77,7 +76,7 @@ func PageSearchAttributes(in PageInput) temporal.SearchAttributes {
 
 // NewPageInput is the workflow input of the page pg, whose emails name
 // brand: the one place it is built, whoever started the page.
-func NewPageInput(pg store.Page, brand string) PageInput {
+func NewPageInput(pg paging.Page, brand string) PageInput {
 	return PageInput{
 		PageID: pg.ID, Target: pg.Target, Summary: pg.Summary, Details: pg.Details, Mode: pg.Mode,
 		Urgency: pg.Urgency, EscalateAfterSeconds: pg.EscalateAfterSeconds, RequestedBy: pg.RequestedBy,
@@ -98,7 +97,7 @@ func pageStartSpec(taskQueue string, in PageInput) startSpec {
 }
 
 // Page starts the workflow of the page pg, or finds it running.
-func (s Starter) Page(ctx context.Context, pg store.Page) error {
+func (s Starter) Page(ctx context.Context, pg paging.Page) error {
 	in := NewPageInput(pg, s.Brand)
 	_, err := s.start(ctx, pageStartSpec(s.TaskQueue, in), in)
 	if temporal.IsWorkflowExecutionAlreadyStartedError(err) {

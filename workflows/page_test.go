@@ -12,7 +12,6 @@ import (
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/paging"
-	"github.com/klaxonhq/klaxon/store"
 )
 
 var alice = []string{"sms:+15555550123", "voice:+15555550123", "email:alice@example.com"}
@@ -35,7 +34,7 @@ func TestPage_EscalatesTextThenCallThenEmailAndRepeats(t *testing.T) {
 		t.Errorf("result = %+v", res)
 	}
 	kinds := r.eventKinds()
-	if kinds[len(kinds)-1] != store.EventExhausted {
+	if kinds[len(kinds)-1] != paging.EventExhausted {
 		t.Errorf("last event %q, want exhausted: %v", kinds[len(kinds)-1], kinds)
 	}
 	// Deterministic ids: page/<id>/<step>/<n>/<medium>.
@@ -149,7 +148,7 @@ func TestPage_BlastAckByCallPutsTheCanceledTextInTheTimeline(t *testing.T) {
 	r.run(in, time.Hour)
 	fate := map[klaxon.Medium]string{}
 	for _, e := range r.events {
-		if e.Kind == store.EventNotified || e.Kind == store.EventCanceled || e.Kind == store.EventFailed {
+		if e.Kind == paging.EventNotified || e.Kind == paging.EventCanceled || e.Kind == paging.EventFailed {
 			fate[e.Medium] = e.Kind + ": " + e.Detail
 		}
 	}
@@ -168,7 +167,7 @@ func TestPage_AckPutsNotificationsNotYetDueInTheTimeline(t *testing.T) {
 	r.run(page("user:alice"), time.Hour)
 	var canceled []string
 	for _, e := range r.events {
-		if e.Kind == store.EventCanceled {
+		if e.Kind == paging.EventCanceled {
 			canceled = append(canceled, string(e.Medium)+": "+e.Detail)
 		}
 	}
@@ -196,7 +195,7 @@ func TestPage_PermanentFailureMovesToTheNextMediumAtOnce(t *testing.T) {
 	}
 	found := false
 	for _, e := range r.events {
-		found = found || (e.Kind == store.EventFailed && e.Medium == klaxon.SMS && strings.Contains(e.Detail, "InvalidNumber"))
+		found = found || (e.Kind == paging.EventFailed && e.Medium == klaxon.SMS && strings.Contains(e.Detail, "InvalidNumber"))
 	}
 	if !found {
 		t.Errorf("no failed event for the text: %+v", r.events)
@@ -247,7 +246,7 @@ func TestPage_PolicyStepsRunInOrderAndRepeat(t *testing.T) {
 	sms := []paging.NotificationRule{{Medium: klaxon.SMS}}
 	r.person("user:alice", "alice", 1, alice, sms...)
 	r.person("user:bob", "bob", 2, []string{"sms:+15555550124"}, sms...)
-	r.policies["db"] = store.Policy{Name: "db", Repeat: 1, Steps: []store.PolicyStep{
+	r.policies["db"] = paging.Policy{Name: "db", Repeat: 1, Steps: []paging.PolicyStep{
 		{Targets: []string{"user:alice"}, DelaySeconds: 60},
 		{Targets: []string{"rotation:nobody"}, DelaySeconds: 600},
 		{Targets: []string{"user:bob"}, DelaySeconds: 90},
@@ -271,7 +270,7 @@ func TestPage_PolicyStepsReachPeopleWhoseChainsOverlap(t *testing.T) {
 	r := newPageRig(t)
 	r.person("user:alice", "alice", 1, alice)
 	r.person("user:bob", "bob", 2, []string{"sms:+15555550124", "voice:+15555550124"})
-	r.policies["db"] = store.Policy{Name: "db", Repeat: 0, Steps: []store.PolicyStep{
+	r.policies["db"] = paging.Policy{Name: "db", Repeat: 0, Steps: []paging.PolicyStep{
 		{Targets: []string{"user:alice"}, DelaySeconds: 60},
 		{Targets: []string{"user:bob", "user:alice"}, DelaySeconds: 60},
 	}}
@@ -290,7 +289,7 @@ func TestPage_UnknownPolicyIsRecordedAndNobodyIsPaged(t *testing.T) {
 	if got := r.sentSummary(); len(got) != 0 {
 		t.Errorf("notifications = %v", got)
 	}
-	if kinds := r.eventKinds(); len(kinds) != 1 || kinds[0] != store.EventSkipped {
+	if kinds := r.eventKinds(); len(kinds) != 1 || kinds[0] != paging.EventSkipped {
 		t.Errorf("events = %v, want one skipped", kinds)
 	}
 }
@@ -326,7 +325,7 @@ func TestPage_LowUrgencySendsOneTextAndNeverCalls(t *testing.T) {
 	}
 	skipped := 0
 	for _, e := range r.events {
-		if e.Kind == store.EventSkipped {
+		if e.Kind == paging.EventSkipped {
 			skipped++
 		}
 	}
@@ -539,7 +538,7 @@ func TestPage_EscalateNowRunsTheNextStepAtOnce(t *testing.T) {
 	sms := []paging.NotificationRule{{Medium: klaxon.SMS}}
 	r.person("user:alice", "alice", 1, alice, sms...)
 	r.person("user:bob", "bob", 2, []string{"sms:+15555550124"}, sms...)
-	r.policies["db"] = store.Policy{Name: "db", Steps: []store.PolicyStep{
+	r.policies["db"] = paging.Policy{Name: "db", Steps: []paging.PolicyStep{
 		{Targets: []string{"user:alice"}, DelaySeconds: 600},
 		{Targets: []string{"user:bob"}, DelaySeconds: 600},
 	}}

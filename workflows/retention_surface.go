@@ -13,7 +13,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/klaxonhq/klaxon/activities"
-	"github.com/klaxonhq/klaxon/store"
 )
 
 // Retention's Temporal surface: one workflow, run by a schedule, that
@@ -30,12 +29,12 @@ const (
 func RetentionScheduleID(taskQueue string) string { return "retention/" + taskQueue }
 
 // Retention runs one purge.
-func Retention(ctx workflow.Context) (store.PurgeCounts, error) {
+func Retention(ctx workflow.Context) (activities.PurgeCounts, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 10 * time.Second, MaximumInterval: 5 * time.Minute, MaximumAttempts: 10},
 	})
-	var c store.PurgeCounts
+	var c activities.PurgeCounts
 	if err := workflow.ExecuteActivity(ctx, ActivityPurge).Get(ctx, &c); err != nil {
 		return c, fmt.Errorf("retention: %w", err)
 	}

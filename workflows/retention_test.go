@@ -36,7 +36,7 @@ func TestRetention_PurgesOnAScheduleMadeOnce(t *testing.T) {
 	env := suite.NewTestWorkflowEnvironment()
 	workflows.Register(env, workflows.Deps{Retention: &activities.Retention{Store: db.Store, Window: time.Hour}})
 	env.ExecuteWorkflow(workflows.WorkflowRetention)
-	var c store.PurgeCounts
+	var c activities.PurgeCounts
 	if err := env.GetWorkflowResult(&c); err != nil || c.InboundEvents != 1 {
 		t.Fatalf("purge = %+v, %v; want the old text", c, err)
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/internal/testenv"
-	"github.com/klaxonhq/klaxon/store"
+	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/workflows"
 )
 
@@ -55,7 +55,7 @@ func TestStarter_AmbiguousStartErrorsAreCheckedByWorkflowID(t *testing.T) {
 		t.Errorf("a message whose start never landed: %v, want the error", err)
 	}
 
-	pg := store.Page{ID: 424242, Target: "user:alice", Summary: "disk full", Status: "open"}
+	pg := paging.Page{ID: 424242, Target: "user:alice", Summary: "disk full", Status: "open"}
 	if err := landed.Page(ctx, pg); err != nil {
 		t.Errorf("a page whose start landed: %v, want success", err)
 	}

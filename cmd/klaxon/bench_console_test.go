@@ -15,7 +15,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/klaxonhq/klaxon/paging"
-	"github.com/klaxonhq/klaxon/store"
 )
 
 // BenchmarkConsole_PagesList1000Open measures the console's pages list
@@ -28,7 +27,7 @@ func BenchmarkConsole_PagesList1000Open(b *testing.B) {
 	ctx := context.Background()
 	u := pagingPerson(b, h, "bench", "+15555550131", "")
 	for i := range 1000 {
-		if _, _, err := h.store.CreatePage(ctx, store.Page{Target: "user:bench", Summary: fmt.Sprintf("bench page %d: disk full on db-%d", i, i%17)}); err != nil {
+		if _, _, err := h.store.CreatePage(ctx, paging.Page{Target: "user:bench", Summary: fmt.Sprintf("bench page %d: disk full on db-%d", i, i%17)}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/internal/dev/mailsink"
+	"github.com/klaxonhq/klaxon/paging"
 	"github.com/klaxonhq/klaxon/store"
 	"github.com/klaxonhq/klaxon/workflows"
 )
@@ -157,7 +158,7 @@ func TestConsole_SignInWithTextedCodeSeeOpenPageAckItAndTheAPIAgrees(t *testing.
 	}
 	// The call that was due at two minutes is canceled: the timeline says
 	// so, and the console shows it.
-	if !hasEvent(p, store.EventAcked, "") {
+	if !hasEvent(p, paging.EventAcked, "") {
 		t.Fatalf("no acked event: %+v", p.Events)
 	}
 	timeline := textOf(t, ctx, "ol.timeline")

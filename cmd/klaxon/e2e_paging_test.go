@@ -51,12 +51,12 @@ func pagingPerson(t testing.TB, h *harness, handle, number, email string) store.
 
 // pageView is GET /api/v1/pages/{id} as tests read it.
 type pageJSON struct {
-	ID         int64             `json:"id"`
-	Status     string            `json:"status"`
-	AckedBy    string            `json:"acked_by"`
-	ResolvedBy string            `json:"resolved_by"`
-	WorkflowID string            `json:"workflow_id"`
-	Events     []store.PageEvent `json:"events"`
+	ID         int64          `json:"id"`
+	Status     string         `json:"status"`
+	AckedBy    string         `json:"acked_by"`
+	ResolvedBy string         `json:"resolved_by"`
+	WorkflowID string         `json:"workflow_id"`
+	Events     []paging.Event `json:"events"`
 }
 
 func (h *harness) createPage(t testing.TB, body map[string]any) (id int64, status int) {
@@ -150,14 +150,14 @@ func TestE2E_Paging_TextThenCallThenKeypressAcknowledges(t *testing.T) {
 	for _, want := range []struct {
 		kind   string
 		medium klaxon.Medium
-	}{{store.EventCreated, ""}, {store.EventNotified, klaxon.SMS}, {store.EventNotified, klaxon.Voice}, {store.EventAcked, ""}} {
+	}{{paging.EventCreated, ""}, {paging.EventNotified, klaxon.SMS}, {paging.EventNotified, klaxon.Voice}, {paging.EventAcked, ""}} {
 		if !hasEvent(p, want.kind, want.medium) {
 			t.Errorf("timeline lacks %s %s: %+v", want.kind, want.medium, p.Events)
 		}
 	}
 	h.eventually("delivery statuses in the timeline", func() bool {
 		p = h.page(t, id)
-		return hasEvent(p, store.EventDelivery, klaxon.SMS) && hasEvent(p, store.EventDelivery, klaxon.Voice)
+		return hasEvent(p, paging.EventDelivery, klaxon.SMS) && hasEvent(p, paging.EventDelivery, klaxon.Voice)
 	})
 	if got := h.pageSearchStatus(t, id); got != paging.StatusAcked {
 		t.Errorf("KlaxonPageStatus = %q", got)
@@ -199,7 +199,7 @@ func TestE2E_Paging_TextRepliesAcknowledgeAndResolve(t *testing.T) {
 	h.text(alice, hPagingNumber, "1 A")
 	h.waitText(alice, "Acknowledged page #2: disk full on db-1. Reply 1c to resolve it.")
 	p := h.page(t, id)
-	if p.Status != paging.StatusAcked || p.AckedBy != "alice" || !hasEvent(p, store.EventReply, klaxon.SMS) {
+	if p.Status != paging.StatusAcked || p.AckedBy != "alice" || !hasEvent(p, paging.EventReply, klaxon.SMS) {
 		t.Fatalf("after 1a: %+v", p)
 	}
 	h.text(alice, hPagingNumber, "ack")
@@ -213,7 +213,7 @@ func TestE2E_Paging_TextRepliesAcknowledgeAndResolve(t *testing.T) {
 	h.text(alice, hPagingNumber, "what?")
 	h.waitText(alice, "Sorry, I did not understand that.")
 	var list struct {
-		Pages []store.Page `json:"pages"`
+		Pages []paging.Page `json:"pages"`
 	}
 	h.api(http.MethodGet, "/api/v1/pages", nil, &list)
 	if len(list.Pages) != 2 {
@@ -241,7 +241,7 @@ func TestE2E_Paging_GetNowBlastsEveryContactFromAVerifiedSender(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := h.page(t, 1)
-	if p.Status != paging.StatusOpen || !hasEvent(p, store.EventCreated, "") {
+	if p.Status != paging.StatusOpen || !hasEvent(p, paging.EventCreated, "") {
 		t.Errorf("page = %+v", p)
 	}
 	// A stranger cannot page anyone.
@@ -310,7 +310,7 @@ func TestE2E_Paging_APIAckResolveAndLateAck(t *testing.T) {
 		t.Fatalf("ack of an ended page: %+v %v", res, err)
 	}
 	var list struct {
-		Pages []store.Page `json:"pages"`
+		Pages []paging.Page `json:"pages"`
 	}
 	h.api(http.MethodGet, "/api/v1/pages?status=open", nil, &list)
 	if len(list.Pages) != 0 {
@@ -382,7 +382,7 @@ func TestE2E_Paging_RefusesWhatCannotBePaged(t *testing.T) {
 		})
 	}
 	var list struct {
-		Pages []store.Page `json:"pages"`
+		Pages []paging.Page `json:"pages"`
 	}
 	h.api(http.MethodGet, "/api/v1/pages", nil, &list)
 	if len(list.Pages) != 0 {
@@ -454,7 +454,7 @@ func TestE2E_Paging_WorkerKilledMidEscalationResumesWithoutRepeats(t *testing.T)
 	start := time.Now()
 	h.waitText(alice, "derp")
 	// Mid-escalation: the text is out and recorded, the call not yet due.
-	h.eventually("the text in the timeline", func() bool { return hasEvent(h.page(t, id), store.EventNotified, klaxon.SMS) })
+	h.eventually("the text in the timeline", func() bool { return hasEvent(h.page(t, id), paging.EventNotified, klaxon.SMS) })
 	time.Sleep(300 * time.Millisecond)
 	h.stopWorker()
 	time.Sleep(5 * time.Second) // the call falls due while no worker runs
@@ -517,7 +517,7 @@ func TestE2E_Paging_AckCancelsATextQueuedForTheRateLimit(t *testing.T) {
 		t.Errorf("queued text status %q, want canceled", m.Status)
 	}
 	// Its fate is in the page's timeline, not only in the workflow's state.
-	h.eventually("the canceled text in the timeline", func() bool { return hasEvent(h.page(t, last), store.EventCanceled, klaxon.SMS) })
+	h.eventually("the canceled text in the timeline", func() bool { return hasEvent(h.page(t, last), paging.EventCanceled, klaxon.SMS) })
 	out, err := h.cli("page", "show", strconv.FormatInt(last, 10))
 	if err != nil || !strings.Contains(out, "canceled") || !strings.Contains(out, "not sent: the page was acknowledged") {
 		t.Errorf("page show: %v\n%s", err, out)
