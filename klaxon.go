@@ -16,7 +16,13 @@ const (
 	Email Medium = "email"
 	// IRC is a private chat message to a nick, said by the chat bridge.
 	IRC Medium = "irc"
+	// Matrix is a private Matrix message to a user id (@alice:example.org),
+	// said by the chat bridge in the room the bot shares with that person.
+	Matrix Medium = "matrix"
 )
+
+// Media are the media Klaxon knows, in the order they are listed to people.
+func Media() []Medium { return []Medium{SMS, Voice, Email, IRC, Matrix} }
 
 // capabilities are what a medium can do. Code that treats media
 // differently asks for a capability, never for a medium by name, so a new
@@ -34,8 +40,9 @@ type capabilities struct {
 	replies bool
 	// subject: messages have a subject line and threads.
 	subject bool
-	// chat: addresses are chat nicks; the chat bridge says the messages.
-	chat bool
+	// chat is the chat network (package chat's name for it) whose bridge
+	// says the messages; empty for media that are not chat.
+	chat string
 }
 
 func (m Medium) capabilities() capabilities {
@@ -47,7 +54,9 @@ func (m Medium) capabilities() capabilities {
 	case Email:
 		return capabilities{known: true, subject: true}
 	case IRC:
-		return capabilities{known: true, chat: true}
+		return capabilities{known: true, chat: "irc"}
+	case Matrix:
+		return capabilities{known: true, chat: "matrix"}
 	default:
 		return capabilities{}
 	}
@@ -72,9 +81,13 @@ func (m Medium) RateLimitedPerSender() bool { return m.capabilities().perSender 
 // page's message carries its reply code.
 func (m Medium) TakesReplies() bool { return m.capabilities().replies }
 
-// IsChat reports whether m's addresses are chat nicks, and its messages
-// are said by the chat bridge.
-func (m Medium) IsChat() bool { return m.capabilities().chat }
+// IsChat reports whether m's addresses name people on a chat network, and
+// its messages are said by the chat bridge.
+func (m Medium) IsChat() bool { return m.capabilities().chat != "" }
+
+// ChatNetwork is the chat network whose bridge says m's messages ("irc",
+// "matrix"), or "" when m is not chat.
+func (m Medium) ChatNetwork() string { return m.capabilities().chat }
 
 // HasSubject reports whether m's messages have a subject line and threads.
 func (m Medium) HasSubject() bool { return m.capabilities().subject }

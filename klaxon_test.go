@@ -16,6 +16,8 @@ func TestMedium_Capabilities(t *testing.T) {
 		{klaxon.SMS, true, true, true, true, true, false},
 		{klaxon.Voice, true, true, true, true, false, false},
 		{klaxon.Email, true, false, false, false, false, true},
+		{klaxon.IRC, true, false, false, false, false, false},
+		{klaxon.Matrix, true, false, false, false, false, false},
 		{"fax", false, false, false, false, false, false},
 	}
 	for _, tt := range tests {
@@ -28,5 +30,22 @@ func TestMedium_Capabilities(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMedium_ChatNetwork pins which bridge says each chat medium, and that
+// every medium Klaxon lists is valid.
+func TestMedium_ChatNetwork(t *testing.T) {
+	want := map[klaxon.Medium]string{klaxon.IRC: "irc", klaxon.Matrix: "matrix"}
+	for _, m := range klaxon.Media() {
+		if !m.Valid() {
+			t.Errorf("%s is listed but not valid", m)
+		}
+		if got := m.ChatNetwork(); got != want[m] || m.IsChat() != (want[m] != "") {
+			t.Errorf("%s: ChatNetwork = %q, IsChat = %v; want %q", m, got, m.IsChat(), want[m])
+		}
+	}
+	if len(klaxon.Media()) != 5 {
+		t.Errorf("Media() = %v", klaxon.Media())
 	}
 }

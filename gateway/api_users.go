@@ -23,6 +23,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/api"
+	"github.com/klaxonhq/klaxon/chat"
 	"github.com/klaxonhq/klaxon/code"
 	"github.com/klaxonhq/klaxon/phone"
 	"github.com/klaxonhq/klaxon/store"
@@ -336,6 +337,17 @@ func (g *Gateway) userView(r *http.Request) (api.UserDetail, error) {
 	return api.UserDetail{User: userOf(u), Contacts: cs}, nil
 }
 
+// mediaList names the contact types for an error message: "sms", "voice",
+// "email", "irc" or "matrix".
+func mediaList() string {
+	media := klaxon.Media()
+	names := make([]string, len(media))
+	for i, m := range media {
+		names[i] = strconv.Quote(string(m))
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
 // validateContact checks a contact method: its type, and its address as a
 // phone number in E.164 (numbers without a country code take the default
 // region; premium-rate numbers are refused) or an email address.
@@ -343,9 +355,9 @@ func validateContact(req api.ContactRequest, region string) (store.Contact, erro
 	c := store.Contact{Type: klaxon.Medium(strings.ToLower(strings.TrimSpace(req.Type)))}
 	if !c.Type.Valid() {
 		if strings.TrimSpace(req.Type) == "" {
-			return c, klaxon.Errorf(klaxon.EInvalid, `Field "type" is required: "sms", "voice", "email" or "irc".`)
+			return c, klaxon.Errorf(klaxon.EInvalid, `Field "type" is required: %s.`, mediaList())
 		}
-		return c, klaxon.Errorf(klaxon.EInvalid, `Unknown type %q: use "sms", "voice", "email" or "irc".`, truncate(req.Type, 20))
+		return c, klaxon.Errorf(klaxon.EInvalid, `Unknown type %q: use %s.`, truncate(req.Type, 20), mediaList())
 	}
 	addr := strings.TrimSpace(req.Address)
 	if addr == "" {
@@ -354,12 +366,12 @@ func validateContact(req api.ContactRequest, region string) (store.Contact, erro
 	if strings.ContainsFunc(addr, unicode.IsControl) {
 		return c, klaxon.Errorf(klaxon.EInvalid, "The address must be plain text on one line.")
 	}
-	if c.Type.IsChat() {
-		nick := strings.TrimPrefix(addr, "@")
-		if len(nick) > 32 || strings.ContainsAny(nick, " ,*?!@:#\t") || nick == "" {
-			return c, klaxon.Errorf(klaxon.EInvalid, "'%s' is not a chat nick: at most 32 characters, without spaces or any of , * ? ! @ : #.", truncate(addr, 40))
+	if network := c.Type.ChatNetwork(); network != "" {
+		a, problem := chat.Address(network, addr)
+		if problem != "" {
+			return c, klaxon.Errorf(klaxon.EInvalid, "'%s' %s", truncate(addr, 40), problem)
 		}
-		c.Address = nick
+		c.Address = a
 		return c, nil
 	}
 	if !c.Type.IsPhone() {

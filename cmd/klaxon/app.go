@@ -19,7 +19,6 @@ import (
 	"github.com/klaxonhq/klaxon/activities"
 	"github.com/klaxonhq/klaxon/bridge"
 	"github.com/klaxonhq/klaxon/channel"
-	"github.com/klaxonhq/klaxon/chat"
 	"github.com/klaxonhq/klaxon/codec"
 	"github.com/klaxonhq/klaxon/config"
 	"github.com/klaxonhq/klaxon/console"
@@ -166,11 +165,15 @@ func openApp(ctx context.Context, cfg config.Config, logger *slog.Logger, r role
 		} else {
 			logger.Warn("no KLAXON_SMTP_URL: email is disabled")
 		}
-		if cfg.IRCServer != "" {
-			providers[klaxon.IRC] = &activities.ChatProvider{Store: a.store, Network: chat.IRC, Enqueue: a.starter().ChatLine}
-		}
 		if err := a.openMatrix(); err != nil {
 			return nil, err
+		}
+		// Each connected chat network is the provider of its medium: a
+		// private line its bridge says.
+		for _, m := range klaxon.Media() {
+			if network := m.ChatNetwork(); network != "" && a.chatConfigured(network) {
+				providers[m] = &activities.ChatProvider{Store: a.store, Network: network, Enqueue: a.starter().ChatLine}
+			}
 		}
 		deps := workflows.Deps{
 			Delivery: &activities.Delivery{

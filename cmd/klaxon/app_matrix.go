@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/klaxonhq/klaxon/matrix"
+	"github.com/klaxonhq/klaxon/chat"
 )
 
 // openMatrix builds the Matrix network when KLAXON_MATRIX_HOMESERVER is
@@ -20,4 +21,15 @@ func (a *app) openMatrix() error {
 	}
 	a.matrix = n
 	return nil
+}
+
+// chatConfigured reports whether network's bridge is configured.
+func (a *app) chatConfigured(network string) bool {
+	switch network {
+	case chat.IRC:
+		return a.cfg.IRCServer != ""
+	case chat.Matrix:
+		return a.matrix != nil
+	}
+	return false
 }

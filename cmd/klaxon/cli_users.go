@@ -133,7 +133,7 @@ func (c *userShowCmd) Run(e *cmdEnv) error {
 		return err
 	}
 	if len(u.Contacts) == 0 {
-		fmt.Fprintf(e.stdout, "\nNo contact methods yet; add one with `klaxon contact add %s sms|voice|email ADDRESS`.\n", u.Handle)
+		fmt.Fprintf(e.stdout, "\nNo contact methods yet; add one with `klaxon contact add %s sms|voice|email|irc|matrix ADDRESS`.\n", u.Handle)
 		return nil
 	}
 	fmt.Fprintln(e.stdout, "\nContacts:")
@@ -166,8 +166,8 @@ type contactCmd struct {
 
 type contactAddCmd struct {
 	Handle  string `arg:""`
-	Type    string `arg:"" help:"sms, voice or email."`
-	Address string `arg:"" help:"Phone number or email address."`
+	Type    string `arg:"" help:"sms, voice, email, irc or matrix."`
+	Address string `arg:"" help:"Phone number, email address, IRC nick or Matrix id (@alice:example.org)."`
 }
 
 func (c *contactAddCmd) Run(e *cmdEnv) error {

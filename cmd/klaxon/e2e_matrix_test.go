@@ -89,6 +89,11 @@ func (m *matrixHarness) watch(t testing.TB) {
 				time.Sleep(20 * time.Millisecond)
 				continue
 			}
+			// Like a person's client, alice joins the private rooms the
+			// bot invites her to.
+			for roomID := range resp.Rooms.Invite {
+				_, _ = m.alice.JoinRoomByID(ctx, roomID)
+			}
 			for roomID, room := range resp.Rooms.Join {
 				for _, evt := range room.Timeline.Events {
 					evt.RoomID = roomID
@@ -236,5 +241,50 @@ func TestE2E_Matrix_TextsFromOnePersonThreadInTheTeamRoom(t *testing.T) {
 	m.waitEvent(t, "the answer to pages", func(e *event.Event, c map[string]any) bool {
 		body, _ := c["body"].(string)
 		return c["msgtype"] == "m.notice" && strings.HasPrefix(body, m.hs.UserID(testenv.MatrixAlice)+": ")
+	})
+}
+
+// TestE2E_Matrix_ContactVerifiedByDirectMessageAndABlastReachesIt adds a
+// Matrix id as alice's contact method: its code arrives in a private room
+// the bot opens with her, the code verifies it, and a blast page then
+// reaches her there too.
+func TestE2E_Matrix_ContactVerifiedByDirectMessageAndABlastReachesIt(t *testing.T) {
+	m := newMatrixHarness(t)
+	m.linkAlice(t, "+15555550123")
+	aliceID := m.hs.UserID(testenv.MatrixAlice)
+	if code := m.api(http.MethodPost, "/api/v1/users/alice/contacts", map[string]string{"type": "matrix", "address": "alice"}, nil); code != http.StatusBadRequest {
+		t.Fatalf("a bare name was taken as a Matrix id: %d", code)
+	}
+	if code := m.api(http.MethodPost, "/api/v1/users/alice/contacts", map[string]string{"type": "matrix", "address": aliceID}, nil); code/100 != 2 {
+		t.Fatalf("add matrix contact: %d", code)
+	}
+	contactID, _ := m.contactOf("alice", aliceID)
+	var direct id.RoomID
+	c := m.waitEvent(t, "the code in a private room", func(e *event.Event, c map[string]any) bool {
+		body, _ := c["body"].(string)
+		if e.RoomID != m.room && e.Sender != m.alice.UserID && codePattern.MatchString(body) {
+			direct = e.RoomID
+			return true
+		}
+		return false
+	})
+	if c["msgtype"] != "m.notice" {
+		t.Errorf("the code came as %v, not a notice", c["msgtype"])
+	}
+	code := codePattern.FindString(c["body"].(string))
+	if status := m.api(http.MethodPost, fmt.Sprintf("/api/v1/contacts/%d/verify", contactID), map[string]string{"code": code}, nil); status != http.StatusOK {
+		t.Fatalf("verify: %d", status)
+	}
+	if s := m.contactStatus(contactID); s != store.ContactVerified {
+		t.Fatalf("contact is %s", s)
+	}
+
+	pageID, status := m.createPage(t, map[string]any{"target": "user:alice", "summary": "the database is down", "mode": "blast"})
+	if status != http.StatusAccepted {
+		t.Fatalf("create page: %d", status)
+	}
+	m.waitEvent(t, "the blast in the private room", func(e *event.Event, c map[string]any) bool {
+		body, _ := c["body"].(string)
+		return e.RoomID == direct && strings.Contains(body, "the database is down") && strings.Contains(body, itoa(pageID))
 	})
 }
