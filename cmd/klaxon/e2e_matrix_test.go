@@ -288,3 +288,60 @@ func TestE2E_Matrix_ContactVerifiedByDirectMessageAndABlastReachesIt(t *testing.
 		return e.RoomID == direct && strings.Contains(body, "the database is down") && strings.Contains(body, itoa(pageID))
 	})
 }
+
+// TestE2E_Matrix_AColleaguePagesFromTheRoom is the flow a team lives in:
+// bob, in #klaxon, pages alice with a chat command; the page's thread
+// fills in as she is texted and called; her ✅ acknowledges it.
+func TestE2E_Matrix_AColleaguePagesFromTheRoom(t *testing.T) {
+	m := newMatrixHarness(t)
+	const aliceNumber = "+15555550123"
+	ctx := context.Background()
+	m.linkAlice(t, aliceNumber)
+	m.sim.SetBehaviour(aliceNumber, simulator.Behaviour{Answer: simulator.AnswerNoAnswer})
+	u := pagingPerson(t, m.harness, "bob", "+15555550124", "")
+	bobID := m.hs.UserID(testenv.MatrixBob)
+	if _, err := m.store.UpdateUser(ctx, u.Handle, store.UserPatch{MatrixID: &bobID}); err != nil {
+		t.Fatal(err)
+	}
+	bob := matrixLogin(t, m.hs, testenv.MatrixBob)
+	if _, err := bob.JoinRoom(ctx, "#klaxon:"+m.hs.ServerName, nil); err != nil {
+		t.Fatal(err)
+	}
+	m.eventually("bob in the team room", func() bool {
+		members, err := m.alice.JoinedMembers(ctx, m.room)
+		_, in := members.Joined[bob.UserID]
+		return err == nil && in
+	})
+	if _, err := bob.SendText(ctx, m.room, "!page alice: the queue is stuck"); err != nil {
+		t.Fatal(err)
+	}
+	var pageID int64
+	var root string
+	c := m.waitEvent(t, "the page's message in the room", func(e *event.Event, c map[string]any) bool {
+		body, _ := c["body"].(string)
+		if e.Sender == m.alice.UserID || e.Sender == bob.UserID || c["m.relates_to"] != nil {
+			return false
+		}
+		if _, err := fmt.Sscanf(body, "Page %d", &pageID); err == nil && body == chat.Headline(pageID, chat.PageOpened, "", "the queue is stuck") {
+			root = string(e.ID)
+			return true
+		}
+		return false
+	})
+	if c["msgtype"] != "m.notice" {
+		t.Errorf("the page's message is a %v, not a notice", c["msgtype"])
+	}
+	p, err := m.store.GetPage(ctx, pageID)
+	if err != nil || p.Target != "user:alice" || p.RequestedBy != "bob" {
+		t.Fatalf("page = %+v, %v; want bob paging user:alice", p, err)
+	}
+	m.waitEvent(t, "the text in the page's thread", func(e *event.Event, c map[string]any) bool {
+		return inThread(c, root) && c["body"] == "Page "+itoa(pageID)+": texted a\u200blice"
+	})
+	if _, err := m.alice.SendReaction(ctx, m.room, id.EventID(root), "✅"); err != nil {
+		t.Fatal(err)
+	}
+	if p := m.waitPageStatus(t, pageID, paging.StatusAcked); p.AckedBy != "alice" {
+		t.Errorf("acked by %q", p.AckedBy)
+	}
+}
