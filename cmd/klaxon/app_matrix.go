@@ -1,8 +1,8 @@
 package main
 
 import (
-	"github.com/klaxonhq/klaxon/matrix"
 	"github.com/klaxonhq/klaxon/chat"
+	"github.com/klaxonhq/klaxon/matrix"
 )
 
 // openMatrix builds the Matrix network when KLAXON_MATRIX_HOMESERVER is
