@@ -10,8 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/klaxonhq/klaxon/internal/leaks"
 )
@@ -53,6 +55,10 @@ func byRefHistories() []struct {
 		{"inbound: STOP", "byref_inbound_stop_history.json", WorkflowInbound, Inbound},
 		{"inbound: a text to a number of nothing", "byref_inbound_polite_history.json", WorkflowInbound, Inbound},
 		{"inbound: a keypress on a page's call", "byref_inbound_keypress_history.json", WorkflowInbound, Inbound},
+		{"page opened from a Matrix room, acked by a reaction (open)", "byref_page_from_matrix_history.json", WorkflowPage, Page},
+		{"Matrix outbox: page thread lines (open)", "byref_chat_outbox_matrix_history.json", WorkflowChatOutbox, ChatOutbox},
+		{"IRC outbox: a verification code said privately (open)", "byref_chat_outbox_irc_history.json", WorkflowChatOutbox, ChatOutbox},
+		{"retention purge", "byref_retention_history.json", WorkflowRetention, Retention},
 	}
 }
 
@@ -142,3 +148,29 @@ func historyTexts(v any) []string {
 }
 
 func decodeBase64(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }
+
+// kindsRegistry records the workflow kinds Register registers.
+type kindsRegistry struct {
+	worker.Registry
+	kinds map[string]bool
+}
+
+func (k kindsRegistry) RegisterWorkflowWithOptions(_ interface{}, o workflow.RegisterOptions) {
+	k.kinds[o.Name] = true
+}
+
+func (k kindsRegistry) RegisterActivityWithOptions(interface{}, activity.RegisterOptions) {}
+
+// TestReplay_EveryWorkflowKindHasAHistory fails when a workflow kind is
+// registered without a history recorded by reference: a kind with none
+// could change shape under running workflows unnoticed.
+func TestReplay_EveryWorkflowKindHasAHistory(t *testing.T) {
+	k := kindsRegistry{kinds: map[string]bool{}}
+	Register(k, Deps{})
+	for _, c := range byRefHistories() {
+		delete(k.kinds, c.workflow)
+	}
+	for kind := range k.kinds {
+		t.Errorf("workflow kind %s has no recorded history: record one (KLAXON_RECORD_HISTORIES) and list it in byRefHistories", kind)
+	}
+}
