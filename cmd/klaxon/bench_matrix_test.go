@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -55,28 +56,69 @@ func BenchmarkMatrix_SendToVisible(b *testing.B) {
 // the signed webhook) to another Matrix client seeing it in the team room
 // as "[SMS] <nick> …": gateway, inbound workflow, relay, the network's
 // outbox, the bot's send, the homeserver, alice's sync.
+//
+// Texts are spaced BENCH_MATRIX_GAP apart (default 300ms, a busy person's
+// pace): back to back, each text also waits for the homeserver and both
+// clients to finish with the one before (set 0 to measure that). Beside
+// the whole path it reports where the time went, from the rows' own
+// times: relay (webhook received → chat line written), outbox (line
+// written → the homeserver took it and the line is marked sent) and sync
+// (→ alice's client has it).
 func BenchmarkMatrix_InboundSMSToRoom(b *testing.B) {
+	gap := 300 * time.Millisecond
+	if v := os.Getenv("BENCH_MATRIX_GAP"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			b.Fatalf("BENCH_MATRIX_GAP: %v", err)
+		}
+		gap = d
+	}
 	m := newMatrixHarness(b)
 	const aliceNumber = "+15555550123"
 	m.linkAlice(b, aliceNumber)
 	ctx := context.Background()
+	var relay, outbox, sync []time.Duration
 	text := func(body string) time.Duration {
+		time.Sleep(gap)
 		start := time.Now()
 		if _, err := m.sim.SendSMS(ctx, aliceNumber, hPagingNumber, body); err != nil {
 			b.Fatal(err)
 		}
 		want := "[SMS] <a\u200blice> " + body
 		m.waitEvent(b, body, func(_ *event.Event, c map[string]any) bool { return c["body"] == want })
-		return time.Since(start)
+		total := time.Since(start)
+		seen := start.Add(total)
+		var received, written time.Time
+		var sent *time.Time
+		for sent == nil {
+			if err := m.store.Pool().QueryRow(ctx, `
+				SELECT (SELECT received_at FROM inbound_events WHERE body = $1), created_at, sent_at
+				FROM chat_lines WHERE body = $2`, body, want).Scan(&received, &written, &sent); err != nil {
+				b.Fatal(err)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		relay = append(relay, written.Sub(received))
+		outbox = append(outbox, sent.Sub(written))
+		sync = append(sync, max(seen.Sub(*sent), 0))
+		return total
 	}
 	for i := range 10 {
 		text(fmt.Sprintf("warm %d", i))
 	}
+	relay, outbox, sync = relay[:0], outbox[:0], sync[:0]
 	var lat []time.Duration
 	i := 0
 	for b.Loop() {
 		lat = append(lat, text(fmt.Sprintf("line %d", i)))
 		i++
+	}
+	for _, part := range []struct {
+		name string
+		d    []time.Duration
+	}{{"relay", relay}, {"outbox", outbox}, {"sync", sync}} {
+		slices.Sort(part.d)
+		b.ReportMetric(float64(percentile(part.d, 50).Microseconds())/1000, part.name+"-p50-ms")
 	}
 	reportLatencies(b, lat)
 }
