@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"go.temporal.io/sdk/activity"
@@ -182,7 +183,9 @@ func (s *ChatSay) Say(ctx context.Context, id int64) error {
 	if l.PageID != 0 {
 		out.Page = &chat.PageLine{ID: l.PageID, Event: l.PageEvent, Headline: l.Headline}
 	}
+	stop := heartbeatWhile(ctx)
 	nid, err := s.Network.Send(ctx, out)
+	stop()
 	if err != nil {
 		// A connection that dropped is retried for as long as it takes
 		// (the worker polls only while connected); a refusal of this line
@@ -204,6 +207,28 @@ func (s *ChatSay) Say(ctx context.Context, id int64) error {
 		}
 	}
 	return nil
+}
+
+// heartbeatWhile heartbeats ctx's activity every second until the
+// returned stop is called: a line waits its turn under the network's flood
+// control or rate limit, which can take a while, yet a process that died
+// with a line in hand is noticed within the activity's heartbeat timeout,
+// and another process says the line.
+func heartbeatWhile(ctx context.Context) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx)
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 // chatSayAttempts is how often a line the network refuses is tried.

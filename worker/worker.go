@@ -17,13 +17,24 @@ import (
 	"github.com/klaxonhq/klaxon/workflows"
 )
 
+// stickyTimeout is how long a workflow task waits for the worker that
+// cached its workflow before any worker may take it.
+const stickyTimeout = 2 * time.Second
+
 // New returns a worker on taskQueue with every feature registered (see
 // workflows.Register). When it is stopped it takes no new tasks and gives
 // the activities under way up to stopTimeout to finish — a text already
 // handed to Twilio is recorded rather than abandoned — before it cancels
 // them.
+//
+// A workflow's next task first goes to the worker that ran its last one
+// (its sticky queue, where the workflow is cached). When that worker has
+// died without saying so (killed, its machine gone), the task goes to any
+// worker only after StickyScheduleToStartTimeout: stickyTimeout keeps that
+// pause short, so a page or a chat line does not wait 5 s (the SDK's
+// default) for a worker that will not come back.
 func New(c client.Client, taskQueue string, stopTimeout time.Duration, d workflows.Deps) tworker.Worker {
-	w := tworker.New(c, taskQueue, tworker.Options{WorkerStopTimeout: stopTimeout})
+	w := tworker.New(c, taskQueue, tworker.Options{WorkerStopTimeout: stopTimeout, StickyScheduleToStartTimeout: stickyTimeout})
 	workflows.Register(w, d)
 	return w
 }

@@ -18,6 +18,9 @@ type ChatOutboxInput struct {
 // continues as new, carrying what is still pending.
 const chatLinesPerRun = 500
 
+// chatSayHeartbeat is how long ChatSay may go without a heartbeat.
+const chatSayHeartbeat = 5 * time.Second
+
 // chatSayOptions are for saying one line: it waits on the network's task
 // queue as long as the bot is away (no schedule-to-start limit), and is
 // retried quickly once it is back.
@@ -25,6 +28,10 @@ func chatSayOptions(taskQueue, network string) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		TaskQueue:           ChatTaskQueue(taskQueue, network),
 		StartToCloseTimeout: 30 * time.Second,
+		// ChatSay heartbeats while it waits to send, so a line in the
+		// hands of a process that died is said by the next holder within
+		// seconds, not after the 30 s.
+		HeartbeatTimeout: chatSayHeartbeat,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: 200 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: 5 * time.Second,
 		},

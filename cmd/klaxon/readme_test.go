@@ -77,11 +77,7 @@ func TestREADME_Walkthrough(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "bin", "klaxon")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildKlaxon(t, dir)
 
 	db := testenv.Postgres(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -172,4 +168,16 @@ func tail(s string, n int) string {
 		lines = append([]string{fmt.Sprintf("... (%d lines before)", len(lines)-n)}, lines[len(lines)-n:]...)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// buildKlaxon builds the klaxon binary into dir/bin and returns its path,
+// for tests that run it as its users do.
+func buildKlaxon(t testing.TB, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "bin", "klaxon")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }
