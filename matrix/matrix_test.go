@@ -343,6 +343,36 @@ func TestMatrix_GapBeyondTheBackfillBoundKeepsTheNewest(t *testing.T) {
 	in.quiet(t, 0)
 }
 
+// TestMatrix_GapWithoutAStoredPositionReplaysNothing: a bot whose rooms
+// have no stored mark (its position was stored before marks were kept)
+// handles only the sync's own events after a long gap: it cannot tell
+// where its position is in the room's history, and replays none of it.
+func TestMatrix_GapWithoutAStoredPositionReplaysNothing(t *testing.T) {
+	r := newRig(t)
+	r.timelineLimit = 5
+	in := newInbox()
+	_, stop := r.bot(in.handle)
+	r.alice.say(r.room, "before")
+	if m := in.next(t); m.Text != "before" {
+		t.Fatalf("bot got %q", m.Text)
+	}
+	stop()
+	if _, err := r.db.Pool.Exec(context.Background(), `DELETE FROM matrix_room_marks`); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 12 {
+		r.alice.say(r.room, fmt.Sprintf("line %d", i))
+	}
+	in2 := newInbox()
+	r.bot(in2.handle)
+	for i := 12 - 5; i < 12; i++ {
+		if m := in2.next(t); m.Text != fmt.Sprintf("line %d", i) {
+			t.Fatalf("bot got %q, want line %d", m.Text, i)
+		}
+	}
+	in2.quiet(t, 500*time.Millisecond)
+}
+
 func TestMatrix_InvitesOnlyToConfiguredRooms(t *testing.T) {
 	r := newRig(t)
 	in := newInbox()
