@@ -237,12 +237,12 @@ func (b *Bridge) receive(ctx context.Context, n *Network, m chat.Message) {
 	}
 	in, fresh, err := b.d.Store.RecordChatInbound(ctx, store.ChatInbound{
 		Network: n.Name(), DedupKey: n.Name() + "/" + key, Nick: m.Sender.Nick, Account: m.Sender.Account,
-		Target: m.Target, Private: m.Private, Body: clip(m.Text, 2000),
+		Target: m.Target, Private: m.Private, Body: clip(m.Text, 2000), ThreadOf: m.ThreadOf,
 	})
 	if err != nil {
 		// Not durable, so not taken: say so straight away.
 		b.d.Logger.Error("chat line not recorded", "network", n.Name(), "error", err)
-		_, _ = n.Send(ctx, chat.Outgoing{Target: replyTarget(m.Private, m.Target, m.Sender.Nick),
+		_, _ = n.Send(ctx, chat.Outgoing{Target: replyTarget(m.Private, m.Target, m.Sender.Nick), ThreadOf: m.ThreadOf,
 			Text: m.Sender.Nick + ": sorry, I cannot take commands just now; try again in a minute."})
 		return
 	}

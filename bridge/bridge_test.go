@@ -393,3 +393,35 @@ func TestLock_OneHolderAndAStandbyTakesOver(t *testing.T) {
 		t.Fatalf("the standby took %s to take over", d)
 	}
 }
+
+// TestAnswers_GoInTheThreadTheyWereAskedIn: a line given in a thread (or
+// as a reply) is answered in that thread, also when it is answered after a
+// restart from its durable record; a line without one is answered in the
+// main timeline.
+func TestAnswers_GoInTheThreadTheyWereAskedIn(t *testing.T) {
+	r := newRig(t, true)
+	r.net.in <- chat.Message{Network: chat.IRC, ID: "$asked", Sender: chat.Sender{Nick: "bob"}, Target: "#klaxon",
+		Text: "klaxon: poke alice", ThreadOf: "$root", Time: time.Now()}
+	if o := r.net.waitLine(t, "bob: alice is Alice Liddell"); o.ThreadOf != "$root" || o.Target != "#klaxon" {
+		t.Fatalf("the answer to a line in a thread went to %q, thread %q", o.Target, o.ThreadOf)
+	}
+	r.net.say("bob", "#klaxon", "klaxon: poke joe")
+	if o := r.net.waitLine(t, "bob: joe is Joe Bloggs"); o.ThreadOf != "" {
+		t.Fatalf("the answer to a line in the main timeline went in thread %q", o.ThreadOf)
+	}
+
+	// A line accepted by a holder that died before answering it keeps its
+	// thread for the next holder.
+	r.stopBridge()
+	in, fresh, err := r.st.RecordChatInbound(context.Background(), store.ChatInbound{Network: chat.IRC, DedupKey: "irc/$unanswered",
+		Nick: "eve", Target: "#klaxon", Body: "!poke alice", ThreadOf: "$page"})
+	if err != nil || !fresh || in.ThreadOf != "$page" {
+		t.Fatalf("record a line in a thread: %+v fresh=%v, %v", in, fresh, err)
+	}
+	next := newFakeNet()
+	runBridge(t, bridge.New(bridge.Deps{Store: r.st, Temporal: r.tc, Start: r.start, FromNumber: fromNumber, Logger: testenv.Logger(t)},
+		bridge.Network{Network: next, Nick: "klaxon", Team: "#klaxon", TrustNicks: true}))
+	if o := next.waitLine(t, "eve: alice is Alice Liddell"); o.ThreadOf != "$page" {
+		t.Fatalf("the answer to a recovered line in a thread went in thread %q", o.ThreadOf)
+	}
+}

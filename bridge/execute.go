@@ -28,8 +28,11 @@ type request struct {
 	to string
 }
 
+// answer is a line to the asker, where they asked: in the thread of the
+// line they gave (a ✅ on a page's message, "ack 12" in its thread), if
+// any, not in the room's main timeline.
 func (r request) answer(format string, args ...any) chat.Outgoing {
-	return chat.Outgoing{Target: r.to, Text: r.in.Nick + ": " + fmt.Sprintf(format, args...)}
+	return chat.Outgoing{Target: r.to, Text: r.in.Nick + ": " + fmt.Sprintf(format, args...), ThreadOf: r.in.ThreadOf}
 }
 
 // execute runs a chat line's command and returns what to say.

@@ -39,11 +39,26 @@ type Config struct {
 	// (the texts of one person relayed into a room) keeps threading
 	// together; DefaultConversationWindow when zero.
 	ConversationWindow time.Duration
+	// TimelineLimit is how many events of a room one sync returns;
+	// DefaultTimelineLimit when zero. A busier gap (the bot was away) is
+	// paged back through, up to MaxBackfill events a room.
+	TimelineLimit int
+	// MaxBackfill bounds how many events of one room a gap is paged back
+	// through; DefaultMaxBackfill when zero. Older ones are counted and
+	// logged, not handled.
+	MaxBackfill int
 }
 
 // DefaultConversationWindow is how long a relayed conversation keeps its
 // thread.
 const DefaultConversationWindow = 10 * time.Minute
+
+// DefaultTimelineLimit is how many events of a room one sync returns.
+const DefaultTimelineLimit = 200
+
+// DefaultMaxBackfill is how many events of one room a gap is paged back
+// through: hours of a busy room, and a bound on what one restart replays.
+const DefaultMaxBackfill = 5000
 
 // deviceID is the bot's device: every password login reuses it, so the
 // homeserver keeps one device for the bot, not one per restart.
@@ -52,7 +67,8 @@ const deviceID = "KLAXON"
 // Store is what the network keeps in Postgres.
 type Store interface {
 	MatrixNextBatch(ctx context.Context, account string) (string, error)
-	SetMatrixNextBatch(ctx context.Context, account, next string) error
+	MatrixRoomMarks(ctx context.Context, account string) (map[string]string, error)
+	SetMatrixPosition(ctx context.Context, account, next string, marks map[string]string) error
 	SetMatrixPage(ctx context.Context, p store.MatrixPage) error
 	MatrixPageByPage(ctx context.Context, pageID int64) (store.MatrixPage, error)
 	MatrixPageByEvent(ctx context.Context, eventID string) (store.MatrixPage, error)
@@ -103,6 +119,12 @@ func New(cfg Config, st Store, log *slog.Logger) (*Network, error) {
 	}
 	if cfg.ConversationWindow <= 0 {
 		cfg.ConversationWindow = DefaultConversationWindow
+	}
+	if cfg.TimelineLimit <= 0 {
+		cfg.TimelineLimit = DefaultTimelineLimit
+	}
+	if cfg.MaxBackfill <= 0 {
+		cfg.MaxBackfill = DefaultMaxBackfill
 	}
 	return &Network{
 		cfg: cfg, st: st, log: log,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -27,6 +28,8 @@ type rig struct {
 	alice *person
 	room  id.RoomID
 	alias string
+	// timelineLimit and maxBackfill, when set, are the bots' Config.
+	timelineLimit, maxBackfill int
 }
 
 func newRig(t testing.TB, opts ...testenv.MatrixOptions) *rig {
@@ -52,7 +55,7 @@ func (r *rig) bot(handle func(context.Context, chat.Message), rooms ...string) (
 	}
 	n, err := New(Config{
 		Homeserver: r.hs.URL, User: testenv.MatrixBot, Password: testenv.MatrixBot + testenv.MatrixPasswordSuffix,
-		Rooms: rooms,
+		Rooms: rooms, TimelineLimit: r.timelineLimit, MaxBackfill: r.maxBackfill,
 	}, r.db.Store, testenv.Logger(r.t))
 	if err != nil {
 		r.t.Fatal(err)
@@ -271,6 +274,103 @@ func TestMatrix_RestartNeitherReplaysNorSkips(t *testing.T) {
 	}
 	in2.quiet(t, 300*time.Millisecond)
 	in.quiet(t, 0)
+}
+
+// TestMatrix_GapLongerThanASyncIsPagedBack stops the bot, has more said
+// than one sync returns (bob joining and speaking among it), and restarts
+// it: every line is delivered once, in order, with its sender's name.
+func TestMatrix_GapLongerThanASyncIsPagedBack(t *testing.T) {
+	r := newRig(t)
+	r.timelineLimit = 5
+	in := newInbox()
+	_, stop := r.bot(in.handle)
+	r.alice.say(r.room, "before")
+	if m := in.next(t); m.Text != "before" {
+		t.Fatalf("bot got %q", m.Text)
+	}
+	stop()
+
+	bob := login(t, r.hs, testenv.MatrixBob)
+	var want []string
+	for i := range 23 {
+		if i == 11 {
+			if _, err := bob.cli.JoinRoomByID(context.Background(), r.room); err != nil {
+				t.Fatal(err)
+			}
+			bob.say(r.room, "bob here")
+			want = append(want, "bob here")
+		}
+		text := fmt.Sprintf("while the bot was away %d", i)
+		r.alice.say(r.room, text)
+		want = append(want, text)
+	}
+	in2 := newInbox()
+	r.bot(in2.handle)
+	r.alice.say(r.room, "after")
+	want = append(want, "after")
+	for _, w := range want {
+		m := in2.next(t)
+		if m.Text != w {
+			t.Fatalf("after the gap the bot got %q, want %q", m.Text, w)
+		}
+		if w == "bob here" && (m.Sender.Account != r.hs.UserID("bob") || m.Sender.Display != "bob") {
+			t.Errorf("bob's line in the gap came from %+v", m.Sender)
+		}
+	}
+	in2.quiet(t, 500*time.Millisecond)
+}
+
+// TestMatrix_GapBeyondTheBackfillBoundKeepsTheNewest: a gap longer than
+// MaxBackfill delivers its newest events (the bound and a sync's worth),
+// in order, and no older one.
+func TestMatrix_GapBeyondTheBackfillBoundKeepsTheNewest(t *testing.T) {
+	r := newRig(t)
+	r.timelineLimit, r.maxBackfill = 5, 8
+	in := newInbox()
+	_, stop := r.bot(in.handle)
+	stop()
+	for i := range 30 {
+		r.alice.say(r.room, fmt.Sprintf("line %d", i))
+	}
+	in2 := newInbox()
+	r.bot(in2.handle)
+	for i := 30 - 8 - 5; i < 30; i++ {
+		if m := in2.next(t); m.Text != fmt.Sprintf("line %d", i) {
+			t.Fatalf("bot got %q, want line %d", m.Text, i)
+		}
+	}
+	in2.quiet(t, 500*time.Millisecond)
+	in.quiet(t, 0)
+}
+
+// TestMatrix_GapWithoutAStoredPositionReplaysNothing: a bot whose rooms
+// have no stored mark (its position was stored before marks were kept)
+// handles only the sync's own events after a long gap: it cannot tell
+// where its position is in the room's history, and replays none of it.
+func TestMatrix_GapWithoutAStoredPositionReplaysNothing(t *testing.T) {
+	r := newRig(t)
+	r.timelineLimit = 5
+	in := newInbox()
+	_, stop := r.bot(in.handle)
+	r.alice.say(r.room, "before")
+	if m := in.next(t); m.Text != "before" {
+		t.Fatalf("bot got %q", m.Text)
+	}
+	stop()
+	if _, err := r.db.Pool.Exec(context.Background(), `DELETE FROM matrix_room_marks`); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 12 {
+		r.alice.say(r.room, fmt.Sprintf("line %d", i))
+	}
+	in2 := newInbox()
+	r.bot(in2.handle)
+	for i := 12 - 5; i < 12; i++ {
+		if m := in2.next(t); m.Text != fmt.Sprintf("line %d", i) {
+			t.Fatalf("bot got %q, want line %d", m.Text, i)
+		}
+	}
+	in2.quiet(t, 500*time.Millisecond)
 }
 
 func TestMatrix_InvitesOnlyToConfiguredRooms(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,15 +20,20 @@ import (
 // syncTimeout is how long one /sync waits for something to happen.
 const syncTimeout = 30 * time.Second
 
-// timelineLimit is how many events of a room one sync returns; a busier
-// gap than this is logged (the bot does not page back through history).
-const timelineLimit = 200
+// backfillPage is how many events one /messages request of a gap asks
+// for.
+const backfillPage = 100
+
+// maxCountPages bounds the requests that only count what a gap beyond
+// MaxBackfill holds, for the warning.
+const maxCountPages = 20
 
 // session is one connection: log in, join the rooms, then sync until an
 // error or ctx ends it. The sync position is stored after each response is
 // handled, so a restart resumes where the last one stopped: nothing handled
-// twice, nothing skipped. The very first start begins at "now": the rooms'
-// history is not replayed as commands.
+// twice, nothing skipped (a gap longer than a sync's timeline is paged back
+// through). The very first start begins at "now": the rooms' history is not
+// replayed as commands.
 func (n *Network) session(ctx context.Context, handle func(context.Context, chat.Message)) error {
 	cli, err := n.login(ctx)
 	if err != nil {
@@ -38,12 +45,16 @@ func (n *Network) session(ctx context.Context, handle func(context.Context, chat
 	if err := n.joinRooms(ctx, cli); err != nil {
 		return err
 	}
-	filterID, err := n.filter(ctx, cli, timelineLimit)
+	filterID, err := n.filter(ctx, cli, n.cfg.TimelineLimit)
 	if err != nil {
 		return err
 	}
 	account := string(cli.UserID)
 	since, err := n.st.MatrixNextBatch(ctx, account)
+	if err != nil {
+		return err
+	}
+	marks, err := n.st.MatrixRoomMarks(ctx, account)
 	if err != nil {
 		return err
 	}
@@ -56,10 +67,14 @@ func (n *Network) session(ctx context.Context, handle func(context.Context, chat
 		if err != nil {
 			return err
 		}
-		n.process(ctx, cli, resp, nil)
-		if err := n.st.SetMatrixNextBatch(ctx, account, resp.NextBatch); err != nil {
+		moved, err := n.process(ctx, cli, resp, nil, marks)
+		if err != nil {
 			return err
 		}
+		if err := n.st.SetMatrixPosition(ctx, account, resp.NextBatch, moved); err != nil {
+			return err
+		}
+		maps.Copy(marks, moved)
 		since = resp.NextBatch
 	}
 	// A first sync from the stored position fills in the rooms' members
@@ -71,10 +86,14 @@ func (n *Network) session(ctx context.Context, handle func(context.Context, chat
 		if err != nil {
 			return err
 		}
-		n.process(ctx, cli, resp, handle)
-		if err := n.st.SetMatrixNextBatch(ctx, account, resp.NextBatch); err != nil {
+		moved, err := n.process(ctx, cli, resp, handle, marks)
+		if err != nil {
 			return err
 		}
+		if err := n.store(ctx, account, resp.NextBatch, moved); err != nil {
+			return err
+		}
+		maps.Copy(marks, moved)
 		since = resp.NextBatch
 		if timeout == 0 {
 			n.setConnected(cli, true)
@@ -82,6 +101,18 @@ func (n *Network) session(ctx context.Context, handle func(context.Context, chat
 			timeout = syncTimeout
 		}
 	}
+}
+
+// storeTimeout bounds storing a handled sync's position.
+const storeTimeout = 10 * time.Second
+
+// store records the position of a sync whose events were handled. It is
+// the commit of that handling, so it is finished even when ctx ends just
+// then: else the next start would deliver the same events again.
+func (n *Network) store(ctx context.Context, account, next string, marks map[string]string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
+	return n.st.SetMatrixPosition(ctx, account, next, marks)
 }
 
 func (n *Network) filter(ctx context.Context, cli *mautrix.Client, limit int) (string, error) {
@@ -94,10 +125,9 @@ func (n *Network) filter(ctx context.Context, cli *mautrix.Client, limit int) (s
 			AccountData: &mautrix.FilterPart{NotTypes: []event.Type{{Type: "*"}}},
 		},
 	}
-	if limit == 0 {
-		// The first start handles nothing said before it.
-		f.Room.Timeline = &mautrix.FilterPart{Limit: 1, Types: []event.Type{event.StateMember}}
-	}
+	// The first start handles nothing said before it; its one event a
+	// room is where the bot's position in the room begins.
+
 	var resp *mautrix.RespCreateFilter
 	err := n.call(ctx, "filter", func() (err error) { resp, err = cli.CreateFilter(ctx, f); return err })
 	if err != nil {
@@ -122,20 +152,42 @@ func (n *Network) sync(ctx context.Context, cli *mautrix.Client, since, filterID
 
 // process applies one sync response: membership first, then invites and
 // departures, then (when handle is set) what people said, in order per
-// room.
-func (n *Network) process(ctx context.Context, cli *mautrix.Client, resp *mautrix.RespSync, handle func(context.Context, chat.Message)) {
+// room. A room whose timeline is limited (more happened since the last
+// sync than one sync returns) is first paged back to the newest event seen
+// before (its mark in marks), so what was said in the gap is handled too,
+// oldest first, before the sync's own events. It returns the rooms' moved
+// marks, to be stored with the sync's next_batch; an error leaves the sync
+// unhandled, to be asked again from the same position.
+func (n *Network) process(ctx context.Context, cli *mautrix.Client, resp *mautrix.RespSync, handle func(context.Context, chat.Message), marks map[string]string) (map[string]string, error) {
+	moved := make(map[string]string)
+	timelines := make(map[id.RoomID][]*event.Event, len(resp.Rooms.Join))
+	for roomID, room := range resp.Rooms.Join {
+		evts := room.Timeline.Events
+		if len(evts) > 0 {
+			moved[string(roomID)] = string(evts[len(evts)-1].ID)
+		}
+		if handle != nil && room.Timeline.Limited && n.joinedAt(evts) == 0 {
+			older, err := n.backfill(ctx, cli, roomID, room.Timeline.PrevBatch, id.EventID(marks[string(roomID)]))
+			if err != nil {
+				return nil, err
+			}
+			// The sync's own events come once, whatever a homeserver's
+			// tokens overlap.
+			older = slices.DeleteFunc(older, func(o *event.Event) bool {
+				return slices.ContainsFunc(evts, func(e *event.Event) bool { return e.ID == o.ID })
+			})
+			evts = append(older, evts...)
+		}
+		timelines[roomID] = evts
+	}
 	for roomID, room := range resp.Rooms.Join {
 		n.track(roomID, room.State.Events)
 		// In a room the bot joined in this batch, only what was said after
 		// its join is for it: the history before is not replayed as
 		// commands.
-		from := 0
-		for i, evt := range room.Timeline.Events {
-			if evt.Type == event.StateMember && evt.GetStateKey() == n.UserID() && memberJoin(evt) {
-				from = i + 1
-			}
-		}
-		for i, evt := range room.Timeline.Events {
+		evts := timelines[roomID]
+		from := n.joinedAt(evts)
+		for i, evt := range evts {
 			evt.RoomID = roomID
 			if evt.StateKey != nil {
 				n.track(roomID, []*event.Event{evt})
@@ -148,9 +200,6 @@ func (n *Network) process(ctx context.Context, cli *mautrix.Client, resp *mautri
 				handle(ctx, m)
 			}
 		}
-		if room.Timeline.Limited && handle != nil && from == 0 {
-			n.log.WarnContext(ctx, "matrix room had more than a sync's worth of events: older ones are not handled", "room", roomID)
-		}
 	}
 	for roomID, room := range resp.Rooms.Invite {
 		n.invited(ctx, cli, roomID, room.State.Events)
@@ -158,6 +207,89 @@ func (n *Network) process(ctx context.Context, cli *mautrix.Client, resp *mautri
 	for roomID := range resp.Rooms.Leave {
 		n.left(ctx, cli, roomID)
 	}
+	return moved, nil
+}
+
+// joinedAt is the index just after the bot's last join among evts, or 0
+// when the bot did not join in them.
+func (n *Network) joinedAt(evts []*event.Event) int {
+	self := n.UserID()
+	from := 0
+	for i, evt := range evts {
+		if evt.Type == event.StateMember && evt.GetStateKey() == self && memberJoin(evt) {
+			from = i + 1
+		}
+	}
+	return from
+}
+
+// backfill pages a room's gap back from the sync's prev_batch to mark,
+// the newest event the bot saw there before, and returns the gap's events
+// oldest first, at most MaxBackfill of them: the older rest is counted and
+// logged, not handled. It stops at the mark rather than at a `to` token:
+// Dendrite 0.13 does not stop /messages at the sync token given as `to`.
+// With no mark (a room the bot has no position in) nothing is paged back.
+// A homeserver's refusal (a 4xx: the bot may not read that history) is
+// logged and what was had is returned; other errors are returned, so the
+// sync is asked again.
+func (n *Network) backfill(ctx context.Context, cli *mautrix.Client, roomID id.RoomID, from string, mark id.EventID) ([]*event.Event, error) {
+	if mark == "" {
+		n.log.WarnContext(ctx, "matrix room had more than a sync's worth of events and no stored position: older ones are not handled", "room", roomID)
+		return nil, nil
+	}
+	var got []*event.Event // newest first
+	seen := make(map[id.EventID]bool)
+	left, counting, reached := 0, 0, false
+	for from != "" && !reached && counting < maxCountPages {
+		limit := backfillPage
+		if rest := n.cfg.MaxBackfill - len(got); rest > 0 {
+			limit = min(limit, rest)
+		} else {
+			counting++
+		}
+		var resp *mautrix.RespMessages
+		err := n.call(ctx, "messages", func() (err error) {
+			resp, err = cli.Messages(ctx, roomID, from, "", mautrix.DirectionBackward, nil, limit)
+			return err
+		})
+		var he mautrix.HTTPError
+		if errors.As(err, &he) && he.Response != nil && he.Response.StatusCode/100 == 4 {
+			n.log.WarnContext(ctx, "matrix gap not paged back: the homeserver refused", "room", roomID, "handled", len(got), "error", err)
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("matrix backfill %s: %w", roomID, err)
+		}
+		for _, evt := range resp.Chunk {
+			if evt.ID == mark {
+				reached = true
+				break
+			}
+			if seen[evt.ID] {
+				continue
+			}
+			seen[evt.ID] = true
+			if len(got) < n.cfg.MaxBackfill {
+				got = append(got, evt)
+			} else {
+				left++
+			}
+		}
+		if len(resp.Chunk) == 0 || resp.End == "" || resp.End == from {
+			from = ""
+			break
+		}
+		from = resp.End
+	}
+	switch {
+	case left > 0:
+		n.log.WarnContext(ctx, "matrix gap longer than the backfill bound: its oldest events are not handled",
+			"room", roomID, "handled", len(got), "not_handled", left, "not_handled_at_least", !reached)
+	case !reached:
+		n.log.WarnContext(ctx, "matrix gap paged back without reaching the bot's position", "room", roomID, "handled", len(got))
+	}
+	slices.Reverse(got)
+	return got, nil
 }
 
 // memberJoin reports whether a membership event is a join.

@@ -103,14 +103,17 @@ func (s *Store) MarkChatLineSent(ctx context.Context, id int64, networkID string
 
 // ChatInbound is one chat line the bot accepted.
 type ChatInbound struct {
-	ID          int64
-	Network     string
-	DedupKey    string
-	Nick        string
-	Account     string
-	Target      string
-	Private     bool
-	Body        string
+	ID       int64
+	Network  string
+	DedupKey string
+	Nick     string
+	Account  string
+	Target   string
+	Private  bool
+	Body     string
+	// ThreadOf is the event the line threads under or replies to, where
+	// the network has threads (Matrix): its answers go in that thread.
+	ThreadOf    string
 	ReceivedAt  time.Time
 	ProcessedAt *time.Time
 }
@@ -119,10 +122,10 @@ type ChatInbound struct {
 // repeated key returns the row recorded first, with fresh=false.
 func (s *Store) RecordChatInbound(ctx context.Context, in ChatInbound) (ChatInbound, bool, error) {
 	err := s.pool.QueryRow(ctx, `
-		INSERT INTO chat_inbound (network, dedup_key, nick, account, target, private, body)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		INSERT INTO chat_inbound (network, dedup_key, nick, account, target, private, body, thread_of)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (dedup_key) DO NOTHING
-		RETURNING id, received_at`, in.Network, in.DedupKey, in.Nick, in.Account, in.Target, in.Private, in.Body).
+		RETURNING id, received_at`, in.Network, in.DedupKey, in.Nick, in.Account, in.Target, in.Private, in.Body, in.ThreadOf).
 		Scan(&in.ID, &in.ReceivedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		rows, err := s.chatInboundWhere(ctx, `dedup_key = $1`, in.DedupKey)
@@ -145,14 +148,14 @@ func (s *Store) UnprocessedChatInbound(ctx context.Context, network string, limi
 
 func (s *Store) chatInboundWhere(ctx context.Context, where string, arg any) ([]ChatInbound, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT id, network, dedup_key, nick, account, target, private, body, received_at, processed_at
+		SELECT id, network, dedup_key, nick, account, target, private, body, thread_of, received_at, processed_at
 		FROM chat_inbound WHERE `+where, arg)
 	if err != nil {
 		return nil, fmt.Errorf("chat inbound: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ChatInbound, error) {
 		var in ChatInbound
-		err := r.Scan(&in.ID, &in.Network, &in.DedupKey, &in.Nick, &in.Account, &in.Target, &in.Private, &in.Body,
+		err := r.Scan(&in.ID, &in.Network, &in.DedupKey, &in.Nick, &in.Account, &in.Target, &in.Private, &in.Body, &in.ThreadOf,
 			&in.ReceivedAt, &in.ProcessedAt)
 		return in, err
 	})

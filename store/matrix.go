@@ -23,14 +23,49 @@ func (s *Store) MatrixNextBatch(ctx context.Context, account string) (string, er
 	return next, nil
 }
 
-// SetMatrixNextBatch stores the sync position a Matrix account has handled
-// everything before.
-func (s *Store) SetMatrixNextBatch(ctx context.Context, account, next string) error {
-	_, err := s.pool.Exec(ctx, `
-INSERT INTO matrix_sync (account, next_batch) VALUES ($1, $2)
-ON CONFLICT (account) DO UPDATE SET next_batch = EXCLUDED.next_batch, updated_at = now()`, account, next)
+// MatrixRoomMarks returns, per room, the newest event a Matrix account had
+// seen at its stored sync position: where paging back through a gap stops.
+func (s *Store) MatrixRoomMarks(ctx context.Context, account string) (map[string]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT room_id, last_event FROM matrix_room_marks WHERE account = $1`, account)
 	if err != nil {
-		return fmt.Errorf("set matrix next batch: %w", err)
+		return nil, fmt.Errorf("matrix room marks: %w", err)
+	}
+	defer rows.Close()
+	marks := make(map[string]string)
+	for rows.Next() {
+		var room, last string
+		if err := rows.Scan(&room, &last); err != nil {
+			return nil, fmt.Errorf("matrix room marks: %w", err)
+		}
+		marks[room] = last
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("matrix room marks: %w", err)
+	}
+	return marks, nil
+}
+
+// SetMatrixPosition stores, in one transaction, the sync position a Matrix
+// account has handled everything before and the newest event it has seen
+// in each room whose mark moved (room id → event id).
+func (s *Store) SetMatrixPosition(ctx context.Context, account, next string, marks map[string]string) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `
+INSERT INTO matrix_sync (account, next_batch) VALUES ($1, $2)
+ON CONFLICT (account) DO UPDATE SET next_batch = EXCLUDED.next_batch, updated_at = now()`, account, next); err != nil {
+			return err
+		}
+		for room, last := range marks {
+			if _, err := tx.Exec(ctx, `
+INSERT INTO matrix_room_marks (account, room_id, last_event) VALUES ($1, $2, $3)
+ON CONFLICT (account, room_id) DO UPDATE SET last_event = EXCLUDED.last_event, updated_at = now()`, account, room, last); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("set matrix position: %w", err)
 	}
 	return nil
 }

@@ -125,6 +125,34 @@ func (m *matrixHarness) waitEvent(t testing.TB, what string, match func(*event.E
 	}
 }
 
+// waitEvents waits until alice has seen, in any order, an event each
+// matcher accepts.
+func (m *matrixHarness) waitEvents(t testing.TB, want map[string]func(*event.Event, map[string]any) bool) {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	var seen []string
+	for len(want) > 0 {
+		select {
+		case evt := <-m.events:
+			var c map[string]any
+			_ = json.Unmarshal(evt.Content.VeryRaw, &c)
+			for what, match := range want {
+				if match(evt, c) {
+					delete(want, what)
+					break
+				}
+			}
+			seen = append(seen, fmt.Sprintf("%s %v", evt.Type.Type, c["body"]))
+		case <-timeout:
+			var missing []string
+			for what := range want {
+				missing = append(missing, what)
+			}
+			t.Fatalf("alice waited 30s on Matrix for %s; she saw:\n%s", strings.Join(missing, ", "), strings.Join(seen, "\n"))
+		}
+	}
+}
+
 // pageMessage waits for a page's message in the team room, as the bridge
 // announces it, and returns its event id.
 func (m *matrixHarness) pageMessage(t testing.TB, pageID int64, summary string) string {
@@ -186,9 +214,10 @@ func TestE2E_Matrix_PageThreadFillsInAndACheckmarkAcknowledges(t *testing.T) {
 	if _, err := bob.SendReaction(ctx, m.room, id.EventID(root), "✅"); err != nil {
 		t.Fatal(err)
 	}
-	m.waitEvent(t, "the bot telling bob he is not linked", func(e *event.Event, c map[string]any) bool {
+	// Answers to a ✅ go in the page's thread, where it was given.
+	m.waitEvent(t, "the bot telling bob, in the page's thread, he is not linked", func(e *event.Event, c map[string]any) bool {
 		body, _ := c["body"].(string)
-		return strings.Contains(body, "you are not linked to anyone in Klaxon")
+		return strings.Contains(body, "you are not linked to anyone in Klaxon") && inThread(c, root)
 	})
 	if p := m.page(t, pageID); p.Status != paging.StatusOpen {
 		t.Fatalf("an unlinked user's ✅ left the page %s", p.Status)
@@ -201,13 +230,19 @@ func TestE2E_Matrix_PageThreadFillsInAndACheckmarkAcknowledges(t *testing.T) {
 	if p.AckedBy != "alice" {
 		t.Errorf("acked by %q", p.AckedBy)
 	}
-	m.waitEvent(t, "the ack in the page's thread", func(e *event.Event, c map[string]any) bool {
-		body, _ := c["body"].(string)
-		return inThread(c, root) && strings.HasPrefix(body, "Page "+itoa(pageID)+" acknowledged by a\u200blice")
-	})
-	m.waitEvent(t, "the page's message edited to its status", func(e *event.Event, c map[string]any) bool {
-		nc, _ := c["m.new_content"].(map[string]any)
-		return nc != nil && nc["body"] == "Page "+itoa(pageID)+" [acked by alice]: derp is broken"
+	// The answer and the page's own ack line arrive in either order.
+	m.waitEvents(t, map[string]func(*event.Event, map[string]any) bool{
+		"the bot's answer to alice's ✅ in the page's thread": func(e *event.Event, c map[string]any) bool {
+			return inThread(c, root) && c["body"] == m.hs.UserID(testenv.MatrixAlice)+": page "+itoa(pageID)+" acknowledged; every pending notification is canceled."
+		},
+		"the ack in the page's thread": func(e *event.Event, c map[string]any) bool {
+			body, _ := c["body"].(string)
+			return inThread(c, root) && strings.HasPrefix(body, "Page "+itoa(pageID)+" acknowledged by a\u200blice")
+		},
+		"the page's message edited to its status": func(e *event.Event, c map[string]any) bool {
+			nc, _ := c["m.new_content"].(map[string]any)
+			return nc != nil && nc["body"] == "Page "+itoa(pageID)+" [acked by alice]: derp is broken"
+		},
 	})
 }
 
@@ -240,7 +275,18 @@ func TestE2E_Matrix_TextsFromOnePersonThreadInTheTeamRoom(t *testing.T) {
 	}
 	m.waitEvent(t, "the answer to pages", func(e *event.Event, c map[string]any) bool {
 		body, _ := c["body"].(string)
-		return c["msgtype"] == "m.notice" && strings.HasPrefix(body, m.hs.UserID(testenv.MatrixAlice)+": ")
+		return c["msgtype"] == "m.notice" && strings.HasPrefix(body, m.hs.UserID(testenv.MatrixAlice)+": ") && c["m.relates_to"] == nil
+	})
+
+	// A command in a thread is answered in that thread.
+	inFirst := &event.MessageEventContent{MsgType: event.MsgText, Body: testenv.MatrixBot + ": pages"}
+	inFirst.RelatesTo = (&event.RelatesTo{}).SetThread(id.EventID(first), id.EventID(first))
+	if _, err := m.alice.SendMessageEvent(ctx, m.room, event.EventMessage, inFirst); err != nil {
+		t.Fatal(err)
+	}
+	m.waitEvent(t, "the answer to pages in the thread it was asked in", func(e *event.Event, c map[string]any) bool {
+		body, _ := c["body"].(string)
+		return inThread(c, first) && strings.HasPrefix(body, m.hs.UserID(testenv.MatrixAlice)+": ")
 	})
 }
 
