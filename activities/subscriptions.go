@@ -30,6 +30,16 @@ type FYIPlanInput struct {
 	Brand string
 }
 
+// AnyFYIs reports whether a page event of this kind may have FYIs to
+// send: whether any subscription could match it. A worker without
+// subscriptions (nil) has none.
+func (s *Subscriptions) AnyFYIs(ctx context.Context, event string) (bool, error) {
+	if s == nil {
+		return false, nil
+	}
+	return s.Store.AnySubscriptions(ctx, event)
+}
+
 // PlanFYIs returns the FYI messages a page event sends: one per matching
 // subscription whose subscriber has a verified contact method of its
 // medium. Each FYI's message id is derived from the subscription, page and

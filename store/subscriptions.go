@@ -68,6 +68,16 @@ func (s *Store) DeleteSubscription(ctx context.Context, userID, id int64) error 
 	return nil
 }
 
+// AnySubscriptions reports whether any subscription may match a page
+// event of this kind: when none does, a page need not plan FYIs at all.
+func (s *Store) AnySubscriptions(ctx context.Context, event string) (bool, error) {
+	var any bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM subscriptions WHERE event IN ('', $1))`, event).Scan(&any); err != nil {
+		return false, fmt.Errorf("any subscriptions: %w", err)
+	}
+	return any, nil
+}
+
 // CandidateSubscriptions are the subscriptions whose event, service and
 // target fields admit a page event; the caller matches "contains".
 func (s *Store) CandidateSubscriptions(ctx context.Context, event, service, target string) ([]Subscription, error) {

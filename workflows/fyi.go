@@ -19,7 +19,12 @@ const (
 	WorkflowPageFYI = "PageFYI"
 	// ActivityPlanFYIs finds the subscriptions a page event matches.
 	ActivityPlanFYIs = "PlanFYIs"
-	// versionFYI marks page workflows that tell subscribers.
+	// ActivityAnyFYIs asks whether any subscription could match a page
+	// event, before a child is started to plan them.
+	ActivityAnyFYIs = "AnyFYIs"
+	// versionFYI marks page workflows that tell subscribers (1), and
+	// those that first ask whether anyone subscribed, so that a page
+	// nobody follows starts no FYI child for each of its events (2).
 	versionFYI = "page-fyi"
 )
 
@@ -77,11 +82,31 @@ func PageFYI(ctx workflow.Context, in PageFYIInput) (PageFYIResult, error) {
 	return res, nil
 }
 
+// anyFYIs asks Postgres whether any subscription could match event. When
+// it cannot be asked, the answer is yes: the child plans properly, and
+// retries as long as it must.
+func (p *pager) anyFYIs(ctx workflow.Context, event string) bool {
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 5 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 100 * time.Millisecond, MaximumAttempts: 3},
+	})
+	var any bool
+	if err := workflow.ExecuteLocalActivity(lctx, ActivityAnyFYIs, event).Get(ctx, &any); err != nil {
+		workflow.GetLogger(ctx).Warn("could not ask for subscriptions; planning FYIs", "page", p.in.PageID, "event", event, "error", err)
+		return true
+	}
+	return any
+}
+
 // announce starts the FYIs of a page event as a child that outlives the
 // page, and does not wait for them. Pages started before subscriptions
 // existed replay without it.
 func (p *pager) announce(ctx workflow.Context, event string) {
-	if workflow.GetVersion(ctx, versionFYI, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	v := workflow.GetVersion(ctx, versionFYI, workflow.DefaultVersion, 2)
+	if v == workflow.DefaultVersion {
+		return
+	}
+	if v >= 2 && !p.anyFYIs(ctx, event) {
 		return
 	}
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{

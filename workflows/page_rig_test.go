@@ -63,7 +63,9 @@ type pageRig struct {
 	hangups   int
 	// fyis are the page events announced to subscribers; fyiMessages the
 	// FYIs each event plans.
-	fyis        []string
+	fyis []string
+	// askedFYIs counts the workflow asking whether anyone subscribed.
+	askedFYIs   int
 	fyiMessages []klaxon.Message
 	steps       []activities.StepInput
 	// early are provider statuses that came back before the provider's id
@@ -108,6 +110,12 @@ func newPageRig(t testing.TB) *pageRig {
 		}
 		return out, nil
 	}, ActivityPlanFYIs)
+	reg(func(context.Context, string) (bool, error) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.askedFYIs++
+		return len(r.fyiMessages) > 0, nil
+	}, ActivityAnyFYIs)
 	reg(func(context.Context, activities.HangUpInput) (int, error) {
 		r.mu.Lock()
 		defer r.mu.Unlock()

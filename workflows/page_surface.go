@@ -113,6 +113,7 @@ func registerPaging(r worker.Registry, p *activities.Paging, subs *activities.Su
 	registerWorkflow(r, AlertResolve, WorkflowAlertResolve)
 	registerWorkflow(r, PageFYI, WorkflowPageFYI)
 	registerActivity(r, subs.PlanFYIs, ActivityPlanFYIs)
+	registerActivity(r, subs.AnyFYIs, ActivityAnyFYIs)
 	registerActivity(r, p.LoadPolicy, ActivityPagePolicy)
 	registerActivity(r, p.BeginStep, ActivityPageBeginStep)
 	registerActivity(r, p.RecordPageEvent, ActivityPageRecordEvent)

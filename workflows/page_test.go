@@ -85,6 +85,21 @@ func TestPage_AckStopsEveryPendingNotification(t *testing.T) {
 	}
 }
 
+// A page nobody subscribed to starts no FYI child for its events: the
+// workflow asks once per event and plans nothing.
+func TestPage_WithoutSubscribersPlansNoFYIs(t *testing.T) {
+	r := newPageRig(t)
+	r.person("user:alice", "alice", 1, alice)
+	r.at(90*time.Second, func() { r.update(UpdateAck, paging.Action{By: "alice", Via: "sms"}, nil, nil) })
+	r.run(page("user:alice"), time.Hour)
+	if len(r.fyis) != 0 {
+		t.Errorf("FYIs planned for %v with nobody subscribed", r.fyis)
+	}
+	if r.askedFYIs != 3 {
+		t.Errorf("asked %d times whether anyone subscribed, want once per event (opened, acked, resolved)", r.askedFYIs)
+	}
+}
+
 func TestPage_TellsSubscribersOfEachEventOnceWithoutCancelingTheirFYIs(t *testing.T) {
 	r := newPageRig(t)
 	r.person("user:alice", "alice", 1, alice)

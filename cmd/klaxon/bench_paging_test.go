@@ -19,7 +19,7 @@ import (
 // pagingCrowd adds n users with verified phones and returns their numbers.
 // Benchmarks cycle through them: the per-recipient rate limit (one text a
 // second) would otherwise measure itself.
-func pagingCrowd(b *testing.B, h *harness, n int) []string {
+func pagingCrowd(b testing.TB, h *harness, n int) []string {
 	b.Helper()
 	numbers := make([]string, n)
 	for i := range n {
