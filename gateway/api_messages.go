@@ -13,6 +13,7 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/api"
+	"github.com/klaxonhq/klaxon/chat"
 	"github.com/klaxonhq/klaxon/phone"
 	"github.com/klaxonhq/klaxon/workflows"
 )
@@ -43,9 +44,9 @@ func (g *Gateway) validateMessage(req api.CreateMessageRequest) (klaxon.Message,
 	m := klaxon.Message{Medium: klaxon.Medium(strings.ToLower(strings.TrimSpace(req.Channel))), Body: req.Body, Subject: strings.TrimSpace(req.Subject)}
 	if !m.Medium.Valid() {
 		if req.Channel == "" {
-			return m, klaxon.Errorf(klaxon.EInvalid, `Field "channel" is required: "sms", "voice" or "email".`)
+			return m, klaxon.Errorf(klaxon.EInvalid, `Field "channel" is required: %s.`, mediaList())
 		}
-		return m, klaxon.Errorf(klaxon.EInvalid, `Unknown channel %q: use "sms", "voice" or "email".`, truncate(req.Channel, 20))
+		return m, klaxon.Errorf(klaxon.EInvalid, `Unknown channel %q: use %s.`, truncate(req.Channel, 20), mediaList())
 	}
 	if strings.TrimSpace(m.Body) == "" {
 		return m, klaxon.Errorf(klaxon.EInvalid, `Field "body" is required and must not be blank.`)
@@ -62,6 +63,14 @@ func (g *Gateway) validateMessage(req api.CreateMessageRequest) (klaxon.Message,
 	to := strings.TrimSpace(req.To)
 	if to == "" {
 		return m, klaxon.Errorf(klaxon.EInvalid, `Field "to" is required.`)
+	}
+	if network := m.Medium.ChatNetwork(); network != "" {
+		addr, problem := chat.Address(network, to)
+		if problem != "" {
+			return m, klaxon.Errorf(klaxon.EInvalid, "'%s' %s", truncate(to, 40), problem)
+		}
+		m.To = addr
+		return m, nil
 	}
 	if m.Medium.IsPhone() {
 		n, err := phone.Normalize(to, g.Config.DefaultRegion)

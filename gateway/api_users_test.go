@@ -119,6 +119,8 @@ func TestAddContact_BadAddressesAreClear400sAndAddNothing(t *testing.T) {
 		{"premium rate", `{"type":"sms","address":"+19005550123"}`, "premium-rate number"},
 		{"bad email", `{"type":"email","address":"not-an-address"}`, "'not-an-address' is not a valid email address."},
 		{"email with a name", `{"type":"email","address":"Alice <alice@example.com>"}`, "is not a valid email address."},
+		{"bad nick", `{"type":"irc","address":"not a nick"}`, "'not a nick' is not a chat nick"},
+		{"bare name as a Matrix id", `{"type":"matrix","address":"alice"}`, "'alice' is not a Matrix user id: write it as @name:server"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -97,6 +97,7 @@ func TestE2E_Messages_BadInputIsRefusedAndStoresNothing(t *testing.T) {
 		{"invalid number", map[string]string{"channel": "sms", "to": "abc", "body": "x"}, 400, "not a valid phone number"},
 		{"short number", map[string]string{"channel": "sms", "to": "+1555", "body": "x"}, 400, "not a valid phone number"},
 		{"invalid email", map[string]string{"channel": "email", "to": "not-an-address", "body": "x"}, 400, "not a valid email"},
+		{"invalid Matrix id", map[string]string{"channel": "matrix", "to": "alice@example.org", "body": "x"}, 400, "not a Matrix user id"},
 		{"empty body", map[string]string{"channel": "sms", "to": "+15555550123", "body": "  "}, 400, `"body" is required`},
 		{"body too long", map[string]string{"channel": "sms", "to": "+15555550123", "body": strings.Repeat("a", 1601)}, 400, "limit is 1600"},
 		{"not json", "nope", 400, "not valid JSON"},
