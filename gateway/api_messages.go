@@ -13,7 +13,6 @@ import (
 
 	"github.com/klaxonhq/klaxon"
 	"github.com/klaxonhq/klaxon/api"
-	"github.com/klaxonhq/klaxon/chat"
 	"github.com/klaxonhq/klaxon/phone"
 	"github.com/klaxonhq/klaxon/workflows"
 )
@@ -65,12 +64,9 @@ func (g *Gateway) validateMessage(req api.CreateMessageRequest) (klaxon.Message,
 		return m, klaxon.Errorf(klaxon.EInvalid, `Field "to" is required.`)
 	}
 	if network := m.Medium.ChatNetwork(); network != "" {
-		addr, problem := chat.Address(network, to)
-		if problem != "" {
-			return m, klaxon.Errorf(klaxon.EInvalid, "'%s' %s", truncate(to, 40), problem)
-		}
-		m.To = addr
-		return m, nil
+		var err error
+		m.To, err = chatAddress(network, to)
+		return m, err
 	}
 	if m.Medium.IsPhone() {
 		n, err := phone.Normalize(to, g.Config.DefaultRegion)

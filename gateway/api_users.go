@@ -348,6 +348,16 @@ func mediaList() string {
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
+// chatAddress normalises whom addr names on a chat network (an IRC nick,
+// a Matrix id), or says what is wrong with it as an EInvalid sentence.
+func chatAddress(network, addr string) (string, error) {
+	a, problem := chat.Address(network, addr)
+	if problem != "" {
+		return "", klaxon.Errorf(klaxon.EInvalid, "'%s' %s", truncate(addr, 40), problem)
+	}
+	return a, nil
+}
+
 // validateContact checks a contact method: its type, and its address as a
 // phone number in E.164 (numbers without a country code take the default
 // region; premium-rate numbers are refused) or an email address.
@@ -367,12 +377,9 @@ func validateContact(req api.ContactRequest, region string) (store.Contact, erro
 		return c, klaxon.Errorf(klaxon.EInvalid, "The address must be plain text on one line.")
 	}
 	if network := c.Type.ChatNetwork(); network != "" {
-		a, problem := chat.Address(network, addr)
-		if problem != "" {
-			return c, klaxon.Errorf(klaxon.EInvalid, "'%s' %s", truncate(addr, 40), problem)
-		}
-		c.Address = a
-		return c, nil
+		var err error
+		c.Address, err = chatAddress(network, addr)
+		return c, err
 	}
 	if !c.Type.IsPhone() {
 		a, err := mail.ParseAddress(addr)
