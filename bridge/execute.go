@@ -240,12 +240,9 @@ func (b *Bridge) sms(ctx context.Context, r request, asker store.User) ([]chat.O
 	}); err != nil {
 		return nil, err
 	}
-	if err := b.d.Store.CreateMessage(ctx, m); err != nil {
-		return nil, err
-	}
-	// The record holds the number and the words; the workflow carries
-	// only the envelope, as for an API message.
-	if err := b.d.Start.Message(ctx, workflows.MessageInput{Message: m.Envelope()}); err != nil {
+	// As an API message: the record holds the number and the words, the
+	// workflow only the envelope.
+	if err := b.d.Start.QueueMessage(ctx, b.d.Store, m); err != nil {
 		return nil, err
 	}
 	return []chat.Outgoing{r.answer("your text to %s is on its way.", activities.Unhighlight(u.Nick))}, nil

@@ -118,12 +118,5 @@ func (g *Gateway) queueMessage(ctx context.Context, m klaxon.Message) (klaxon.Me
 	if m.From == "" && m.Medium.IsPhone() {
 		m.From = g.Config.FromNumber // stored with the number it goes from
 	}
-	if err := g.Store.CreateMessage(ctx, m); err != nil {
-		return m, err
-	}
-	if err := g.start.Message(ctx, workflows.MessageInput{Message: m.Envelope()}); err != nil {
-		_ = g.Store.MarkMessage(ctx, m.ID, klaxon.StatusFailed, "NotQueued", "the workflow engine was unavailable")
-		return m, klaxon.Errorf(klaxon.EUnavailable, "The message could not be queued: the workflow engine is unavailable. Try again.")
-	}
-	return m, nil
+	return m, g.start.QueueMessage(ctx, g.Store, m)
 }

@@ -49,6 +49,29 @@ func (s Starter) Message(ctx context.Context, in MessageInput) error {
 	return err
 }
 
+// MessageRecords keeps the record of a standalone message: its number and
+// words stay there, and the workflow carries only its envelope
+// (store.Store).
+type MessageRecords interface {
+	CreateMessage(ctx context.Context, m klaxon.Message) error
+	MarkMessage(ctx context.Context, id, status, kind, reason string) error
+}
+
+// QueueMessage records m and starts its delivery: the one way a
+// standalone message is sent, from the API and from chat. A message whose
+// workflow cannot be started is marked failed, and the error (EUnavailable)
+// says it was not queued.
+func (s Starter) QueueMessage(ctx context.Context, rec MessageRecords, m klaxon.Message) error {
+	if err := rec.CreateMessage(ctx, m); err != nil {
+		return err
+	}
+	if err := s.Message(ctx, MessageInput{Message: m.Envelope()}); err != nil {
+		_ = rec.MarkMessage(context.WithoutCancel(ctx), m.ID, klaxon.StatusFailed, "NotQueued", "the workflow engine was unavailable")
+		return klaxon.Errorf(klaxon.EUnavailable, "The message could not be queued: the workflow engine is unavailable. Try again.")
+	}
+	return nil
+}
+
 // registerDelivery registers the delivery pipeline on r.
 func registerDelivery(r worker.Registry, d *activities.Delivery) {
 	registerWorkflow(r, Message, WorkflowMessage)
