@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -88,14 +87,13 @@ type DendriteOptions struct {
 
 // Dendrite is a running homeserver, without federation, on loopback.
 type Dendrite struct {
-	cmd *exec.Cmd
+	proc *child
 	// URL is the client API's base URL.
 	URL string
 	// ServerName is the homeserver's name, the part of user ids after ':'.
 	ServerName string
 	// LogFile is where the homeserver writes.
 	LogFile string
-	done    chan struct{}
 }
 
 // UserID is the Matrix id of an account on this homeserver.
@@ -131,26 +129,17 @@ func StartDendrite(ctx context.Context, o DendriteOptions) (*Dendrite, error) {
 		URL:        "http://127.0.0.1:" + strconv.Itoa(port),
 		ServerName: "localhost",
 		LogFile:    filepath.Join(o.Dir, "dendrite.log"),
-		done:       make(chan struct{}),
 	}
 	logf, err := os.Create(d.LogFile)
 	if err != nil {
 		return nil, fmt.Errorf("start dendrite: %w", err)
 	}
-	d.cmd = exec.Command(filepath.Join(o.BinDir, "dendrite"), "-config", confPath,
+	cmd := exec.Command(filepath.Join(o.BinDir, "dendrite"), "-config", confPath,
 		"-http-bind-address", "127.0.0.1:"+strconv.Itoa(port))
-	d.cmd.Dir = o.Dir
-	d.cmd.Stdout, d.cmd.Stderr = logf, logf
-	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := d.cmd.Start(); err != nil {
-		_ = logf.Close()
+	cmd.Dir = o.Dir
+	if d.proc, err = startChild(cmd, logf); err != nil {
 		return nil, fmt.Errorf("start dendrite: %w", err)
 	}
-	go func() {
-		_ = d.cmd.Wait()
-		_ = logf.Close()
-		close(d.done)
-	}()
 	if err := d.waitReady(ctx); err != nil {
 		_ = d.Stop()
 		return nil, fmt.Errorf("start dendrite: %w (%s)", err, lastLine(d.LogFile))
@@ -177,7 +166,7 @@ func (d *Dendrite) waitReady(ctx context.Context) error {
 			}
 		}
 		select {
-		case <-d.done:
+		case <-d.proc.done:
 			return errors.New("the homeserver exited")
 		case <-ctx.Done():
 			return fmt.Errorf("the homeserver did not answer on %s", d.URL)
@@ -199,16 +188,7 @@ func (d *Dendrite) createAccount(ctx context.Context, binDir, confPath string, a
 
 // Stop ends the homeserver (its process group, by PID) and waits for it.
 func (d *Dendrite) Stop() error {
-	if d.cmd == nil || d.cmd.Process == nil {
-		return nil
-	}
-	_ = syscall.Kill(-d.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-d.done:
-	case <-time.After(5 * time.Second):
-		_ = syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
-		<-d.done
-	}
+	d.proc.stop()
 	return nil
 }
 

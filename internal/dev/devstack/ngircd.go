@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"time"
 )
 
@@ -37,8 +36,7 @@ type NgircdOptions struct {
 type Ngircd struct {
 	// Addr is host:port for clients.
 	Addr string
-	cmd  *exec.Cmd
-	done chan struct{}
+	proc *child
 }
 
 // StartNgircd writes a loopback-only ngircd configuration under o.Dir,
@@ -81,19 +79,11 @@ func StartNgircd(ctx context.Context, o NgircdOptions) (*Ngircd, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ngircd: %w", err)
 	}
-	cmd := exec.Command(o.Bin, "-n", "-f", path)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		_ = logf.Close()
+	proc, err := startChild(exec.Command(o.Bin, "-n", "-f", path), logf)
+	if err != nil {
 		return nil, fmt.Errorf("ngircd: %w", err)
 	}
-	n := &Ngircd{Addr: fmt.Sprintf("127.0.0.1:%d", port), cmd: cmd, done: make(chan struct{})}
-	go func() {
-		_ = cmd.Wait()
-		_ = logf.Close()
-		close(n.done)
-	}()
+	n := &Ngircd{Addr: fmt.Sprintf("127.0.0.1:%d", port), proc: proc}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		conn, err := net.DialTimeout("tcp", n.Addr, time.Second)
@@ -102,7 +92,7 @@ func StartNgircd(ctx context.Context, o NgircdOptions) (*Ngircd, error) {
 			return n, nil
 		}
 		select {
-		case <-n.done:
+		case <-n.proc.done:
 			return nil, fmt.Errorf("ngircd exited at start; see %s", filepath.Join(o.Dir, "ngircd.log"))
 		case <-ctx.Done():
 			_ = n.Stop()
@@ -118,15 +108,6 @@ func StartNgircd(ctx context.Context, o NgircdOptions) (*Ngircd, error) {
 
 // Stop stops the server by its PID and waits for it.
 func (n *Ngircd) Stop() error {
-	if n.cmd == nil || n.cmd.Process == nil {
-		return nil
-	}
-	_ = syscall.Kill(-n.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-n.done:
-	case <-time.After(5 * time.Second):
-		_ = syscall.Kill(-n.cmd.Process.Pid, syscall.SIGKILL)
-		<-n.done
-	}
+	n.proc.stop()
 	return nil
 }
