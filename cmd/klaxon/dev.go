@@ -219,7 +219,7 @@ func runDev(ctx context.Context, e env, o devOptions) error {
 	}
 	if mx != nil {
 		fmt.Fprintf(tw, "  Matrix (Dendrite)\t%s  room %s; sign in as %s or %s (password: the name, then -password)\n",
-			mx.hs.URL, mx.room, mx.hs.UserID(devMatrixPeople[0]), mx.hs.UserID(devMatrixPeople[1]))
+			mx.hs.URL, mx.room, mx.hs.UserID(devMatrixAlice), mx.hs.UserID(devMatrixBob))
 	}
 	fmt.Fprintf(tw, "  Postgres\t%s\n", redact.URL(cfg.DatabaseURL))
 	fmt.Fprintf(tw, "  Paging number\t%s\n", cfg.FromNumber)
@@ -336,6 +336,14 @@ func listenOrFree(addr string) (net.Listener, error) {
 		return ln, nil
 	}
 	return net.Listen("tcp", "127.0.0.1:0")
+}
+
+// portOrAny is port when it is free, else 0: any free port.
+func portOrAny(port int) int {
+	if portFree(port) {
+		return port
+	}
+	return 0
 }
 
 func portFree(port int) bool {

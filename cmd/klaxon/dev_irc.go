@@ -24,11 +24,7 @@ func startDevIRC(ctx context.Context, cfg *config.Config, logger *slog.Logger) (
 		logger.Info("no IRC server: " + err.Error())
 		return nil, nil
 	}
-	port := devIRCPort
-	if !portFree(port) {
-		port = 0
-	}
-	srv, err := devstack.StartNgircd(ctx, devstack.NgircdOptions{Bin: bin, Dir: filepath.Join(cfg.DataDir, "ngircd"), Port: port})
+	srv, err := devstack.StartNgircd(ctx, devstack.NgircdOptions{Bin: bin, Dir: filepath.Join(cfg.DataDir, "ngircd"), Port: portOrAny(devIRCPort)})
 	if err != nil {
 		return nil, err
 	}

@@ -22,11 +22,11 @@ const (
 	devMatrixPassword = "klaxon-dev-bot"
 	devMatrixSuffix   = "-password"
 	devMatrixRoom     = "klaxon"
+	// The dev homeserver's people (password: localpart followed by
+	// devMatrixSuffix); alice opens the team room the first time.
+	devMatrixAlice = "alice"
+	devMatrixBob   = "bob"
 )
-
-// devMatrixPeople are the dev homeserver's people (password: localpart
-// followed by devMatrixSuffix); alice opens the team room the first time.
-var devMatrixPeople = []string{"alice", "bob"}
 
 // devMatrix is the Matrix homeserver `klaxon dev` runs.
 type devMatrix struct {
@@ -46,12 +46,9 @@ func startDevMatrix(ctx context.Context, getenv func(string) string, cfg *config
 		logger.Info("no Matrix homeserver: " + err.Error())
 		return nil, nil
 	}
-	port := devMatrixPort
-	if !portFree(port) {
-		port = 0
-	}
+	port := portOrAny(devMatrixPort)
 	accounts := []devstack.DendriteAccount{{Localpart: devMatrixBot, Password: devMatrixPassword}}
-	for _, p := range devMatrixPeople {
+	for _, p := range []string{devMatrixAlice, devMatrixBob} {
 		accounts = append(accounts, devstack.DendriteAccount{Localpart: p, Password: p + devMatrixSuffix})
 	}
 	hs, err := devstack.StartDendrite(ctx, devstack.DendriteOptions{
@@ -80,8 +77,8 @@ func (d *devMatrix) ensureRoom(ctx context.Context) error {
 	}
 	if _, err := cli.Login(ctx, &mautrix.ReqLogin{
 		Type:       mautrix.AuthTypePassword,
-		Identifier: mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: devMatrixPeople[0]},
-		Password:   devMatrixPeople[0] + devMatrixSuffix, StoreCredentials: true,
+		Identifier: mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: devMatrixAlice},
+		Password:   devMatrixAlice + devMatrixSuffix, StoreCredentials: true,
 	}); err != nil {
 		return fmt.Errorf("dev matrix room: %w", err)
 	}
