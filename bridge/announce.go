@@ -118,5 +118,8 @@ func notifiedBy(m klaxon.Medium) string {
 	case klaxon.Email:
 		return "emailed"
 	}
+	if m.IsChat() {
+		return "messaged"
+	}
 	return "notified (" + string(m) + ")"
 }
